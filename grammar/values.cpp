@@ -1,0 +1,111 @@
+#include "grammar/values.hpp"
+
+#include <boost/spirit/home/x3.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
+namespace x3 = boost::spirit::x3;
+
+namespace xdpt::grammar {
+
+std::optional<PartialUint> to_uint_prefix(std::string_view s, unsigned base) {
+    std::string buf(s);
+    const char* p = buf.c_str();
+    while (std::isspace(static_cast<unsigned char>(*p))) ++p;
+    if (*p == '-') return std::nullopt;
+    errno = 0;
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(buf.c_str(), &end, static_cast<int>(base));
+    if (end == buf.c_str() || errno == ERANGE) return std::nullopt;
+    return PartialUint{v, static_cast<size_t>(end - buf.c_str())};
+}
+
+std::optional<uint64_t> to_uint(std::string_view s, uint64_t min, uint64_t max, unsigned base) {
+    auto r = to_uint_prefix(s, base);
+    if (!r || r->used != s.size()) return std::nullopt;
+    if (r->value < min || (max != 0 && r->value > max)) return std::nullopt;
+    return r->value;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    for (;;) {
+        size_t pos = s.find(sep, start);
+        if (pos == std::string_view::npos) {
+            out.push_back(s.substr(start));
+            return out;
+        }
+        out.push_back(s.substr(start, pos - start));
+        start = pos + 1;
+    }
+}
+
+std::optional<uint32_t> dotted_to_ipv4(std::string_view s, bool is_mask) {
+    // libxtables copies into a 20-byte buffer first: longer text is cut there.
+    if (s.size() > 19) s = s.substr(0, 19);
+    auto parts = split(s, '.');
+    if (parts.size() > 4) {
+        // the fourth component then contains dots and fails the number check
+        return std::nullopt;
+    }
+    if (parts.size() < 4 && is_mask) return std::nullopt;
+    uint32_t addr = 0;
+    for (size_t i = 0; i < 4; ++i) {
+        uint32_t byte = 0;
+        if (i < parts.size()) {
+            auto v = to_uint(parts[i], 0, 255);
+            if (!v) return std::nullopt;
+            byte = static_cast<uint32_t>(*v);
+        }
+        addr |= byte << (24 - 8 * i);
+    }
+    return addr;
+}
+
+std::string ipv4_to_dotted(uint32_t a) {
+    return std::to_string(a >> 24) + '.' + std::to_string((a >> 16) & 0xff) + '.' +
+           std::to_string((a >> 8) & 0xff) + '.' + std::to_string(a & 0xff);
+}
+
+RangeText split_range(std::string_view s, char sep) {
+    auto pos = s.find(sep);
+    if (pos == std::string_view::npos) return {s, s, false};
+    return {s.substr(0, pos), s.substr(pos + 1), true};
+}
+
+std::optional<std::vector<std::string>> tokenize_restore_line(std::string_view line) {
+    // iptables-restore's argument syntax: blanks (space, tab, newline) separate; a double
+    // quote opens a group in which a backslash escapes the next character; the closing
+    // quote ends the argument (even an empty one); outside quotes a backslash is literal;
+    // a quote may follow unquoted text directly and continues the same argument.
+    using x3::char_;
+    using x3::lit;
+    const auto blank = char_(" \t\n");
+    const auto quoted = x3::rule<class quoted, std::string>{} =
+        lit('"') >> *((lit('\\') >> char_) | ~char_('"')) >> (lit('"') | x3::eoi);
+    const auto plain = x3::rule<class plain, std::string>{} = +(~char_(" \t\n\""));
+    const auto token = x3::rule<class token, std::string>{} = (plain >> -quoted) | quoted;
+    const auto line_g = x3::omit[*blank] >> *(token >> x3::omit[*blank]);
+
+    std::vector<std::string> out;
+    auto first = line.begin();
+    if (!x3::parse(first, line.end(), line_g, out) || first != line.end()) return std::nullopt;
+    return out;
+}
+
+std::optional<CounterPair> parse_counter_pair(std::string_view s) {
+    using x3::lit;
+    using x3::ulong_long;
+    CounterPair c{};
+    auto first = s.begin();
+    auto set_p = [&](auto& ctx) { c.pkts = x3::_attr(ctx); };
+    auto set_b = [&](auto& ctx) { c.bytes = x3::_attr(ctx); };
+    bool ok = x3::parse(first, s.end(),
+                        lit('[') >> ulong_long[set_p] >> ':' >> ulong_long[set_b] >> ']');
+    if (!ok || first != s.end()) return std::nullopt;
+    return c;
+}
+
+}  // namespace xdpt::grammar

@@ -1,0 +1,54 @@
+// Syntax of the scalar values that iptables options take: numbers the way libxtables'
+// xtables_strtoui reads them (strtoul base 0: decimal, 0x hex, 0 octal), dotted quads,
+// address/mask lists, port ranges, comma lists. Pure functions, no syscalls, no lookups:
+// name resolution (hosts, services, protocols) is the caller's business.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xdpt::grammar {
+
+// xtables_strtoul_base(s, NULL, .., min, max, base): the whole string must be a number in
+// [min, max] (max == 0 means no upper bound); leading white space allowed, no minus.
+std::optional<uint64_t> to_uint(std::string_view s, uint64_t min, uint64_t max, unsigned base = 0);
+
+// Like to_uint but stops at the first character that is not part of the number; returns
+// the value and how many characters were consumed (strtoul with an end pointer).
+struct PartialUint {
+    uint64_t value;
+    size_t used;
+};
+std::optional<PartialUint> to_uint_prefix(std::string_view s, unsigned base = 0);
+
+// libxtables' numeric_to_ipaddr: up to four dot-separated components 0..255 each read
+// with base 0; fewer than four components are completed with zeros ("10" = 10.0.0.0)
+// unless `is_mask`. Result in host byte order.
+std::optional<uint32_t> dotted_to_ipv4(std::string_view s, bool is_mask = false);
+std::string ipv4_to_dotted(uint32_t host_order);
+
+// Splits at every occurrence of `sep` (empty fields kept).
+std::vector<std::string_view> split(std::string_view s, char sep);
+
+// "a:b" port ranges as libxtables splits them: `lo`/`hi` are the raw texts (either may be
+// empty), `has_colon` tells whether there was a range separator.
+struct RangeText {
+    std::string_view lo, hi;
+    bool has_colon;
+};
+RangeText split_range(std::string_view s, char sep = ':');
+
+// One line of an iptables-restore file cut into arguments the way iptables-restore's
+// add_param_to_argv does: white space separates, double quotes group (and are removed),
+// a backslash-escaped quote is literal. Returns nullopt on an unterminated quote.
+std::optional<std::vector<std::string>> tokenize_restore_line(std::string_view line);
+
+// "[pkts:bytes]" at the start of a restore rule line or after a chain policy.
+struct CounterPair {
+    uint64_t pkts, bytes;
+};
+std::optional<CounterPair> parse_counter_pair(std::string_view s);
+
+}  // namespace xdpt::grammar

@@ -1,0 +1,777 @@
+// iptables' command line, read the way iptables 1.8.9 reads it: glibc getopt_long in
+// "return in order" mode over a long-option table that grows as -m / -j / -p load
+// extensions, then do_parse()'s checks and ipv4_post_parse()'s address expansion, with the
+// same messages in the same order.
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "core/netdb.hpp"
+#include "core/str.hpp"
+#include "grammar/values.hpp"
+#include "xdpt_config.h"
+
+namespace xdpt {
+
+namespace {
+
+// ---------------------------------------------------------------- option tables
+
+// getopt has_arg values.
+enum : int { no_arg = 0, req_arg = 1, opt_arg = 2 };
+
+// Codes for the base options are their short letters; '0' is --line-numbers.
+struct LongOpt {
+    std::string_view name;
+    int has_arg;
+    int code;           // base option code, or ext_code_base + slot
+    int ext = -1;       // index into Parser::exts, -1 for base options
+    const OptDef* def = nullptr;
+};
+
+constexpr int ext_code_base = 1000;
+
+constexpr LongOpt base_long_opts[] = {
+    {"append", req_arg, 'A'},       {"delete", req_arg, 'D'},
+    {"check", req_arg, 'C'},        {"insert", req_arg, 'I'},
+    {"replace", req_arg, 'R'},      {"list", opt_arg, 'L'},
+    {"list-rules", opt_arg, 'S'},   {"flush", opt_arg, 'F'},
+    {"zero", opt_arg, 'Z'},         {"new-chain", req_arg, 'N'},
+    {"delete-chain", opt_arg, 'X'}, {"rename-chain", req_arg, 'E'},
+    {"policy", req_arg, 'P'},       {"source", req_arg, 's'},
+    {"destination", req_arg, 'd'},  {"src", req_arg, 's'},
+    {"dst", req_arg, 'd'},          {"protocol", req_arg, 'p'},
+    {"in-interface", req_arg, 'i'}, {"jump", req_arg, 'j'},
+    {"table", req_arg, 't'},        {"match", req_arg, 'm'},
+    {"numeric", no_arg, 'n'},       {"out-interface", req_arg, 'o'},
+    {"verbose", no_arg, 'v'},       {"wait", opt_arg, 'w'},
+    {"wait-interval", opt_arg, 'W'}, {"exact", no_arg, 'x'},
+    {"fragments", no_arg, 'f'},     {"version", no_arg, 'V'},
+    {"help", opt_arg, 'h'},         {"line-numbers", no_arg, '0'},
+    {"modprobe", req_arg, 'M'},     {"set-counters", req_arg, 'c'},
+    {"goto", req_arg, 'g'},         {"ipv4", no_arg, '4'},
+    {"ipv6", no_arg, '6'},
+};
+
+// IPT_OPTSTRING after its leading "-:".
+constexpr std::string_view short_opts = "A:C:D:R:I:L::S::M:F::Z::N:X::E:P:Vh::o:p:s:d:j:i:fbvw::W::nt:m:xc:g:46";
+
+int short_has_arg(char c) {
+    auto pos = short_opts.find(c);
+    if (pos == std::string_view::npos || c == ':') return -1;
+    if (pos + 1 < short_opts.size() && short_opts[pos + 1] == ':') {
+        if (pos + 2 < short_opts.size() && short_opts[pos + 2] == ':') return opt_arg;
+        return req_arg;
+    }
+    return no_arg;
+}
+
+// ---------------------------------------------------------------- getopt emulation
+
+struct GetOpt {
+    const std::vector<std::string>& argv;  // argv[0] is the program name
+    size_t optind = 1;
+    size_t nextchar = 0;  // position inside argv[optind] while in a short-option cluster
+    std::string optarg;
+    bool has_optarg = false;
+    int optopt = 0;
+    std::string failed_arg;  // the argument that caused '?' or ':'
+
+    explicit GetOpt(const std::vector<std::string>& a) : argv(a) {}
+
+    // Returns the code, 1 for a non-option argument, '?' unknown, ':' missing argument,
+    // -1 at the end. `longs` is the current long-option table.
+    int next(const std::vector<LongOpt>& longs, const LongOpt** matched) {
+        *matched = nullptr;
+        has_optarg = false;
+        optarg.clear();
+        optopt = 0;
+        if (nextchar == 0) {
+            if (optind >= argv.size()) return -1;
+            const std::string& a = argv[optind];
+            if (a == "--") {
+                ++optind;
+                return -1;
+            }
+            if (a.size() < 2 || a[0] != '-') {
+                optarg = a;
+                has_optarg = true;
+                ++optind;
+                return 1;
+            }
+            if (a[1] == '-') return next_long(longs, matched);
+            nextchar = 1;
+        }
+        const std::string& a = argv[optind];
+        char c = a[nextchar++];
+        const bool last = nextchar >= a.size();
+        int ha = short_has_arg(c);
+        if (ha < 0) {
+            if (last) ++optind, nextchar = 0;
+            optopt = c;
+            failed_arg = str('-', c);
+            return '?';
+        }
+        if (ha == no_arg) {
+            if (last) ++optind, nextchar = 0;
+            return c;
+        }
+        if (!last) {
+            optarg = a.substr(nextchar);
+            has_optarg = true;
+            ++optind, nextchar = 0;
+            return c;
+        }
+        ++optind, nextchar = 0;
+        if (ha == opt_arg) return c;
+        if (optind >= argv.size()) {
+            optopt = c;
+            failed_arg = str('-', c);
+            return ':';
+        }
+        optarg = argv[optind++];
+        has_optarg = true;
+        return c;
+    }
+
+    int next_long(const std::vector<LongOpt>& longs, const LongOpt** matched) {
+        const std::string& a = argv[optind];
+        std::string_view body = std::string_view(a).substr(2);
+        auto eq = body.find('=');
+        std::string_view name = body.substr(0, eq);
+        const LongOpt* found = nullptr;
+        bool ambiguous = false;
+        for (const auto& lo : longs) {
+            if (lo.name.substr(0, name.size()) != name) continue;
+            if (lo.name.size() == name.size()) {
+                found = &lo;
+                ambiguous = false;
+                break;
+            }
+            if (!found)
+                found = &lo;
+            else if (found->has_arg != lo.has_arg || found->code != lo.code)
+                ambiguous = true;
+        }
+        ++optind;
+        if (!found || ambiguous) {
+            failed_arg = a;
+            return '?';
+        }
+        *matched = found;
+        if (eq != std::string_view::npos) {
+            if (found->has_arg == no_arg) {
+                failed_arg = a;
+                return '?';
+            }
+            optarg = std::string(body.substr(eq + 1));
+            has_optarg = true;
+        } else if (found->has_arg == req_arg) {
+            if (optind >= argv.size()) {
+                failed_arg = a;
+                return ':';
+            }
+            optarg = argv[optind++];
+            has_optarg = true;
+        }
+        return found->code;
+    }
+};
+
+// ---------------------------------------------------------------- do_parse
+
+constexpr std::string_view optflags = "nsdpjvxio0cf";
+
+char opt2char(unsigned option) {
+    unsigned i = 0;
+    while ((1u << i) != option) ++i;
+    return optflags[i];
+}
+
+char cmd2char(unsigned option) {
+    static constexpr std::string_view cmdflags = "IDDRALFZNXPESZC";
+    unsigned i = 0;
+    for (; option > 1; option >>= 1) ++i;
+    return cmdflags[i];
+}
+
+// Which commands each option is legal with (iptables' commands_v_options, by columns).
+unsigned legal_commands(unsigned option) {
+    const unsigned idrac = CMD_INSERT | CMD_DELETE | CMD_REPLACE | CMD_APPEND | CMD_CHECK;
+    switch (option) {
+        case OPT_NUMERIC: return CMD_LIST;
+        case OPT_SOURCE:
+        case OPT_DESTINATION:
+        case OPT_PROTOCOL:
+        case OPT_JUMP:
+        case OPT_VIANAMEIN:
+        case OPT_VIANAMEOUT:
+        case OPT_FRAGMENT: return idrac;
+        case OPT_VERBOSE: return ~0u;
+        case OPT_EXPANDED:
+        case OPT_LINENUMBERS: return CMD_LIST;
+        case OPT_COUNTERS: return CMD_INSERT | CMD_REPLACE | CMD_APPEND | CMD_SET_POLICY;
+    }
+    return ~0u;
+}
+
+bool invertible(unsigned option) {
+    return option & (OPT_SOURCE | OPT_DESTINATION | OPT_PROTOCOL | OPT_VIANAMEIN |
+                     OPT_VIANAMEOUT | OPT_FRAGMENT);
+}
+
+struct ExtSlot {
+    ExtInst inst;
+    bool is_target;
+    int option_slot;  // first code = ext_code_base + option_slot * 64
+};
+
+struct Parser {
+    const ParseOptions& po;
+    Command c;
+    GetOpt g;
+    std::vector<LongOpt> longs;
+    std::vector<ExtSlot> exts;  // loaded matches in order, plus the target if any
+    int target_slot = -1;
+    bool invert = false;
+    bool proto_used = false;
+    std::string protocol;  // -p text as given (lowercased)
+    std::string shost, dhost;
+    bool goto_set = false;
+    bool table_set = false;
+    bool wait_interval_set = false;
+    std::string pcnt, bcnt;
+
+    Parser(const std::vector<std::string>& argv, const ParseOptions& p) : po(p), g(argv) {
+        longs.assign(std::begin(base_long_opts), std::end(base_long_opts));
+        if (po.restore) {
+            c.table = po.table;
+            table_set = true;  // iptables-restore passes "-t TABLE" first
+        }
+    }
+
+    ExtCtx ctx() {
+        ExtCtx x;
+        x.rule = &c.rule;
+        x.table = c.table;
+        return x;
+    }
+
+    // xtables_merge_options: the base options, then the new extension's, then the rest.
+    void merge_options(int ext_index) {
+        std::vector<LongOpt> merged(std::begin(base_long_opts), std::end(base_long_opts));
+        const auto& k = *exts[ext_index].inst.kind;
+        for (const auto& o : k.opts)
+            merged.push_back(LongOpt{o.name, o.has_arg ? req_arg : no_arg,
+                                     ext_code_base + ext_index * 64 + o.id, ext_index, &o});
+        for (size_t i = std::size(base_long_opts); i < longs.size(); ++i) merged.push_back(longs[i]);
+        longs = std::move(merged);
+    }
+
+    int add_ext(const ExtKind* k, bool is_target) {
+        exts.push_back(ExtSlot{ExtInst(k), is_target, static_cast<int>(exts.size())});
+        int idx = static_cast<int>(exts.size()) - 1;
+        if (!k->opts.empty()) merge_options(idx);
+        return idx;
+    }
+
+    Result<void> set_option(unsigned option) {
+        if (c.options & option)
+            return param_fail(str("multiple -", opt2char(option), " flags not allowed"));
+        c.options |= option;
+        if (invert && !invertible(option))
+            return param_fail(str("cannot have ! before -", opt2char(option)));
+        return {};
+    }
+
+    Result<void> add_command(unsigned newcmd, unsigned othercmds) {
+        if (invert) return param_fail("unexpected ! flag");
+        if (c.cmd & ~othercmds)
+            return param_fail(str("Cannot use -", cmd2char(newcmd), " with -", cmd2char(c.cmd & ~othercmds)));
+        c.cmd |= newcmd;
+        return {};
+    }
+
+    bool has_arg() const {
+        return g.optind < g.argv.size() && !g.argv[g.optind].empty() &&
+               g.argv[g.optind][0] != '-' && g.argv[g.optind][0] != '!';
+    }
+    // xs_has_arg also accepts an empty argument (argv[optind][0] is NUL).
+    bool has_arg_raw() const {
+        return g.optind < g.argv.size() &&
+               (g.argv[g.optind].empty() ||
+                (g.argv[g.optind][0] != '-' && g.argv[g.optind][0] != '!'));
+    }
+
+    Result<unsigned> parse_rulenumber(std::string_view s) {
+        auto v = grammar::to_uint(s, 1, 0x7fffffff);
+        if (!v) return param_fail(str("Invalid rule number `", s, "'"));
+        return static_cast<unsigned>(*v);
+    }
+
+    Result<std::string> parse_target_name(std::string_view name) {
+        if (name.empty()) return param_fail("Invalid target name (too short)");
+        if (name.size() >= 29) return param_fail(str("Invalid target name `", name, "' (28 chars max)"));
+        for (char ch : name)
+            if (std::isspace(static_cast<unsigned char>(ch)))
+                return param_fail(str("Invalid target name `", name, "'"));
+        return std::string(name);
+    }
+
+    Result<void> assert_valid_chain_name(std::string_view name) {
+        if (name.size() >= 29)
+            return param_fail(str("chain name `", name, "' too long (must be under 29 chars)"));
+        if (!name.empty() && (name[0] == '-' || name[0] == '!'))
+            return param_fail(str("chain name not allowed to start with `", name[0], "'"));
+        if (find_target(name) || is_standard_verdict(name))
+            return param_fail("chain name may not clash with target name");
+        for (char ch : name)
+            if (std::isspace(static_cast<unsigned char>(ch)))
+                return param_fail(str("Invalid chain name `", name, "'"));
+        return {};
+    }
+
+    Result<void> parse_interface(std::string_view arg, std::string& out) {
+        if (arg.size() >= 16)
+            return param_fail(str("interface name `", arg, "' must be shorter than 16 characters"));
+        out = std::string(arg);
+        return {};
+    }
+
+    // The optional argument of -L/-S/-F/-Z/-X: attached, or the next word.
+    std::optional<std::string> optional_chain() {
+        if (g.has_optarg) return g.optarg;
+        if (has_arg_raw()) return g.argv[g.optind++];
+        return std::nullopt;
+    }
+
+    Result<void> command_default(int code, const LongOpt* lo) {
+        if (lo && lo->ext >= 0) {
+            auto& slot = exts[lo->ext];
+            ExtCtx x = ctx();
+            x.argv = &g.argv;
+            x.next = &g.optind;
+            return ext_parse_option(slot.inst, *lo->def, g.optarg, invert, x);
+        }
+        // Implicit protocol match: -p tcp --dport 80.
+        if (!protocol.empty() && !proto_used) {
+            proto_used = true;
+            const ExtKind* k = nullptr;
+            if (auto n = grammar::to_uint(protocol, 0, 255)) {
+                std::optional<std::string> name;
+                if (c.options & OPT_NUMERIC) {
+                    if (auto b = netdb::builtin_protocol_name(static_cast<uint16_t>(*n))) name = std::string(*b);
+                } else {
+                    name = netdb::protocol_name(static_cast<uint16_t>(*n));
+                }
+                if (name) k = find_match(*name);
+            } else {
+                k = find_match(protocol);
+            }
+            if (k) {
+                add_ext(k, false);
+                --g.optind;  // rerun getopt on the same argument
+                g.nextchar = 0;
+                return {};
+            }
+        }
+        if (code == ':') return param_fail(str("option \"", g.failed_arg, "\" requires an argument"));
+        if (code == '?') return param_fail(str("unknown option \"", g.failed_arg, "\""));
+        return param_fail(str("Unknown arg \"", g.optarg, "\""));
+    }
+
+    Result<void> command_match(std::string_view name) {
+        if (invert) return param_fail("unexpected ! flag before --match");
+        const ExtKind* k = find_match(name);
+        if (!k) return param_fail(str("Couldn't load match `", name, "':No such file or directory\n"));
+        add_ext(k, false);
+        return {};
+    }
+
+    Result<void> command_jump(std::string_view name) {
+        auto t = parse_target_name(name);
+        if (!t) return std::unexpected(t.error());
+        c.jumpto = *t;
+        if (const ExtKind* k = find_target(c.jumpto)) target_slot = add_ext(k, true);
+        return {};
+    }
+
+    using Outcome = std::variant<Command, EarlyExit>;
+
+    Result<std::optional<EarlyExit>> step(int code, const LongOpt* lo) {
+        using R = std::optional<EarlyExit>;
+        auto chk = [](Result<void> r) { return r; };
+        switch (code) {
+            case 'A':
+                if (auto r = add_command(CMD_APPEND, CMD_NONE); !r) return std::unexpected(r.error());
+                c.chain = g.optarg;
+                break;
+            case 'C':
+                if (auto r = add_command(CMD_CHECK, CMD_NONE); !r) return std::unexpected(r.error());
+                c.chain = g.optarg;
+                break;
+            case 'D':
+                if (auto r = add_command(CMD_DELETE, CMD_NONE); !r) return std::unexpected(r.error());
+                c.chain = g.optarg;
+                if (has_arg_raw()) {
+                    auto n = parse_rulenumber(g.argv[g.optind++]);
+                    if (!n) return std::unexpected(n.error());
+                    c.rulenum = *n;
+                    c.cmd = CMD_DELETE_NUM;
+                }
+                break;
+            case 'R':
+                if (auto r = add_command(CMD_REPLACE, CMD_NONE); !r) return std::unexpected(r.error());
+                c.chain = g.optarg;
+                if (!has_arg_raw()) return param_fail("-R requires a rule number");
+                if (auto n = parse_rulenumber(g.argv[g.optind++]); !n) return std::unexpected(n.error());
+                else c.rulenum = *n;
+                break;
+            case 'I':
+                if (auto r = add_command(CMD_INSERT, CMD_NONE); !r) return std::unexpected(r.error());
+                c.chain = g.optarg;
+                c.rulenum = 1;
+                if (has_arg_raw()) {
+                    auto n = parse_rulenumber(g.argv[g.optind++]);
+                    if (!n) return std::unexpected(n.error());
+                    c.rulenum = *n;
+                }
+                break;
+            case 'L':
+            case 'S': {
+                auto r = add_command(code == 'L' ? CMD_LIST : CMD_LIST_RULES, CMD_ZERO | CMD_ZERO_NUM);
+                if (!r) return std::unexpected(r.error());
+                if (auto ch = optional_chain()) c.chain = *ch;
+                if (has_arg_raw()) {
+                    auto n = parse_rulenumber(g.argv[g.optind++]);
+                    if (!n) return std::unexpected(n.error());
+                    c.rulenum = *n;
+                }
+                break;
+            }
+            case 'F':
+                if (auto r = add_command(CMD_FLUSH, CMD_NONE); !r) return std::unexpected(r.error());
+                if (auto ch = optional_chain()) c.chain = *ch;
+                break;
+            case 'Z':
+                if (auto r = add_command(CMD_ZERO, CMD_LIST | CMD_LIST_RULES); !r) return std::unexpected(r.error());
+                if (auto ch = optional_chain()) c.chain = *ch;
+                if (has_arg_raw()) {
+                    auto n = parse_rulenumber(g.argv[g.optind++]);
+                    if (!n) return std::unexpected(n.error());
+                    c.rulenum = *n;
+                    c.cmd = (c.cmd & ~CMD_ZERO) | CMD_ZERO_NUM;
+                }
+                break;
+            case 'N':
+                if (auto r = assert_valid_chain_name(g.optarg); !r) return std::unexpected(r.error());
+                if (auto r = add_command(CMD_NEW_CHAIN, CMD_NONE); !r) return std::unexpected(r.error());
+                c.chain = g.optarg;
+                break;
+            case 'X':
+                if (auto r = add_command(CMD_DELETE_CHAIN, CMD_NONE); !r) return std::unexpected(r.error());
+                if (auto ch = optional_chain()) c.chain = *ch;
+                break;
+            case 'E':
+                if (auto r = add_command(CMD_RENAME_CHAIN, CMD_NONE); !r) return std::unexpected(r.error());
+                c.chain = g.optarg;
+                if (!has_arg_raw()) return param_fail("-E requires old-chain-name and new-chain-name");
+                c.newname = g.argv[g.optind++];
+                if (auto r = assert_valid_chain_name(c.newname); !r) return std::unexpected(r.error());
+                break;
+            case 'P':
+                if (auto r = add_command(CMD_SET_POLICY, CMD_NONE); !r) return std::unexpected(r.error());
+                if (!has_arg_raw()) return param_fail("-P requires a chain and a policy");
+                c.chain = g.optarg;
+                c.policy = g.argv[g.optind++];
+                break;
+            case 'h':
+                return R(EarlyExit{help_text(), 0});
+            case 'p': {
+                if (auto r = set_option(OPT_PROTOCOL); !r) return std::unexpected(r.error());
+                c.rule.inv_proto = invert;
+                protocol = g.optarg;
+                for (auto& ch : protocol) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                auto p = netdb::parse_protocol(protocol);
+                if (!p) return param_fail(str("unknown protocol \"", protocol, "\" specified"));
+                c.rule.proto = *p;
+                if (c.rule.proto == 0 && c.rule.inv_proto)
+                    return param_fail("rule would never match protocol");
+                break;
+            }
+            case 's':
+                if (auto r = set_option(OPT_SOURCE); !r) return std::unexpected(r.error());
+                c.rule.inv_src = invert;
+                shost = g.optarg;
+                break;
+            case 'd':
+                if (auto r = set_option(OPT_DESTINATION); !r) return std::unexpected(r.error());
+                c.rule.inv_dst = invert;
+                dhost = g.optarg;
+                break;
+            case 'g': {
+                if (auto r = set_option(OPT_JUMP); !r) return std::unexpected(r.error());
+                goto_set = true;
+                auto t = parse_target_name(g.optarg);
+                if (!t) return std::unexpected(t.error());
+                c.jumpto = *t;
+                break;
+            }
+            case 'j':
+                if (auto r = set_option(OPT_JUMP); !r) return std::unexpected(r.error());
+                if (g.optarg != "CONTINUE")
+                    if (auto r = command_jump(g.optarg); !r) return std::unexpected(r.error());
+                break;
+            case 'i':
+                if (g.optarg.empty()) return param_fail("Empty interface is likely to be undesired");
+                if (auto r = set_option(OPT_VIANAMEIN); !r) return std::unexpected(r.error());
+                c.rule.inv_in = invert;
+                if (auto r = parse_interface(g.optarg, c.rule.in_iface); !r) return std::unexpected(r.error());
+                break;
+            case 'o':
+                if (g.optarg.empty()) return param_fail("Empty interface is likely to be undesired");
+                if (auto r = set_option(OPT_VIANAMEOUT); !r) return std::unexpected(r.error());
+                c.rule.inv_out = invert;
+                if (auto r = parse_interface(g.optarg, c.rule.out_iface); !r) return std::unexpected(r.error());
+                break;
+            case 'f':
+                if (auto r = set_option(OPT_FRAGMENT); !r) return std::unexpected(r.error());
+                c.rule.frag = true;
+                c.rule.inv_frag = invert;
+                break;
+            case 'v':
+                if (!c.verbose)
+                    if (auto r = set_option(OPT_VERBOSE); !r) return std::unexpected(r.error());
+                ++c.verbose;
+                break;
+            case 'm':
+                if (auto r = command_match(g.optarg); !r) return std::unexpected(r.error());
+                break;
+            case 'n':
+                if (auto r = set_option(OPT_NUMERIC); !r) return std::unexpected(r.error());
+                break;
+            case 't':
+                if (invert) return param_fail("unexpected ! flag before --table");
+                if (po.restore && table_set)
+                    return param_fail("The -t option cannot be used in xdptables-restore.\n");
+                c.table = g.optarg;
+                table_set = true;
+                break;
+            case 'x':
+                if (auto r = set_option(OPT_EXPANDED); !r) return std::unexpected(r.error());
+                break;
+            case 'V':
+                if (invert) return R(EarlyExit{str("Not ", XDPT_IPTABLES_VERSION, " (xdp) ;-)\n"), 0});
+                return R(EarlyExit{str("xdptables v", XDPT_IPTABLES_VERSION, " (xdp)\n"), 0});
+            case 'w': {
+                if (po.restore) return param_fail("You cannot use `-w' from iptables-restore");
+                c.wait = -1;
+                std::optional<std::string> w;
+                if (g.has_optarg) w = g.optarg;
+                else if (has_arg_raw()) w = g.argv[g.optind++];
+                if (w) {
+                    auto v = grammar::to_uint(*w, 0, 0x7fffffff, 10);
+                    if (!v) return param_fail("wait seconds not numeric");
+                    c.wait = static_cast<int>(*v);
+                }
+                break;
+            }
+            case 'W': {
+                if (po.restore) return param_fail("You cannot use `-W' from iptables-restore");
+                std::optional<std::string> w;
+                if (g.has_optarg) w = g.optarg;
+                else if (has_arg_raw()) w = g.argv[g.optind++];
+                if (w && !grammar::to_uint(*w, 0, 999999, 10)) return param_fail("wait interval not numeric");
+                wait_interval_set = true;
+                break;
+            }
+            case '0':
+                if (auto r = set_option(OPT_LINENUMBERS); !r) return std::unexpected(r.error());
+                break;
+            case 'M':
+                break;
+            case 'c': {
+                if (auto r = set_option(OPT_COUNTERS); !r) return std::unexpected(r.error());
+                pcnt = g.optarg;
+                auto comma = pcnt.find(',');
+                bool have_b = false;
+                if (comma != std::string::npos) {
+                    bcnt = pcnt.substr(comma + 1);
+                    pcnt.resize(comma);
+                    have_b = true;
+                } else if (has_arg_raw()) {
+                    bcnt = g.argv[g.optind++];
+                    have_b = true;
+                }
+                if (!have_b) return param_fail("-c requires packet and byte counter");
+                auto scan = [](const std::string& s) -> std::optional<uint64_t> {
+                    // sscanf("%llu"): leading blanks, optional sign, digits, rest ignored.
+                    auto v = grammar::to_uint_prefix(s, 10);
+                    if (!v) return std::nullopt;
+                    return v->value;
+                };
+                auto p = scan(pcnt);
+                if (!p) return param_fail("-c packet counter not numeric");
+                auto b = scan(bcnt);
+                if (!b) return param_fail("-c byte counter not numeric");
+                c.rule.ctr = {*p, *b};
+                break;
+            }
+            case '4':
+                break;
+            case '6':
+                if (po.restore) {
+                    ignore_line = true;
+                    return R(std::nullopt);
+                }
+                return fail(Exit::parameter, "", Error::Style::bare);  // exit_tryhelp(2)
+            case 1:
+                if (g.optarg == "!") {
+                    if (invert) return param_fail("multiple consecutive ! not allowed");
+                    invert = true;
+                    keep_invert = true;
+                    return R(std::nullopt);
+                }
+                return fail(Exit::parameter, str("Bad argument `", g.optarg, "'\n"), Error::Style::bare);
+            default: {
+                size_t before = exts.size();
+                if (auto r = command_default(code, lo); !r) return std::unexpected(r.error());
+                if (exts.size() != before) {
+                    keep_invert = true;  // an implicit protocol match was loaded: rerun
+                    return R(std::nullopt);
+                }
+                break;
+            }
+        }
+        (void)chk;
+        return R(std::nullopt);
+    }
+
+    bool keep_invert = false;
+    bool ignore_line = false;
+
+    Result<Outcome> run() {
+        for (;;) {
+            const LongOpt* lo = nullptr;
+            int code = g.next(longs, &lo);
+            if (code == -1) break;
+            keep_invert = false;
+            auto r = step(code, lo);
+            if (!r) return std::unexpected(r.error());
+            if (*r) return Outcome(**r);
+            if (ignore_line) return Outcome(Command{});
+            if (!keep_invert) invert = false;
+        }
+        return finish();
+    }
+
+    Result<Outcome> finish() {
+        if (c.table == "nat" && (c.policy == "DROP" || c.jumpto == "DROP"))
+            return param_fail(
+                "\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n");
+        if (!c.wait && wait_interval_set) return param_fail("--wait-interval only makes sense with --wait\n");
+
+        for (auto& e : exts) {
+            ExtCtx x = ctx();
+            if (auto r = ext_finish(e.inst, x); !r) return std::unexpected(r.error());
+        }
+        if (g.optind < g.argv.size()) return param_fail("unknown arguments found on commandline");
+        if (!c.cmd) return param_fail("no command specified");
+        if (invert) return param_fail("nothing appropriate following !");
+
+        // Post-parse: addresses.
+        if (c.rule_command()) {
+            if (!(c.options & OPT_DESTINATION)) dhost = "0.0.0.0/0";
+            if (!(c.options & OPT_SOURCE)) shost = "0.0.0.0/0";
+        }
+        if (!shost.empty() || (c.options & OPT_SOURCE)) {
+            auto r = parse_addresses(shost);
+            if (!r) return std::unexpected(r.error());
+            c.srcs = std::move(*r);
+        }
+        if (!dhost.empty() || (c.options & OPT_DESTINATION)) {
+            auto r = parse_addresses(dhost);
+            if (!r) return std::unexpected(r.error());
+            c.dsts = std::move(*r);
+        }
+        if ((c.srcs.size() > 1 || c.dsts.size() > 1) && (c.rule.inv_src || c.rule.inv_dst))
+            return param_fail("! not allowed with multiple source or destination IP addresses");
+
+        // generic_opt_check
+        for (unsigned bit = 1; bit <= OPT_FRAGMENT; bit <<= 1)
+            if ((c.options & bit) && (legal_commands(bit) & c.cmd) != c.cmd)
+                return param_fail(str("Illegal option `-", opt2char(bit), "' with this command"));
+
+        if (c.chain && c.chain->size() >= 29)
+            return param_fail(str("chain name `", *c.chain, "' too long (must be under 29 chars)"));
+
+        if (c.cmd == CMD_APPEND || c.cmd == CMD_DELETE || c.cmd == CMD_CHECK || c.cmd == CMD_INSERT ||
+            c.cmd == CMD_REPLACE) {
+            if ((*c.chain == "PREROUTING" || *c.chain == "INPUT") && (c.options & OPT_VIANAMEOUT))
+                return param_fail(str("Can't use -o with ", *c.chain));
+            if ((*c.chain == "POSTROUTING" || *c.chain == "OUTPUT") && (c.options & OPT_VIANAMEIN))
+                return param_fail(str("Can't use -i with ", *c.chain));
+        }
+
+        // The rule's matches and target.
+        for (auto& e : exts) {
+            if (e.is_target) continue;
+            c.rule.matches.push_back(std::move(e.inst));
+        }
+        if (target_slot >= 0) c.rule.target = std::move(exts[target_slot].inst);
+        c.rule.target_name = c.jumpto;
+        c.rule.is_goto = goto_set;
+        return Outcome(std::move(c));
+    }
+
+    // xtables_ipparse_multiple: comma list of host[/mask]; each host may be a name.
+    Result<std::vector<Ipv4Net>> parse_addresses(const std::string& spec) {
+        std::vector<Ipv4Net> out;
+        for (auto item : grammar::split(spec, ',')) {
+            std::string_view host = item, mask_text;
+            bool has_mask = false;
+            if (auto slash = item.find('/'); slash != std::string_view::npos) {
+                host = item.substr(0, slash);
+                mask_text = item.substr(slash + 1);
+                has_mask = true;
+            }
+            uint32_t mask = 0xffffffffu;
+            if (has_mask) {
+                if (auto m = grammar::dotted_to_ipv4(mask_text, true)) {
+                    mask = *m;
+                } else {
+                    auto bits = grammar::to_uint(mask_text, 0, 32);
+                    if (!bits) return param_fail(str("invalid mask `", mask_text, "' specified"));
+                    mask = *bits == 0 ? 0 : 0xffffffffu << (32 - *bits);
+                }
+            }
+            std::vector<uint32_t> addrs;
+            if (auto a = grammar::dotted_to_ipv4(host)) {
+                addrs.push_back(*a);
+            } else {
+                addrs = netdb::resolve_host(host);
+                if (addrs.empty()) return param_fail(str("host/network `", host, "' not found"));
+            }
+            for (auto a : addrs) out.push_back(Ipv4Net{a & mask, mask});
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+Result<std::variant<Command, EarlyExit>> parse_command(const std::vector<std::string>& args,
+                                                       const ParseOptions& po) {
+    std::vector<std::string> argv;
+    argv.reserve(args.size() + 1);
+    argv.push_back("xdptables");
+    argv.insert(argv.end(), args.begin(), args.end());
+    Parser p(argv, po);
+    return p.run();
+}
+
+}  // namespace xdpt

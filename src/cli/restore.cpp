@@ -1,0 +1,195 @@
+#include "cli/restore.hpp"
+
+#include <algorithm>
+#include <variant>
+
+#include "cli/command.hpp"
+#include "core/str.hpp"
+#include "grammar/values.hpp"
+#include "model/apply.hpp"
+#include "model/print.hpp"
+
+namespace xdpt {
+
+namespace {
+
+std::unexpected<Error> at_line(Error e, int line) {
+    e.line = line;
+    return std::unexpected(std::move(e));
+}
+
+std::unexpected<Error> line_failed(const RestoreOptions& o, int line) {
+    return fail(Exit::other, str(o.prog, ": line ", line, " failed\n"), Error::Style::bare);
+}
+
+// strtok(" \t\n") over a chain line.
+std::vector<std::string_view> words(std::string_view s) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')) ++i;
+        size_t j = i;
+        while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n') ++j;
+        if (j > i) out.push_back(s.substr(i, j - i));
+        i = j;
+    }
+    return out;
+}
+
+// sscanf("[%llu:%llu]") on the policy counters.
+std::optional<Counters> scan_counters(std::string_view s) {
+    if (s.empty() || s[0] != '[') return std::nullopt;
+    auto colon = s.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto p = grammar::to_uint_prefix(s.substr(1, colon - 1), 10);
+    auto b = grammar::to_uint_prefix(s.substr(colon + 1), 10);
+    if (!p || !b) return std::nullopt;
+    return Counters{p->value, b->value};
+}
+
+}  // namespace
+
+Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
+                          const std::function<Result<void>(const Ruleset&)>& commit,
+                          std::string& out) {
+    int line = 0;
+    bool in_table = false;
+    std::string curtable;
+    Table* table = nullptr;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        std::string_view buf = nl == std::string_view::npos ? text.substr(pos) : text.substr(pos, nl - pos + 1);
+        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+        ++line;
+        bool ok = false;
+        if (buf == "\n") continue;
+        if (buf[0] == '#') {
+            if (o.verbose) out += std::string(buf);
+            continue;
+        }
+        if (buf == "COMMIT\n" && in_table) {
+            if (auto r = kernel_check_table(*table); !r) return line_failed(o, line);
+            if (!o.test)
+                if (auto r = commit(rs); !r) return std::unexpected(r.error());
+            in_table = false;
+            table = nullptr;
+            ok = true;
+        } else if (buf[0] == '*' && !in_table) {
+            auto w = words(buf.substr(1));
+            if (w.empty()) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " table name invalid")}, line);
+            curtable = std::string(w[0].substr(0, 32));
+            if (o.only_table && *o.only_table != curtable) continue;
+            if (!builtin_chains(curtable))
+                return at_line(Error{Exit::parameter, str(o.prog, ": unable to initialize table '", curtable, "'")}, line);
+            table = &rs.instantiate(curtable);
+            if (!o.noflush) {
+                for (auto& c : table->chains) c.rules.clear();
+                std::erase_if(table->chains, [](const Chain& c) { return !c.builtin; });
+            }
+            in_table = true;
+            ok = true;
+        } else if (buf[0] == ':' && in_table) {
+            auto w = words(buf.substr(1));
+            if (w.empty()) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " chain name invalid")}, line);
+            std::string chain(w[0]);
+            if (chain.size() >= 29)
+                return at_line(Error{Exit::parameter, str("Invalid chain name `", chain, "' (28 chars max)")}, line);
+            Chain* ch = table->find(chain);
+            if (!ch || !ch->builtin) {
+                if (o.noflush && ch) {
+                    ch->rules.clear();
+                } else if (ch) {
+                    return at_line(Error{Exit::parameter, str("error creating chain '", chain, "':File exists")}, line);
+                } else {
+                    ch = &table->add_user_chain(chain);
+                }
+            }
+            if (w.size() < 2) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " policy invalid")}, line);
+            std::string_view policy = w[1];
+            if (policy != "-") {
+                std::optional<Counters> cnt;
+                if (w.size() >= 3) {
+                    cnt = scan_counters(w[2]);
+                    if (!cnt) return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'")}, line);
+                } else if (o.counters) {
+                    return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'")}, line);
+                }
+                if (!ch->builtin)
+                    return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad built-in chain name"));
+                if (policy != "ACCEPT" && policy != "DROP")
+                    return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad policy name"));
+                ch->policy = std::string(policy);
+                if (o.counters && cnt) ch->ctr = *cnt;
+            }
+            ok = true;
+        } else if (in_table) {
+            std::string_view rest = buf;
+            std::vector<std::string> argv;
+            for (int i = 0; !o.noflush && i < o.verbose; ++i) argv.push_back("-v");
+            if (!rest.empty() && rest[0] == '[') {
+                auto close = rest.find(']');
+                if (close == std::string_view::npos)
+                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
+                auto inner = rest.substr(1, close - 1);
+                auto colon = inner.find(':');
+                if (colon == std::string_view::npos || colon == 0)
+                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need :")}, line);
+                if (o.counters) {
+                    argv.push_back("--set-counters");
+                    argv.push_back(std::string(inner.substr(0, colon)));
+                    argv.push_back(std::string(inner.substr(colon + 1)));
+                }
+                rest = rest.substr(close + 1);
+            }
+            auto toks = grammar::tokenize_restore_line(rest);
+            if (!toks) return at_line(Error{Exit::parameter, "Parameter problem"}, line);
+            argv.insert(argv.end(), toks->begin(), toks->end());
+            ParseOptions po;
+            po.restore = true;
+            po.table = curtable;
+            auto parsed = parse_command(argv, po);
+            if (!parsed) return at_line(parsed.error(), line);
+            if (auto* early = std::get_if<EarlyExit>(&*parsed)) {
+                out += early->out;
+                return fail(Exit::ok, "", Error::Style::bare);
+            }
+            auto& cmd = std::get<Command>(*parsed);
+            if (cmd.cmd != CMD_NONE) {
+                auto applied = apply_command(rs, cmd, false);
+                if (!applied) {
+                    if (applied.error().code == Exit::other) return line_failed(o, line);
+                    return at_line(applied.error(), line);
+                }
+                out += applied->out;
+                table = rs.find(curtable);
+            }
+            ok = true;
+        }
+        if (o.only_table && *o.only_table != curtable) continue;
+        if (!ok) return line_failed(o, line);
+    }
+    if (in_table)
+        return fail(Exit::other, str(o.prog, ": COMMIT expected at line ", line + 1, "\n"), Error::Style::bare);
+    return {};
+}
+
+std::string serialize_ruleset(const Ruleset& rs) {
+    std::string out;
+    for (const auto& t : rs.tables) out += table_to_save(t, true);
+    return out;
+}
+
+Result<Ruleset> deserialize_ruleset(std::string_view text) {
+    Ruleset rs;
+    RestoreOptions o;
+    o.counters = true;
+    o.prog = "xdptables (stored state)";
+    std::string out;
+    auto r = restore_text(rs, text, o, [](const Ruleset&) -> Result<void> { return {}; }, out);
+    if (!r) return std::unexpected(r.error());
+    std::reverse(rs.tables.begin(), rs.tables.end());
+    return rs;
+}
+
+}  // namespace xdpt

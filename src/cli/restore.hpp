@@ -1,0 +1,34 @@
+// iptables-restore's input format, applied to a ruleset block by block: "*table",
+// ":CHAIN POLICY [p:b]", rule lines parsed as command lines, "COMMIT". Pure: the commit
+// callback decides what a COMMIT does (store it in the kernel, or nothing for --test).
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "model/ruleset.hpp"
+
+namespace xdpt {
+
+struct RestoreOptions {
+    bool counters = false;   // -c: take [p:b] counters
+    int verbose = 0;         // -v
+    bool test = false;       // -t: parse and check, commit nothing
+    bool noflush = false;    // -n
+    std::optional<std::string> only_table;  // -T
+    std::string prog = "xdptables-restore";  // for "PROG: line N failed"
+};
+
+// Applies `text` to `rs`. `commit` runs at every COMMIT with the ruleset as it then is;
+// `out` collects what restore prints on stdout (-v).
+Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
+                          const std::function<Result<void>(const Ruleset&)>& commit,
+                          std::string& out);
+
+// The state format: iptables-save -c of every table, in the ruleset's table order.
+std::string serialize_ruleset(const Ruleset& rs);
+Result<Ruleset> deserialize_ruleset(std::string_view text);
+
+}  // namespace xdpt

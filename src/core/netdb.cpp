@@ -1,0 +1,81 @@
+#include "core/netdb.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "grammar/values.hpp"
+
+namespace xdpt::netdb {
+
+namespace {
+constexpr std::array<std::pair<std::string_view, uint16_t>, 10> chain_protos{{
+    {"tcp", 6}, {"sctp", 132}, {"udp", 17}, {"udplite", 136}, {"icmp", 1},
+    {"icmpv6", 58}, {"esp", 50}, {"ah", 51}, {"mh", 135}, {"all", 0},
+}};
+}  // namespace
+
+std::optional<uint16_t> parse_protocol(std::string_view name) {
+    if (auto v = grammar::to_uint(name, 0, 255)) return static_cast<uint16_t>(*v);
+    if (name == "all") return 0;
+    std::string n(name);
+    if (const protoent* p = getprotobyname(n.c_str())) return static_cast<uint16_t>(p->p_proto);
+    for (auto [pn, num] : chain_protos)
+        if (pn == name) return num;
+    return std::nullopt;
+}
+
+std::optional<std::string_view> builtin_protocol_name(uint16_t proto) {
+    for (auto [pn, num] : chain_protos)
+        if (num == proto) return pn;
+    return std::nullopt;
+}
+
+std::optional<std::string> protocol_name(uint16_t proto) {
+    if (proto != 0)
+        if (const protoent* p = getprotobynumber(proto)) return std::string(p->p_name);
+    if (auto b = builtin_protocol_name(proto)) return std::string(*b);
+    return std::nullopt;
+}
+
+std::optional<uint16_t> parse_port(std::string_view s, const char* proto) {
+    if (auto v = grammar::to_uint(s, 0, 65535)) return static_cast<uint16_t>(*v);
+    std::string n(s);
+    if (const servent* se = getservbyname(n.c_str(), proto)) return ntohs(static_cast<uint16_t>(se->s_port));
+    return std::nullopt;
+}
+
+std::optional<std::string> service_name(uint16_t port, const char* proto) {
+    if (const servent* se = getservbyport(htons(port), proto)) return std::string(se->s_name);
+    return std::nullopt;
+}
+
+std::vector<uint32_t> resolve_host(std::string_view name) {
+    std::vector<uint32_t> out;
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_RAW;
+    addrinfo* res = nullptr;
+    std::string n(name);
+    if (getaddrinfo(n.c_str(), nullptr, &hints, &res) != 0) return out;
+    for (addrinfo* p = res; p; p = p->ai_next) {
+        auto a = ntohl(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr.s_addr);
+        if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    }
+    freeaddrinfo(res);
+    return out;
+}
+
+std::string ipv4_to_anyname(uint32_t addr) {
+    if (netent* ne = getnetbyaddr(addr, AF_INET)) return ne->n_name;
+    in_addr a{htonl(addr)};
+    if (hostent* he = gethostbyaddr(&a, sizeof(a), AF_INET)) return he->h_name;
+    return grammar::ipv4_to_dotted(addr);
+}
+
+}  // namespace xdpt::netdb

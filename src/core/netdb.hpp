@@ -1,0 +1,29 @@
+// Name lookups the way libxtables does them (protocols, services, hosts, networks).
+// Only called when the user gave a name or asked for names (no -n).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xdpt::netdb {
+
+// xtables_parse_protocol without the error: number 0..255, "all", /etc/protocols, then
+// iptables' builtin protocol names.
+std::optional<uint16_t> parse_protocol(std::string_view name);
+// proto_to_name(): /etc/protocols name, or iptables' builtin name, or nothing.
+std::optional<std::string> protocol_name(uint16_t proto);
+// iptables' builtin table only (xtables_chain_protos), used to find protocol matches.
+std::optional<std::string_view> builtin_protocol_name(uint16_t proto);
+
+// xtables_parse_port without the error: number 0..65535 or a service for `proto`.
+std::optional<uint16_t> parse_port(std::string_view s, const char* proto);
+std::optional<std::string> service_name(uint16_t port, const char* proto);
+
+// Hosts: every IPv4 address a name resolves to (getaddrinfo), in order, deduplicated.
+std::vector<uint32_t> resolve_host(std::string_view name);
+// xtables_ipaddr_to_anyname: network name, host name, or dotted quad.
+std::string ipv4_to_anyname(uint32_t addr);
+
+}  // namespace xdpt::netdb

@@ -1,0 +1,39 @@
+#include "ext/ext.hpp"
+
+#include "core/str.hpp"
+
+namespace xdpt {
+
+Result<void> ext_parse_option(ExtInst& inst, const OptDef& opt, std::string_view arg,
+                              bool invert, const ExtCtx& ctx) {
+    const unsigned bit = 1u << opt.id;
+    if ((inst.seen & bit) && !(opt.flags & opt_multi))
+        return param_fail(str(inst.kind->name, ": option \"--", opt.name, "\" can only be used once.\n"));
+    if (invert && !(opt.flags & opt_invert))
+        return param_fail(str(inst.kind->name, ": option \"--", opt.name, "\" cannot be inverted.\n"));
+    if (auto r = inst.data->parse(opt, arg, invert, ctx); !r) return r;
+    inst.seen |= bit;
+    return {};
+}
+
+Result<void> ext_finish(ExtInst& inst, const ExtCtx& ctx) {
+    const auto name = inst.kind->name;
+    for (const auto& o : inst.kind->opts) {
+        const unsigned bit = 1u << o.id;
+        if ((o.flags & opt_mand) && !(inst.seen & bit))
+            return param_fail(str(name, ": option \"--", o.name, "\" must be specified\n"));
+        if (!(inst.seen & bit)) continue;
+        for (const auto& other : inst.kind->opts) {
+            if (other.id == o.id) continue;
+            const unsigned ob = 1u << other.id;
+            if ((o.also & ob) && !(inst.seen & ob))
+                return param_fail(str(name, ": option \"--", o.name, "\" also requires \"--", other.name, "\".\n"));
+            if ((o.excl & ob) && (inst.seen & ob))
+                return param_fail(
+                    str(name, ": option \"--", o.name, "\" cannot be used together with \"--", other.name, "\".\n"));
+        }
+    }
+    return inst.data->finish(inst.seen, ctx);
+}
+
+}  // namespace xdpt

@@ -1,0 +1,124 @@
+// The extension interface: every match (-m NAME) and target (-j NAME) that xdptables
+// understands is one ExtKind with a declarative option table, plus an ExtData subclass
+// that holds the parsed values and knows how to save (iptables-save form) and print
+// (iptables -L form) them. The generic option driver in ext.cpp enforces what libxtables'
+// x6 option parser enforces (repeats, `!`, mandatory and exclusive options) with the same
+// messages, so an extension only parses values.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace xdpt {
+
+struct Rule;
+
+// Option flags, as in libxtables' XTOPT_*.
+enum OptFlag : unsigned {
+    opt_invert = 1u << 0,  // may be preceded by `!`
+    opt_multi = 1u << 1,   // may be given more than once
+    opt_mand = 1u << 2,    // must be given
+};
+
+struct OptDef {
+    std::string_view name;  // without the leading "--"
+    int id;                 // 0..31, unique within the extension
+    bool has_arg = true;
+    unsigned flags = 0;
+    unsigned excl = 0;  // bit mask of option ids that cannot be combined with this one
+    unsigned also = 0;  // bit mask of option ids this one requires
+};
+
+// What an extension may look at while parsing or checking: the rule's base fields as
+// given so far, and where it is going.
+struct ExtCtx {
+    const Rule* rule = nullptr;
+    std::string_view table;
+    // The command line being parsed and the index of the next unread argument, for the
+    // few options that take more than one argument (tcp --tcp-flags MASK COMP): read
+    // argv[*next] and advance *next. Null when not parsing a command line.
+    const std::vector<std::string>* argv = nullptr;
+    size_t* next = nullptr;
+};
+
+class ExtData {
+public:
+    virtual ~ExtData() = default;
+    virtual std::unique_ptr<ExtData> clone() const = 0;
+    // One option of this extension. `arg` is empty for options without argument.
+    virtual Result<void> parse(const OptDef& opt, std::string_view arg, bool invert,
+                               const ExtCtx& ctx) = 0;
+    // After the whole command line: cross-option checks (the extension's final_check).
+    // `seen` has bit `id` set for every option given.
+    virtual Result<void> finish(unsigned seen, const ExtCtx& ctx) {
+        (void)seen, (void)ctx;
+        return {};
+    }
+    // What the kernel's checkentry would refuse with EINVAL once the rule is placed in
+    // `ctx.table` (protocol requirements, value ranges it rejects). Return false to refuse.
+    virtual bool kernel_accepts(const Rule& rule, const ExtCtx& ctx) const {
+        (void)rule, (void)ctx;
+        return true;
+    }
+    // iptables-save form, each option with a leading space: " --dport 80".
+    virtual void save(std::string& out) const = 0;
+    // iptables -L form with its leading space: " tcp dpt:80" (`numeric` is -n).
+    virtual void print(std::string& out, bool numeric) const = 0;
+};
+
+struct ExtKind {
+    std::string_view name;
+    std::span<const OptDef> opts;
+    std::unique_ptr<ExtData> (*make)();
+    // Tables the kernel allows this extension in (comma separated; empty: all).
+    std::string_view tables = {};
+    // Chains (hooks) of builtin chains the kernel allows it in (comma separated; empty: all).
+    std::string_view hooks = {};
+};
+
+// Registry (ext/registry.cpp).
+const ExtKind* find_match(std::string_view name);
+const ExtKind* find_target(std::string_view name);
+bool is_standard_verdict(std::string_view name);  // ACCEPT DROP RETURN QUEUE
+
+// A match or target instance inside a rule.
+struct ExtInst {
+    const ExtKind* kind = nullptr;
+    std::unique_ptr<ExtData> data;
+    unsigned seen = 0;  // option ids given (for the driver's checks)
+
+    ExtInst() = default;
+    ExtInst(const ExtKind* k) : kind(k), data(k->make()) {}
+    ExtInst(const ExtInst& o)
+        : kind(o.kind), data(o.data ? o.data->clone() : nullptr), seen(o.seen) {}
+    ExtInst& operator=(const ExtInst& o) {
+        if (this != &o) {
+            kind = o.kind;
+            data = o.data ? o.data->clone() : nullptr;
+            seen = o.seen;
+        }
+        return *this;
+    }
+    ExtInst(ExtInst&&) = default;
+    ExtInst& operator=(ExtInst&&) = default;
+
+    std::string save_text() const {
+        std::string s;
+        if (data) data->save(s);
+        return s;
+    }
+};
+
+// The generic option driver: checks repeat and `!` rules, then hands the value to the
+// extension. `ext_label` is the extension name used in messages.
+Result<void> ext_parse_option(ExtInst& inst, const OptDef& opt, std::string_view arg,
+                              bool invert, const ExtCtx& ctx);
+// Mandatory / exclusive / also checks, then ExtData::finish.
+Result<void> ext_finish(ExtInst& inst, const ExtCtx& ctx);
+
+}  // namespace xdpt

@@ -1,0 +1,42 @@
+#include "ext/ports.hpp"
+
+#include "core/netdb.hpp"
+#include "core/str.hpp"
+#include "grammar/values.hpp"
+
+namespace xdpt::ext {
+
+Result<uint16_t> parse_port(std::string_view s, const char* proto) {
+    if (auto p = netdb::parse_port(s, proto)) return *p;
+    return param_fail(str("invalid port/service `", s, "' specified"));
+}
+
+Result<PortRange> parse_port_range(std::string_view s, const char* proto) {
+    auto r = grammar::split_range(s);
+    if (!r.has_colon) {
+        auto p = parse_port(s, proto);
+        if (!p) return std::unexpected(p.error());
+        return PortRange{*p, *p};
+    }
+    PortRange pr{0, 0xffff};
+    if (!r.lo.empty()) {
+        auto p = parse_port(r.lo, proto);
+        if (!p) return std::unexpected(p.error());
+        pr.lo = *p;
+    }
+    if (!r.hi.empty()) {
+        auto p = parse_port(r.hi, proto);
+        if (!p) return std::unexpected(p.error());
+        pr.hi = *p;
+    }
+    if (pr.lo > pr.hi) return param_fail("invalid portrange (min > max)");
+    return pr;
+}
+
+std::string port_text(uint16_t port, bool numeric, const char* proto) {
+    if (!numeric)
+        if (auto n = netdb::service_name(port, proto)) return *n;
+    return std::to_string(port);
+}
+
+}  // namespace xdpt::ext

@@ -1,0 +1,44 @@
+// Every extension xdptables knows, by the name given to -m / -j.
+#include <array>
+
+#include "ext/ext.hpp"
+
+namespace xdpt {
+
+// Matches (src/ext/match_*.cpp).
+extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_iprange,
+    match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
+    match_limit, match_mark;
+// Targets (src/ext/target_*.cpp).
+extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, target_CT,
+    target_CHECKSUM, target_MARK;
+
+namespace {
+constexpr std::array<const ExtKind*, 13> matches{
+    &match_tcp, &match_udp, &match_icmp, &match_multiport, &match_iprange,
+    &match_comment, &match_conntrack, &match_state, &match_length, &match_ttl,
+    &match_mac, &match_limit, &match_mark,
+};
+constexpr std::array<const ExtKind*, 7> targets{
+    &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,
+    &target_CT, &target_CHECKSUM, &target_MARK,
+};
+}  // namespace
+
+const ExtKind* find_match(std::string_view name) {
+    for (auto* k : matches)
+        if (k->name == name) return k;
+    return nullptr;
+}
+
+const ExtKind* find_target(std::string_view name) {
+    for (auto* k : targets)
+        if (k->name == name) return k;
+    return nullptr;
+}
+
+bool is_standard_verdict(std::string_view name) {
+    return name == "ACCEPT" || name == "DROP" || name == "RETURN" || name == "QUEUE";
+}
+
+}  // namespace xdpt

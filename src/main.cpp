@@ -1,0 +1,301 @@
+// The xdptables binary: one program, applet chosen by argv[0] (xdptables,
+// xdptables-save, xdptables-restore) or by `xdptables-multi APPLET ...`.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "cli/restore.hpp"
+#include "core/str.hpp"
+#include "model/apply.hpp"
+#include "model/print.hpp"
+#include "store/state.hpp"
+#include "xdpt_config.h"
+
+namespace xdpt {
+namespace {
+
+const std::string flavour = std::string(XDPT_IPTABLES_VERSION) + " (xdp)";
+
+int report(const Error& e, std::string_view prog) {
+    std::string s;
+    switch (e.style) {
+        case Error::Style::prefixed:
+            s = str(prog, " v", flavour, ": ", e.msg, '\n');
+            break;
+        case Error::Style::runtime:
+            s = str(prog, ": ", e.msg, ".\n");
+            break;
+        case Error::Style::runtime_dmesg:
+            s = str(prog, ": ", e.msg, ". Run `dmesg' for more information.\n");
+            break;
+        case Error::Style::bare:
+            s = e.msg;
+            break;
+    }
+    if (e.code == Exit::parameter) {
+        if (e.line != -1) s += str("Error occurred at line: ", e.line, '\n');
+        s += str("Try `", prog, " -h' or '", prog, " --help' for more information.\n");
+    } else if (e.code == Exit::version && e.style == Error::Style::prefixed) {
+        s += str("Perhaps ", prog, " or your kernel needs to be upgraded.\n");
+    }
+    std::fputs(s.c_str(), stderr);
+    return static_cast<int>(e.code);
+}
+
+void write_out(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+Result<Ruleset> load_ruleset() {
+    auto text = load_state();
+    if (!text) return std::unexpected(text.error());
+    if (!*text) return Ruleset{};
+    return deserialize_ruleset(**text);
+}
+
+Result<void> save_ruleset(const Ruleset& rs) { return store_state(serialize_ruleset(rs)); }
+
+// ------------------------------------------------------------------ xdptables
+
+int main_xdptables(const std::vector<std::string>& args) {
+    const std::string prog = "xdptables";
+    if (!args.empty() && args[0] == "detach") {
+        if (args.size() > 1) return report(Error{Exit::parameter, "detach takes no arguments"}, prog);
+        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+        auto lock = NsLock::acquire(0);
+        if (!lock) return report(lock.error(), prog);
+        if (auto r = remove_state(); !r) return report(r.error(), prog);
+        return 0;
+    }
+    auto parsed = parse_command(args, ParseOptions{});
+    if (!parsed) return report(parsed.error(), prog);
+    if (auto* early = std::get_if<EarlyExit>(&*parsed)) {
+        write_out(early->out);
+        return early->status;
+    }
+    auto& cmd = std::get<Command>(*parsed);
+    if (auto r = require_privileges(cmd.table.c_str()); !r) return report(r.error(), prog);
+    auto lock = NsLock::acquire(cmd.wait);
+    if (!lock) return report(lock.error(), prog);
+    auto rs = load_ruleset();
+    if (!rs) return report(rs.error(), prog);
+    Ruleset next = *rs;
+    auto applied = apply_command(next, cmd);
+    if (!applied) {
+        // A listing prints what it printed before failing? libiptc fails before output.
+        return report(applied.error(), prog);
+    }
+    if (applied->changed)
+        if (auto r = save_ruleset(next); !r) return report(r.error(), prog);
+    std::fputs(applied->warnings.c_str(), stderr);
+    write_out(applied->out);
+    return 0;
+}
+
+// ------------------------------------------------------------------ xdptables-save
+
+std::string now_text() {
+    std::time_t t = std::time(nullptr);
+    char buf[64];
+    ctime_r(&t, buf);
+    return buf;  // ends in '\n'
+}
+
+int main_save(const std::vector<std::string>& args) {
+    const std::string prog = "xdptables-save";
+    bool counters = false;
+    std::optional<std::string> table, file;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](std::string_view longname) -> std::optional<std::string> {
+            if (a.rfind(std::string(longname) + "=", 0) == 0) return a.substr(longname.size() + 1);
+            if (i + 1 < args.size()) return args[++i];
+            return std::nullopt;
+        };
+        if (a == "-c" || a == "--counters") {
+            counters = true;
+        } else if (a == "-t" || a == "--table" || a.rfind("--table=", 0) == 0) {
+            table = value("--table");
+            if (!table) return report(Error{Exit::parameter, "option \"-t\" requires an argument"}, prog);
+        } else if (a.rfind("-t", 0) == 0 && a.size() > 2) {
+            table = a.substr(2);
+        } else if (a == "-f" || a == "--file" || a.rfind("--file=", 0) == 0) {
+            file = value("--file");
+            if (!file) return report(Error{Exit::parameter, "option \"-f\" requires an argument"}, prog);
+        } else if (a == "-M" || a == "--modprobe" || a.rfind("--modprobe=", 0) == 0) {
+            value("--modprobe");
+        } else if (a == "-V" || a == "--version") {
+            write_out(str(prog, " v", flavour, '\n'));
+            return 0;
+        } else if (a == "-h" || a == "--help") {
+            write_out(str("Usage: ", prog, " [-c] [-t table] [-f file] [-M command]\n"
+                          "[ --counters ]\n[ --table=<TABLE> ]\n[ --file=<FILE> ]\n"
+                          "[ --modprobe=<command> ]\n"));
+            return 0;
+        } else {
+            std::fputs(str("Unknown arguments found on commandline\n").c_str(), stderr);
+            return 1;
+        }
+    }
+    if (auto r = require_privileges(table ? table->c_str() : "filter"); !r) return report(r.error(), prog);
+    auto lock = NsLock::acquire(0);
+    if (!lock) return report(lock.error(), prog);
+    auto rs = load_ruleset();
+    if (!rs) return report(rs.error(), prog);
+    if (table) {
+        if (!builtin_chains(*table))
+            return report(Error{Exit::other, str("Cannot initialize: Table does not exist (do you need to insmod?)")}, prog);
+        if (!rs->find(*table)) {
+            rs->instantiate(*table);
+            if (auto r = save_ruleset(*rs); !r) return report(r.error(), prog);
+        }
+    }
+    std::string out;
+    for (const auto& t : rs->tables) {
+        if (table && t.name != *table) continue;
+        out += str("# Generated by ", prog, " v", XDPT_IPTABLES_VERSION, " on ", now_text());
+        out += table_to_save(t, counters);
+        out += str("# Completed on ", now_text());
+    }
+    if (file) {
+        std::ofstream f(*file, std::ios::trunc);
+        if (!f) {
+            std::fputs(str("Failed to open file, error: ", std::strerror(errno), '\n').c_str(), stderr);
+            return 1;
+        }
+        f << out;
+        return 0;
+    }
+    write_out(out);
+    return 0;
+}
+
+// ------------------------------------------------------------------ xdptables-restore
+
+int main_restore(const std::vector<std::string>& args) {
+    const std::string prog = "xdptables-restore";
+    RestoreOptions o;
+    o.prog = prog;
+    int wait = 0;
+    std::optional<std::string> file;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "-c" || a == "--counters") o.counters = true;
+        else if (a == "-v" || a == "--verbose") ++o.verbose;
+        else if (a == "-t" || a == "--test") o.test = true;
+        else if (a == "-n" || a == "--noflush") o.noflush = true;
+        else if (a == "-b" || a == "--binary") std::fputs("-b/--binary option is not implemented\n", stderr);
+        else if (a == "-V" || a == "--version") {
+            write_out(str(prog, " v", flavour, '\n'));
+            return 0;
+        } else if (a == "-h" || a == "--help") {
+            write_out(str("Usage: ", prog,
+                          " [-c] [-v] [-V] [-t] [-h] [-n] [-w secs] [-W usecs] [-T table] [-M command] [file]\n"
+                          "\t   [ --counters ]\n\t   [ --verbose ]\n\t   [ --version]\n\t   [ --test ]\n"
+                          "\t   [ --help ]\n\t   [ --noflush ]\n\t   [ --wait=<seconds>\n"
+                          "\t   [ --table=<TABLE> ]\n\t   [ --modprobe=<command> ]\n"));
+            return 0;
+        } else if (a == "-w" || a == "--wait" || a.rfind("--wait=", 0) == 0) {
+            wait = -1;
+            std::string v = a.rfind("--wait=", 0) == 0 ? a.substr(7) : "";
+            if (v.empty() && i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-' &&
+                args[i + 1][0] != '!' && i + 2 < args.size())
+                v = args[++i];
+            if (!v.empty()) wait = std::atoi(v.c_str());
+        } else if (a == "-W" || a == "--wait-interval" || a.rfind("--wait-interval=", 0) == 0) {
+            if (a.find('=') == std::string::npos && i + 1 < args.size() && !args[i + 1].empty() &&
+                std::isdigit(static_cast<unsigned char>(args[i + 1][0])))
+                ++i;
+        } else if (a == "-T" || a == "--table") {
+            if (i + 1 >= args.size()) {
+                std::fputs(str("Try `", prog, " -h' for more information.\n").c_str(), stderr);
+                return 1;
+            }
+            o.only_table = args[++i];
+        } else if (a.rfind("--table=", 0) == 0) {
+            o.only_table = a.substr(8);
+        } else if (a == "-M" || a == "--modprobe") {
+            ++i;
+        } else if (a.rfind("--modprobe=", 0) == 0) {
+        } else if (!a.empty() && a[0] == '-' && a != "-") {
+            std::fputs(str("Try `", prog, " -h' for more information.\n").c_str(), stderr);
+            return 1;
+        } else if (!file && i == args.size() - 1) {
+            file = a;
+        } else {
+            std::fputs("Unknown arguments found on commandline\n", stderr);
+            return 1;
+        }
+    }
+    std::string text;
+    if (file) {
+        std::ifstream f(*file);
+        if (!f) {
+            std::fputs(str("Can't open ", *file, ": ", std::strerror(errno), '\n').c_str(), stderr);
+            return 1;
+        }
+        std::stringstream ss;
+        ss << f.rdbuf();
+        text = ss.str();
+    } else {
+        std::stringstream ss;
+        ss << std::cin.rdbuf();
+        text = ss.str();
+    }
+    if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+    auto lock = NsLock::acquire(wait);
+    if (!lock) return report(lock.error(), prog);
+    auto rs = load_ruleset();
+    if (!rs) return report(rs.error(), prog);
+    Ruleset work = *rs;
+    std::string out;
+    auto commit = [&](const Ruleset& now) -> Result<void> { return save_ruleset(now); };
+    auto r = restore_text(work, text, o, commit, out);
+    write_out(out);
+    if (!r) {
+        if (r.error().code == Exit::ok) return 0;
+        return report(r.error(), prog);
+    }
+    return 0;
+}
+
+std::string base_name(std::string_view p) {
+    auto slash = p.rfind('/');
+    return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+int dispatch(std::string name, std::vector<std::string> args) {
+    if (name == "xdptables-multi") {
+        if (args.empty()) {
+            std::fputs("xdptables-multi: need a subcommand: xdptables, xdptables-save, xdptables-restore\n", stderr);
+            return 2;
+        }
+        name = args.front();
+        args.erase(args.begin());
+        if (name == "main") name = "xdptables";
+        if (name == "save") name = "xdptables-save";
+        if (name == "restore") name = "xdptables-restore";
+    }
+    if (name == "xdptables-save") return main_save(args);
+    if (name == "xdptables-restore") return main_restore(args);
+    if (name == "xdptables") return main_xdptables(args);
+    std::fputs(str("xdptables-multi: unknown applet `", name, "'\n").c_str(), stderr);
+    return 2;
+}
+
+}  // namespace
+}  // namespace xdpt
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    int rc = xdpt::dispatch(xdpt::base_name(argc > 0 ? argv[0] : "xdptables"), std::move(args));
+    std::fflush(stdout);
+    return rc;
+}

@@ -1,0 +1,295 @@
+#include "model/apply.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/str.hpp"
+#include "grammar/values.hpp"
+#include "model/print.hpp"
+
+namespace xdpt {
+
+namespace {
+
+const char* const no_chain = "No chain/target/match by that name";
+
+std::unexpected<Error> einval() {
+    return fail(Exit::other, "Invalid argument", Error::Style::runtime_dmesg);
+}
+
+bool list_contains(std::string_view list, std::string_view item) {
+    if (list.empty()) return true;
+    for (auto part : grammar::split(list, ','))
+        if (part == item) return true;
+    return false;
+}
+
+// The builtin chains whose packets can reach each chain (through -j and -g).
+std::map<std::string, std::set<std::string>> reaching_hooks(const Table& t) {
+    std::map<std::string, std::set<std::string>> hooks;
+    for (const auto& c : t.chains) {
+        if (!c.builtin) continue;
+        std::vector<const Chain*> todo{&c};
+        std::set<std::string> seen{c.name};
+        while (!todo.empty()) {
+            const Chain* cur = todo.back();
+            todo.pop_back();
+            hooks[cur->name].insert(c.name);
+            for (const auto& r : cur->rules) {
+                if (r.target.kind || r.target_name.empty()) continue;
+                const Chain* next = t.find(r.target_name);
+                if (next && !next->builtin && seen.insert(next->name).second) todo.push_back(next);
+            }
+        }
+    }
+    return hooks;
+}
+
+// A jump loop reachable from a builtin chain (the kernel's mark_source_chains).
+bool has_reachable_loop(const Table& t) {
+    std::map<std::string, int> state;  // 0 new, 1 on stack, 2 done
+    auto dfs = [&](auto&& self, const Chain& c) -> bool {
+        state[c.name] = 1;
+        for (const auto& r : c.rules) {
+            if (r.target.kind || r.target_name.empty()) continue;
+            const Chain* next = t.find(r.target_name);
+            if (!next || next->builtin) continue;
+            int s = state[next->name];
+            if (s == 1) return true;
+            if (s == 0 && self(self, *next)) return true;
+        }
+        state[c.name] = 2;
+        return false;
+    };
+    for (const auto& c : t.chains)
+        if (c.builtin && state[c.name] == 0 && dfs(dfs, c)) return true;
+    return false;
+}
+
+Chain* need_chain(Table& t, const std::string& name, Result<void>& err) {
+    Chain* c = t.find(name);
+    if (!c) err = runtime_fail(no_chain);
+    return c;
+}
+
+// The rules one command line stands for: one per source x destination address.
+std::vector<Rule> expand(const Command& c) {
+    std::vector<Rule> out;
+    for (const auto& s : c.srcs)
+        for (const auto& d : c.dsts) {
+            Rule r = c.rule;
+            r.src = s;
+            r.dst = d;
+            out.push_back(std::move(r));
+        }
+    return out;
+}
+
+// Resolves the target named by -j/-g against the table (do_command4's target logic).
+Result<void> resolve_target(const Table& t, Command& c) {
+    const std::string& j = c.jumpto;
+    if (c.rule.target.kind) return {};
+    if (j.empty() || is_standard_verdict(j) || t.find(j)) {
+        if (c.rule.is_goto && (j.empty() || !t.find(j) || is_standard_verdict(j)))
+            return param_fail(str("goto '", j, "' is not a chain"));
+        if (t.find(j) && t.find(j)->builtin) return einval();  // jumping to a builtin chain
+        return {};
+    }
+    if (c.rule.is_goto) return param_fail(str("goto '", j, "' is not a chain"));
+    return param_fail(str("Couldn't load target `", j, "':No such file or directory\n"));
+}
+
+std::vector<const Chain*> selected_chains(const Table& t, const std::optional<std::string>& name,
+                                          bool builtins_too) {
+    std::vector<const Chain*> out;
+    for (const auto& c : t.chains)
+        if ((!name || c.name == *name) && (builtins_too || !c.builtin)) out.push_back(&c);
+    return out;
+}
+
+}  // namespace
+
+Result<void> kernel_check_table(const Table& t) {
+    auto hooks = reaching_hooks(t);
+    for (const auto& c : t.chains)
+        for (const auto& r : c.rules) {
+            ExtCtx ctx;
+            ctx.rule = &r;
+            ctx.table = t.name;
+            auto check = [&](const ExtInst& e) -> bool {
+                if (!list_contains(e.kind->tables, t.name)) return false;
+                if (!e.kind->hooks.empty())
+                    for (const auto& h : hooks[c.name])
+                        if (!list_contains(e.kind->hooks, h)) return false;
+                return e.data->kernel_accepts(r, ctx);
+            };
+            for (const auto& m : r.matches)
+                if (!check(m)) return einval();
+            if (r.target.kind && !check(r.target)) return einval();
+        }
+    if (has_reachable_loop(t)) return runtime_fail("Too many levels of symbolic links");
+    return {};
+}
+
+Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
+    Applied a;
+    if (!builtin_chains(c.table))
+        return fail(Exit::version,
+                    str("can't initialize iptables table `", c.table,
+                        "': Table does not exist (do you need to insmod?)"));
+    const bool existed = rs.find(c.table) != nullptr;
+    Table& t = rs.instantiate(c.table);
+    a.changed = !existed;
+    Result<void> err;
+    const bool verbose = c.verbose > 0;
+
+    if (c.rule_command()) {
+        if (auto r = resolve_target(t, c); !r) return std::unexpected(r.error());
+    }
+    if (c.cmd == CMD_REPLACE && (c.srcs.size() != 1 || c.dsts.size() != 1))
+        return param_fail("Replacement rule does not specify a unique address");
+
+    switch (c.cmd) {
+        case CMD_APPEND:
+        case CMD_INSERT:
+        case CMD_REPLACE: {
+            Chain* ch = need_chain(t, *c.chain, err);
+            if (!ch) return std::unexpected(err.error());
+            auto rules = expand(c);
+            if (c.cmd == CMD_APPEND) {
+                for (auto& r : rules) ch->rules.push_back(std::move(r));
+            } else if (c.cmd == CMD_INSERT) {
+                if (c.rulenum - 1 > ch->rules.size()) return runtime_fail("Index of insertion too big");
+                for (auto& r : rules) ch->rules.insert(ch->rules.begin() + (c.rulenum - 1), std::move(r));
+            } else {
+                if (c.rulenum > ch->rules.size()) return runtime_fail("Index of replacement too big");
+                ch->rules[c.rulenum - 1] = std::move(rules.front());
+            }
+            a.changed = true;
+            break;
+        }
+        case CMD_DELETE:
+        case CMD_CHECK: {
+            Chain* ch = need_chain(t, *c.chain, err);
+            if (!ch) return std::unexpected(err.error());
+            for (const auto& r : expand(c)) {
+                auto it = std::find_if(ch->rules.begin(), ch->rules.end(),
+                                       [&](const Rule& x) { return x.same_as(r); });
+                if (it == ch->rules.end())
+                    return runtime_fail("Bad rule (does a matching rule exist in that chain?)");
+                if (c.cmd == CMD_DELETE) {
+                    ch->rules.erase(it);
+                    a.changed = true;
+                }
+            }
+            break;
+        }
+        case CMD_DELETE_NUM: {
+            Chain* ch = need_chain(t, *c.chain, err);
+            if (!ch) return std::unexpected(err.error());
+            if (c.rulenum > ch->rules.size()) return runtime_fail("Index of deletion too big");
+            ch->rules.erase(ch->rules.begin() + (c.rulenum - 1));
+            a.changed = true;
+            break;
+        }
+        case CMD_FLUSH: {
+            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            for (const Chain* sel : selected_chains(t, c.chain, true)) {
+                if (verbose) a.out += str("Flushing chain `", sel->name, "'\n");
+                Chain* ch = t.find(sel->name);
+                if (!ch->rules.empty()) a.changed = true;
+                ch->rules.clear();
+            }
+            break;
+        }
+        case CMD_ZERO:
+        case CMD_ZERO_NUM:
+        case CMD_LIST:
+        case CMD_LIST_RULES:
+        case CMD_LIST | CMD_ZERO:
+        case CMD_LIST | CMD_ZERO_NUM:
+        case CMD_LIST_RULES | CMD_ZERO:
+        case CMD_LIST_RULES | CMD_ZERO_NUM: {
+            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            if (c.cmd & CMD_LIST) {
+                ListFormat f{verbose, c.numeric(), (c.options & OPT_EXPANDED) != 0,
+                             (c.options & OPT_LINENUMBERS) != 0};
+                a.out += list_entries(t, c.chain, (c.cmd & CMD_ZERO_NUM) ? 0 : c.rulenum, f);
+            }
+            if (c.cmd & CMD_LIST_RULES)
+                a.out += list_rules(t, c.chain, (c.cmd & CMD_ZERO_NUM) ? 0 : c.rulenum, verbose);
+            if (c.cmd & CMD_ZERO) {
+                for (const Chain* sel : selected_chains(t, c.chain, true)) {
+                    if (verbose) a.out += str("Zeroing chain `", sel->name, "'\n");
+                    Chain* ch = t.find(sel->name);
+                    ch->ctr = {};
+                    for (auto& r : ch->rules) r.ctr = {};
+                }
+                a.changed = true;
+            }
+            if (c.cmd & CMD_ZERO_NUM) {
+                Chain* ch = t.find(*c.chain);
+                if (c.rulenum > ch->rules.size()) return runtime_fail("Index of counter too big");
+                ch->rules[c.rulenum - 1].ctr = {};
+                a.changed = true;
+            }
+            break;
+        }
+        case CMD_NEW_CHAIN:
+            if (t.find(*c.chain)) return runtime_fail("Chain already exists");
+            t.add_user_chain(*c.chain);
+            a.changed = true;
+            break;
+        case CMD_DELETE_CHAIN: {
+            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            std::vector<std::string> names;
+            for (const Chain* sel : selected_chains(t, c.chain, !c.chain.has_value())) {
+                if (!c.chain && sel->builtin) continue;
+                names.push_back(sel->name);
+            }
+            for (const auto& n : names) {
+                if (verbose) a.out += str("Deleting chain `", n, "'\n");
+                const Chain* ch = t.find(n);
+                if (ch->builtin) return einval();
+                if (t.references(n)) return runtime_fail("Too many links");
+                if (!ch->rules.empty()) return runtime_fail("Directory not empty");
+                t.chains.erase(t.chains.begin() + (ch - t.chains.data()));
+                a.changed = true;
+            }
+            break;
+        }
+        case CMD_RENAME_CHAIN: {
+            Chain* ch = t.find(*c.chain);
+            if (!ch || ch->builtin) return runtime_fail(no_chain);
+            if (t.find(c.newname)) return runtime_fail("File exists");
+            Chain moved = std::move(*ch);
+            t.chains.erase(t.chains.begin() + (ch - t.chains.data()));
+            for (auto& other : t.chains)
+                for (auto& r : other.rules)
+                    if (!r.target.kind && r.target_name == *c.chain) r.target_name = c.newname;
+            for (auto& r : moved.rules)
+                if (!r.target.kind && r.target_name == *c.chain) r.target_name = c.newname;
+            t.add_user_chain(c.newname).rules = std::move(moved.rules);
+            a.changed = true;
+            break;
+        }
+        case CMD_SET_POLICY: {
+            Chain* ch = t.find(*c.chain);
+            if (!ch || !ch->builtin) return runtime_fail("Bad built-in chain name");
+            if (c.policy != "ACCEPT" && c.policy != "DROP")
+                return fail(Exit::other, "Bad policy name", Error::Style::runtime_dmesg);
+            ch->policy = c.policy;
+            if (c.options & OPT_COUNTERS) ch->ctr = c.rule.ctr;
+            a.changed = true;
+            break;
+        }
+        default:
+            return fail(Exit::parameter, "", Error::Style::bare);
+    }
+    if (a.changed && check_kernel)
+        if (auto r = kernel_check_table(t); !r) return std::unexpected(r.error());
+    return a;
+}
+
+}  // namespace xdpt

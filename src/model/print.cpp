@@ -1,0 +1,222 @@
+#include "model/print.hpp"
+
+#include <cstdio>
+
+#include "core/netdb.hpp"
+#include "core/str.hpp"
+#include "grammar/values.hpp"
+
+namespace xdpt {
+
+namespace {
+
+// printf-style padding without printf.
+std::string pad_left(std::string_view s, size_t w) {  // "%-Ns"
+    std::string out(s);
+    if (out.size() < w) out.append(w - out.size(), ' ');
+    return out;
+}
+std::string pad_right(std::string_view s, size_t w) {  // "%Ns"
+    std::string out;
+    if (s.size() < w) out.append(w - s.size(), ' ');
+    out.append(s);
+    return out;
+}
+
+// mask_to_str for save: "32", a prefix length, or a dotted mask.
+std::string mask_to_save(uint32_t mask) {
+    if (mask == 0xffffffffu) return "32";
+    for (int bits = 31; bits >= 0; --bits)
+        if (mask == (bits == 0 ? 0u : 0xffffffffu << (32 - bits))) return std::to_string(bits);
+    return grammar::ipv4_to_dotted(mask);
+}
+
+// xtables_ipmask_to_numeric for -L: "" for /32, "/N", or "/a.b.c.d".
+std::string mask_to_list(uint32_t mask) {
+    if (mask == 0xffffffffu) return "";
+    return "/" + mask_to_save(mask);
+}
+
+void save_addr(std::string& out, char letter, const Ipv4Net& n, bool inv) {
+    if (!n.mask && !inv && !n.addr) return;
+    out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv4_to_dotted(n.addr), '/', mask_to_save(n.mask));
+}
+
+void save_iface(std::string& out, char letter, const std::string& iface, bool inv) {
+    if (!iface.empty() && (iface != "+" || inv)) out += str(inv ? " !" : "", " -", letter, ' ', iface);
+}
+
+std::string addr_to_list(const Ipv4Net& n, bool numeric) {
+    if (!n.mask && !numeric) return "anywhere";
+    std::string a = numeric ? grammar::ipv4_to_dotted(n.addr) : netdb::ipv4_to_anyname(n.addr);
+    return a + mask_to_list(n.mask);
+}
+
+// xtables_print_num in table form.
+std::string num_text(uint64_t n, bool kmg) {
+    if (!kmg) return pad_right(std::to_string(n), 8) + ' ';
+    if (n <= 99999) return pad_right(std::to_string(n), 5) + ' ';
+    const char units[] = "KMGT";
+    for (int i = 0; i < 4; ++i) {
+        n = (n + 500) / 1000;
+        if (n <= 9999 || i == 3) return pad_right(std::to_string(n), 4) + units[i] + ' ';
+    }
+    return {};
+}
+
+// xtables_print_num with FMT_NOTABLE (used in the policy header).
+std::string num_text_notable(uint64_t n, bool kmg) {
+    if (!kmg || n <= 99999) return std::to_string(n) + ' ';
+    const char units[] = "KMGT";
+    for (int i = 0; i < 4; ++i) {
+        n = (n + 500) / 1000;
+        if (n <= 9999 || i == 3) return std::to_string(n) + units[i] + ' ';
+    }
+    return {};
+}
+
+bool chain_selected(const Chain& c, const std::optional<std::string>& chain) {
+    return !chain || *chain == c.name;
+}
+
+std::string list_header(const Chain& c, const Table& t, const ListFormat& f) {
+    std::string out = "Chain " + c.name;
+    const bool kmg = !f.exact;
+    if (c.builtin) {
+        out += " (policy " + c.policy;
+        if (f.verbose)
+            out += ' ' + num_text_notable(c.ctr.pkts, kmg) + "packets, " +
+                   num_text_notable(c.ctr.bytes, kmg) + "bytes";
+        out += ")\n";
+    } else {
+        out += str(" (", t.references(c.name), " references)\n");
+    }
+    if (f.linenumbers) out += pad_left("num", 4) + ' ';
+    if (f.verbose) {
+        if (kmg) out += pad_right("pkts", 5) + ' ' + pad_right("bytes", 5) + ' ';
+        else out += pad_right("pkts", 8) + ' ' + pad_right("bytes", 10) + ' ';
+    }
+    out += pad_left("target", 9) + ' ';
+    out += " prot ";
+    out += "opt";
+    if (f.verbose) out += ' ' + pad_left("in", 6) + ' ' + pad_left("out", 6) + ' ';
+    out += ' ' + pad_left("source", 19) + ' ';
+    out += ' ' + pad_left("destination", 19) + ' ';
+    out += '\n';
+    return out;
+}
+
+std::string list_rule(const Rule& r, unsigned num, const ListFormat& f) {
+    std::string out;
+    if (f.linenumbers) out += pad_left(std::to_string(num), 4) + ' ';
+    if (f.verbose) out += num_text(r.ctr.pkts, !f.exact) + num_text(r.ctr.bytes, !f.exact);
+    out += pad_left(r.target_name, 9) + ' ';
+    out += r.inv_proto ? '!' : ' ';
+    out += pad_left(f.numeric ? std::to_string(r.proto) : protocol_text(r.proto), 4) + ' ';
+    out += r.inv_frag ? '!' : '-';
+    out += r.frag ? 'f' : '-';
+    out += ' ';
+    if (f.verbose) {
+        const char* any = f.numeric ? "*" : "any";
+        out += ' ' + pad_left(str(r.inv_in ? "!" : "", r.in_iface.empty() ? any : r.in_iface), 6) + ' ';
+        out += pad_left(str(r.inv_out ? "!" : "", r.out_iface.empty() ? any : r.out_iface), 6) + ' ';
+    }
+    out += r.inv_src ? '!' : ' ';
+    out += pad_left(addr_to_list(r.src, f.numeric), 19) + ' ';
+    out += r.inv_dst ? '!' : ' ';
+    out += pad_left(addr_to_list(r.dst, f.numeric), 19) + ' ';
+    if (r.is_goto) out += "[goto] ";
+    for (const auto& m : r.matches) m.data->print(out, f.numeric);
+    if (r.target.kind) r.target.data->print(out, f.numeric);
+    out += '\n';
+    return out;
+}
+
+}  // namespace
+
+std::string protocol_text(uint16_t proto) {
+    if (auto n = netdb::protocol_name(proto)) return *n;
+    return std::to_string(proto);
+}
+
+std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs) {
+    std::string out;
+    if (cs == CounterStyle::prefix) out += str('[', r.ctr.pkts, ':', r.ctr.bytes, "] ");
+    out += str("-A ", chain);
+    save_addr(out, 's', r.src, r.inv_src);
+    save_addr(out, 'd', r.dst, r.inv_dst);
+    save_iface(out, 'i', r.in_iface, r.inv_in);
+    save_iface(out, 'o', r.out_iface, r.inv_out);
+    if (r.proto > 0) out += str(r.inv_proto ? " !" : "", " -p ", protocol_text(r.proto));
+    if (r.frag) out += str(r.inv_frag ? " !" : "", " -f");
+    for (const auto& m : r.matches) {
+        out += str(" -m ", m.kind->name);
+        m.data->save(out);
+    }
+    if (cs == CounterStyle::inline_) out += str(" -c ", r.ctr.pkts, ' ', r.ctr.bytes);
+    if (r.target.kind) {
+        out += str(" -j ", r.target.kind->name);
+        r.target.data->save(out);
+    } else if (!r.target_name.empty()) {
+        out += str(r.is_goto ? " -g " : " -j ", r.target_name);
+    }
+    return out;
+}
+
+std::string table_to_save(const Table& t, bool counters) {
+    std::string out = "*" + t.name + "\n";
+    for (const auto& c : t.chains)
+        out += str(':', c.name, ' ', c.builtin ? c.policy : std::string("-"), " [", c.ctr.pkts, ':',
+                   c.ctr.bytes, "]\n");
+    for (const auto& c : t.chains)
+        for (const auto& r : c.rules)
+            out += rule_to_save(r, c.name, counters ? CounterStyle::prefix : CounterStyle::none) + '\n';
+    out += "COMMIT\n";
+    return out;
+}
+
+std::string list_rules(const Table& t, const std::optional<std::string>& chain, unsigned rulenum,
+                       bool verbose) {
+    std::string out;
+    if (!rulenum)
+        for (const auto& c : t.chains) {
+            if (!chain_selected(c, chain)) continue;
+            if (c.builtin) {
+                out += str("-P ", c.name, ' ', c.policy);
+                if (verbose) out += str(" -c ", c.ctr.pkts, ' ', c.ctr.bytes);
+                out += '\n';
+            } else {
+                out += str("-N ", c.name, '\n');
+            }
+        }
+    for (const auto& c : t.chains) {
+        if (!chain_selected(c, chain)) continue;
+        unsigned num = 0;
+        for (const auto& r : c.rules) {
+            ++num;
+            if (!rulenum || num == rulenum)
+                out += rule_to_save(r, c.name, verbose ? CounterStyle::inline_ : CounterStyle::none) + '\n';
+        }
+    }
+    return out;
+}
+
+std::string list_entries(const Table& t, const std::optional<std::string>& chain, unsigned rulenum,
+                         const ListFormat& f) {
+    std::string out;
+    bool found = false;
+    for (const auto& c : t.chains) {
+        if (!chain_selected(c, chain)) continue;
+        if (found) out += '\n';
+        if (!rulenum) out += list_header(c, t, f);
+        unsigned num = 0;
+        for (const auto& r : c.rules) {
+            ++num;
+            if (!rulenum || num == rulenum) out += list_rule(r, num, f);
+        }
+        found = true;
+    }
+    return out;
+}
+
+}  // namespace xdpt

@@ -1,0 +1,39 @@
+// Text forms of a ruleset, byte for byte as iptables 1.8.9 (legacy) prints them:
+// iptables-save, iptables -S and iptables -L in all their variants.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/ruleset.hpp"
+
+namespace xdpt {
+
+// How rule counters appear in a saved rule.
+enum class CounterStyle {
+    none,    // iptables-save, iptables -S
+    prefix,  // iptables-save -c: "[pkts:bytes] -A ..."
+    inline_, // iptables -S -v: "... -c pkts bytes -j ..."
+};
+
+// One rule, "-A CHAIN ..." without the newline.
+std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs);
+
+// The body of one table in iptables-save form, from "*table" to "COMMIT\n".
+std::string table_to_save(const Table& t, bool counters);
+
+// iptables -S [chain [rulenum]]. Nothing when the chain does not exist (the caller reports).
+std::string list_rules(const Table& t, const std::optional<std::string>& chain,
+                       unsigned rulenum, bool verbose);
+
+struct ListFormat {
+    bool verbose = false, numeric = false, exact = false, linenumbers = false;
+};
+// iptables -L [chain [rulenum]].
+std::string list_entries(const Table& t, const std::optional<std::string>& chain,
+                         unsigned rulenum, const ListFormat& f);
+
+// The name iptables shows for a protocol number (save and -L without -n).
+std::string protocol_text(uint16_t proto);
+
+}  // namespace xdpt

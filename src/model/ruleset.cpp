@@ -1,0 +1,98 @@
+#include "model/ruleset.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace xdpt {
+
+bool Rule::same_as(const Rule& o) const {
+    if (!(src == o.src && dst == o.dst && inv_src == o.inv_src && inv_dst == o.inv_dst &&
+          in_iface == o.in_iface && out_iface == o.out_iface && inv_in == o.inv_in &&
+          inv_out == o.inv_out && proto == o.proto && inv_proto == o.inv_proto &&
+          frag == o.frag && inv_frag == o.inv_frag && target_name == o.target_name &&
+          is_goto == o.is_goto && matches.size() == o.matches.size()))
+        return false;
+    for (size_t i = 0; i < matches.size(); ++i)
+        if (matches[i].kind != o.matches[i].kind ||
+            matches[i].save_text() != o.matches[i].save_text())
+            return false;
+    if (target.kind != o.target.kind) return false;
+    return target.save_text() == o.target.save_text();
+}
+
+namespace {
+struct TableDef {
+    std::string_view name;
+    std::array<std::string_view, 5> chains;
+    size_t n;
+};
+constexpr std::array<TableDef, 4> table_defs{{
+    {"filter", {"INPUT", "FORWARD", "OUTPUT"}, 3},
+    {"nat", {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}, 4},
+    {"mangle", {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}, 5},
+    {"raw", {"PREROUTING", "OUTPUT"}, 2},
+}};
+}  // namespace
+
+std::optional<std::vector<std::string_view>> builtin_chains(std::string_view table) {
+    for (const auto& t : table_defs)
+        if (t.name == table) return std::vector<std::string_view>(t.chains.begin(), t.chains.begin() + t.n);
+    return std::nullopt;
+}
+
+Table make_table(std::string_view name) {
+    Table t;
+    t.name = std::string(name);
+    const auto names = *builtin_chains(name);
+    for (auto c : names) {
+        Chain ch;
+        ch.name = std::string(c);
+        ch.builtin = true;
+        ch.policy = "ACCEPT";
+        t.chains.push_back(std::move(ch));
+    }
+    return t;
+}
+
+Chain* Table::find(std::string_view chain) {
+    for (auto& c : chains)
+        if (c.name == chain) return &c;
+    return nullptr;
+}
+const Chain* Table::find(std::string_view chain) const {
+    return const_cast<Table*>(this)->find(chain);
+}
+
+unsigned Table::references(std::string_view chain) const {
+    unsigned n = 0;
+    for (const auto& c : chains)
+        for (const auto& r : c.rules)
+            if (!r.target.kind && r.target_name == chain) ++n;
+    return n;
+}
+
+Chain& Table::add_user_chain(std::string name) {
+    auto it = std::find_if(chains.begin(), chains.end(), [&](const Chain& c) {
+        return !c.builtin && c.name > name;
+    });
+    Chain ch;
+    ch.name = std::move(name);
+    return *chains.insert(it, std::move(ch));
+}
+
+Table* Ruleset::find(std::string_view name) {
+    for (auto& t : tables)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+const Table* Ruleset::find(std::string_view name) const {
+    return const_cast<Ruleset*>(this)->find(name);
+}
+
+Table& Ruleset::instantiate(std::string_view name) {
+    if (auto* t = find(name)) return *t;
+    tables.insert(tables.begin(), make_table(name));
+    return tables.front();
+}
+
+}  // namespace xdpt

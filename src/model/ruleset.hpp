@@ -1,0 +1,81 @@
+// The canonical ruleset: what iptables-save would print, held as values. No syscalls.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ext/ext.hpp"
+
+namespace xdpt {
+
+struct Counters {
+    uint64_t pkts = 0;
+    uint64_t bytes = 0;
+    bool operator==(const Counters&) const = default;
+};
+
+// IPv4 prefix in host byte order; mask need not be contiguous (dotted masks).
+struct Ipv4Net {
+    uint32_t addr = 0;
+    uint32_t mask = 0;
+    bool operator==(const Ipv4Net&) const = default;
+};
+
+struct Rule {
+    Ipv4Net src, dst;
+    bool inv_src = false, inv_dst = false;
+    std::string in_iface, out_iface;  // "" = any; trailing '+' = prefix
+    bool inv_in = false, inv_out = false;
+    uint16_t proto = 0;  // 0 = all
+    bool inv_proto = false;
+    bool frag = false, inv_frag = false;
+    std::vector<ExtInst> matches;
+    // Target: empty name = no target (the rule only counts). `target.kind` is set for
+    // extension targets, null for verdicts and chain jumps.
+    std::string target_name;
+    ExtInst target;
+    bool is_goto = false;
+    Counters ctr;
+
+    // Same rule for -D/-C/-I matching: everything but the counters.
+    bool same_as(const Rule& o) const;
+};
+
+struct Chain {
+    std::string name;
+    bool builtin = false;
+    std::string policy;  // builtins only: ACCEPT or DROP
+    Counters ctr;        // builtins only: policy counters
+    std::vector<Rule> rules;
+};
+
+struct Table {
+    std::string name;
+    std::vector<Chain> chains;  // builtins in hook order, then user chains by name
+
+    Chain* find(std::string_view chain);
+    const Chain* find(std::string_view chain) const;
+    // Number of rules in this table that jump or go to `chain`.
+    unsigned references(std::string_view chain) const;
+    // Inserts a user chain keeping the libiptc order (builtins, then sorted names).
+    Chain& add_user_chain(std::string name);
+};
+
+// The builtin chains of a table in hook order, or nothing for an unknown table.
+std::optional<std::vector<std::string_view>> builtin_chains(std::string_view table);
+Table make_table(std::string_view name);  // name must be known
+
+struct Ruleset {
+    // Instantiated tables, most recently instantiated first (the kernel's table list order,
+    // which is what iptables-save prints).
+    std::vector<Table> tables;
+
+    Table* find(std::string_view name);
+    const Table* find(std::string_view name) const;
+    // Finds or instantiates a known table.
+    Table& instantiate(std::string_view name);
+};
+
+}  // namespace xdpt

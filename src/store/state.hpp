@@ -1,0 +1,57 @@
+// Where a network namespace's xdptables state lives: in BPF maps owned by the xdptables
+// XDP program attached to the namespace's loopback interface. Found through the kernel
+// (netlink query of lo's XDP program, then its maps by id), never through a path, so it
+// works under `ip netns exec` (fresh /sys, no bpffs) and disappears with the namespace.
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace xdpt {
+
+// A file descriptor owner.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Fd& operator=(Fd&& o) noexcept {
+        if (this != &o) reset(std::exchange(o.fd_, -1));
+        return *this;
+    }
+    ~Fd() { reset(); }
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+    void reset(int fd = -1);
+
+private:
+    int fd_ = -1;
+};
+
+// The per-namespace writer lock (flock on the namespace's nsfs inode). `wait_seconds`:
+// -1 wait forever, 0 wait forever too (xdptables always serialises), N give up after N s.
+class NsLock {
+public:
+    static Result<NsLock> acquire(int wait_seconds);
+
+private:
+    Fd fd_;
+};
+
+// The stored ruleset text (iptables-save -c format of every instantiated table), or
+// nothing when xdptables has no state in this namespace.
+Result<std::optional<std::string>> load_state();
+
+// Replaces the stored text atomically (attaching the anchor program to lo first if it is
+// not there). The text becomes visible to the next load_state() in one step.
+Result<void> store_state(const std::string& text);
+
+// Detaches the anchor and drops every map: the namespace is as if xdptables never ran.
+Result<void> remove_state();
+
+// Root (or the capabilities that go with it) is needed for anything but --help.
+Result<void> require_privileges(const char* table);
+
+}  // namespace xdpt

@@ -1,0 +1,54 @@
+// Drive one extension the way the command-line parser does: options in order, each with
+// its `!`, then the final check; report save and print text or the error.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ext/ext.hpp"
+#include "model/ruleset.hpp"
+
+namespace xdpt::test {
+
+struct ExtRun {
+    bool ok = false;
+    std::string save, print, print_numeric, error;
+    int exit = 0;
+};
+
+// opts: {"--dport", "80"}, {"!", ""} marks the next option inverted. Options without an
+// argument get "". `rule` gives the protocol etc. as -p would.
+inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, std::string>> opts,
+                      const Rule& rule = {}, std::string_view table = "filter") {
+    ExtRun out;
+    ExtInst inst(kind);
+    std::vector<std::string> argv;
+    size_t next = 0;
+    ExtCtx ctx{&rule, table, &argv, &next};
+    bool invert = false;
+    for (size_t i = 0; i < opts.size(); ++i) {
+        auto& [name, arg] = opts[i];
+        if (name == "!") { invert = true; continue; }
+        const OptDef* def = nullptr;
+        for (auto& o : kind->opts)
+            if (name == std::string("--") + std::string(o.name)) def = &o;
+        if (!def) { out.error = "no such option " + name; return out; }
+        // Extra arguments (e.g. --tcp-flags' second) follow as {"", value} entries.
+        argv.clear();
+        next = 0;
+        while (i + 1 < opts.size() && opts[i + 1].first.empty()) argv.push_back(opts[++i].second);
+        auto r = ext_parse_option(inst, *def, arg, invert, ctx);
+        invert = false;
+        if (!r) { out.error = r.error().msg; out.exit = int(r.error().code); return out; }
+    }
+    if (auto r = ext_finish(inst, ctx); !r) {
+        out.error = r.error().msg; out.exit = int(r.error().code); return out;
+    }
+    out.ok = true;
+    inst.data->save(out.save);
+    inst.data->print(out.print, false);
+    inst.data->print(out.print_numeric, true);
+    return out;
+}
+
+}  // namespace xdpt::test
