@@ -74,7 +74,11 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (auto r = remove_state(); !r) return report(r.error(), prog);
         return 0;
     }
-    auto parsed = parse_command(args, ParseOptions{});
+    std::string notices;
+    ParseOptions po;
+    po.notices = &notices;
+    auto parsed = parse_command(args, po);
+    std::fputs(notices.c_str(), stderr);
     if (!parsed) return report(parsed.error(), prog);
     if (auto* early = std::get_if<EarlyExit>(&*parsed)) {
         write_out(early->out);

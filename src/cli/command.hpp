@@ -75,6 +75,7 @@ struct EarlyExit {
 struct ParseOptions {
     bool restore = false;     // parsing a line of xdptables-restore
     std::string table;        // restore: the table of the current block
+    std::string* notices = nullptr;  // where stderr notices go (printed even on failure)
 };
 
 // Parses argv (without argv[0]). On success either a Command or an EarlyExit.

@@ -289,7 +289,7 @@ struct Parser {
     }
 
     Result<void> add_command(unsigned newcmd, unsigned othercmds) {
-        if (invert) return param_fail("unexpected ! flag");
+        if (invert) return param_fail("unexpected '!' flag");
         if (c.cmd & ~othercmds)
             return param_fail(str("Cannot use -", cmd2char(newcmd), " with -", cmd2char(c.cmd & ~othercmds)));
         c.cmd |= newcmd;
@@ -337,7 +337,7 @@ struct Parser {
 
     Result<void> parse_interface(std::string_view arg, std::string& out) {
         if (arg.size() >= 16)
-            return param_fail(str("interface name `", arg, "' must be shorter than 16 characters"));
+            return param_fail(str("interface name `", arg, "' must be shorter than IFNAMSIZ (15)"));
         out = std::string(arg);
         return {};
     }
@@ -587,6 +587,7 @@ struct Parser {
                 else if (has_arg_raw()) w = g.argv[g.optind++];
                 if (w && !grammar::to_uint(*w, 0, 999999, 10)) return param_fail("wait interval not numeric");
                 wait_interval_set = true;
+                if (po.notices) *po.notices += "Ignoring deprecated --wait-interval option.\n";
                 break;
             }
             case '0':
@@ -703,7 +704,7 @@ struct Parser {
 
         // generic_opt_check
         for (unsigned bit = 1; bit <= OPT_FRAGMENT; bit <<= 1)
-            if ((c.options & bit) && (legal_commands(bit) & c.cmd) != c.cmd)
+            if ((c.options & bit) && !(legal_commands(bit) & c.cmd))
                 return param_fail(str("Illegal option `-", opt2char(bit), "' with this command"));
 
         if (c.chain && c.chain->size() >= 29)
@@ -712,9 +713,9 @@ struct Parser {
         if (c.cmd == CMD_APPEND || c.cmd == CMD_DELETE || c.cmd == CMD_CHECK || c.cmd == CMD_INSERT ||
             c.cmd == CMD_REPLACE) {
             if ((*c.chain == "PREROUTING" || *c.chain == "INPUT") && (c.options & OPT_VIANAMEOUT))
-                return param_fail(str("Can't use -o with ", *c.chain));
+                return param_fail(str("Can't use -o with ", *c.chain, "\n"));
             if ((*c.chain == "POSTROUTING" || *c.chain == "OUTPUT") && (c.options & OPT_VIANAMEIN))
-                return param_fail(str("Can't use -i with ", *c.chain));
+                return param_fail(str("Can't use -i with ", *c.chain, "\n"));
         }
 
         // The rule's matches and target.

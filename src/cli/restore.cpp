@@ -176,7 +176,7 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
 
 std::string serialize_ruleset(const Ruleset& rs) {
     std::string out;
-    for (const auto& t : rs.tables) out += table_to_save(t, true);
+    for (const auto& t : rs.tables) out += table_to_save(t, true, true);
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "model/apply.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <map>
 #include <set>
 
@@ -243,17 +244,20 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
             break;
         case CMD_DELETE_CHAIN: {
             if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
-            std::vector<std::string> names;
-            for (const Chain* sel : selected_chains(t, c.chain, !c.chain.has_value())) {
-                if (!c.chain && sel->builtin) continue;
-                names.push_back(sel->name);
+            // Like libiptc: try every selected chain, report the last failure, and
+            // change nothing if any failed.
+            std::optional<Error> last;
+            std::vector<std::string> doomed;
+            for (const Chain* sel : selected_chains(t, c.chain, c.chain.has_value())) {
+                if (verbose) a.out += str("Deleting chain `", sel->name, "'\n");
+                if (sel->builtin) last = einval().error();
+                else if (t.references(sel->name)) last = runtime_fail("Too many links").error();
+                else if (!sel->rules.empty()) last = runtime_fail("Directory not empty").error();
+                else doomed.push_back(sel->name);
             }
-            for (const auto& n : names) {
-                if (verbose) a.out += str("Deleting chain `", n, "'\n");
+            if (last) return std::unexpected(*last);
+            for (const auto& n : doomed) {
                 const Chain* ch = t.find(n);
-                if (ch->builtin) return einval();
-                if (t.references(n)) return runtime_fail("Too many links");
-                if (!ch->rules.empty()) return runtime_fail("Directory not empty");
                 t.chains.erase(t.chains.begin() + (ch - t.chains.data()));
                 a.changed = true;
             }

@@ -42,8 +42,8 @@ void save_addr(std::string& out, char letter, const Ipv4Net& n, bool inv) {
     out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv4_to_dotted(n.addr), '/', mask_to_save(n.mask));
 }
 
-void save_iface(std::string& out, char letter, const std::string& iface, bool inv) {
-    if (!iface.empty() && (iface != "+" || inv)) out += str(inv ? " !" : "", " -", letter, ' ', iface);
+void save_iface(std::string& out, char letter, const std::string& iface, bool inv, bool exact) {
+    if (!iface.empty() && (iface != "+" || exact)) out += str(inv ? " !" : "", " -", letter, ' ', iface);
 }
 
 std::string addr_to_list(const Ipv4Net& n, bool numeric) {
@@ -139,14 +139,14 @@ std::string protocol_text(uint16_t proto) {
     return std::to_string(proto);
 }
 
-std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs) {
+std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs, bool exact) {
     std::string out;
     if (cs == CounterStyle::prefix) out += str('[', r.ctr.pkts, ':', r.ctr.bytes, "] ");
     out += str("-A ", chain);
     save_addr(out, 's', r.src, r.inv_src);
     save_addr(out, 'd', r.dst, r.inv_dst);
-    save_iface(out, 'i', r.in_iface, r.inv_in);
-    save_iface(out, 'o', r.out_iface, r.inv_out);
+    save_iface(out, 'i', r.in_iface, r.inv_in, exact);
+    save_iface(out, 'o', r.out_iface, r.inv_out, exact);
     if (r.proto > 0) out += str(r.inv_proto ? " !" : "", " -p ", protocol_text(r.proto));
     if (r.frag) out += str(r.inv_frag ? " !" : "", " -f");
     for (const auto& m : r.matches) {
@@ -163,14 +163,14 @@ std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs)
     return out;
 }
 
-std::string table_to_save(const Table& t, bool counters) {
+std::string table_to_save(const Table& t, bool counters, bool exact) {
     std::string out = "*" + t.name + "\n";
     for (const auto& c : t.chains)
         out += str(':', c.name, ' ', c.builtin ? c.policy : std::string("-"), " [", c.ctr.pkts, ':',
                    c.ctr.bytes, "]\n");
     for (const auto& c : t.chains)
         for (const auto& r : c.rules)
-            out += rule_to_save(r, c.name, counters ? CounterStyle::prefix : CounterStyle::none) + '\n';
+            out += rule_to_save(r, c.name, counters ? CounterStyle::prefix : CounterStyle::none, exact) + '\n';
     out += "COMMIT\n";
     return out;
 }

@@ -16,11 +16,13 @@ enum class CounterStyle {
     inline_, // iptables -S -v: "... -c pkts bytes -j ..."
 };
 
-// One rule, "-A CHAIN ..." without the newline.
-std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs);
+// One rule, "-A CHAIN ..." without the newline. `exact`: also what iptables-save leaves
+// out because it does not change the match (an interface of just "+"), so that the text
+// restores to the very same rule (the stored-state format).
+std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs, bool exact = false);
 
 // The body of one table in iptables-save form, from "*table" to "COMMIT\n".
-std::string table_to_save(const Table& t, bool counters);
+std::string table_to_save(const Table& t, bool counters, bool exact = false);
 
 // iptables -S [chain [rulenum]]. Nothing when the chain does not exist (the caller reports).
 std::string list_rules(const Table& t, const std::optional<std::string>& chain,

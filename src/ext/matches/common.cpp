@@ -1,0 +1,218 @@
+#include "ext/matches/common.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <strings.h>
+
+#include "grammar/values.hpp"
+
+namespace xdpt::matches {
+
+namespace {
+
+// What libxtables sees of an argument: a C string.
+std::string_view c_string(std::string_view s) { return s.substr(0, s.find('\0')); }
+
+// xtables_getportbyname: getaddrinfo with no host and no hints; the port of the first
+// IPv6 or IPv4 answer.
+std::optional<uint16_t> port_by_name(std::string_view name) {
+    std::string n(name);
+    addrinfo* res = nullptr;
+    if (getaddrinfo(nullptr, n.c_str(), nullptr, &res) != 0) return std::nullopt;
+    std::optional<uint16_t> port;
+    for (addrinfo* p = res; p && !port; p = p->ai_next) {
+        if (p->ai_family == AF_INET6)
+            port = ntohs(reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_port);
+        else if (p->ai_family == AF_INET)
+            port = ntohs(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_port);
+    }
+    freeaddrinfo(res);
+    return port;
+}
+
+// xtopt_parse_host for IPv4: every answer must be the same address.
+Result<uint32_t> parse_host(std::string_view arg) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    addrinfo* res = nullptr;
+    std::string n(arg);
+    if (int rc = getaddrinfo(n.c_str(), nullptr, &hints, &res); rc != 0)
+        return param_fail(str("getaddrinfo: ", gai_strerror(rc), "\n"));
+    std::optional<uint32_t> addr;
+    bool several = false;
+    for (addrinfo* p = res; p; p = p->ai_next) {
+        uint32_t a = ntohl(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr.s_addr);
+        if (addr && *addr != a) several = true;
+        if (!addr) addr = a;
+    }
+    freeaddrinfo(res);
+    if (several) return param_fail(str(arg, " resolves to more than one address\n"));
+    return addr.value_or(0);
+}
+
+// xtables_ipmask_to_cidr: the prefix length of a contiguous mask, or -1.
+int mask_to_cidr(uint32_t mask) {
+    for (int len = 32; len >= 0; --len) {
+        uint32_t m = len == 0 ? 0 : 0xffffffffu << (32 - len);
+        if (m == mask) return len;
+    }
+    return -1;
+}
+
+// xtopt_parse_plenmask for IPv4: a prefix length 0..32, else a numeric dotted mask (a
+// non-contiguous one ends up as /32, as in libxtables).
+Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
+    if (auto len = grammar::to_uint(arg, 0, 32))
+        return *len == 0 ? 0u : 0xffffffffu << (32 - *len);
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_flags = AI_NUMERICHOST;
+    addrinfo* res = nullptr;
+    std::string n(arg);
+    if (getaddrinfo(n.c_str(), nullptr, &hints, &res) != 0)
+        return param_fail(str(ext, ": bad value for option \"--", opt, "\", neither a valid network mask nor valid CIDR (0-32).\n"));
+    uint32_t m = ntohl(reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr.s_addr);
+    freeaddrinfo(res);
+    int len = mask_to_cidr(m);
+    if (len < 0) return 0xffffffffu;
+    return len == 0 ? 0u : 0xffffffffu << (32 - len);
+}
+
+}  // namespace
+
+const OptDef& canonical(std::span<const OptDef> opts, int id) {
+    for (const auto& o : opts)
+        if (o.id == id) return o;
+    return opts.front();
+}
+
+Result<void> AliasGuard::check(std::string_view ext, std::span<const OptDef> opts,
+                               const OptDef& opt, bool invert) {
+    const OptDef& canon = canonical(opts, opt.id);
+    const unsigned bit = 1u << opt.id;
+    if (&canon != &opt) {
+        if ((seen_ & bit) && !(canon.flags & opt_multi))
+            return param_fail(str(ext, ": option \"--", canon.name, "\" can only be used once.\n"));
+        if (invert && !(canon.flags & opt_invert))
+            return param_fail(str(ext, ": option \"--", canon.name, "\" cannot be inverted.\n"));
+    }
+    seen_ |= bit;
+    return {};
+}
+
+Result<uint32_t> parse_uint(std::string_view ext, std::string_view opt, std::string_view arg,
+                            uint32_t min, uint32_t max) {
+    if (auto v = grammar::to_uint(c_string(arg), min, max)) return static_cast<uint32_t>(*v);
+    return param_fail(str(ext, ": bad value for option \"--", opt, "\", or out of range (", min, "-", max, ").\n"));
+}
+
+Result<UintRange> parse_uint_range(std::string_view ext, std::string_view opt,
+                                   std::string_view arg, uint32_t max) {
+    arg = c_string(arg);
+    uint32_t vals[2] = {0, 0};
+    unsigned n = 0;
+    size_t pos = 0;
+    for (;;) {
+        if (n == 2)
+            return param_fail(str(ext, ": Too many components for option \"--", opt, "\" (max: 2)\n"));
+        std::string_view rest = arg.substr(pos);
+        uint32_t value;
+        size_t used = 0;
+        if (rest.empty() || rest.front() == ':') {
+            value = n == 1 ? max : 0;
+        } else {
+            auto v = grammar::to_uint_prefix(rest);
+            if (!v || v->value > max)
+                return param_fail(str(ext, ": bad value for option \"--", opt, "\" near \"", rest, "\", or out of range (0-", max, ").\n"));
+            used = v->used;
+            if (used < rest.size() && rest[used] != ':')
+                return param_fail(str(ext, ": Argument to \"--", opt, "\" has unexpected characters near \"", rest.substr(used), "\".\n"));
+            value = static_cast<uint32_t>(v->value);
+        }
+        vals[n++] = value;
+        if (used == rest.size()) break;
+        pos += used + 1;
+    }
+    return UintRange{vals[0], n >= 2 ? vals[1] : vals[0]};
+}
+
+Result<PortPair> parse_port_pair(std::string_view ext, std::string_view opt, std::string_view arg) {
+    uint16_t vals[2] = {0, 0xffff};
+    unsigned n = 0;
+    for (auto tok : grammar::split(c_string(arg), ':')) {
+        if (n == 2)
+            return param_fail(str(ext, ": Too many components for option \"--", opt, "\" (max: 2)\n"));
+        if (!tok.empty()) {
+            auto p = port_by_name(tok);
+            if (!p) return param_fail(str("Port \"", tok, "\" does not resolve to anything.\n"));
+            vals[n] = *p;
+        }
+        ++n;
+    }
+    if (n == 1) vals[1] = vals[0];
+    return PortPair{vals[0], vals[1]};
+}
+
+Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
+    arg = c_string(arg);
+    auto slash = arg.find('/');
+    auto host = parse_host(arg.substr(0, slash));
+    if (!host) return failure(host);
+    if (slash == std::string_view::npos) return HostMask{*host, 0xffffffff};
+    auto mask = parse_plen_mask(ext, opt, arg.substr(slash + 1));
+    if (!mask) return failure(mask);
+    return HostMask{*host, *mask};
+}
+
+std::string mask_suffix(uint32_t mask) {
+    int len = mask_to_cidr(mask);
+    if (len == 32) return "";
+    if (len < 0) return "/" + grammar::ipv4_to_dotted(mask);
+    return str('/', len);
+}
+
+void append_quoted(std::string& out, std::string_view v) {
+    auto plain = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    };
+    bool bare = !v.empty();
+    for (char c : v) bare = bare && plain(c);
+    out += ' ';
+    if (bare) {
+        out += v;
+        return;
+    }
+    out += '"';
+    for (char c : v) {
+        if (c == '"' || c == '\\' || c == '\'') out += '\\';
+        out += c;
+    }
+    out += '"';
+}
+
+std::string hex(uint32_t v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s;
+    do {
+        s.insert(s.begin(), digits[v & 0xf]);
+        v >>= 4;
+    } while (v);
+    return "0x" + s;
+}
+
+bool prefix_of(std::string_view token, std::string_view name) {
+    return !token.empty() && token.size() <= name.size() &&
+           strncasecmp(token.data(), name.data(), token.size()) == 0;
+}
+
+bool equals_nocase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void warn(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); }
+
+}  // namespace xdpt::matches

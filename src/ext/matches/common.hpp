@@ -1,0 +1,105 @@
+// Pieces shared by the match extensions (src/ext/matches): the value types of libxtables'
+// x6 option parser with their exact messages, the alias handling of x6 option tables,
+// and the clone boilerplate of ExtData.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/str.hpp"
+#include "ext/ext.hpp"
+
+namespace xdpt {
+
+// The match kinds, as registry.cpp names them.
+extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_iprange,
+    match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
+    match_limit, match_mark;
+
+namespace matches {
+
+// ExtData with clone() written once: `class FooData : public Data<FooData>`.
+template <class D>
+class Data : public ExtData {
+public:
+    std::unique_ptr<ExtData> clone() const override {
+        return std::make_unique<D>(static_cast<const D&>(*this));
+    }
+};
+
+template <class D>
+std::unique_ptr<ExtData> make_data() {
+    return std::make_unique<D>();
+}
+
+// Turns a failed Result<T> into a failed Result<U> (for early returns).
+template <class T>
+std::unexpected<Error> failure(const Result<T>& r) {
+    return std::unexpected(r.error());
+}
+
+// libxtables looks an x6 option up by its id, so an alias (udp --sport for
+// --source-port) behaves exactly like the first entry with that id, and messages name
+// that entry. Alias entries are declared with opt_multi|opt_invert so that the generic
+// driver passes them through; AliasGuard then applies the first entry's rules.
+const OptDef& canonical(std::span<const OptDef> opts, int id);
+
+class AliasGuard {
+public:
+    Result<void> check(std::string_view ext, std::span<const OptDef> opts, const OptDef& opt,
+                       bool invert);
+
+private:
+    unsigned seen_ = 0;
+};
+
+// XTTYPE_UINT8/16/32: the whole argument is a number in [min, max].
+Result<uint32_t> parse_uint(std::string_view ext, std::string_view opt, std::string_view arg,
+                            uint32_t min, uint32_t max);
+
+// XTTYPE_UINT16RC/UINT32RC: "a", "a:b", ":b", "a:" (missing low = 0, missing high = max).
+struct UintRange {
+    uint32_t lo = 0, hi = 0;
+};
+Result<UintRange> parse_uint_range(std::string_view ext, std::string_view opt,
+                                   std::string_view arg, uint32_t max);
+
+// XTTYPE_PORTRC: like a uint range, each side a port number or service resolved with
+// getaddrinfo (any protocol).
+struct PortPair {
+    uint16_t lo = 0, hi = 0xffff;
+};
+Result<PortPair> parse_port_pair(std::string_view ext, std::string_view opt, std::string_view arg);
+
+// XTTYPE_HOSTMASK for IPv4: "host[/mask]", host resolved with getaddrinfo (numeric forms
+// as inet_aton reads them, names through the resolver), mask a prefix length or a dotted
+// mask. The address is kept unmasked, as libxtables does.
+struct HostMask {
+    uint32_t addr = 0, mask = 0xffffffff;
+};
+Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std::string_view arg);
+
+// xtables_ipmask_to_numeric: "" for /32, "/N" for a prefix, "/a.b.c.d" otherwise.
+std::string mask_suffix(uint32_t mask);
+
+// xtables_save_string: a leading space, then the value bare when it is made only of
+// [A-Za-z0-9_-] (and not empty), else in double quotes with " \ ' escaped.
+void append_quoted(std::string& out, std::string_view v);
+
+// printf("0x%x").
+std::string hex(uint32_t v);
+
+// strncasecmp(token, name, token.size()) == 0 with a non-empty token: the token is a
+// case-insensitive prefix of `name`.
+bool prefix_of(std::string_view token, std::string_view name);
+bool equals_nocase(std::string_view a, std::string_view b);
+
+// A warning that iptables writes to stderr on its own while going on.
+void warn(std::string_view text);
+
+}  // namespace matches
+}  // namespace xdpt

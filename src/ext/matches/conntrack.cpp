@@ -1,0 +1,255 @@
+// -m conntrack (xt_conntrack revision 3) and -m state, which iptables 1.8.9 sends to the
+// kernel as conntrack with the "state alias" flag and shows back as -m state.
+#include <array>
+
+#include "core/netdb.hpp"
+#include "ext/matches/common.hpp"
+#include "grammar/values.hpp"
+
+namespace xdpt {
+namespace {
+
+using namespace matches;
+
+enum : int {
+    o_state, o_proto, o_origsrc, o_origdst, o_replsrc, o_repldst,
+    o_origsrcport, o_origdstport, o_replsrcport, o_repldstport,
+    o_status, o_expire, o_dir,
+};
+
+constexpr std::array<OptDef, 13> conntrack_opts{{
+    {.name = "ctstate", .id = o_state, .flags = opt_invert},
+    {.name = "ctproto", .id = o_proto, .flags = opt_invert},
+    {.name = "ctorigsrc", .id = o_origsrc, .flags = opt_invert},
+    {.name = "ctorigdst", .id = o_origdst, .flags = opt_invert},
+    {.name = "ctreplsrc", .id = o_replsrc, .flags = opt_invert},
+    {.name = "ctrepldst", .id = o_repldst, .flags = opt_invert},
+    {.name = "ctstatus", .id = o_status, .flags = opt_invert},
+    {.name = "ctexpire", .id = o_expire, .flags = opt_invert},
+    {.name = "ctorigsrcport", .id = o_origsrcport, .flags = opt_invert},
+    {.name = "ctorigdstport", .id = o_origdstport, .flags = opt_invert},
+    {.name = "ctreplsrcport", .id = o_replsrcport, .flags = opt_invert},
+    {.name = "ctrepldstport", .id = o_repldstport, .flags = opt_invert},
+    {.name = "ctdir", .id = o_dir},
+}};
+
+constexpr std::array<OptDef, 1> state_opts{{
+    {.name = "state", .id = 0, .flags = opt_invert | opt_mand},
+}};
+
+struct NameBit {
+    std::string_view name;
+    unsigned bit;
+};
+
+// Parse order (a prefix takes the first name it fits) and print order differ.
+enum : unsigned {
+    st_invalid = 1u << 0, st_new = 1u << 1, st_related = 1u << 2, st_established = 1u << 3,
+    st_untracked = 1u << 4, st_snat = 1u << 5, st_dnat = 1u << 6,
+};
+constexpr std::array<NameBit, 7> state_parse_names{{
+    {"INVALID", st_invalid}, {"NEW", st_new}, {"ESTABLISHED", st_established},
+    {"RELATED", st_related}, {"UNTRACKED", st_untracked}, {"SNAT", st_snat}, {"DNAT", st_dnat},
+}};
+constexpr std::array<NameBit, 7> state_print_names{{
+    {"INVALID", st_invalid}, {"NEW", st_new}, {"RELATED", st_related},
+    {"ESTABLISHED", st_established}, {"UNTRACKED", st_untracked}, {"SNAT", st_snat}, {"DNAT", st_dnat},
+}};
+// The status bits are the kernel's IPS_* bits; NONE is a valid name for no bit.
+constexpr std::array<NameBit, 5> status_names{{
+    {"NONE", 0}, {"EXPECTED", 1u << 0}, {"SEEN_REPLY", 1u << 1}, {"ASSURED", 1u << 2}, {"CONFIRMED", 1u << 3},
+}};
+
+std::optional<unsigned> lookup(std::span<const NameBit> names, std::string_view token) {
+    for (const auto& n : names)
+        if (prefix_of(token, n.name)) return n.bit;
+    return std::nullopt;
+}
+
+// A comma list of names (any case, any prefix). An empty item or an unknown name fails
+// with `bad` and the rest of the list from that item on; `empty_last`, when given, is the
+// message for a list that ends in an empty item (-m state's).
+Result<unsigned> parse_names(std::span<const NameBit> names, std::string_view arg,
+                             std::string_view bad, std::string_view empty_last = {}) {
+    arg = arg.substr(0, arg.find('\0'));
+    unsigned mask = 0;
+    for (;;) {
+        auto comma = arg.find(',');
+        std::string_view token = arg.substr(0, comma);
+        if (comma == std::string_view::npos && token.empty() && !empty_last.empty())
+            return param_fail(std::string(empty_last));
+        auto bit = lookup(names, token);
+        if (!bit) return param_fail(str(bad, " \"", arg, "\""));
+        mask |= *bit;
+        if (comma == std::string_view::npos) return mask;
+        arg = arg.substr(comma + 1);
+    }
+}
+
+Result<unsigned> parse_state_list(std::string_view arg) {
+    return parse_names(state_parse_names, arg, "Bad state",
+                       "\"--state\" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED");
+}
+
+// print_state / print_status: " NAME,NAME"; with no bit set, the name of the zero bit
+// if the table has one (" NONE").
+std::string names_text(std::span<const NameBit> names, unsigned mask) {
+    std::string s;
+    for (const auto& n : names)
+        if (n.bit && (mask & n.bit)) s += str(s.empty() ? " " : ",", n.name);
+    if (s.empty())
+        for (const auto& n : names)
+            if (!n.bit) s = str(' ', n.name);
+    return s;
+}
+
+struct Addr {
+    HostMask hm;
+
+    std::string text(bool numeric) const {
+        if (!numeric && hm.addr == 0) return " anywhere";
+        std::string a = numeric ? grammar::ipv4_to_dotted(hm.addr) : netdb::ipv4_to_anyname(hm.addr);
+        return str(' ', a, mask_suffix(hm.mask));
+    }
+};
+
+class ConntrackData : public Data<ConntrackData> {
+public:
+    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx&) override {
+        auto r = parse_value(opt, arg);
+        if (!r) return r;
+        given_ |= 1u << opt.id;
+        if (invert) inverted_ |= 1u << opt.id;
+        return {};
+    }
+
+    Result<void> finish(unsigned seen, const ExtCtx&) override {
+        if (seen == 0) return param_fail("conntrack: At least one option is required");
+        return {};
+    }
+
+    void save(std::string& out) const override { dump(out, "--", true); }
+    void print(std::string& out, bool numeric) const override { dump(out, "", numeric); }
+
+private:
+    unsigned given_ = 0, inverted_ = 0;
+    unsigned state_ = 0, status_ = 0;
+    uint16_t proto_ = 0;
+    std::array<Addr, 4> addrs_{};        // origsrc, origdst, replsrc, repldst
+    std::array<PortPair, 4> ports_{};    // the same order
+    UintRange expire_;
+    bool reply_ = false;
+
+    bool has(int id) const { return given_ & (1u << id); }
+    bool inv(int id) const { return inverted_ & (1u << id); }
+
+    Result<void> parse_value(const OptDef& opt, std::string_view arg) {
+        switch (opt.id) {
+        case o_state: return assign(state_, parse_names(state_parse_names, arg, "Bad ctstate"));
+        case o_status: return assign(status_, parse_names(status_names, arg, "Bad ctstatus"));
+        case o_proto: return parse_proto(arg);
+        case o_origsrc: case o_origdst: case o_replsrc: case o_repldst:
+            return assign(addrs_[opt.id - o_origsrc].hm, parse_host_mask("conntrack", opt.name, arg));
+        case o_origsrcport: case o_origdstport: case o_replsrcport: case o_repldstport:
+            return assign(ports_[opt.id - o_origsrcport], parse_port_pair("conntrack", opt.name, arg));
+        case o_expire: return assign(expire_, parse_uint_range("conntrack", opt.name, arg, 0xffffffff));
+        default: return parse_dir(arg);
+        }
+    }
+
+    template <class T, class R>
+    static Result<void> assign(T& dest, const Result<R>& r) {
+        if (!r) return failure(r);
+        dest = *r;
+        return {};
+    }
+
+    Result<void> parse_proto(std::string_view arg) {
+        std::string_view name = arg.substr(0, arg.find('\0'));
+        auto p = netdb::parse_protocol(name);
+        if (!p) return param_fail(str("unknown protocol \"", name, "\" specified"));
+        // libxtables tests the inverted-protocol bit of an ipt_entry against the conntrack
+        // invert flags, where that bit is --ctstatus's.
+        if (*p == 0 && inv(o_status)) return param_fail("conntrack: rule would never match protocol");
+        proto_ = *p;
+        return {};
+    }
+
+    Result<void> parse_dir(std::string_view arg) {
+        if (equals_nocase(arg, "ORIGINAL"))
+            reply_ = false;
+        else if (equals_nocase(arg, "REPLY"))
+            reply_ = true;
+        else
+            return param_fail(str("conntrack: Bad value for \"--ctdir\" option: \"", arg, "\""));
+        return {};
+    }
+
+    void dump(std::string& out, std::string_view pfx, bool numeric) const {
+        auto bang = [&](int id) {
+            if (inv(id)) out += " !";
+        };
+        if (has(o_state)) {
+            bang(o_state);
+            out += str(' ', pfx, "ctstate", names_text(state_print_names, state_));
+        }
+        if (has(o_proto)) {
+            bang(o_proto);
+            out += str(' ', pfx, "ctproto ", proto_);
+        }
+        static constexpr std::array<std::string_view, 4> addr_names{"ctorigsrc", "ctorigdst", "ctreplsrc", "ctrepldst"};
+        for (int i = 0; i < 4; ++i)
+            if (has(o_origsrc + i)) {
+                bang(o_origsrc + i);
+                out += str(' ', pfx, addr_names[i], addrs_[i].text(numeric));
+            }
+        static constexpr std::array<std::string_view, 4> port_names{"ctorigsrcport", "ctorigdstport", "ctreplsrcport", "ctrepldstport"};
+        for (int i = 0; i < 4; ++i)
+            if (has(o_origsrcport + i)) {
+                bang(o_origsrcport + i);
+                const auto& p = ports_[i];
+                out += str(' ', pfx, port_names[i], ' ', p.lo);
+                if (p.hi != 0 && p.hi != p.lo) out += str(':', p.hi);
+            }
+        if (has(o_status)) {
+            bang(o_status);
+            out += str(' ', pfx, "ctstatus", names_text(status_names, status_));
+        }
+        if (has(o_expire)) {
+            bang(o_expire);
+            out += str(' ', pfx, "ctexpire ", expire_.lo);
+            if (expire_.hi != expire_.lo) out += str(':', expire_.hi);
+        }
+        if (has(o_dir)) out += str(' ', pfx, "ctdir ", reply_ ? "REPLY" : "ORIGINAL");
+    }
+};
+
+class StateData : public Data<StateData> {
+public:
+    Result<void> parse(const OptDef&, std::string_view arg, bool invert, const ExtCtx&) override {
+        auto m = parse_state_list(arg);
+        if (!m) return failure(m);
+        state_ = *m;
+        inv_ = invert;
+        return {};
+    }
+
+    void save(std::string& out) const override {
+        out += str(inv_ ? " !" : "", " --state", names_text(state_print_names, state_));
+    }
+
+    void print(std::string& out, bool) const override {
+        out += str(inv_ ? " !" : "", " state", names_text(state_print_names, state_));
+    }
+
+private:
+    unsigned state_ = 0;
+    bool inv_ = false;
+};
+
+}  // namespace
+
+const ExtKind match_conntrack{"conntrack", conntrack_opts, make_data<ConntrackData>};
+const ExtKind match_state{"state", state_opts, make_data<StateData>};
+
+}  // namespace xdpt

@@ -1,0 +1,78 @@
+// -m iprange: source and/or destination address within an inclusive range (xt_iprange
+// revision 1).
+#include <array>
+
+#include "ext/matches/common.hpp"
+#include "grammar/values.hpp"
+
+namespace xdpt {
+namespace {
+
+using namespace matches;
+
+enum : int { o_src, o_dst };
+
+constexpr std::array<OptDef, 2> iprange_opts{{
+    {.name = "src-range", .id = o_src, .flags = opt_invert},
+    {.name = "dst-range", .id = o_dst, .flags = opt_invert},
+}};
+
+struct Range {
+    bool set = false, inv = false;
+    uint32_t lo = 0, hi = 0;
+
+    std::string text() const { return grammar::ipv4_to_dotted(lo) + '-' + grammar::ipv4_to_dotted(hi); }
+};
+
+// "a.b.c.d[-a.b.c.d]", each address as xtables_numeric_to_ipaddr reads it.
+Result<Range> parse_range(std::string_view arg, std::string_view opt) {
+    arg = arg.substr(0, arg.find('\0'));
+    auto dash = arg.find('-');
+    std::string_view from = arg.substr(0, dash);
+    std::string_view to = dash == std::string_view::npos ? arg : arg.substr(dash + 1);
+    Range r;
+    r.set = true;
+    for (auto [text, dest] : {std::pair{from, &r.lo}, std::pair{to, &r.hi}}) {
+        auto a = grammar::dotted_to_ipv4(text);
+        if (!a) return param_fail(str("iprange: Bad value for \"", opt, "\" option: \"", text, "\""));
+        *dest = *a;
+    }
+    if (r.lo > r.hi) warn(str("xt_iprange: range ", from, '-', to, " is reversed and will never match\n"));
+    return r;
+}
+
+class IprangeData : public Data<IprangeData> {
+public:
+    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx&) override {
+        auto r = parse_range(arg, opt.id == o_src ? "--src-range" : "--dst-range");
+        if (!r) return failure(r);
+        Range& dest = opt.id == o_src ? src_ : dst_;
+        dest = *r;
+        dest.inv = invert;
+        return {};
+    }
+
+    Result<void> finish(unsigned seen, const ExtCtx&) override {
+        if (seen == 0) return param_fail("iprange match: You must specify `--src-range' or `--dst-range'");
+        return {};
+    }
+
+    void save(std::string& out) const override {
+        if (src_.set) out += str(src_.inv ? " !" : "", " --src-range ", src_.text());
+        if (dst_.set) out += str(dst_.inv ? " !" : "", " --dst-range ", dst_.text());
+    }
+
+    void print(std::string& out, bool) const override {
+        if (src_.set) out += str(" source IP range", src_.inv ? " !" : "", ' ', src_.text());
+        if (dst_.set) out += str(" destination IP range", dst_.inv ? " !" : "", ' ', dst_.text());
+    }
+
+private:
+    Range src_, dst_;
+};
+
+}  // namespace
+
+const ExtKind match_iprange{"iprange", iprange_opts, make_data<IprangeData>};
+
+}  // namespace xdpt

@@ -1,0 +1,47 @@
+// -m length: the packet's layer-3 length within a range (xt_length).
+#include <array>
+
+#include "ext/matches/common.hpp"
+
+namespace xdpt {
+namespace {
+
+using namespace matches;
+
+constexpr std::array<OptDef, 1> length_opts{{
+    {.name = "length", .id = 0, .flags = opt_invert | opt_mand},
+}};
+
+class LengthData : public Data<LengthData> {
+public:
+    Result<void> parse(const OptDef&, std::string_view arg, bool invert, const ExtCtx&) override {
+        auto r = parse_uint_range("length", "length", arg, 0xffff);
+        if (!r) return failure(r);
+        range_ = *r;
+        inv_ = invert;
+        return {};
+    }
+
+    void save(std::string& out) const override {
+        out += str(inv_ ? " !" : "", " --length ", text());
+    }
+
+    void print(std::string& out, bool) const override {
+        out += str(" length ", inv_ ? "!" : "", text());
+    }
+
+private:
+    UintRange range_;
+    bool inv_ = false;
+
+    std::string text() const {
+        if (range_.lo == range_.hi) return str(range_.lo);
+        return str(range_.lo, ':', range_.hi);
+    }
+};
+
+}  // namespace
+
+const ExtKind match_length{"length", length_opts, make_data<LengthData>};
+
+}  // namespace xdpt
