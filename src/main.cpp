@@ -105,6 +105,12 @@ int main_xdptables(const std::vector<std::string>& args) {
 
 // ------------------------------------------------------------------ xdptables-save
 
+// What glibc's getopt prints for an option it does not know.
+std::string unrecognized(std::string_view prog, std::string_view opt) {
+    if (opt.size() > 1 && opt[1] == '-') return str(prog, ": unrecognized option '", opt, "'\n");
+    return str(prog, ": invalid option -- '", opt.substr(1, 1), "'\n");
+}
+
 std::string now_text() {
     std::time_t t = std::time(nullptr);
     char buf[64];
@@ -143,8 +149,12 @@ int main_save(const std::vector<std::string>& args) {
                           "[ --counters ]\n[ --table=<TABLE> ]\n[ --file=<FILE> ]\n"
                           "[ --modprobe=<command> ]\n"));
             return 0;
+        } else if (!a.empty() && a[0] == '-') {
+            std::fputs(unrecognized(prog, a).c_str(), stderr);
+            std::fputs(str("Look at manual page `", prog, ".8' for more information.\n").c_str(), stderr);
+            return 1;
         } else {
-            std::fputs(str("Unknown arguments found on commandline\n").c_str(), stderr);
+            std::fputs("Unknown arguments found on commandline\n", stderr);
             return 1;
         }
     }
@@ -200,11 +210,11 @@ int main_restore(const std::vector<std::string>& args) {
             write_out(str(prog, " v", flavour, '\n'));
             return 0;
         } else if (a == "-h" || a == "--help") {
-            write_out(str("Usage: ", prog,
+            std::fputs(str("Usage: ", prog,
                           " [-c] [-v] [-V] [-t] [-h] [-n] [-w secs] [-W usecs] [-T table] [-M command] [file]\n"
                           "\t   [ --counters ]\n\t   [ --verbose ]\n\t   [ --version]\n\t   [ --test ]\n"
                           "\t   [ --help ]\n\t   [ --noflush ]\n\t   [ --wait=<seconds>\n"
-                          "\t   [ --table=<TABLE> ]\n\t   [ --modprobe=<command> ]\n"));
+                          "\t   [ --table=<TABLE> ]\n\t   [ --modprobe=<command> ]\n").c_str(), stderr);
             return 0;
         } else if (a == "-w" || a == "--wait" || a.rfind("--wait=", 0) == 0) {
             wait = -1;
@@ -229,6 +239,7 @@ int main_restore(const std::vector<std::string>& args) {
             ++i;
         } else if (a.rfind("--modprobe=", 0) == 0) {
         } else if (!a.empty() && a[0] == '-' && a != "-") {
+            std::fputs(unrecognized(prog, a).c_str(), stderr);
             std::fputs(str("Try `", prog, " -h' for more information.\n").c_str(), stderr);
             return 1;
         } else if (!file && i == args.size() - 1) {
@@ -259,10 +270,23 @@ int main_restore(const std::vector<std::string>& args) {
     auto rs = load_ruleset();
     if (!rs) return report(rs.error(), prog);
     Ruleset work = *rs;
+    Ruleset committed = *rs;
     std::string out;
-    auto commit = [&](const Ruleset& now) -> Result<void> { return save_ruleset(now); };
+    std::vector<std::string> seen;
+    o.tables_seen = &seen;
+    auto commit = [&](const Ruleset& now) -> Result<void> {
+        committed = now;
+        return save_ruleset(now);
+    };
     auto r = restore_text(work, text, o, commit, out);
     write_out(out);
+    // Tables named in the input exist afterwards even if their block failed or nothing
+    // was committed (--test), as with iptables.
+    bool grew = false;
+    for (const auto& name : seen)
+        if (builtin_chains(name) && !committed.find(name)) committed.instantiate(name), grew = true;
+    if (grew)
+        if (auto s = save_ruleset(committed); !s) return report(s.error(), prog);
     if (!r) {
         if (r.error().code == Exit::ok) return 0;
         return report(r.error(), prog);

@@ -162,7 +162,6 @@ struct GetOpt {
             failed_arg = a;
             return '?';
         }
-        *matched = found;
         if (eq != std::string_view::npos) {
             if (found->has_arg == no_arg) {
                 failed_arg = a;
@@ -178,6 +177,7 @@ struct GetOpt {
             optarg = argv[optind++];
             has_optarg = true;
         }
+        *matched = found;
         return found->code;
     }
 };

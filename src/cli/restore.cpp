@@ -83,7 +83,13 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             if (!builtin_chains(curtable))
                 return at_line(Error{Exit::parameter, str(o.prog, ": unable to initialize table '", curtable, "'")}, line);
             table = &rs.instantiate(curtable);
+            if (o.tables_seen) o.tables_seen->push_back(curtable);
             if (!o.noflush) {
+                if (o.verbose) {
+                    for (const auto& c : table->chains) out += str("Flushing chain `", c.name, "'\n");
+                    for (const auto& c : table->chains)
+                        if (!c.builtin) out += str("Deleting chain `", c.name, "'\n");
+                }
                 for (auto& c : table->chains) c.rules.clear();
                 std::erase_if(table->chains, [](const Chain& c) { return !c.builtin; });
             }
@@ -108,19 +114,21 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             if (w.size() < 2) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " policy invalid")}, line);
             std::string_view policy = w[1];
             if (policy != "-") {
-                std::optional<Counters> cnt;
-                if (w.size() >= 3) {
-                    cnt = scan_counters(w[2]);
-                    if (!cnt) return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'")}, line);
-                } else if (o.counters) {
-                    return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'")}, line);
+                // Without -c the counters text is not even looked at, and the policy
+                // counters restart from zero.
+                Counters cnt{};
+                if (o.counters) {
+                    auto parsed = w.size() >= 3 ? scan_counters(w[2]) : std::nullopt;
+                    if (!parsed)
+                        return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'\n")}, line);
+                    cnt = *parsed;
                 }
                 if (!ch->builtin)
                     return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad built-in chain name"));
                 if (policy != "ACCEPT" && policy != "DROP")
                     return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad policy name"));
                 ch->policy = std::string(policy);
-                if (o.counters && cnt) ch->ctr = *cnt;
+                ch->ctr = cnt;
             }
             ok = true;
         } else if (in_table) {
@@ -128,17 +136,26 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             std::vector<std::string> argv;
             for (int i = 0; !o.noflush && i < o.verbose; ++i) argv.push_back("-v");
             if (!rest.empty() && rest[0] == '[') {
+                // tokenize_rule_counters: strtok(":") then strtok("]") after the '['.
                 auto close = rest.find(']');
                 if (close == std::string_view::npos)
                     return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
-                auto inner = rest.substr(1, close - 1);
-                auto colon = inner.find(':');
-                if (colon == std::string_view::npos || colon == 0)
+                std::string_view after = rest.substr(1);
+                size_t p0 = after.find_first_not_of(':');
+                if (p0 == std::string_view::npos)
                     return at_line(Error{Exit::parameter, str("Bad line ", line, ": need :")}, line);
+                size_t p1 = after.find(':', p0);
+                std::string_view pcnt = after.substr(p0, p1 == std::string_view::npos ? after.npos : p1 - p0);
+                std::string_view tail = p1 == std::string_view::npos ? std::string_view{} : after.substr(p1 + 1);
+                size_t b0 = tail.find_first_not_of(']');
+                if (b0 == std::string_view::npos)
+                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
+                size_t b1 = tail.find(']', b0);
+                std::string_view bcnt = tail.substr(b0, b1 == std::string_view::npos ? tail.npos : b1 - b0);
                 if (o.counters) {
                     argv.push_back("--set-counters");
-                    argv.push_back(std::string(inner.substr(0, colon)));
-                    argv.push_back(std::string(inner.substr(colon + 1)));
+                    argv.push_back(std::string(pcnt));
+                    argv.push_back(std::string(bcnt));
                 }
                 rest = rest.substr(close + 1);
             }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "model/ruleset.hpp"
@@ -19,6 +20,9 @@ struct RestoreOptions {
     bool noflush = false;    // -n
     std::optional<std::string> only_table;  // -T
     std::string prog = "xdptables-restore";  // for "PROG: line N failed"
+    // Every table named by a "*table" line, in order (iptables instantiates each one
+    // even when its block fails or --test is given).
+    std::vector<std::string>* tables_seen = nullptr;
 };
 
 // Applies `text` to `rs`. `commit` runs at every COMMIT with the ruleset as it then is;

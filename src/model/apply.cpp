@@ -158,6 +158,9 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
             Chain* ch = need_chain(t, *c.chain, err);
             if (!ch) return std::unexpected(err.error());
             auto rules = expand(c);
+            if (verbose)
+                for (const auto& r : (c.cmd == CMD_REPLACE ? std::vector<Rule>{rules.front()} : rules))
+                    a.out += rule_echo(r);
             if (c.cmd == CMD_APPEND) {
                 for (auto& r : rules) ch->rules.push_back(std::move(r));
             } else if (c.cmd == CMD_INSERT) {
@@ -175,6 +178,7 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
             Chain* ch = need_chain(t, *c.chain, err);
             if (!ch) return std::unexpected(err.error());
             for (const auto& r : expand(c)) {
+                if (verbose) a.out += rule_echo(r);
                 auto it = std::find_if(ch->rules.begin(), ch->rules.end(),
                                        [&](const Rule& x) { return x.same_as(r); });
                 if (it == ch->rules.end())

@@ -134,6 +134,29 @@ std::string list_rule(const Rule& r, unsigned num, const ListFormat& f) {
 
 }  // namespace
 
+std::string rule_echo(const Rule& r) {
+    std::string out = r.target_name + ' ';
+    out += r.inv_proto ? '!' : ' ';
+    auto pname = netdb::builtin_protocol_name(r.proto);
+    out += (pname ? std::string(*pname) : std::to_string(r.proto)) + ' ';
+    out += "opt ";
+    out += r.inv_frag ? '!' : '-';
+    out += r.frag ? 'f' : '-';
+    out += ' ';
+    out += str("in ", r.inv_in ? "!" : "", r.in_iface.empty() ? "*" : r.in_iface, ' ');
+    out += str("out ", r.inv_out ? "!" : "", r.out_iface.empty() ? "*" : r.out_iface, ' ');
+    out += r.inv_src ? '!' : ' ';
+    out += addr_to_list(r.src, true) + ' ';
+    out += r.inv_dst ? '!' : ' ';
+    out += "-> " + addr_to_list(r.dst, true);
+    out += "  ";
+    if (r.is_goto) out += "[goto] ";
+    for (const auto& m : r.matches) m.data->print(out, true);
+    if (r.target.kind) r.target.data->print(out, true);
+    out += '\n';
+    return out;
+}
+
 std::string protocol_text(uint16_t proto) {
     if (auto n = netdb::protocol_name(proto)) return *n;
     return std::to_string(proto);

@@ -35,6 +35,10 @@ struct ListFormat {
 std::string list_entries(const Table& t, const std::optional<std::string>& chain,
                          unsigned rulenum, const ListFormat& f);
 
+// The line iptables -v prints for a rule it adds, inserts, replaces, deletes or checks
+// (print_firewall_line), newline included.
+std::string rule_echo(const Rule& r);
+
 // The name iptables shows for a protocol number (save and -L without -n).
 std::string protocol_text(uint16_t proto);
 

@@ -51,6 +51,11 @@ constexpr std::array<NameBit, 7> state_parse_names{{
     {"INVALID", st_invalid}, {"NEW", st_new}, {"ESTABLISHED", st_established},
     {"RELATED", st_related}, {"UNTRACKED", st_untracked}, {"SNAT", st_snat}, {"DNAT", st_dnat},
 }};
+// -m state knows no SNAT/DNAT.
+constexpr std::array<NameBit, 5> plain_state_names{{
+    {"INVALID", st_invalid}, {"NEW", st_new}, {"ESTABLISHED", st_established},
+    {"RELATED", st_related}, {"UNTRACKED", st_untracked},
+}};
 constexpr std::array<NameBit, 7> state_print_names{{
     {"INVALID", st_invalid}, {"NEW", st_new}, {"RELATED", st_related},
     {"ESTABLISHED", st_established}, {"UNTRACKED", st_untracked}, {"SNAT", st_snat}, {"DNAT", st_dnat},
@@ -87,7 +92,7 @@ Result<unsigned> parse_names(std::span<const NameBit> names, std::string_view ar
 }
 
 Result<unsigned> parse_state_list(std::string_view arg) {
-    return parse_names(state_parse_names, arg, "Bad state",
+    return parse_names(plain_state_names, arg, "Bad state",
                        "\"--state\" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED");
 }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs iptables 1.8.9's own extension test vectors (.t files) through a binary the way
+# iptables-test.py does: append each OK rule to every listed chain, find it in the save
+# output, delete it with -D and the same arguments; FAIL rules must be refused; NOMATCH
+# rules must be accepted but saved differently. LEGACY/NFT variants are read for the
+# legacy flavour. Usage: tvectors.sh (xdptables|legacy) BIN_DIR FILE.t...
+set -u
+flavour=$1 bindir=$2; shift 2
+[ "$(id -u)" = 0 ] || { echo "tvectors: needs root"; exit 77; }
+if [ "$flavour" = legacy ]; then ipt=iptables-legacy; save=iptables-legacy-save
+else ipt="$bindir/xdptables"; save="$bindir/xdptables-save"; fi
+ns="xtv$$"
+ip netns add "$ns" || exit 1
+trap '[ "$flavour" = legacy ] || ip netns exec "$ns" "$ipt" detach; ip netns del "$ns"' EXIT
+X() { ip netns exec "$ns" "$@"; }
+
+pass=0 failn=0
+report_fail() { failn=$((failn + 1)); echo "FAIL $1: $2"; }
+for f in "$@"; do
+  chains="INPUT,FORWARD,OUTPUT" table=filter
+  name=$(basename "$f")
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+      ""|\#*|@*|%*) continue ;;
+      :*) chains=${line#:}; continue ;;
+      \**) table=${line#\*}; continue ;;
+    esac
+    IFS=';' read -r args expected result variant alt <<<"$line"
+    if [ -n "${variant:-}" ] && [ "$variant" = NFT ]; then
+      # The line holds for nft; legacy gets ALT, or the inverse.
+      if [ -n "${alt:-}" ]; then result=$alt
+      elif [ "$result" = OK ]; then result=FAIL
+      else result=OK; fi
+    fi
+    [ "$expected" = "=" ] && expected=$args
+    IFS=',' read -ra chain_list <<<"$chains"
+    for chain in "${chain_list[@]}"; do
+      eval "set -- $args"
+      X $ipt -t "$table" -A "$chain" "$@" >/dev/null 2>&1
+      rc=$?
+      if [ "$result" = FAIL ]; then
+        if [ $rc -eq 0 ]; then
+          report_fail "$name" "-t $table -A $chain $args: accepted, expected refusal"
+          X $ipt -t "$table" -D "$chain" "$@" >/dev/null 2>&1
+        else pass=$((pass + 1)); fi
+        continue
+      fi
+      if [ $rc -ne 0 ]; then
+        report_fail "$name" "-t $table -A $chain $args: refused ($rc), expected $result"
+        continue
+      fi
+      found=0
+      X $save -t "$table" | grep -qxF -- "-A $chain $expected" && found=1
+      if [ "$result" = OK ] && [ $found = 0 ]; then
+        report_fail "$name" "-t $table -A $chain $args: saved as '$(X $save -t "$table" | grep -- "^-A $chain" | tail -1)', expected '-A $chain $expected'"
+      elif [ "$result" = NOMATCH ] && [ $found = 1 ]; then
+        report_fail "$name" "-t $table -A $chain $args: saved as given, expected a different form"
+      elif ! X $ipt -t "$table" -D "$chain" "$@" >/dev/null 2>&1; then
+        report_fail "$name" "-t $table -D $chain $args: delete failed"
+      else
+        pass=$((pass + 1))
+      fi
+      X $ipt -t "$table" -F "$chain" >/dev/null 2>&1
+    done
+  done <"$f"
+done
+echo "tvectors ($flavour): $pass passed, $failn failed"
+[ "$failn" = 0 ]
