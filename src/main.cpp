@@ -278,7 +278,10 @@ int main_restore(const std::vector<std::string>& args) {
         committed = now;
         return save_ruleset(now);
     };
+    std::string notices;
+    o.notices = &notices;
     auto r = restore_text(work, text, o, commit, out);
+    std::fputs(notices.c_str(), stderr);
     write_out(out);
     // Tables named in the input exist afterwards even if their block failed or nothing
     // was committed (--test), as with iptables.

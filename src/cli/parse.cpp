@@ -258,6 +258,7 @@ struct Parser {
         ExtCtx x;
         x.rule = &c.rule;
         x.table = c.table;
+        x.notices = po.notices;
         return x;
     }
 

@@ -165,6 +165,7 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             ParseOptions po;
             po.restore = true;
             po.table = curtable;
+            po.notices = o.notices;
             auto parsed = parse_command(argv, po);
             if (!parsed) return at_line(parsed.error(), line);
             if (auto* early = std::get_if<EarlyExit>(&*parsed)) {

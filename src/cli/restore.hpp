@@ -23,6 +23,7 @@ struct RestoreOptions {
     // Every table named by a "*table" line, in order (iptables instantiates each one
     // even when its block fails or --test is given).
     std::vector<std::string>* tables_seen = nullptr;
+    std::string* notices = nullptr;  // warnings for stderr; null: drop them
 };
 
 // Applies `text` to `rs`. `commit` runs at every COMMIT with the ruleset as it then is;

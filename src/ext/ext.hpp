@@ -44,6 +44,12 @@ struct ExtCtx {
     // argv[*next] and advance *next. Null when not parsing a command line.
     const std::vector<std::string>* argv = nullptr;
     size_t* next = nullptr;
+    // Where warnings that iptables prints to stderr go; null when re-reading stored
+    // state (nothing is printed then).
+    std::string* notices = nullptr;
+    // For kernel_accepts(): the builtin chains (hooks) from which the rule's chain is
+    // reachable; empty for an unreachable user chain.
+    std::vector<std::string> hooks;
 };
 
 class ExtData {
@@ -79,6 +85,8 @@ struct ExtKind {
     std::string_view tables = {};
     // Chains (hooks) of builtin chains the kernel allows it in (comma separated; empty: all).
     std::string_view hooks = {};
+    // The name iptables -L shows in the target column when it differs (NOTRACK is CT).
+    std::string_view list_name = {};
 };
 
 // Registry (ext/registry.cpp).

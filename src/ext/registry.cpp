@@ -11,7 +11,7 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_limit, match_mark;
 // Targets (src/ext/target_*.cpp).
 extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, target_CT,
-    target_CHECKSUM, target_MARK;
+    target_CHECKSUM, target_MARK, target_NOTRACK;
 
 namespace {
 constexpr std::array<const ExtKind*, 13> matches{
@@ -19,9 +19,9 @@ constexpr std::array<const ExtKind*, 13> matches{
     &match_comment, &match_conntrack, &match_state, &match_length, &match_ttl,
     &match_mac, &match_limit, &match_mark,
 };
-constexpr std::array<const ExtKind*, 7> targets{
+constexpr std::array<const ExtKind*, 8> targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,
-    &target_CT, &target_CHECKSUM, &target_MARK,
+    &target_CT, &target_CHECKSUM, &target_MARK, &target_NOTRACK,
 };
 }  // namespace
 

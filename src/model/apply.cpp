@@ -118,6 +118,7 @@ Result<void> kernel_check_table(const Table& t) {
             ExtCtx ctx;
             ctx.rule = &r;
             ctx.table = t.name;
+            ctx.hooks.assign(hooks[c.name].begin(), hooks[c.name].end());
             auto check = [&](const ExtInst& e) -> bool {
                 if (!list_contains(e.kind->tables, t.name)) return false;
                 if (!e.kind->hooks.empty())

@@ -106,11 +106,16 @@ std::string list_header(const Chain& c, const Table& t, const ListFormat& f) {
     return out;
 }
 
+std::string_view list_target_name(const Rule& r) {
+    if (r.target.kind && !r.target.kind->list_name.empty()) return r.target.kind->list_name;
+    return r.target_name;
+}
+
 std::string list_rule(const Rule& r, unsigned num, const ListFormat& f) {
     std::string out;
     if (f.linenumbers) out += pad_left(std::to_string(num), 4) + ' ';
     if (f.verbose) out += num_text(r.ctr.pkts, !f.exact) + num_text(r.ctr.bytes, !f.exact);
-    out += pad_left(r.target_name, 9) + ' ';
+    out += pad_left(list_target_name(r), 9) + ' ';
     out += r.inv_proto ? '!' : ' ';
     out += pad_left(f.numeric ? std::to_string(r.proto) : protocol_text(r.proto), 4) + ' ';
     out += r.inv_frag ? '!' : '-';
@@ -135,7 +140,7 @@ std::string list_rule(const Rule& r, unsigned num, const ListFormat& f) {
 }  // namespace
 
 std::string rule_echo(const Rule& r) {
-    std::string out = r.target_name + ' ';
+    std::string out = std::string(list_target_name(r)) + ' ';
     out += r.inv_proto ? '!' : ' ';
     auto pname = netdb::builtin_protocol_name(r.proto);
     out += (pname ? std::string(*pname) : std::to_string(r.proto)) + ' ';

@@ -13,6 +13,8 @@ namespace xdpt::test {
 struct ExtRun {
     bool ok = false;
     std::string save, print, print_numeric, error;
+    // What iptables would print to stderr as a warning while parsing.
+    std::string notices;
     int exit = 0;
 };
 
@@ -24,7 +26,12 @@ inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, st
     ExtInst inst(kind);
     std::vector<std::string> argv;
     size_t next = 0;
-    ExtCtx ctx{&rule, table, &argv, &next};
+    ExtCtx ctx;
+    ctx.rule = &rule;
+    ctx.table = table;
+    ctx.argv = &argv;
+    ctx.next = &next;
+    ctx.notices = &out.notices;
     bool invert = false;
     for (size_t i = 0; i < opts.size(); ++i) {
         auto& [name, arg] = opts[i];

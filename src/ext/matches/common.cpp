@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <cstdio>
 #include <strings.h>
 
 #include "grammar/values.hpp"
@@ -213,6 +212,8 @@ bool equals_nocase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-void warn(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); }
+void warn(const ExtCtx& ctx, std::string_view text) {
+    if (ctx.notices) ctx.notices->append(text);
+}
 
 }  // namespace xdpt::matches

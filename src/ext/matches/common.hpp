@@ -98,8 +98,9 @@ std::string hex(uint32_t v);
 bool prefix_of(std::string_view token, std::string_view name);
 bool equals_nocase(std::string_view a, std::string_view b);
 
-// A warning that iptables writes to stderr on its own while going on.
-void warn(std::string_view text);
+// A warning that iptables writes to stderr on its own while going on: it goes where the
+// caller collects notices, and nowhere when stored state is re-read.
+void warn(const ExtCtx& ctx, std::string_view text);
 
 }  // namespace matches
 }  // namespace xdpt

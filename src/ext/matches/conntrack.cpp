@@ -47,7 +47,7 @@ enum : unsigned {
     st_invalid = 1u << 0, st_new = 1u << 1, st_related = 1u << 2, st_established = 1u << 3,
     st_untracked = 1u << 4, st_snat = 1u << 5, st_dnat = 1u << 6,
 };
-constexpr std::array<NameBit, 7> state_parse_names{{
+constexpr std::array<NameBit, 7> ctstate_names{{
     {"INVALID", st_invalid}, {"NEW", st_new}, {"ESTABLISHED", st_established},
     {"RELATED", st_related}, {"UNTRACKED", st_untracked}, {"SNAT", st_snat}, {"DNAT", st_dnat},
 }};
@@ -150,7 +150,7 @@ private:
 
     Result<void> parse_value(const OptDef& opt, std::string_view arg) {
         switch (opt.id) {
-        case o_state: return assign(state_, parse_names(state_parse_names, arg, "Bad ctstate"));
+        case o_state: return assign(state_, parse_names(ctstate_names, arg, "Bad ctstate"));
         case o_status: return assign(status_, parse_names(status_names, arg, "Bad ctstatus"));
         case o_proto: return parse_proto(arg);
         case o_origsrc: case o_origdst: case o_replsrc: case o_repldst:

@@ -25,7 +25,7 @@ struct Range {
 };
 
 // "a.b.c.d[-a.b.c.d]", each address as xtables_numeric_to_ipaddr reads it.
-Result<Range> parse_range(std::string_view arg, std::string_view opt) {
+Result<Range> parse_range(std::string_view arg, std::string_view opt, const ExtCtx& ctx) {
     arg = arg.substr(0, arg.find('\0'));
     auto dash = arg.find('-');
     std::string_view from = arg.substr(0, dash);
@@ -37,14 +37,14 @@ Result<Range> parse_range(std::string_view arg, std::string_view opt) {
         if (!a) return param_fail(str("iprange: Bad value for \"", opt, "\" option: \"", text, "\""));
         *dest = *a;
     }
-    if (r.lo > r.hi) warn(str("xt_iprange: range ", from, '-', to, " is reversed and will never match\n"));
+    if (r.lo > r.hi) warn(ctx, str("xt_iprange: range ", from, '-', to, " is reversed and will never match\n"));
     return r;
 }
 
 class IprangeData : public Data<IprangeData> {
 public:
-    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx&) override {
-        auto r = parse_range(arg, opt.id == o_src ? "--src-range" : "--dst-range");
+    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx& ctx) override {
+        auto r = parse_range(arg, opt.id == o_src ? "--src-range" : "--dst-range", ctx);
         if (!r) return failure(r);
         Range& dest = opt.id == o_src ? src_ : dst_;
         dest = *r;

@@ -67,9 +67,10 @@ inline void append_quoted(std::string& out, std::string_view v) {
     out += '"';
 }
 
-// A warning that iptables writes to stderr on its own before going on (or failing).
-inline void warn(std::string_view text) {
-    std::fwrite(text.data(), 1, text.size(), stderr);
+// A warning that iptables writes to stderr on its own before going on (or failing); it
+// goes where the caller collects notices, and nowhere when stored state is re-read.
+inline void warn(const ExtCtx& ctx, std::string_view text) {
+    if (ctx.notices) ctx.notices->append(text);
 }
 
 // 0x%x

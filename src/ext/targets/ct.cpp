@@ -206,6 +206,7 @@ extern const ExtKind target_NOTRACK{
     .opts = {},
     .make = make_notrack,
     .tables = "raw",
+    .list_name = "CT",
 };
 
 }  // namespace xdpt

@@ -59,8 +59,8 @@ public:
     Result<void> finish(unsigned seen, const ExtCtx& ctx) override {
         const bool range = seen & (1u << o_range), size = seen & (1u << o_size);
         // Only for a command line being parsed: a ruleset read back must not warn again.
-        if (range && ctx.argv)
-            warn("warn: --nflog-range has never worked and is no longer supported, please use --nflog-size instead\n");
+        if (range)
+            warn(ctx, "warn: --nflog-range has never worked and is no longer supported, please use --nflog-size instead\n");
         if (range && size)
             return param_fail("NFLOG: option \"--nflog-range\" cannot be used together with \"--nflog-size\".\n");
         if (size) copy_len = true;

@@ -56,7 +56,7 @@ class RejectData : public Data<RejectData> {
 public:
     uint8_t with = rw_port_unreach;
 
-    Result<void> parse(const OptDef&, std::string_view arg, bool, const ExtCtx&) override {
+    Result<void> parse(const OptDef&, std::string_view arg, bool, const ExtCtx& ctx) override {
         for (size_t i = 0; i < reject_names.size(); ++i) {
             const auto& n = reject_names[i];
             if (n.name.empty()) continue;
@@ -66,7 +66,7 @@ public:
             }
         }
         if (abbreviates(arg, "echo-reply") || abbreviates(arg, "echoreply"))
-            warn("--reject-with echo-reply no longer supported\n");
+            warn(ctx, "--reject-with echo-reply no longer supported\n");
         return param_fail(str("unknown reject type \"", arg, "\""));
     }
 

@@ -62,7 +62,10 @@ public:
     // The target is registered for TCP only, and its checkentry wants a SYN test.
     // Not checked here: --clamp-mss-to-pmtu is refused from PREROUTING and INPUT, which
     // needs the hook the rule is reached from.
-    bool kernel_accepts(const Rule& rule, const ExtCtx&) const override {
+    bool kernel_accepts(const Rule& rule, const ExtCtx& ctx) const override {
+        if (mss == clamp_pmtu)  // the route MTU is known only after routing
+            for (const auto& h : ctx.hooks)
+                if (h != "FORWARD" && h != "OUTPUT" && h != "POSTROUTING") return false;
         return rule.proto == 6 && !rule.inv_proto && has_syn_match(rule);
     }
 

@@ -20,8 +20,14 @@ TEST_CASE("iprange: address forms") {
     CHECK(run(match_iprange, "--dst-range 1.1.1-1.1.1.1").save == " --dst-range 1.1.1.0-1.1.1.1");
     CHECK(run(match_iprange, "--dst-range 10-11").save == " --dst-range 10.0.0.0-11.0.0.0");
     CHECK(run(match_iprange, "--dst-range 0x10.1.1.1").save == " --dst-range 16.1.1.1-16.1.1.1");
-    // A reversed range is accepted with a warning on stderr.
-    CHECK(run(match_iprange, "--dst-range 1.1.1.10-1.1.1.1").save == " --dst-range 1.1.1.10-1.1.1.1");
+}
+
+TEST_CASE("iprange: a reversed range is accepted with a warning") {
+    auto r = run_rule("-m iprange --dst-range 1.1.1.10-1.1.1.1", "filter", "INPUT");
+    REQUIRE(r.ok);
+    CHECK(r.save == "-m iprange --dst-range 1.1.1.10-1.1.1.1");
+    CHECK(r.notices == "xt_iprange: range 1.1.1.10-1.1.1.1 is reversed and will never match\n");
+    CHECK(run_rule("-m iprange --dst-range 1.1.1.1-1.1.1.1", "filter", "INPUT").notices.empty());
 }
 
 TEST_CASE("iprange: errors") {

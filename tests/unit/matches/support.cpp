@@ -61,10 +61,23 @@ struct RuleParser {
     size_t next = 0;
     Rule rule;
     std::vector<ExtInst> matches;
-    std::string addr_text;
+    std::string addr_text, notices;
     bool invert = false, proto_loaded = false;
 
-    RuleRun fail(std::string msg) { return RuleRun{false, {}, std::move(msg)}; }
+    RuleRun fail(std::string msg) { return RuleRun{false, {}, std::move(msg), notices}; }
+
+    ExtCtx context(bool parsing) {
+        ExtCtx c;
+        c.rule = &rule;
+        c.table = table;
+        if (parsing) {
+            c.argv = &argv;
+            c.next = &next;
+        }
+        c.notices = &notices;
+        c.hooks = {std::string(chain)};
+        return c;
+    }
 
     // The option in the most recently loaded match that has it (libxtables merges newer
     // option tables first); loads the protocol's match on demand like iptables.
@@ -112,15 +125,14 @@ struct RuleParser {
             if (next >= argv.size()) return fail(str("option \"", a, "\" requires an argument"));
             arg = argv[next++];
         }
-        ExtCtx ctx{&rule, table, &argv, &next};
-        auto r = ext_parse_option(*inst, *opt, arg, invert, ctx);
+        auto r = ext_parse_option(*inst, *opt, arg, invert, context(true));
         invert = false;
         if (!r) return fail(r.error().msg);
         return std::nullopt;
     }
 
     RuleRun finish() {
-        ExtCtx ctx{&rule, table, nullptr, nullptr};
+        const ExtCtx ctx = context(false);
         for (auto& m : matches)
             if (auto r = ext_finish(m, ctx); !r) return fail(r.error().msg);
         for (auto& m : matches)
@@ -133,7 +145,7 @@ struct RuleParser {
                         netdb::protocol_name(rule.proto).value_or(std::to_string(rule.proto)), ' ');
         for (auto& m : matches) save += str("-m ", m.kind->name, m.save_text(), ' ');
         if (!save.empty()) save.pop_back();
-        return RuleRun{true, save, {}};
+        return RuleRun{true, save, {}, notices};
     }
 };
 

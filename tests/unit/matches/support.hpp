@@ -27,6 +27,7 @@ struct RuleRun {
     bool ok = false;
     std::string save;
     std::string error;
+    std::string notices;  // what iptables would print on stderr besides the error
 };
 RuleRun run_rule(std::string_view args, std::string_view table, std::string_view chain);
 

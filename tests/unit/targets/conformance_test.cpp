@@ -139,11 +139,10 @@ TEST_CASE("conformance: extensions/*.t lines for the targets") {
                 CAPTURE(chain);
                 ExtRun r;
                 bool kernel = false;
-                capture_stderr([&] {  // --nflog-range warns there
-                    if (p.cli_error) return;
+                if (!p.cli_error) {
                     r = run_ext(p.kind, p.opts, p.rule, table);
                     kernel = kernel_ok(p.kind, p.opts, p.rule, table, chain);
-                });
+                }
                 if (result == "FAIL") {
                     CHECK((p.cli_error || !r.ok || !kernel));
                 } else {

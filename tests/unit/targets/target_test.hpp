@@ -46,7 +46,11 @@ inline bool kernel_ok(const ExtKind* kind, const Opts& opts, const Rule& rule = 
     ExtInst inst(kind);
     std::vector<std::string> argv;
     size_t next = 0;
-    ExtCtx ctx{&rule, table, &argv, &next};
+    ExtCtx ctx;
+    ctx.rule = &rule;
+    ctx.table = table;
+    ctx.argv = &argv;
+    ctx.next = &next;
     bool invert = false;
     for (const auto& [name, arg] : opts) {
         if (name == "!") {
@@ -92,24 +96,6 @@ inline Rule tcp_rule(std::string tcp_match_text = {}) {
     r.proto = 6;
     if (!tcp_match_text.empty()) add_match(r, &fake_tcp, std::move(tcp_match_text));
     return r;
-}
-
-// Runs fn() with stderr sent to a temporary file; returns what was written there.
-template <class F>
-std::string capture_stderr(F&& fn) {
-    std::fflush(stderr);
-    std::FILE* tmp = std::tmpfile();
-    const int saved = dup(2);
-    dup2(fileno(tmp), 2);
-    fn();
-    std::fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    std::string text;
-    std::rewind(tmp);
-    for (int c; (c = std::fgetc(tmp)) != EOF;) text += static_cast<char>(c);
-    std::fclose(tmp);
-    return text;
 }
 
 }  // namespace xdpt::test::tgt
