@@ -340,6 +340,11 @@ struct Parser {
         if (arg.size() >= 16)
             return param_fail(str("interface name `", arg, "' must be shorter than IFNAMSIZ (15)"));
         out = std::string(arg);
+        // xtables_parse_interface warns (once) about what the kernel will not match.
+        if (!arg.empty() && arg.back() != '+' && arg.find_first_of("/ ") != std::string_view::npos &&
+            po.notices)
+            *po.notices += str("Warning: weird character in interface `", arg,
+                               "' ('/' and ' ' are not allowed by the kernel).\n");
         return {};
     }
 

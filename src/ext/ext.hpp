@@ -71,6 +71,9 @@ public:
         (void)rule, (void)ctx;
         return true;
     }
+    // Whether kernel_accepts() refuses with ERANGE (xt_limit's overflow check) rather
+    // than EINVAL.
+    virtual bool refuses_out_of_range() const { return false; }
     // iptables-save form, each option with a leading space: " --dport 80".
     virtual void save(std::string& out) const = 0;
     // iptables -L form with its leading space: " tcp dpt:80" (`numeric` is -n).

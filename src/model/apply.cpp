@@ -119,16 +119,19 @@ Result<void> kernel_check_table(const Table& t) {
             ctx.rule = &r;
             ctx.table = t.name;
             ctx.hooks.assign(hooks[c.name].begin(), hooks[c.name].end());
-            auto check = [&](const ExtInst& e) -> bool {
-                if (!list_contains(e.kind->tables, t.name)) return false;
+            auto check = [&](const ExtInst& e) -> Result<void> {
+                if (!list_contains(e.kind->tables, t.name)) return einval();
                 if (!e.kind->hooks.empty())
                     for (const auto& h : hooks[c.name])
-                        if (!list_contains(e.kind->hooks, h)) return false;
-                return e.data->kernel_accepts(r, ctx);
+                        if (!list_contains(e.kind->hooks, h)) return einval();
+                if (e.data->kernel_accepts(r, ctx)) return {};
+                if (e.data->refuses_out_of_range()) return runtime_fail("Numerical result out of range");
+                return einval();
             };
             for (const auto& m : r.matches)
-                if (!check(m)) return einval();
-            if (r.target.kind && !check(r.target)) return einval();
+                if (auto ok = check(m); !ok) return ok;
+            if (r.target.kind)
+                if (auto ok = check(r.target); !ok) return ok;
         }
     if (has_reachable_loop(t)) return runtime_fail("Too many levels of symbolic links");
     return {};

@@ -43,7 +43,20 @@ void save_addr(std::string& out, char letter, const Ipv4Net& n, bool inv) {
 }
 
 void save_iface(std::string& out, char letter, const std::string& iface, bool inv, bool exact) {
-    if (!iface.empty() && (iface != "+" || exact)) out += str(inv ? " !" : "", " -", letter, ' ', iface);
+    if (iface.empty() || (iface == "+" && !exact)) return;
+    out += str(inv ? " !" : "", " -", letter, ' ');
+    // iptables-save prints a name with blanks or quotes bare; the exact form quotes it so
+    // that it reads back as one argument.
+    if (!exact || iface.find_first_of(" \t\n\"\\") == std::string::npos) {
+        out += iface;
+        return;
+    }
+    out += '"';
+    for (char ch : iface) {
+        if (ch == '"' || ch == '\\') out += '\\';
+        out += ch;
+    }
+    out += '"';
 }
 
 std::string addr_to_list(const Ipv4Net& n, bool numeric) {

@@ -17,8 +17,9 @@ enum class CounterStyle {
 };
 
 // One rule, "-A CHAIN ..." without the newline. `exact`: also what iptables-save leaves
-// out because it does not change the match (an interface of just "+"), so that the text
-// restores to the very same rule (the stored-state format).
+// out because it does not change the match (an interface of just "+"), and quotes an
+// interface name with blanks, so that the text restores to the very same rule (the
+// stored-state format).
 std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs, bool exact = false);
 
 // The body of one table in iptables-save form, from "*table" to "COMMIT\n".

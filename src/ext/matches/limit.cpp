@@ -93,11 +93,12 @@ public:
         return {};
     }
 
-    // The kernel refuses a zero burst and a burst whose credit overflows (with ERANGE,
-    // "Numerical result out of range", which this interface can only report as a refusal).
+    // The kernel refuses a zero burst and a burst whose credit overflows, with ERANGE
+    // ("Numerical result out of range").
     bool kernel_accepts(const Rule&, const ExtCtx&) const override {
         return burst_ != 0 && user2credits(avg_ * burst_) >= user2credits(avg_);
     }
+    bool refuses_out_of_range() const override { return true; }
 
     void save(std::string& out) const override {
         out += str(" --limit", rate_text(avg_));
