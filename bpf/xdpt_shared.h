@@ -5,6 +5,12 @@
 
 #include <linux/types.h>
 
+#ifdef __cplusplus
+#define XDPT_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define XDPT_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
 /* The ruleset store: an mmapable array of pages, replaced whole on every commit. */
 #define XDPT_STORE_PAGE 4096
 #define XDPT_STORE_MAGIC 0x58445054u /* "XDPT" */
@@ -15,11 +21,149 @@ struct xdpt_store_header {
 	__u32 version;
 	__u64 length; /* bytes of text after the header */
 };
+XDPT_ASSERT(sizeof(struct xdpt_store_header) == 16, "store header layout");
 
-#ifdef __cplusplus
-static_assert(sizeof(struct xdpt_store_header) == 16, "store header layout");
-#else
-_Static_assert(sizeof(struct xdpt_store_header) == 16, "store header layout");
-#endif
+/*
+ * The classifier (linear bit vector search).
+ *
+ * The compiler flattens the entry chains (raw PREROUTING, filter INPUT, filter FORWARD)
+ * with their user chains into one list of "flat rules", indexed 0..n-1, chain after chain,
+ * each chain ending with its policy. For every header field a lookup of the packet's
+ * value gives a bitmap id: the set of flat rules whose condition on that field the value
+ * satisfies. The AND of all fields' bitmaps is the set of flat rules that match the
+ * packet; the walk takes its set bits in order from the chain's start.
+ *
+ * A bitmap is up to XDPT_CHUNKS chunks of 4096 bits. Bitmap headers list their chunk ids
+ * (chunks are deduplicated across all bitmaps) and a mask of chunks that are not empty;
+ * a chunk holds 64 words and a summary word (bit w set: word w is not zero). The walk
+ * ANDs chunk masks, then summaries, then only the words that can still hold a match.
+ */
+#define XDPT_WORD_BITS 64
+#define XDPT_CHUNK_WORDS 64
+#define XDPT_CHUNK_BITS (XDPT_WORD_BITS * XDPT_CHUNK_WORDS) /* 4096 */
+#define XDPT_CHUNKS 16
+#define XDPT_MAX_RULES (XDPT_CHUNK_BITS * XDPT_CHUNKS) /* 65536 flat rules */
+
+/* Walk budget: set bits visited plus words skipped, per chain walk. */
+#define XDPT_MAX_STEPS 512
+/* Counter increments a packet may collect before its verdict (jumps, rules without a
+ * target, the final rule). Beyond that the packet goes to the kernel uncounted. */
+#define XDPT_MAX_PENDING 16
+
+struct xdpt_chunk {
+	__u64 summary;
+	__u64 words[XDPT_CHUNK_WORDS];
+};
+XDPT_ASSERT(sizeof(struct xdpt_chunk) == 520, "chunk layout");
+
+struct xdpt_bitmap {
+	__u32 chunk_mask; /* bit c: chunk c has a set bit */
+	__u32 chunk[XDPT_CHUNKS];
+};
+XDPT_ASSERT(sizeof(struct xdpt_bitmap) == 68, "bitmap layout");
+
+/* The fields, each one lookup per packet. Fields no rule constrains are skipped. */
+enum xdpt_field {
+	XDPT_F_SRC = 0,   /* LPM trie on the source address */
+	XDPT_F_DST,       /* LPM trie on the destination address */
+	XDPT_F_PROTO,     /* small array: protocol | (non-first fragment << 8) */
+	XDPT_F_FLAGS,     /* small array: TCP flags byte (0 for other protocols) */
+	XDPT_F_TTL,       /* small array: TTL */
+	XDPT_F_SPORT,     /* wide array: source port (0 when not TCP/UDP or a fragment) */
+	XDPT_F_DPORT,     /* wide array: destination port, or ICMP type << 8 | code */
+	XDPT_F_LEN,       /* wide array: IP total length */
+	XDPT_F_IIF,       /* from the interface record of the input interface */
+	XDPT_F_OIF,       /* from the interface record of the route's output interface */
+	XDPT_F_MAC,       /* hash on the source MAC, default from the config */
+	XDPT_NFIELDS
+};
+
+/* Offsets in the small array (u32 bitmap ids). */
+#define XDPT_SMALL_PROTO 0   /* 512 entries */
+#define XDPT_SMALL_FLAGS 512 /* 256 entries */
+#define XDPT_SMALL_TTL 768   /* 256 entries */
+#define XDPT_SMALL_SIZE 1024
+/* Offsets in the wide array (u32 bitmap ids). */
+#define XDPT_WIDE_SPORT 0
+#define XDPT_WIDE_DPORT 65536
+#define XDPT_WIDE_LEN 131072
+#define XDPT_WIDE_SIZE 196608
+
+struct xdpt_lpm_key {
+	__u32 prefixlen;
+	__u32 addr; /* network byte order */
+};
+
+/* Flat rule actions. */
+enum xdpt_action {
+	XDPT_A_CONTINUE = 0, /* count, then go on at `next` (jumps, RETURN, no target) */
+	XDPT_A_ACCEPT,       /* count; the chain's verdict is ACCEPT */
+	XDPT_A_DROP,         /* count; drop */
+	XDPT_A_KERNEL,       /* undecidable here: the packet goes to the kernel uncounted */
+	XDPT_A_SKIP,         /* no counter: go on at `next` (end of a chain entered by -g) */
+};
+
+struct xdpt_rule {
+	__u8 action;
+	__u8 pad[3];
+	__u32 next; /* flat index to go on at (CONTINUE, SKIP) */
+	__u32 slot; /* counter slot (CONTINUE, ACCEPT, DROP) */
+	__u32 pad2;
+};
+XDPT_ASSERT(sizeof(struct xdpt_rule) == 16, "rule layout");
+
+/* Interface record: one per interface of the namespace at compile time. */
+#define XDPT_IF_ETHER 1u    /* Ethernet: has a MAC, -m mac applies */
+#define XDPT_IF_LOOPBACK 2u /* lo */
+struct xdpt_iface {
+	__u8 mac[6];
+	__u16 flags;
+	__u32 iif_bitmap; /* rules whose -i (and -m mac applicability) allow this interface */
+	__u32 oif_bitmap; /* rules whose -o allows it as output interface */
+	__u32 pad;
+};
+XDPT_ASSERT(sizeof(struct xdpt_iface) == 20, "iface layout");
+
+/* The entry chains, in the order a received packet meets them. */
+enum xdpt_entry { XDPT_RAW_PREROUTING = 0, XDPT_FILTER_INPUT, XDPT_FILTER_FORWARD, XDPT_NENTRIES };
+
+#define XDPT_CFG_VALID 1u       /* this generation holds a compiled ruleset */
+#define XDPT_CFG_HAS_RAW 2u     /* the raw table exists (PREROUTING is walked) */
+#define XDPT_CFG_HAS_FILTER 4u  /* the filter table exists */
+#define XDPT_CFG_LATER_ONLY 8u  /* nat or mangle tables exist: after raw, only the kernel decides */
+#define XDPT_CFG_DEFRAG 16u     /* conntrack reassembles: fragments go to the kernel */
+
+struct xdpt_config {
+	__u32 flags;
+	__u32 active_fields; /* bit f: field f is looked up */
+	__u32 entry[XDPT_NENTRIES]; /* flat index of each entry chain's first rule */
+	__u32 nrules;               /* flat rules */
+	__u32 nslots;               /* counter slots */
+	__u32 ncpus;                /* counter layout: index = cpu * nslots + slot */
+	__u32 mac_default;          /* bitmap for source MACs not in the mac map */
+	__u32 all_bitmap;           /* every rule */
+	__u32 oif_none;             /* rules whose -o allows no output interface (INPUT, raw) */
+	__u32 pad;
+};
+XDPT_ASSERT(sizeof(struct xdpt_config) == 48, "config layout");
+
+struct xdpt_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+XDPT_ASSERT(sizeof(struct xdpt_counter) == 16, "counter layout");
+
+/* Statistics of the program itself (per CPU), for `xdptables` diagnostics and tests. */
+enum xdpt_stat {
+	XDPT_S_NOT_IP = 0, /* not IPv4: passed */
+	XDPT_S_BAD_IP,     /* the kernel drops it before netfilter: passed */
+	XDPT_S_KERNEL,     /* undecidable here: passed uncounted */
+	XDPT_S_ACCEPT,     /* judged and accepted */
+	XDPT_S_DROP,       /* judged and dropped */
+	XDPT_S_NO_STATE,   /* no ruleset: passed */
+	XDPT_NSTATS
+};
+
+#define XDPT_GENERATIONS 2
 
 #endif

@@ -1,10 +1,25 @@
 /* xdptables' XDP program. It is attached to every interface of a network namespace
  * (lo included) and is also the anchor of the namespace's xdptables state: the maps it
- * references live as long as it is attached, and die with the namespace. */
+ * references live as long as it is attached, and die with the namespace.
+ *
+ * Per packet: parse, look up one bitmap per header field, walk the set bits of their AND
+ * from the entry chain's first flat rule (raw PREROUTING, then filter INPUT or FORWARD as
+ * the kernel's routing would choose), collect the counters of the rules met, and decide.
+ * Whatever it cannot decide exactly goes to the kernel untouched and uncounted. */
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "xdpt_shared.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+
+/* ---- maps ------------------------------------------------------------------------- */
 
 /* The inner map template of the store: pages of ruleset text. */
 struct xdpt_store_pages {
@@ -22,18 +37,578 @@ struct {
 	__array(values, struct xdpt_store_pages);
 } xdpt_store SEC(".maps");
 
-/* Never set: keeps the store referenced by the program without touching it per packet. */
+/* Never set: keeps the store referenced by the program (so that it lives as long as the
+ * program does) without touching it per packet. */
 const volatile __u32 xdpt_touch_store = 0;
+
+/* Which generation of the classifier maps packets use: the one flip of an update. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xdpt_active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPT_NSTATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} xdpt_stats SEC(".maps");
+
+/* One outer array (a slot per generation) per kind of classifier map. */
+#define XDPT_GEN_ARRAY(name, inner)                       \
+	struct {                                          \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS); \
+		__uint(max_entries, XDPT_GENERATIONS);    \
+		__type(key, __u32);                       \
+		__array(values, inner);                   \
+	} name SEC(".maps")
+
+#define XDPT_INNER_ARRAY(tname, vtype, n)                               \
+	struct tname {                                                  \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                       \
+		__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);    \
+		__uint(max_entries, n);                                 \
+		__type(key, __u32);                                     \
+		__uint(value_size, sizeof(vtype));                      \
+	}
+
+XDPT_INNER_ARRAY(xdpt_cfg_t, struct xdpt_config, 1);
+XDPT_INNER_ARRAY(xdpt_values_t, __u32, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE);
+XDPT_INNER_ARRAY(xdpt_bitmaps_t, struct xdpt_bitmap, 1);
+XDPT_INNER_ARRAY(xdpt_chunks_t, struct xdpt_chunk, 1);
+XDPT_INNER_ARRAY(xdpt_rules_t, struct xdpt_rule, 1);
+XDPT_INNER_ARRAY(xdpt_counters_t, struct xdpt_counter, 1);
+
+struct xdpt_lpm_t {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct xdpt_lpm_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct xdpt_ifaces_t {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xdpt_iface));
+};
+
+struct xdpt_macs_t {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u64));
+	__uint(value_size, sizeof(__u32));
+};
+
+XDPT_GEN_ARRAY(xdpt_cfg, struct xdpt_cfg_t);
+XDPT_GEN_ARRAY(xdpt_values, struct xdpt_values_t);
+XDPT_GEN_ARRAY(xdpt_bitmaps, struct xdpt_bitmaps_t);
+XDPT_GEN_ARRAY(xdpt_chunks, struct xdpt_chunks_t);
+XDPT_GEN_ARRAY(xdpt_rules, struct xdpt_rules_t);
+XDPT_GEN_ARRAY(xdpt_counters, struct xdpt_counters_t);
+XDPT_GEN_ARRAY(xdpt_src, struct xdpt_lpm_t);
+XDPT_GEN_ARRAY(xdpt_dst, struct xdpt_lpm_t);
+XDPT_GEN_ARRAY(xdpt_local, struct xdpt_lpm_t);
+XDPT_GEN_ARRAY(xdpt_ifaces, struct xdpt_ifaces_t);
+XDPT_GEN_ARRAY(xdpt_macs, struct xdpt_macs_t);
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static __always_inline void stat(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&xdpt_stats, &which);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void *gen_map(void *outer, __u32 gen)
+{
+	return bpf_map_lookup_elem(outer, &gen);
+}
+
+/* Count trailing zeros of a non-zero word, without branches: BPF has no such
+ * instruction, and a branchy version would give the verifier 64 states to explore. */
+static __always_inline __u32 ctz64(__u64 x)
+{
+	__u64 v = (x & -x) - 1;
+	v = v - ((v >> 1) & 0x5555555555555555ULL);
+	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (__u32)((v * 0x0101010101010101ULL) >> 56);
+}
+
+/* ---- the walk --------------------------------------------------------------------- */
+
+enum walk_result { W_RUNNING = 0, W_ACCEPT, W_DROP, W_KERNEL };
+
+struct walk {
+	__u32 gen;
+	__u32 nids;
+	__u32 ids[16]; /* bitmap ids of the fields looked up (XDPT_NFIELDS used) */
+	__u32 chunk_mask;        /* AND of their chunk masks */
+	__u32 pos;               /* next flat index that may match */
+	__u32 result;
+	__u32 npending;
+	__u32 pending[XDPT_MAX_PENDING];
+};
+
+static __always_inline int pend(struct walk *w, __u32 slot)
+{
+	__u32 n = w->npending;
+	if (n >= XDPT_MAX_PENDING)
+		return -1;
+	w->pending[n] = slot;
+	w->npending = n + 1;
+	return 0;
+}
+
+/* One step: either skip to the next word or chunk that can match, or take one rule. */
+static long walk_step(__u32 i, struct walk *w)
+{
+	(void)i;
+	__u32 pos = w->pos;
+	__u32 c = pos >> 12;
+	if (c >= XDPT_CHUNKS)
+		goto kernel;
+	__u32 cm = w->chunk_mask >> c;
+	if (!cm)
+		goto kernel; /* cannot happen: every chain ends with its policy */
+	if (!(cm & 1)) {
+		w->pos = (c + ctz64(cm)) << 12;
+		return 0;
+	}
+	void *bitmaps = gen_map(&xdpt_bitmaps, w->gen);
+	void *chunks = gen_map(&xdpt_chunks, w->gen);
+	if (!bitmaps || !chunks)
+		goto kernel;
+
+	/* Chunk ids only (scalars) cross the loops: pointers kept on the stack would
+	 * multiply the verifier's states. */
+	__u32 cid[XDPT_NFIELDS] = {};
+	__u32 nids = w->nids;
+	__u64 sum = ~0ULL;
+#pragma unroll
+	for (int k = 0; k < XDPT_NFIELDS; k++) {
+		if (k < nids) {
+			__u32 id = w->ids[k];
+			struct xdpt_bitmap *bm = bpf_map_lookup_elem(bitmaps, &id);
+			if (!bm)
+				goto kernel;
+			cid[k] = bm->chunk[c & (XDPT_CHUNKS - 1)];
+			struct xdpt_chunk *ch = bpf_map_lookup_elem(chunks, &cid[k]);
+			if (!ch)
+				goto kernel;
+			sum &= ch->summary;
+		}
+	}
+	__u32 wi = (pos >> 6) & 63;
+	sum &= ~0ULL << wi;
+	if (!sum) {
+		w->pos = (c + 1) << 12;
+		return 0;
+	}
+	__u32 wsel = ctz64(sum) & 63;
+	__u64 v = ~0ULL;
+#pragma unroll
+	for (int k = 0; k < XDPT_NFIELDS; k++) {
+		if (k < nids) {
+			struct xdpt_chunk *ch = bpf_map_lookup_elem(chunks, &cid[k]);
+			if (!ch)
+				goto kernel;
+			v &= ch->words[wsel];
+		}
+	}
+	if (wsel == wi)
+		v &= ~0ULL << (pos & 63);
+	if (!v) {
+		w->pos = ((c << 6) + wsel + 1) << 6;
+		return 0;
+	}
+	__u32 idx = (c << 12) | (wsel << 6) | ctz64(v);
+
+	void *rules = gen_map(&xdpt_rules, w->gen);
+	if (!rules)
+		goto kernel;
+	struct xdpt_rule *r = bpf_map_lookup_elem(rules, &idx);
+	if (!r)
+		goto kernel;
+	switch (r->action) {
+	case XDPT_A_ACCEPT:
+		if (pend(w, r->slot))
+			goto kernel;
+		w->result = W_ACCEPT;
+		return 1;
+	case XDPT_A_DROP:
+		if (pend(w, r->slot))
+			goto kernel;
+		w->result = W_DROP;
+		return 1;
+	case XDPT_A_CONTINUE:
+		if (pend(w, r->slot))
+			goto kernel;
+		/* fallthrough */
+	case XDPT_A_SKIP:
+		if (r->next <= idx) /* the compiler only ever jumps forward */
+			goto kernel;
+		w->pos = r->next;
+		return 0;
+	default:
+		goto kernel;
+	}
+kernel:
+	w->result = W_KERNEL;
+	return 1;
+}
+
+/* Walks one entry chain from `start`. Returns the walk result. */
+static __always_inline __u32 walk_chain(struct walk *w, __u32 start)
+{
+	w->pos = start;
+	w->result = W_RUNNING;
+	bpf_loop(XDPT_MAX_STEPS, walk_step, w, 0);
+	if (w->result == W_RUNNING)
+		return W_KERNEL; /* out of steps */
+	return w->result;
+}
+
+static __always_inline int commit(struct walk *w, const struct xdpt_config *cfg, __u32 upto, __u64 bytes)
+{
+	void *counters = gen_map(&xdpt_counters, w->gen);
+	if (!counters)
+		return -1;
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu >= cfg->ncpus)
+		return -1;
+	__u32 base = cpu * cfg->nslots;
+	for (__u32 i = 0; i < XDPT_MAX_PENDING; i++) {
+		if (i >= upto || i >= w->npending)
+			break;
+		__u32 idx = base + w->pending[i & (XDPT_MAX_PENDING - 1)];
+		struct xdpt_counter *c = bpf_map_lookup_elem(counters, &idx);
+		if (c) {
+			c->packets += 1;
+			c->bytes += bytes;
+		}
+	}
+	return 0;
+}
+
+/* ---- the program ------------------------------------------------------------------ */
+
+static __always_inline __u32 lpm_id(void *outer, __u32 gen, __u32 addr)
+{
+	void *m = gen_map(outer, gen);
+	if (!m)
+		return ~0u;
+	struct xdpt_lpm_key k = { .prefixlen = 32, .addr = addr };
+	__u32 *id = bpf_map_lookup_elem(m, &k);
+	return id ? *id : ~0u;
+}
+
+static __always_inline int is_lo_addr(__u32 a) /* 127.0.0.0/8, a in network order */
+{
+	return (bpf_ntohl(a) >> 24) == 127;
+}
+
+/* The kernel's route for the packet (a subprogram: its lookup struct stays off the
+ * main frame). Sets *oif to the output interface of a forwarded packet. */
+static __noinline long route(struct xdp_md *ctx, struct iphdr *ip, __u32 ports, __u32 tot, __u32 *oif)
+{
+	struct bpf_fib_lookup fib = {};
+	if (!ctx || !ip || !oif)
+		return -1;
+	fib.family = AF_INET;
+	fib.tos = ip->tos;
+	fib.l4_protocol = ip->protocol;
+	fib.sport = bpf_htons(ports >> 16);
+	fib.dport = bpf_htons(ports & 0xffff);
+	fib.tot_len = tot;
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = ip->daddr;
+	fib.ifindex = ctx->ingress_ifindex;
+	long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	*oif = fib.ifindex;
+	return rc;
+}
 
 SEC("xdp")
 int xdpt_main(struct xdp_md *ctx)
 {
-	(void)ctx;
-	if (xdpt_touch_store) {
-		__u32 zero = 0;
-		if (bpf_map_lookup_elem(&xdpt_store, &zero))
-			return XDP_PASS;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 zero = 0;
+
+	if (xdpt_touch_store && bpf_map_lookup_elem(&xdpt_store, &zero))
+		return XDP_PASS;
+	__u32 *genp = bpf_map_lookup_elem(&xdpt_active, &zero);
+	if (!genp)
+		return XDP_PASS;
+	__u32 gen = *genp & (XDPT_GENERATIONS - 1);
+	void *cfgm = gen_map(&xdpt_cfg, gen);
+	struct xdpt_config *cfg = cfgm ? bpf_map_lookup_elem(cfgm, &zero) : 0;
+	if (!cfg || !(cfg->flags & XDPT_CFG_VALID)) {
+		stat(XDPT_S_NO_STATE);
+		return XDP_PASS;
 	}
+
+	/* The interface: unknown ones (added since the last compile) go to the kernel. */
+	void *ifm = gen_map(&xdpt_ifaces, gen);
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct xdpt_iface *ifc = ifm ? bpf_map_lookup_elem(ifm, &ifindex) : 0;
+	if (!ifc) {
+		stat(XDPT_S_KERNEL);
+		return XDP_PASS;
+	}
+
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP)) {
+		stat(XDPT_S_NOT_IP);
+		return XDP_PASS;
+	}
+	/* The kernel's pkt_type: frames for another host's MAC never reach netfilter. */
+	int to_host = 1;
+	if (ifc->flags & XDPT_IF_ETHER) {
+		int same = 1;
+#pragma unroll
+		for (int i = 0; i < 6; i++)
+			if (eth->h_dest[i] != ifc->mac[i])
+				same = 0;
+		if (!same) {
+			if (!(eth->h_dest[0] & 1)) {
+				stat(XDPT_S_BAD_IP);
+				return XDP_PASS;
+			}
+			to_host = 0; /* broadcast or multicast frame */
+		}
+	}
+
+	/* ip_rcv's checks: what fails them is dropped before netfilter sees it. */
+	struct iphdr *ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end) {
+		stat(XDPT_S_BAD_IP);
+		return XDP_PASS;
+	}
+	__u32 hlen = ip->ihl * 4;
+	__u32 tot = bpf_ntohs(ip->tot_len);
+	__u32 avail = (__u32)((long)data_end - (long)ip);
+	if (ip->version != 4 || hlen < 20 || tot < hlen || tot > avail) {
+		stat(XDPT_S_BAD_IP);
+		return XDP_PASS;
+	}
+	if (hlen != 20) {
+		/* IP options are compiled (and source routes refused) by the kernel after
+		 * PREROUTING: leave such packets to it. */
+		stat(XDPT_S_KERNEL);
+		return XDP_PASS;
+	}
+	{
+		__u16 *p = (__u16 *)ip;
+		__u32 sum = 0;
+#pragma unroll
+		for (int i = 0; i < 10; i++)
+			sum += p[i];
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		if (sum != 0xffff) {
+			stat(XDPT_S_BAD_IP);
+			return XDP_PASS;
+		}
+	}
+
+	__u32 frag = bpf_ntohs(ip->frag_off);
+	__u32 fragoff = frag & 0x1fff;
+	int fragment = fragoff || (frag & 0x2000);
+	if (fragment && (cfg->flags & XDPT_CFG_DEFRAG)) {
+		stat(XDPT_S_KERNEL);
+		return XDP_PASS;
+	}
+
+	/* Layer 4, as the tcp/udp/icmp/multiport matches read it. A header they would find
+	 * truncated makes them drop the packet (hotdrop): leave that to the kernel. */
+	__u32 sport = 0, dport = 0, flags = 0;
+	void *l4 = (void *)ip + 20;
+	__u32 l4len = tot - 20;
+	if (!fragoff) {
+		if (ip->protocol == IPPROTO_TCP) {
+			__u8 *t = l4;
+			if (l4len < 20 || (void *)(t + 20) > data_end)
+				goto kernel;
+			sport = (t[0] << 8) | t[1];
+			dport = (t[2] << 8) | t[3];
+			flags = t[13];
+		} else if (ip->protocol == IPPROTO_UDP) {
+			__u8 *u = l4;
+			if (l4len < 8 || (void *)(u + 8) > data_end)
+				goto kernel;
+			sport = (u[0] << 8) | u[1];
+			dport = (u[2] << 8) | u[3];
+		} else if (ip->protocol == IPPROTO_ICMP) {
+			__u8 *c = l4;
+			if (l4len < 8 || (void *)(c + 8) > data_end)
+				goto kernel;
+			dport = (c[0] << 8) | c[1];
+		}
+	} else if (fragoff == 1 && ip->protocol == IPPROTO_TCP) {
+		goto kernel; /* the tcp match drops these "evil" fragments */
+	}
+
+	/* Route: which of INPUT and FORWARD the kernel would take, and the output
+	 * interface. Decided before the lookups because -o needs it. */
+	__u32 entry = XDPT_FILTER_INPUT;
+	__u32 oif = 0;
+	int count_filter = 1; /* counters of the filter walk are exact */
+	int filter_stage = (cfg->flags & XDPT_CFG_HAS_FILTER) != 0;
+	__u32 saddr = ip->saddr, daddr = ip->daddr;
+	__u32 s_h = bpf_ntohl(saddr), d_h = bpf_ntohl(daddr);
+	int on_lo = (ifc->flags & XDPT_IF_LOOPBACK) != 0;
+	if ((d_h >> 28) == 0xe) {
+		goto kernel; /* multicast: delivered only if a socket joined; not decided here */
+	}
+	if ((s_h >> 28) == 0xe || s_h == 0xffffffff || (s_h >> 24) == 0 || (d_h >> 24) == 0 ||
+	    (!on_lo && (is_lo_addr(saddr) || is_lo_addr(daddr)))) {
+		filter_stage = 0; /* martian: routing drops it after PREROUTING */
+	} else if (d_h == 0xffffffff) {
+		entry = XDPT_FILTER_INPUT;
+	} else if (filter_stage) {
+		long rc = route(ctx, ip, sport << 16 | (dport & 0xffff), tot, &oif);
+		if (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+			if (!to_host || ip->ttl <= 1)
+				filter_stage = 0; /* ip_forward drops it before FORWARD */
+			entry = XDPT_FILTER_FORWARD;
+		} else if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || rc == BPF_FIB_LKUP_RET_FWD_DISABLED) {
+			/* Local delivery, or a drop without route. The local table decides which;
+			 * the verdict of INPUT holds either way, the counters only for the first. */
+			struct xdpt_lpm_key k = { .prefixlen = 32, .addr = daddr };
+			void *lm = gen_map(&xdpt_local, gen);
+			if (!lm || !bpf_map_lookup_elem(lm, &k))
+				count_filter = 0;
+		} else if (rc == BPF_FIB_LKUP_RET_BLACKHOLE || rc == BPF_FIB_LKUP_RET_UNREACHABLE ||
+			   rc == BPF_FIB_LKUP_RET_PROHIBIT) {
+			filter_stage = 0;
+		} else {
+			goto kernel;
+		}
+	}
+
+	/* The field lookups. */
+	struct walk w = {};
+	w.gen = gen;
+	__u32 active = cfg->active_fields;
+	void *vals = gen_map(&xdpt_values, gen);
+	if (!vals)
+		goto kernel;
+	w.chunk_mask = ~0u;
+	void *bitmaps = gen_map(&xdpt_bitmaps, gen);
+	if (!bitmaps)
+		goto kernel;
+
+#define XDPT_ADD_ID(idexpr)                                                   \
+	do {                                                                  \
+		__u32 _id = (idexpr);                                         \
+		struct xdpt_bitmap *_bm = bpf_map_lookup_elem(bitmaps, &_id); \
+		if (!_bm || w.nids >= XDPT_NFIELDS)                           \
+			goto kernel;                                          \
+		w.ids[w.nids & 15] = _id;                                     \
+		w.nids++;                                                     \
+		w.chunk_mask &= _bm->chunk_mask;                              \
+	} while (0)
+#define XDPT_VALUE_AT(off)                                            \
+	({                                                            \
+		__u32 _k = (off);                                     \
+		__u32 *_v = bpf_map_lookup_elem(vals, &_k);           \
+		if (!_v)                                              \
+			goto kernel;                                  \
+		*_v;                                                  \
+	})
+
+	if (active & (1u << XDPT_F_SRC)) {
+		__u32 id = lpm_id(&xdpt_src, gen, saddr);
+		if (id == ~0u)
+			goto kernel;
+		XDPT_ADD_ID(id);
+	}
+	if (active & (1u << XDPT_F_DST)) {
+		__u32 id = lpm_id(&xdpt_dst, gen, daddr);
+		if (id == ~0u)
+			goto kernel;
+		XDPT_ADD_ID(id);
+	}
+	if (active & (1u << XDPT_F_PROTO))
+		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_PROTO + ip->protocol + (fragoff ? 256 : 0)));
+	if (active & (1u << XDPT_F_FLAGS))
+		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_FLAGS + (flags & 0xff)));
+	if (active & (1u << XDPT_F_TTL))
+		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_TTL + ip->ttl));
+	if (active & (1u << XDPT_F_SPORT))
+		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (sport & 0xffff)));
+	if (active & (1u << XDPT_F_DPORT))
+		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (dport & 0xffff)));
+	if (active & (1u << XDPT_F_LEN))
+		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (tot & 0xffff)));
+	if (active & (1u << XDPT_F_IIF))
+		XDPT_ADD_ID(ifc->iif_bitmap);
+	if (active & (1u << XDPT_F_MAC)) {
+		__u64 mac = 0;
+		__builtin_memcpy(&mac, eth->h_source, 6);
+		void *mm = gen_map(&xdpt_macs, gen);
+		__u32 *id = mm ? bpf_map_lookup_elem(mm, &mac) : 0;
+		XDPT_ADD_ID(id ? *id : cfg->mac_default);
+	}
+	/* The output interface is looked up last: it differs between the raw walk (none)
+	 * and a forwarded packet's filter walk. */
+	__u32 nids_common = w.nids;
+	__u32 mask_common = w.chunk_mask;
+
+	__u32 raw_pending = 0;
+	if (cfg->flags & XDPT_CFG_HAS_RAW) {
+		if (active & (1u << XDPT_F_OIF))
+			XDPT_ADD_ID(cfg->oif_none);
+		__u32 r = walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING]);
+		if (r == W_KERNEL)
+			goto kernel;
+		if (r == W_DROP) {
+			commit(&w, cfg, w.npending, tot);
+			stat(XDPT_S_DROP);
+			return XDP_DROP;
+		}
+		raw_pending = w.npending;
+	}
+	if (cfg->flags & XDPT_CFG_LATER_ONLY)
+		goto kernel;
+	if (!filter_stage) {
+		commit(&w, cfg, raw_pending, tot);
+		stat(XDPT_S_ACCEPT);
+		return XDP_PASS;
+	}
+
+	w.nids = nids_common;
+	w.chunk_mask = mask_common;
+	if (active & (1u << XDPT_F_OIF)) {
+		__u32 oid = cfg->oif_none;
+		if (entry == XDPT_FILTER_FORWARD) {
+			struct xdpt_iface *o = bpf_map_lookup_elem(ifm, &oif);
+			if (!o)
+				goto kernel;
+			oid = o->oif_bitmap;
+		}
+		XDPT_ADD_ID(oid);
+	}
+	__u32 r = walk_chain(&w, cfg->entry[entry & 3]);
+	if (r == W_KERNEL)
+		goto kernel;
+	commit(&w, cfg, count_filter ? w.npending : raw_pending, tot);
+	if (r == W_DROP) {
+		stat(XDPT_S_DROP);
+		return XDP_DROP;
+	}
+	stat(XDPT_S_ACCEPT);
+	return XDP_PASS;
+
+kernel:
+	stat(XDPT_S_KERNEL);
 	return XDP_PASS;
 }
 

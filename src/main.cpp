@@ -15,6 +15,7 @@
 #include "cli/command.hpp"
 #include "cli/restore.hpp"
 #include "core/str.hpp"
+#include "dp/dataplane.hpp"
 #include "model/apply.hpp"
 #include "model/print.hpp"
 #include "store/state.hpp"
@@ -53,14 +54,35 @@ int report(const Error& e, std::string_view prog) {
 
 void write_out(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
-Result<Ruleset> load_ruleset() {
+// The namespace's ruleset with the live counters of the dataplane added.
+struct Loaded {
+    Ruleset rs;
+    dp::Live live;
+};
+
+Result<Loaded> load_ruleset() {
     auto text = load_state();
     if (!text) return std::unexpected(text.error());
-    if (!*text) return Ruleset{};
-    return deserialize_ruleset(**text);
+    Loaded l;
+    if (!*text) return l;
+    auto rs = deserialize_ruleset(**text);
+    if (!rs) return std::unexpected(rs.error());
+    l.rs = std::move(*rs);
+    auto live = dp::add_live_counters(l.rs);
+    if (!live) return std::unexpected(live.error());
+    l.live = std::move(*live);
+    return l;
 }
 
-Result<void> save_ruleset(const Ruleset& rs) { return store_state(serialize_ruleset(rs)); }
+// Stores `rs` and makes the dataplane enforce it. `prev` is what was loaded; `live`
+// its counter snapshot, used up by the first commit (later ones in the same process
+// start from the text alone).
+Result<void> save_ruleset(Ruleset& rs, const Ruleset& prev, dp::Live& live, std::string* notices) {
+    auto r = dp::commit(rs, prev, live, [](const Ruleset& now) { return store_state(serialize_ruleset(now)); },
+                        notices);
+    live = {};
+    return r;
+}
 
 // ------------------------------------------------------------------ xdptables
 
@@ -88,17 +110,19 @@ int main_xdptables(const std::vector<std::string>& args) {
     if (auto r = require_privileges(cmd.table.c_str()); !r) return report(r.error(), prog);
     auto lock = NsLock::acquire(cmd.wait);
     if (!lock) return report(lock.error(), prog);
-    auto rs = load_ruleset();
-    if (!rs) return report(rs.error(), prog);
-    Ruleset next = *rs;
+    auto loaded = load_ruleset();
+    if (!loaded) return report(loaded.error(), prog);
+    Ruleset next = loaded->rs;
     auto applied = apply_command(next, cmd);
     if (!applied) {
         // A listing prints what it printed before failing? libiptc fails before output.
         return report(applied.error(), prog);
     }
+    std::string dp_notices;
     if (applied->changed)
-        if (auto r = save_ruleset(next); !r) return report(r.error(), prog);
+        if (auto r = save_ruleset(next, loaded->rs, loaded->live, &dp_notices); !r) return report(r.error(), prog);
     std::fputs(applied->warnings.c_str(), stderr);
+    std::fputs(dp_notices.c_str(), stderr);
     write_out(applied->out);
     return 0;
 }
@@ -161,14 +185,18 @@ int main_save(const std::vector<std::string>& args) {
     if (auto r = require_privileges(table ? table->c_str() : "filter"); !r) return report(r.error(), prog);
     auto lock = NsLock::acquire(0);
     if (!lock) return report(lock.error(), prog);
-    auto rs = load_ruleset();
-    if (!rs) return report(rs.error(), prog);
+    auto loaded = load_ruleset();
+    if (!loaded) return report(loaded.error(), prog);
+    Ruleset* rs = &loaded->rs;
     if (table) {
         if (!builtin_chains(*table))
             return report(Error{Exit::other, str("Cannot initialize: Table does not exist (do you need to insmod?)")}, prog);
         if (!rs->find(*table)) {
+            Ruleset prev = *rs;
             rs->instantiate(*table);
-            if (auto r = save_ruleset(*rs); !r) return report(r.error(), prog);
+            std::string notices;
+            if (auto r = save_ruleset(*rs, prev, loaded->live, &notices); !r) return report(r.error(), prog);
+            std::fputs(notices.c_str(), stderr);
         }
     }
     std::string out;
@@ -267,18 +295,19 @@ int main_restore(const std::vector<std::string>& args) {
     if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
     auto lock = NsLock::acquire(wait);
     if (!lock) return report(lock.error(), prog);
-    auto rs = load_ruleset();
-    if (!rs) return report(rs.error(), prog);
-    Ruleset work = *rs;
-    Ruleset committed = *rs;
+    auto loaded = load_ruleset();
+    if (!loaded) return report(loaded.error(), prog);
+    Ruleset work = loaded->rs;
+    Ruleset committed = loaded->rs;
     std::string out;
     std::vector<std::string> seen;
     o.tables_seen = &seen;
-    auto commit = [&](const Ruleset& now) -> Result<void> {
-        committed = now;
-        return save_ruleset(now);
-    };
     std::string notices;
+    auto commit = [&](const Ruleset& now) -> Result<void> {
+        Ruleset prev = committed;
+        committed = now;
+        return save_ruleset(committed, prev, loaded->live, &notices);
+    };
     o.notices = &notices;
     auto r = restore_text(work, text, o, commit, out);
     std::fputs(notices.c_str(), stderr);
@@ -288,8 +317,12 @@ int main_restore(const std::vector<std::string>& args) {
     bool grew = false;
     for (const auto& name : seen)
         if (builtin_chains(name) && !committed.find(name)) committed.instantiate(name), grew = true;
-    if (grew)
-        if (auto s = save_ruleset(committed); !s) return report(s.error(), prog);
+    if (grew) {
+        Ruleset prev = committed;
+        std::string more;
+        if (auto s = save_ruleset(committed, prev, loaded->live, &more); !s) return report(s.error(), prog);
+        std::fputs(more.c_str(), stderr);
+    }
     if (!r) {
         if (r.error().code == Exit::ok) return 0;
         return report(r.error(), prog);
@@ -302,23 +335,37 @@ std::string base_name(std::string_view p) {
     return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
 }
 
-int dispatch(std::string name, std::vector<std::string> args) {
-    if (name == "xdptables-multi") {
-        if (args.empty()) {
-            std::fputs("xdptables-multi: need a subcommand: xdptables, xdptables-save, xdptables-restore\n", stderr);
-            return 2;
-        }
-        name = args.front();
-        args.erase(args.begin());
-        if (name == "main") name = "xdptables";
-        if (name == "save") name = "xdptables-save";
-        if (name == "restore") name = "xdptables-restore";
+struct Applet {
+    std::string_view name;
+    int (*main)(const std::vector<std::string>&);
+};
+
+// The subcommands of xdptables-multi, in the order its error message lists them.
+constexpr Applet applets[] = {
+    {"xdptables", main_xdptables},          {"main", main_xdptables},
+    {"xdptables-save", main_save},          {"save", main_save},
+    {"xdptables-restore", main_restore},    {"restore", main_restore},
+};
+
+const Applet* find_applet(std::string_view name) {
+    for (const auto& a : applets)
+        if (a.name == name) return &a;
+    return nullptr;
+}
+
+// iptables' subcmd_main: the applet named by argv[0]'s base name, else the one named by
+// the first argument as given (`xdptables-multi xdptables -L`), else a list and exit 1.
+int dispatch(std::string_view argv0, std::vector<std::string> args) {
+    const Applet* a = find_applet(base_name(argv0));
+    if (!a && !args.empty()) {
+        a = find_applet(args.front());
+        if (a) args.erase(args.begin());
     }
-    if (name == "xdptables-save") return main_save(args);
-    if (name == "xdptables-restore") return main_restore(args);
-    if (name == "xdptables") return main_xdptables(args);
-    std::fputs(str("xdptables-multi: unknown applet `", name, "'\n").c_str(), stderr);
-    return 2;
+    if (a) return a->main(args);
+    std::string msg = "ERROR: No valid subcommand given.\nValid subcommands:\n";
+    for (const auto& x : applets) msg += str(" * ", x.name, '\n');
+    std::fputs(msg.c_str(), stderr);
+    return 1;
 }
 
 }  // namespace
@@ -326,7 +373,7 @@ int dispatch(std::string name, std::vector<std::string> args) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    int rc = xdpt::dispatch(xdpt::base_name(argc > 0 ? argv[0] : "xdptables"), std::move(args));
+    int rc = xdpt::dispatch(argc > 0 ? argv[0] : "xdptables", std::move(args));
     std::fflush(stdout);
     return rc;
 }

@@ -17,6 +17,7 @@
 namespace xdpt {
 
 struct Rule;
+struct XdpCond;
 
 // Option flags, as in libxtables' XTOPT_*.
 enum OptFlag : unsigned {
@@ -74,6 +75,13 @@ public:
     // Whether kernel_accepts() refuses with ERANGE (xt_limit's overflow check) rather
     // than EINVAL.
     virtual bool refuses_out_of_range() const { return false; }
+    // Adds what this match asks of a packet to `cond` when the XDP classifier can
+    // decide it exactly, as the kernel's match function would; false when it cannot
+    // (the rule is then left to the kernel).
+    virtual bool to_xdp(const Rule& rule, XdpCond& cond) const {
+        (void)rule, (void)cond;
+        return false;
+    }
     // iptables-save form, each option with a leading space: " --dport 80".
     virtual void save(std::string& out) const = 0;
     // iptables -L form with its leading space: " tcp dpt:80" (`numeric` is -n).

@@ -233,7 +233,8 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
                     if (verbose) a.out += str("Zeroing chain `", sel->name, "'\n");
                     Chain* ch = t.find(sel->name);
                     ch->ctr = {};
-                    for (auto& r : ch->rules) r.ctr = {};
+                    ch->slot = -1;
+                    for (auto& r : ch->rules) r.ctr = {}, r.slot = -1;
                 }
                 a.changed = true;
             }
@@ -241,6 +242,7 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
                 Chain* ch = t.find(*c.chain);
                 if (c.rulenum > ch->rules.size()) return runtime_fail("Index of counter too big");
                 ch->rules[c.rulenum - 1].ctr = {};
+                ch->rules[c.rulenum - 1].slot = -1;
                 a.changed = true;
             }
             break;
@@ -292,7 +294,7 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
             if (c.policy != "ACCEPT" && c.policy != "DROP")
                 return fail(Exit::other, "Bad policy name", Error::Style::runtime_dmesg);
             ch->policy = c.policy;
-            if (c.options & OPT_COUNTERS) ch->ctr = c.rule.ctr;
+            if (c.options & OPT_COUNTERS) ch->ctr = c.rule.ctr, ch->slot = -1;
             a.changed = true;
             break;
         }

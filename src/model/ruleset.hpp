@@ -38,6 +38,10 @@ struct Rule {
     ExtInst target;
     bool is_goto = false;
     Counters ctr;
+    // The dataplane counter slot this rule's live count comes from (-1: none). Setting
+    // the counters by hand (-Z, -c, restore) detaches it, so in-flight packets counted
+    // by the old generation are not added on top.
+    int32_t slot = -1;
 
     // Same rule for -D/-C/-I matching: everything but the counters.
     bool same_as(const Rule& o) const;
@@ -48,6 +52,7 @@ struct Chain {
     bool builtin = false;
     std::string policy;  // builtins only: ACCEPT or DROP
     Counters ctr;        // builtins only: policy counters
+    int32_t slot = -1;   // as Rule::slot
     std::vector<Rule> rules;
 };
 

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "core/str.hpp"
 #include "xdpt_shared.h"
@@ -65,34 +66,44 @@ Result<uint32_t> anchor_prog_id() {
     return q.drv_prog_id;
 }
 
-// The store map (outer array-of-maps) of our anchor program, if lo carries it.
-Result<Fd> find_store_map() {
-    auto id = anchor_prog_id();
-    if (!id) return std::unexpected(id.error());
-    if (!*id) return Fd{};
-    Fd prog(bpf_prog_get_fd_by_id(*id));
-    if (!prog) return sys_fail("opening lo's XDP program", errno);
-    uint32_t map_ids[16] = {};
+// The maps a program references, by name.
+Result<std::map<std::string, Fd>> prog_maps(int prog_fd) {
+    uint32_t map_ids[64] = {};
     bpf_prog_info info{};
-    info.nr_map_ids = 16;
+    info.nr_map_ids = 64;
     info.map_ids = reinterpret_cast<uintptr_t>(map_ids);
     uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(prog.get(), &info, &len)) return sys_fail("reading lo's XDP program", errno);
-    if (std::strncmp(info.name, anchor_prog_name, sizeof(info.name)) != 0)
-        return fail(Exit::resource, str("lo carries a foreign XDP program (", info.name, "); xdptables will not replace it"));
-    for (uint32_t i = 0; i < info.nr_map_ids && i < 16; ++i) {
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) return sys_fail("reading lo's XDP program", errno);
+    std::map<std::string, Fd> maps;
+    for (uint32_t i = 0; i < info.nr_map_ids && i < 64; ++i) {
         Fd m(bpf_map_get_fd_by_id(map_ids[i]));
         if (!m) continue;
         bpf_map_info mi{};
         uint32_t ml = sizeof(mi);
         if (bpf_obj_get_info_by_fd(m.get(), &mi, &ml)) continue;
-        if (std::strncmp(mi.name, store_map_name, sizeof(mi.name)) == 0) return m;
+        maps.emplace(std::string(mi.name, strnlen(mi.name, sizeof(mi.name))), std::move(m));
     }
-    return fail(Exit::resource, "lo's xdptables program has no store map");
+    return maps;
 }
 
-// Loads the anchor program and attaches it to lo; returns its store map.
-Result<Fd> create_anchor() {
+Result<Anchor> open_anchor(uint32_t id) {
+    Anchor a;
+    a.prog_id = id;
+    a.prog = Fd(bpf_prog_get_fd_by_id(id));
+    if (!a.prog) return sys_fail("opening lo's XDP program", errno);
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(a.prog.get(), &info, &len)) return sys_fail("reading lo's XDP program", errno);
+    if (std::strncmp(info.name, anchor_prog_name, sizeof(info.name)) != 0)
+        return fail(Exit::resource, str("lo carries a foreign XDP program (", info.name, "); xdptables will not replace it"));
+    auto maps = prog_maps(a.prog.get());
+    if (!maps) return std::unexpected(maps.error());
+    a.maps = std::move(*maps);
+    return a;
+}
+
+// Loads the anchor program and attaches it to lo.
+Result<Anchor> create_anchor() {
     quiet_libbpf();
     Skel skel(xdptables_bpf__open_and_load());
     if (!skel) return sys_fail("loading the xdptables BPF program", errno);
@@ -103,8 +114,31 @@ Result<Fd> create_anchor() {
     int err = bpf_xdp_attach(static_cast<int>(ifindex), prog_fd,
                              XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao);
     if (err) return sys_fail("attaching the xdptables XDP program to lo", -err);
-    return Fd(dup(bpf_map__fd(skel->maps.xdpt_store)));
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) return sys_fail("reading the xdptables program", errno);
+    return open_anchor(info.id);
 }
+
+}  // namespace
+
+Result<std::optional<Anchor>> find_anchor() {
+    auto id = anchor_prog_id();
+    if (!id) return std::unexpected(id.error());
+    if (!*id) return std::optional<Anchor>{};
+    auto a = open_anchor(*id);
+    if (!a) return std::unexpected(a.error());
+    return std::optional<Anchor>(std::move(*a));
+}
+
+Result<Anchor> ensure_anchor() {
+    auto a = find_anchor();
+    if (!a) return std::unexpected(a.error());
+    if (*a) return std::move(**a);
+    return create_anchor();
+}
+
+namespace {
 
 struct Mapping {
     void* addr = MAP_FAILED;
@@ -138,11 +172,13 @@ Result<NsLock> NsLock::acquire(int wait_seconds) {
 }
 
 Result<std::optional<std::string>> load_state() {
-    auto outer = find_store_map();
-    if (!outer) return std::unexpected(outer.error());
-    if (!*outer) return std::optional<std::string>{};
+    auto anchor = find_anchor();
+    if (!anchor) return std::unexpected(anchor.error());
+    if (!*anchor) return std::optional<std::string>{};
+    if ((*anchor)->map(store_map_name) < 0)
+        return fail(Exit::resource, "lo's xdptables program is from another version; `xdptables detach' removes it");
     uint32_t key = 0, inner_id = 0;
-    if (bpf_map_lookup_elem(outer->get(), &key, &inner_id)) return std::optional<std::string>{};
+    if (bpf_map_lookup_elem((*anchor)->map(store_map_name), &key, &inner_id)) return std::optional<std::string>{};
     Fd inner(bpf_map_get_fd_by_id(inner_id));
     if (!inner) return sys_fail("opening the xdptables store", errno);
     bpf_map_info mi{};
@@ -160,13 +196,10 @@ Result<std::optional<std::string>> load_state() {
 }
 
 Result<void> store_state(const std::string& text) {
-    auto outer = find_store_map();
-    if (!outer) return std::unexpected(outer.error());
-    if (!*outer) {
-        auto created = create_anchor();
-        if (!created) return std::unexpected(created.error());
-        *outer = std::move(*created);
-    }
+    auto anchor = ensure_anchor();
+    if (!anchor) return std::unexpected(anchor.error());
+    if (anchor->map(store_map_name) < 0)
+        return fail(Exit::resource, "lo's xdptables program is from another version; `xdptables detach' removes it");
     const size_t bytes = sizeof(xdpt_store_header) + text.size();
     const uint32_t pages = static_cast<uint32_t>((bytes + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE);
     LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
@@ -184,21 +217,37 @@ Result<void> store_state(const std::string& text) {
     }
     uint32_t key = 0;
     int fd = inner.get();
-    if (bpf_map_update_elem(outer->get(), &key, &fd, BPF_ANY)) return sys_fail("updating the xdptables store", errno);
+    if (bpf_map_update_elem(anchor->map(store_map_name), &key, &fd, BPF_ANY))
+        return sys_fail("updating the xdptables store", errno);
     return {};
 }
 
 Result<void> remove_state() {
-    auto id = anchor_prog_id();
-    if (!id) return std::unexpected(id.error());
-    if (!*id) return {};
-    auto outer = find_store_map();  // refuses foreign programs
-    if (!outer) return std::unexpected(outer.error());
-    LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = -1);
-    Fd prog(bpf_prog_get_fd_by_id(*id));
-    ao.old_prog_fd = prog.get();
-    int err = bpf_xdp_detach(static_cast<int>(lo_ifindex()), XDP_FLAGS_SKB_MODE | XDP_FLAGS_REPLACE, &ao);
-    if (err) return sys_fail("detaching the xdptables XDP program from lo", -err);
+    auto anchor = find_anchor();  // refuses foreign programs
+    if (!anchor) return std::unexpected(anchor.error());
+    if (!*anchor) return {};
+    const uint32_t id = (*anchor)->prog_id;
+    const int lo = static_cast<int>(lo_ifindex());
+    std::vector<int> ifindexes;
+    if (struct if_nameindex* names = if_nameindex()) {
+        for (auto* n = names; n->if_index; ++n)
+            if (static_cast<int>(n->if_index) != lo) ifindexes.push_back(static_cast<int>(n->if_index));
+        if_freenameindex(names);
+    }
+    ifindexes.push_back(lo);  // the anchor goes last: it holds the state
+    for (int ifindex : ifindexes) {
+        LIBBPF_OPTS(bpf_xdp_query_opts, q);
+        if (bpf_xdp_query(ifindex, 0, &q)) continue;
+        for (auto [mode, prog_id] : {std::pair{XDP_FLAGS_SKB_MODE, q.skb_prog_id}, std::pair{XDP_FLAGS_DRV_MODE, q.drv_prog_id}}) {
+            if (prog_id != id) continue;
+            LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = (*anchor)->prog.get());
+            if (int err = bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ao); err && err != -ENOENT) {
+                char name[IF_NAMESIZE] = "?";
+                if_indextoname(static_cast<unsigned>(ifindex), name);
+                return sys_fail(str("detaching the xdptables XDP program from ", name), -err);
+            }
+        }
+    }
     return {};
 }
 

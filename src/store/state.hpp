@@ -3,6 +3,7 @@
 // (netlink query of lo's XDP program, then its maps by id), never through a path, so it
 // works under `ip netns exec` (fresh /sys, no bpffs) and disappears with the namespace.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,6 +31,24 @@ private:
     int fd_ = -1;
 };
 
+// xdptables' XDP program on lo and the maps it owns, by name.
+struct Anchor {
+    Fd prog;
+    uint32_t prog_id = 0;
+    std::map<std::string, Fd> maps;
+    int map(const std::string& name) const {
+        auto it = maps.find(name);
+        return it == maps.end() ? -1 : it->second.get();
+    }
+};
+
+// The anchor of this namespace, or nothing when xdptables has no state here. Refuses a
+// foreign XDP program on lo.
+Result<std::optional<Anchor>> find_anchor();
+
+// The anchor, loaded and attached to lo first when missing.
+Result<Anchor> ensure_anchor();
+
 // The per-namespace writer lock (flock on the namespace's nsfs inode). `wait_seconds`:
 // -1 wait forever, 0 wait forever too (xdptables always serialises), N give up after N s.
 class NsLock {
@@ -48,7 +67,8 @@ Result<std::optional<std::string>> load_state();
 // not there). The text becomes visible to the next load_state() in one step.
 Result<void> store_state(const std::string& text);
 
-// Detaches the anchor and drops every map: the namespace is as if xdptables never ran.
+// Detaches the program from every interface (lo last) and drops every map: the namespace
+// is as if xdptables never ran.
 Result<void> remove_state();
 
 // Root (or the capabilities that go with it) is needed for anything but --help.

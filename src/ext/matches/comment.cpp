@@ -29,6 +29,7 @@ public:
     }
 
     void print(std::string& out, bool) const override { out += str(" /* ", text_, " */"); }
+    bool to_xdp(const Rule&, XdpCond&) const override { return true; }
 
 private:
     std::string text_;

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/str.hpp"
+#include "ext/cond.hpp"
 #include "ext/ext.hpp"
 
 namespace xdpt {

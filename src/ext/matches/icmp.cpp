@@ -139,6 +139,16 @@ public:
         if (spec_.code_min != 0 || spec_.code_max != 0xff) out += str('/', spec_.code_min);
     }
 
+    bool to_xdp(const Rule&, XdpCond& c) const override {
+        c.nonfirst_frag_ok = false;
+        // ICMP type << 8 | code travels in the destination port field.
+        ValueSet s = spec_.type == 0xff ? ValueSet::all(0xffff)
+                                        : ValueSet::range(uint32_t(spec_.type) << 8 | spec_.code_min,
+                                                          uint32_t(spec_.type) << 8 | spec_.code_max, false, 0xffff);
+        c.dport = c.dport.intersect(inv_ ? s.complement() : s);
+        return true;
+    }
+
     void print(std::string& out, bool numeric) const override {
         out += " icmp";
         if (!numeric)

@@ -57,6 +57,12 @@ public:
         return {};
     }
 
+    bool to_xdp(const Rule&, XdpCond& c) const override {
+        if (src_.set) c.src.push_back({range_to_prefixes(src_.lo, src_.hi), src_.inv});
+        if (dst_.set) c.dst.push_back({range_to_prefixes(dst_.lo, dst_.hi), dst_.inv});
+        return true;
+    }
+
     void save(std::string& out) const override {
         if (src_.set) out += str(src_.inv ? " !" : "", " --src-range ", src_.text());
         if (dst_.set) out += str(dst_.inv ? " !" : "", " --dst-range ", dst_.text());

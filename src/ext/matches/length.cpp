@@ -22,6 +22,11 @@ public:
         return {};
     }
 
+    bool to_xdp(const Rule&, XdpCond& c) const override {
+        c.len = c.len.intersect(ValueSet::range(range_.lo, range_.hi, inv_, 0xffff));
+        return true;
+    }
+
     void save(std::string& out) const override {
         out += str(inv_ ? " !" : "", " --length ", text());
     }

@@ -54,6 +54,12 @@ public:
         return {};
     }
 
+    bool to_xdp(const Rule&, XdpCond& c) const override {
+        c.mac.push_back({mac_, inv_});
+        c.needs_ether = true;
+        return true;
+    }
+
     void save(std::string& out) const override {
         out += str(inv_ ? " !" : "", " --mac-source ", mac_text(mac_));
     }

@@ -102,6 +102,21 @@ public:
         return proto_name(rule.proto) && !rule.inv_proto;
     }
 
+    bool to_xdp(const Rule& rule, XdpCond& c) const override {
+        if (rule.proto != 6 && rule.proto != 17) return false;  // XDP reads TCP and UDP ports
+        std::vector<std::pair<uint32_t, uint32_t>> iv;
+        for (const auto& it : items_) iv.push_back({it.lo, it.hi});
+        ValueSet s = ValueSet::of(std::move(iv), 0xffff);
+        if (inv_) s = s.complement();
+        c.nonfirst_frag_ok = false;
+        if (which_ == o_sports) c.sport = c.sport.intersect(s);
+        else if (which_ == o_dports) c.dport = c.dport.intersect(s);
+        else if (inv_) c.sport = c.sport.intersect(s), c.dport = c.dport.intersect(s);
+        else if (c.either_port) return false;  // two --ports alternatives: not one condition
+        else c.either_port = s;
+        return true;
+    }
+
     void save(std::string& out) const override {
         if (inv_) out += " !";
         out += str(" --", kind_name(), ' ');

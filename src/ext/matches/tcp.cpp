@@ -106,6 +106,17 @@ public:
         return rule.proto == 6 && !rule.inv_proto;
     }
 
+    bool to_xdp(const Rule&, XdpCond& c) const override {
+        if (have_option_) return false;  // TCP options are not looked at in XDP
+        c.nonfirst_frag_ok = false;
+        c.sport = c.sport.intersect(ValueSet::range(sport_.range.lo, sport_.range.hi, sport_.inv, 0xffff));
+        c.dport = c.dport.intersect(ValueSet::range(dport_.range.lo, dport_.range.hi, dport_.inv, 0xffff));
+        if (flg_mask_ || inv_flags_)
+            for (unsigned f = 0; f < 256; ++f)
+                if (((f & flg_mask_) == flg_cmp_) == inv_flags_) c.tcp_flags.reset(f);
+        return true;
+    }
+
     void save(std::string& out) const override {
         sport_.save(out, "sport");
         dport_.save(out, "dport");

@@ -39,6 +39,15 @@ public:
         return {};
     }
 
+    bool to_xdp(const Rule&, XdpCond& c) const override {
+        for (unsigned t = 0; t < 256; ++t) {
+            bool m = mode_ == Mode::eq ? t == ttl_ : mode_ == Mode::ne ? t != ttl_
+                   : mode_ == Mode::lt ? t < ttl_ : t > ttl_;
+            if (!m) c.ttl.reset(t);
+        }
+        return true;
+    }
+
     void save(std::string& out) const override {
         static constexpr std::array<std::string_view, 4> opts{" --ttl-eq", " ! --ttl-eq", " --ttl-lt", " --ttl-gt"};
         out += str(opts[static_cast<size_t>(mode_)], ' ', ttl_);

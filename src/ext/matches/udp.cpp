@@ -63,6 +63,13 @@ public:
         return rule.proto == 17 && !rule.inv_proto;
     }
 
+    bool to_xdp(const Rule&, XdpCond& c) const override {
+        c.nonfirst_frag_ok = false;
+        c.sport = c.sport.intersect(ValueSet::range(sport_.range.lo, sport_.range.hi, sport_.inv, 0xffff));
+        c.dport = c.dport.intersect(ValueSet::range(dport_.range.lo, dport_.range.hi, dport_.inv, 0xffff));
+        return true;
+    }
+
     void save(std::string& out) const override {
         sport_.save(out, "sport");
         dport_.save(out, "dport");

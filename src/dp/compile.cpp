@@ -1,0 +1,560 @@
+#include "dp/compile.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "core/str.hpp"
+
+namespace xdpt {
+
+std::vector<Prefix> range_to_prefixes(uint32_t lo, uint32_t hi) {
+    std::vector<Prefix> out;
+    uint64_t cur = lo;
+    while (cur <= hi) {
+        // The largest aligned block at `cur` that stays within hi.
+        int len = 32;
+        while (len > 0) {
+            uint64_t size = uint64_t(1) << (32 - (len - 1));
+            if ((cur & (size - 1)) != 0 || cur + size - 1 > hi) break;
+            --len;
+        }
+        out.push_back({uint32_t(cur), uint8_t(len)});
+        cur += uint64_t(1) << (32 - len);
+    }
+    return out;
+}
+
+bool IfaceTerm::matches(const std::string& ifname) const {
+    if (!name.empty() && name.back() == '+') {
+        std::string_view stem(name.data(), name.size() - 1);
+        return ifname.compare(0, stem.size(), stem) == 0;
+    }
+    return ifname == name;
+}
+
+namespace dp {
+
+namespace {
+
+constexpr std::string_view xdp_tables[] = {"raw", "filter"};
+
+bool contiguous(uint32_t mask) { return mask == 0 || (~mask & (~mask + 1)) == 0; }
+
+int prefix_len(uint32_t mask) { return __builtin_popcount(mask); }
+
+std::bitset<256> single(uint16_t v, bool inv) {
+    std::bitset<256> b;
+    b.set(v & 0xff);
+    return inv ? ~b : b;
+}
+
+// The conjunction of two conditions; false when it cannot be one condition.
+bool conjoin(XdpCond& a, const XdpCond& b) {
+    a.src.insert(a.src.end(), b.src.begin(), b.src.end());
+    a.dst.insert(a.dst.end(), b.dst.begin(), b.dst.end());
+    a.proto &= b.proto;
+    a.nonfirst_frag_ok = a.nonfirst_frag_ok && b.nonfirst_frag_ok;
+    a.first_ok = a.first_ok && b.first_ok;
+    a.tcp_flags &= b.tcp_flags;
+    a.ttl &= b.ttl;
+    a.sport = a.sport.intersect(b.sport);
+    a.dport = a.dport.intersect(b.dport);
+    a.len = a.len.intersect(b.len);
+    if (b.either_port) {
+        if (a.either_port) return false;
+        a.either_port = b.either_port;
+    }
+    a.iif.insert(a.iif.end(), b.iif.begin(), b.iif.end());
+    a.oif.insert(a.oif.end(), b.oif.begin(), b.oif.end());
+    a.mac.insert(a.mac.end(), b.mac.begin(), b.mac.end());
+    a.needs_ether = a.needs_ether || b.needs_ether;
+    return true;
+}
+
+// Whether no packet can satisfy the condition (the cheap cases).
+bool never(const XdpCond& c) {
+    return c.proto.none() || (!c.first_ok && !c.nonfirst_frag_ok) || c.tcp_flags.none() || c.ttl.none() ||
+           c.sport.empty() || c.dport.empty() || c.len.empty() || (c.either_port && c.either_port->empty());
+}
+
+struct Flattener {
+    const Ruleset& rs;
+    Program& p;
+    std::map<std::pair<std::string, std::string>, std::vector<int>> slot_of;  // (table, chain) -> slot per rule, policy last
+    std::string error;
+
+    bool full() {
+        if (p.rules.size() <= XDPT_MAX_RULES) return false;
+        if (error.empty())
+            error = str("too many rules for the XDP classifier (more than ", XDPT_MAX_RULES,
+                        " after user chains are expanded)");
+        return true;
+    }
+
+    size_t push(FlatRule r) {
+        p.rules.push_back(std::move(r));
+        return p.rules.size() - 1;
+    }
+
+    // Emits `chain` under the condition `ctx` of the path that reaches it. Returns the
+    // flat indices whose `next` is the end of this chain's segment (RETURNs), for the
+    // caller to patch.
+    std::vector<size_t> chain(const Table& t, const Chain& ch, const XdpCond& ctx, int depth) {
+        std::vector<size_t> returns;
+        const auto& slots = slot_of[{t.name, ch.name}];
+        for (size_t i = 0; i < ch.rules.size(); ++i) {
+            if (full()) return returns;
+            const Rule& r = ch.rules[i];
+            const uint32_t slot = static_cast<uint32_t>(slots[i]);
+            std::string why;
+            XdpCond c = ctx;
+            XdpCond own = rule_cond(r, why);
+            if (!conjoin(c, own)) why = "two --ports matches on one path";
+            if (never(c)) continue;
+            if (!why.empty()) {
+                p.kernel_rules.push_back({t.name, ch.name, int(i) + 1, why});
+                FlatRule k{c, XDPT_A_KERNEL, 0, 0};
+                k.cond.either_port.reset();  // a superset is enough to hand the packet over
+                push(std::move(k));
+                continue;
+            }
+            const std::string& target = r.target_name;
+            const bool user = !target.empty() && !r.target.kind && !is_standard_verdict(target);
+            // The rule itself: one flat rule, or two when multiport --ports makes it a
+            // disjunction (source port or destination port in the set).
+            std::vector<XdpCond> variants;
+            if (c.either_port) {
+                XdpCond a = c, b = c;
+                a.sport = a.sport.intersect(*c.either_port);
+                b.dport = b.dport.intersect(*c.either_port);
+                a.either_port.reset(), b.either_port.reset();
+                if (!never(a)) variants.push_back(std::move(a));
+                if (!never(b)) variants.push_back(std::move(b));
+            } else {
+                variants.push_back(c);
+            }
+            if (variants.empty()) continue;
+            uint8_t action = XDPT_A_CONTINUE;
+            if (target == "ACCEPT") action = XDPT_A_ACCEPT;
+            else if (target == "DROP") action = XDPT_A_DROP;
+            else if (r.target.kind || target == "QUEUE") action = XDPT_A_KERNEL;
+            std::vector<size_t> mine;
+            for (auto& v : variants) mine.push_back(push(FlatRule{std::move(v), action, 0, slot}));
+            if (action == XDPT_A_KERNEL) {
+                p.kernel_rules.push_back({t.name, ch.name, int(i) + 1, str("-j ", target)});
+                continue;
+            }
+            const uint32_t after = static_cast<uint32_t>(p.rules.size());
+            for (size_t m : mine) p.rules[m].next = after;
+            if (target == "RETURN") {
+                returns.insert(returns.end(), mine.begin(), mine.end());
+                continue;
+            }
+            if (!user) continue;
+            const Chain* callee = t.find(target);
+            if (!callee || depth > 64) {  // the kernel refuses both; never reached
+                error = str("cannot expand chain ", target);
+                return returns;
+            }
+            // The callee runs under this rule's condition (either variant).
+            XdpCond under = c;
+            auto inner = chain(t, *callee, under, depth + 1);
+            if (!error.empty()) return returns;
+            if (r.is_goto) {
+                // When the callee ends, the chain that holds the -g ends too.
+                FlatRule skip{c, XDPT_A_SKIP, 0, 0};
+                size_t s = push(std::move(skip));
+                for (size_t k : inner) p.rules[k].next = static_cast<uint32_t>(s);
+                returns.push_back(s);
+            } else {
+                for (size_t k : inner) p.rules[k].next = static_cast<uint32_t>(p.rules.size());
+            }
+        }
+        return returns;
+    }
+};
+
+}  // namespace
+
+std::vector<SlotRef> enumerate_slots(const Ruleset& rs) {
+    std::vector<SlotRef> out;
+    for (auto name : xdp_tables) {
+        const Table* t = rs.find(name);
+        if (!t) continue;
+        for (const auto& ch : t->chains) {
+            if (ch.builtin) out.push_back({t->name, ch.name, -1});
+            for (size_t i = 0; i < ch.rules.size(); ++i) out.push_back({t->name, ch.name, int(i)});
+        }
+    }
+    return out;
+}
+
+XdpCond rule_cond(const Rule& r, std::string& why) {
+    XdpCond c;
+    auto addr = [&](const Ipv4Net& n, bool inv, std::vector<AddrTerm>& terms, const char* opt) {
+        if (n.mask == 0 && !inv) return;
+        if (!contiguous(n.mask)) {
+            why = str(opt, " with a non-contiguous mask");
+            return;
+        }
+        terms.push_back({{Prefix{n.addr & n.mask, uint8_t(prefix_len(n.mask))}}, inv});
+    };
+    addr(r.src, r.inv_src, c.src, "-s");
+    addr(r.dst, r.inv_dst, c.dst, "-d");
+    if (r.proto != 0) {
+        if (r.proto > 255) why = "-p beyond 255";
+        c.proto = single(r.proto, r.inv_proto);
+    }
+    if (r.frag) {
+        if (r.inv_frag) c.nonfirst_frag_ok = false;
+        else c.first_ok = false;
+    }
+    if (!r.in_iface.empty()) c.iif.push_back({r.in_iface, r.inv_in});
+    if (!r.out_iface.empty()) c.oif.push_back({r.out_iface, r.inv_out});
+    for (const auto& m : r.matches) {
+        if (!m.data || !m.data->to_xdp(r, c)) {
+            if (why.empty()) why = str("-m ", m.kind ? m.kind->name : "?");
+        }
+    }
+    return c;
+}
+
+Result<Program> flatten(const Ruleset& rs) {
+    Program p;
+    p.slots = enumerate_slots(rs);
+    Flattener f{rs, p, {}, {}};
+    for (size_t s = 0; s < p.slots.size(); ++s) {
+        auto& v = f.slot_of[{p.slots[s].table, p.slots[s].chain}];
+        if (p.slots[s].rule < 0) continue;
+        v.push_back(int(s));
+    }
+    // Policy slots, kept apart (the per-rule vectors index rules).
+    std::map<std::pair<std::string, std::string>, uint32_t> policy_slot;
+    for (size_t s = 0; s < p.slots.size(); ++s)
+        if (p.slots[s].rule < 0) policy_slot[{p.slots[s].table, p.slots[s].chain}] = uint32_t(s);
+
+    const Table* raw = rs.find("raw");
+    const Table* filter = rs.find("filter");
+    if (raw) p.flags |= XDPT_CFG_HAS_RAW;
+    if (filter) p.flags |= XDPT_CFG_HAS_FILTER;
+    if (rs.find("nat") || rs.find("mangle")) p.flags |= XDPT_CFG_LATER_ONLY;
+    // Conntrack (and with it reassembly before raw PREROUTING) comes with these users.
+    if (rs.find("nat")) p.flags |= XDPT_CFG_DEFRAG;
+    for (const auto& t : rs.tables)
+        for (const auto& ch : t.chains)
+            for (const auto& r : ch.rules) {
+                for (const auto& m : r.matches)
+                    if (m.kind && (m.kind->name == "conntrack" || m.kind->name == "state")) p.flags |= XDPT_CFG_DEFRAG;
+                if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG;
+            }
+
+    struct Entry {
+        const Table* t;
+        const char* chain;
+        xdpt_entry e;
+    };
+    for (Entry en : {Entry{raw, "PREROUTING", XDPT_RAW_PREROUTING}, Entry{filter, "INPUT", XDPT_FILTER_INPUT},
+                     Entry{filter, "FORWARD", XDPT_FILTER_FORWARD}}) {
+        p.entry[en.e] = static_cast<uint32_t>(p.rules.size());
+        if (!en.t) {
+            // Never walked (the config flags say so); a policy keeps the layout uniform.
+            p.rules.push_back(FlatRule{XdpCond{}, XDPT_A_KERNEL, 0, 0});
+            continue;
+        }
+        const Chain* ch = en.t->find(en.chain);
+        auto returns = f.chain(*en.t, *ch, XdpCond{}, 0);
+        if (!f.error.empty()) return fail(Exit::resource, f.error);
+        const uint32_t pol = static_cast<uint32_t>(p.rules.size());
+        for (size_t k : returns) p.rules[k].next = pol;
+        p.rules.push_back(FlatRule{XdpCond{}, uint8_t(ch->policy == "DROP" ? XDPT_A_DROP : XDPT_A_ACCEPT), 0,
+                                   policy_slot[{en.t->name, en.chain}]});
+        if (f.full()) return fail(Exit::resource, f.error);
+    }
+    return p;
+}
+
+uint64_t mac_key(const std::array<uint8_t, 6>& mac) {
+    uint64_t k = 0;
+    std::memcpy(&k, mac.data(), 6);
+    return k;
+}
+
+namespace {
+
+// Interned chunks and bitmaps. Chunk 0 is the empty chunk.
+class Pool {
+public:
+    explicit Pool(Tables& t, size_t nchunks) : t_(t), nchunks_(nchunks) {
+        xdpt_chunk zero{};
+        intern_chunk(zero);
+    }
+
+    uint32_t intern_chunk(const xdpt_chunk& c) {
+        std::string key(reinterpret_cast<const char*>(&c), sizeof c);
+        auto [it, fresh] = chunk_ids_.try_emplace(std::move(key), uint32_t(t_.chunks.size()));
+        if (fresh) t_.chunks.push_back(c);
+        return it->second;
+    }
+
+    uint32_t intern_bitmap(const std::array<uint32_t, XDPT_CHUNKS>& ids) {
+        std::string key(reinterpret_cast<const char*>(ids.data()), sizeof(uint32_t) * XDPT_CHUNKS);
+        auto [it, fresh] = bitmap_ids_.try_emplace(std::move(key), uint32_t(t_.bitmaps.size()));
+        if (fresh) {
+            xdpt_bitmap b{};
+            for (size_t c = 0; c < XDPT_CHUNKS; ++c) {
+                b.chunk[c] = ids[c];
+                if (ids[c] != 0) b.chunk_mask |= 1u << c;
+            }
+            t_.bitmaps.push_back(b);
+        }
+        return it->second;
+    }
+
+    size_t nchunks() const { return nchunks_; }
+
+private:
+    Tables& t_;
+    size_t nchunks_;
+    std::unordered_map<std::string, uint32_t> chunk_ids_, bitmap_ids_;
+};
+
+// A bitmap being edited: words plus the interned id of every clean chunk.
+class Working {
+public:
+    explicit Working(Pool& pool) : pool_(pool), words_(pool.nchunks() * XDPT_CHUNK_WORDS, 0), ids_{}, dirty_{} {
+        for (size_t c = 0; c < pool.nchunks(); ++c) dirty_[c] = true;
+    }
+    void set(size_t bit, bool on) {
+        uint64_t m = uint64_t(1) << (bit & 63);
+        uint64_t& w = words_[bit >> 6];
+        if (bool(w & m) == on) return;
+        w ^= m;
+        dirty_[bit / XDPT_CHUNK_BITS] = true;
+    }
+    bool get(size_t bit) const { return words_[bit >> 6] >> (bit & 63) & 1; }
+    uint32_t snapshot() {
+        for (size_t c = 0; c < pool_.nchunks(); ++c) {
+            if (!dirty_[c]) continue;
+            xdpt_chunk ch{};
+            for (size_t w = 0; w < XDPT_CHUNK_WORDS; ++w) {
+                ch.words[w] = words_[c * XDPT_CHUNK_WORDS + w];
+                if (ch.words[w]) ch.summary |= uint64_t(1) << w;
+            }
+            ids_[c] = pool_.intern_chunk(ch);
+            dirty_[c] = false;
+        }
+        return pool_.intern_bitmap(ids_);
+    }
+
+private:
+    Pool& pool_;
+    std::vector<uint64_t> words_;
+    std::array<uint32_t, XDPT_CHUNKS> ids_;
+    std::array<bool, XDPT_CHUNKS> dirty_;
+};
+
+// A field over a small domain [0, n): per rule, the set of values it allows. Sweeps the
+// domain once, interning one bitmap per elementary interval.
+void build_domain(Pool& pool, size_t nrules, uint32_t n,
+                  const std::function<ValueSet(size_t)>& rule_set, uint32_t* out) {
+    std::vector<std::vector<std::pair<size_t, bool>>> events(size_t(n) + 1);
+    for (size_t r = 0; r < nrules; ++r) {
+        const ValueSet set = rule_set(r);  // kept: intervals() refers into it
+        for (auto [lo, hi] : set.intervals()) {
+            events[lo].push_back({r, true});
+            events[size_t(hi) + 1].push_back({r, false});
+        }
+    }
+    Working w(pool);
+    uint32_t id = 0;
+    for (uint32_t v = 0; v < n; ++v) {
+        if (!events[v].empty() || v == 0) {
+            for (auto [r, on] : events[v]) w.set(r, on);
+            id = w.snapshot();
+        }
+        out[v] = id;
+    }
+}
+
+ValueSet bits_to_set(const std::bitset<256>& b, uint32_t base, uint32_t max) {
+    std::vector<std::pair<uint32_t, uint32_t>> iv;
+    for (uint32_t i = 0; i < 256; ++i)
+        if (b[i]) iv.push_back({base + i, base + i});
+    return ValueSet::of(std::move(iv), max);
+}
+
+// An address field: one LPM entry per distinct prefix of the rules' terms, plus /0. The
+// longest matching entry p of an address decides every term: the address is in a term's
+// prefix q exactly when p lies within q (the prefixes are nested or disjoint).
+void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_rule,
+               std::vector<std::pair<xdpt_lpm_key, uint32_t>>& out) {
+    const size_t n = per_rule.size();
+    std::map<Prefix, std::vector<std::pair<uint32_t, uint32_t>>> refs;  // prefix -> (rule, term)
+    refs[Prefix{0, 0}];
+    for (size_t r = 0; r < n; ++r)
+        for (size_t k = 0; k < per_rule[r]->size(); ++k)
+            for (const Prefix& q : (*per_rule[r])[k].prefixes) refs[q].push_back({uint32_t(r), uint32_t(k)});
+
+    // Membership with no term hit: every term must be a negative one.
+    Working base(pool);
+    for (size_t r = 0; r < n; ++r) {
+        bool in = true;
+        for (const auto& t : *per_rule[r]) in = in && t.neg;
+        base.set(r, in);
+    }
+    for (const auto& [p, _] : refs) {
+        // The entries within which p lies: p's ancestors (and p) among the prefixes.
+        std::map<std::pair<uint32_t, uint32_t>, bool> hit;  // (rule, term) hit
+        std::set<uint32_t> touched;
+        for (int len = 0; len <= p.len; ++len) {
+            Prefix a{len ? p.addr & (~0u << (32 - len)) : 0, uint8_t(len)};
+            auto it = refs.find(a);
+            if (it == refs.end()) continue;
+            for (auto rt : it->second) hit[rt] = true, touched.insert(rt.first);
+        }
+        std::vector<std::pair<size_t, bool>> saved;
+        for (uint32_t r : touched) {
+            bool in = true;
+            for (size_t k = 0; k < per_rule[r]->size(); ++k)
+                in = in && (hit.count({r, uint32_t(k)}) != (*per_rule[r])[k].neg);
+            saved.push_back({r, base.get(r)});
+            base.set(r, in);
+        }
+        xdpt_lpm_key key{p.len, __builtin_bswap32(p.addr)};
+        out.push_back({key, base.snapshot()});
+        for (auto [r, v] : saved) base.set(r, v);
+    }
+}
+
+template <class Pred>
+uint32_t bitmap_of(Pool& pool, size_t n, Pred&& in) {
+    Working w(pool);
+    for (size_t r = 0; r < n; ++r) w.set(r, in(r));
+    return w.snapshot();
+}
+
+bool iface_ok(const std::vector<IfaceTerm>& terms, const std::string& name) {
+    for (const auto& t : terms)
+        if (t.matches(name) == t.neg) return false;
+    return true;
+}
+
+}  // namespace
+
+Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
+                    uint32_t ncpus) {
+    Tables t;
+    const size_t n = p.rules.size();
+    const size_t nchunks = std::max<size_t>(1, (n + XDPT_CHUNK_BITS - 1) / XDPT_CHUNK_BITS);
+    Pool pool(t, nchunks);
+    auto cond = [&](size_t r) -> const XdpCond& { return p.rules[r].cond; };
+
+    uint32_t active = 0;
+    for (size_t r = 0; r < n; ++r) {
+        const XdpCond& c = cond(r);
+        if (!c.src.empty()) active |= 1u << XDPT_F_SRC;
+        if (!c.dst.empty()) active |= 1u << XDPT_F_DST;
+        if (!c.proto.all() || !c.first_ok || !c.nonfirst_frag_ok) active |= 1u << XDPT_F_PROTO;
+        if (!c.tcp_flags.all()) active |= 1u << XDPT_F_FLAGS;
+        if (!c.ttl.all()) active |= 1u << XDPT_F_TTL;
+        if (!c.sport.is_all()) active |= 1u << XDPT_F_SPORT;
+        if (!c.dport.is_all()) active |= 1u << XDPT_F_DPORT;
+        if (!c.len.is_all()) active |= 1u << XDPT_F_LEN;
+        if (!c.iif.empty() || c.needs_ether) active |= 1u << XDPT_F_IIF;
+        if (!c.oif.empty()) active |= 1u << XDPT_F_OIF;
+        if (!c.mac.empty()) active |= 1u << XDPT_F_MAC;
+    }
+
+    t.values.assign(XDPT_SMALL_SIZE + XDPT_WIDE_SIZE, 0);
+    const uint32_t all = bitmap_of(pool, n, [](size_t) { return true; });
+    std::fill(t.values.begin(), t.values.end(), all);
+    if (active & (1u << XDPT_F_PROTO))
+        build_domain(pool, n, 512, [&](size_t r) {
+            const XdpCond& c = cond(r);
+            ValueSet s = ValueSet::none(511);
+            if (c.first_ok) s = s.unite(bits_to_set(c.proto, 0, 511));
+            if (c.nonfirst_frag_ok) s = s.unite(bits_to_set(c.proto, 256, 511));
+            return s;
+        }, &t.values[XDPT_SMALL_PROTO]);
+    if (active & (1u << XDPT_F_FLAGS))
+        build_domain(pool, n, 256, [&](size_t r) { return bits_to_set(cond(r).tcp_flags, 0, 255); },
+                     &t.values[XDPT_SMALL_FLAGS]);
+    if (active & (1u << XDPT_F_TTL))
+        build_domain(pool, n, 256, [&](size_t r) { return bits_to_set(cond(r).ttl, 0, 255); },
+                     &t.values[XDPT_SMALL_TTL]);
+    if (active & (1u << XDPT_F_SPORT))
+        build_domain(pool, n, 65536, [&](size_t r) { return cond(r).sport; },
+                     &t.values[XDPT_SMALL_SIZE + XDPT_WIDE_SPORT]);
+    if (active & (1u << XDPT_F_DPORT))
+        build_domain(pool, n, 65536, [&](size_t r) { return cond(r).dport; },
+                     &t.values[XDPT_SMALL_SIZE + XDPT_WIDE_DPORT]);
+    if (active & (1u << XDPT_F_LEN))
+        build_domain(pool, n, 65536, [&](size_t r) { return cond(r).len; },
+                     &t.values[XDPT_SMALL_SIZE + XDPT_WIDE_LEN]);
+
+    std::vector<const std::vector<AddrTerm>*> terms(n);
+    if (active & (1u << XDPT_F_SRC)) {
+        for (size_t r = 0; r < n; ++r) terms[r] = &cond(r).src;
+        build_lpm(pool, terms, t.src);
+    }
+    if (active & (1u << XDPT_F_DST)) {
+        for (size_t r = 0; r < n; ++r) terms[r] = &cond(r).dst;
+        build_lpm(pool, terms, t.dst);
+    }
+
+    const uint32_t oif_none = bitmap_of(pool, n, [&](size_t r) { return iface_ok(cond(r).oif, ""); });
+    for (const Iface& i : ifaces) {
+        xdpt_iface rec{};
+        std::memcpy(rec.mac, i.mac.data(), 6);
+        rec.flags = i.flags;
+        const bool ether = i.flags & XDPT_IF_ETHER;
+        rec.iif_bitmap = bitmap_of(pool, n, [&](size_t r) {
+            return iface_ok(cond(r).iif, i.name) && (ether || !cond(r).needs_ether);
+        });
+        rec.oif_bitmap = bitmap_of(pool, n, [&](size_t r) { return iface_ok(cond(r).oif, i.name); });
+        t.ifaces.push_back({i.ifindex, rec});
+    }
+
+    uint32_t mac_default = all;
+    if (active & (1u << XDPT_F_MAC)) {
+        auto mac_ok = [&](size_t r, const std::array<uint8_t, 6>* m) {
+            for (const auto& term : cond(r).mac)
+                if ((m && term.mac == *m) == term.neg) return false;
+            return true;
+        };
+        mac_default = bitmap_of(pool, n, [&](size_t r) { return mac_ok(r, nullptr); });
+        std::set<std::array<uint8_t, 6>> macs;
+        for (size_t r = 0; r < n; ++r)
+            for (const auto& term : cond(r).mac) macs.insert(term.mac);
+        for (const auto& m : macs)
+            t.macs.push_back({mac_key(m), bitmap_of(pool, n, [&](size_t r) { return mac_ok(r, &m); })});
+    }
+
+    for (const Prefix& l : local) t.local.push_back({xdpt_lpm_key{l.len, __builtin_bswap32(l.addr)}, 1});
+
+    for (const FlatRule& r : p.rules) {
+        xdpt_rule x{};
+        x.action = r.action;
+        x.next = r.next;
+        x.slot = r.slot;
+        t.rules.push_back(x);
+    }
+
+    t.cfg.flags = p.flags | XDPT_CFG_VALID;
+    t.cfg.active_fields = active;
+    for (int e = 0; e < XDPT_NENTRIES; ++e) t.cfg.entry[e] = p.entry[e];
+    t.cfg.nrules = static_cast<uint32_t>(n);
+    t.cfg.nslots = static_cast<uint32_t>(std::max<size_t>(1, p.slots.size()));
+    t.cfg.ncpus = ncpus;
+    t.cfg.mac_default = mac_default;
+    t.cfg.all_bitmap = all;
+    t.cfg.oif_none = oif_none;
+    return t;
+}
+
+}  // namespace dp
+}  // namespace xdpt

@@ -1,0 +1,87 @@
+// The classifier compiler: ruleset -> flat rules -> per-field bitmap tables, in the
+// layouts of bpf/xdpt_shared.h. Deterministic and free of syscalls: the loader
+// (dp/loader.cpp) writes what this produces into one generation of the maps.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "ext/cond.hpp"
+#include "model/ruleset.hpp"
+#include "xdpt_shared.h"
+
+namespace xdpt::dp {
+
+// Where a counter slot's packets are counted in the ruleset: a rule, or a builtin
+// chain's policy (rule == -1).
+struct SlotRef {
+    std::string table, chain;
+    int rule = -1;
+    bool operator==(const SlotRef&) const = default;
+};
+
+// Every counter slot of the tables XDP counts (raw, filter), in a fixed order: per chain,
+// the policy (builtins) then the rules. Both the compiler and the counter reader use it.
+std::vector<SlotRef> enumerate_slots(const Ruleset& rs);
+
+struct FlatRule {
+    XdpCond cond;
+    uint8_t action = XDPT_A_CONTINUE;
+    uint32_t next = 0;
+    uint32_t slot = 0;
+};
+
+// A rule XDP cannot decide, and why (for the warning and `xdptables explain`).
+struct KernelRule {
+    std::string table, chain;
+    int rule = 0;  // 1-based
+    std::string why;
+};
+
+struct Program {
+    std::vector<FlatRule> rules;
+    uint32_t entry[XDPT_NENTRIES] = {};
+    uint32_t flags = 0;
+    std::vector<SlotRef> slots;
+    std::vector<KernelRule> kernel_rules;
+};
+
+// Flattens the entry chains with their user chains. Fails (resource) past
+// XDPT_MAX_RULES flat rules.
+Result<Program> flatten(const Ruleset& rs);
+
+// What a rule asks of a packet, as far as XDP can see; `why` is set when some part of it
+// is not decidable in XDP (the condition then holds what is).
+XdpCond rule_cond(const Rule& r, std::string& why);
+
+// An interface of the namespace at compile time.
+struct Iface {
+    uint32_t ifindex = 0;
+    std::string name;
+    std::array<uint8_t, 6> mac{};
+    uint16_t flags = 0;  // XDPT_IF_*
+};
+
+// The content of one generation's maps.
+struct Tables {
+    xdpt_config cfg{};
+    std::vector<std::pair<xdpt_lpm_key, uint32_t>> src, dst, local;
+    std::vector<uint32_t> values;  // XDPT_SMALL_SIZE + XDPT_WIDE_SIZE bitmap ids
+    std::vector<xdpt_bitmap> bitmaps;
+    std::vector<xdpt_chunk> chunks;
+    std::vector<xdpt_rule> rules;
+    std::vector<std::pair<uint32_t, xdpt_iface>> ifaces;
+    std::vector<std::pair<uint64_t, uint32_t>> macs;
+};
+
+// `local`: the namespace's local addresses (as the local routing table holds them).
+Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
+                    uint32_t ncpus);
+
+// The key of a MAC address in the mac map (its six bytes in memory order).
+uint64_t mac_key(const std::array<uint8_t, 6>& mac);
+
+}  // namespace xdpt::dp

@@ -1,0 +1,344 @@
+#include "dp/dataplane.hpp"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <ifaddrs.h>
+#include <net/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/membarrier.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "core/str.hpp"
+#include "dp/compile.hpp"
+#include "model/print.hpp"
+#include "store/state.hpp"
+
+namespace xdpt::dp {
+
+namespace {
+
+std::unexpected<Error> sys_fail(const std::string& what, int err) {
+    return fail(Exit::resource, str(what, ": ", std::strerror(err)));
+}
+
+// The stride of an element of a BPF array as mmap shows it.
+size_t stride(size_t value_size) { return (value_size + 7) & ~size_t(7); }
+
+struct Mapping {
+    void* addr = MAP_FAILED;
+    size_t len = 0;
+    Mapping(int fd, size_t bytes, int prot) : len(bytes) {
+        addr = mmap(nullptr, len, prot, MAP_SHARED, fd, 0);
+    }
+    ~Mapping() {
+        if (addr != MAP_FAILED) munmap(addr, len);
+    }
+    explicit operator bool() const { return addr != MAP_FAILED; }
+    char* at(size_t off) const { return static_cast<char*>(addr) + off; }
+};
+
+// The inner map of generation `gen` in outer map `name`, or an empty Fd.
+Fd inner_map(const Anchor& a, const char* name, uint32_t gen) {
+    uint32_t id = 0;
+    if (a.map(name) < 0 || bpf_map_lookup_elem(a.map(name), &gen, &id) || !id) return Fd{};
+    return Fd(bpf_map_get_fd_by_id(id));
+}
+
+Result<uint32_t> active_gen(const Anchor& a) {
+    uint32_t zero = 0, gen = 0;
+    if (a.map("xdpt_active") < 0) return fail(Exit::resource, "lo's xdptables program is from another version");
+    if (bpf_map_lookup_elem(a.map("xdpt_active"), &zero, &gen)) return sys_fail("reading the active generation", errno);
+    return gen % XDPT_GENERATIONS;
+}
+
+// The per-slot sums of a generation's counters; empty when the generation is unused.
+Result<std::vector<Counters>> read_counters(const Anchor& a, uint32_t gen) {
+    Fd cfgm = inner_map(a, "xdpt_cfg", gen);
+    Fd ctrm = inner_map(a, "xdpt_counters", gen);
+    if (!cfgm || !ctrm) return std::vector<Counters>{};
+    uint32_t zero = 0;
+    xdpt_config cfg{};
+    if (bpf_map_lookup_elem(cfgm.get(), &zero, &cfg)) return sys_fail("reading the classifier", errno);
+    const size_t n = size_t(cfg.nslots) * cfg.ncpus;
+    Mapping m(ctrm.get(), std::max<size_t>(1, n) * sizeof(xdpt_counter), PROT_READ);
+    if (!m) return sys_fail("mapping the counters", errno);
+    std::vector<Counters> out(cfg.nslots);
+    for (uint32_t cpu = 0; cpu < cfg.ncpus; ++cpu)
+        for (uint32_t s = 0; s < cfg.nslots; ++s) {
+            xdpt_counter c;
+            std::memcpy(&c, m.at((size_t(cpu) * cfg.nslots + s) * sizeof c), sizeof c);
+            out[s].pkts += c.packets;
+            out[s].bytes += c.bytes;
+        }
+    return out;
+}
+
+// Visits every counted rule and policy of `rs` with its slot number.
+template <class F>
+void for_each_slot(Ruleset& rs, F&& f) {
+    const auto slots = enumerate_slots(rs);
+    for (size_t s = 0; s < slots.size(); ++s) {
+        Table* t = rs.find(slots[s].table);
+        Chain* ch = t ? t->find(slots[s].chain) : nullptr;
+        if (!ch) continue;
+        if (slots[s].rule < 0) f(s, ch->ctr, ch->slot);
+        else f(s, ch->rules[size_t(slots[s].rule)].ctr, ch->rules[size_t(slots[s].rule)].slot);
+    }
+}
+
+// A new array map of `n` elements, filled from `data` through mmap.
+template <class T>
+Result<Fd> make_array(const char* name, const std::vector<T>& data, size_t n = 0) {
+    n = std::max<size_t>({1, n, data.size()});
+    LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+    Fd fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(T), static_cast<uint32_t>(n), &mo));
+    if (!fd) return sys_fail(str("creating map ", name), errno);
+    if (!data.empty()) {
+        Mapping m(fd.get(), n * stride(sizeof(T)), PROT_READ | PROT_WRITE);
+        if (!m) return sys_fail(str("mapping map ", name), errno);
+        for (size_t i = 0; i < data.size(); ++i) std::memcpy(m.at(i * stride(sizeof(T))), &data[i], sizeof(T));
+    }
+    return fd;
+}
+
+template <class K, class V>
+Result<Fd> make_keyed(bpf_map_type type, const char* name, const std::vector<std::pair<K, V>>& data, uint32_t flags) {
+    LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = flags);
+    Fd fd(bpf_map_create(type, name, sizeof(K), sizeof(V), static_cast<uint32_t>(std::max<size_t>(1, data.size())), &mo));
+    if (!fd) return sys_fail(str("creating map ", name), errno);
+    for (const auto& [k, v] : data)
+        if (bpf_map_update_elem(fd.get(), &k, &v, BPF_ANY)) return sys_fail(str("filling map ", name), errno);
+    return fd;
+}
+
+// The interfaces XDP can cover: Ethernet-like ones and lo.
+std::vector<Iface> list_ifaces() {
+    std::vector<Iface> out;
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (struct if_nameindex* names = if_nameindex()) {
+        for (auto* n = names; n->if_index; ++n) {
+            Iface i;
+            i.ifindex = n->if_index;
+            i.name = n->if_name;
+            ifreq ifr{};
+            std::strncpy(ifr.ifr_name, n->if_name, IFNAMSIZ - 1);
+            if (sock < 0 || ioctl(sock, SIOCGIFHWADDR, &ifr) < 0) continue;
+            if (ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER) {
+                i.flags = XDPT_IF_ETHER;
+                std::memcpy(i.mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+            } else if (ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK) {
+                i.flags = XDPT_IF_LOOPBACK;
+            } else {
+                continue;
+            }
+            out.push_back(std::move(i));
+        }
+        if_freenameindex(names);
+    }
+    if (sock >= 0) close(sock);
+    return out;
+}
+
+// The local addresses as the local routing table holds them: every address, the whole
+// prefix of loopback addresses, and broadcast addresses.
+std::vector<Prefix> list_local() {
+    std::vector<Prefix> out;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list)) return out;
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+        uint32_t addr = ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
+        uint32_t mask = a->ifa_netmask ? ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_netmask)->sin_addr.s_addr) : ~0u;
+        if (a->ifa_flags & IFF_LOOPBACK) {
+            int len = __builtin_popcount(mask);
+            out.push_back({addr & mask, uint8_t(len)});
+        } else {
+            out.push_back({addr, 32});
+        }
+        if ((a->ifa_flags & IFF_BROADCAST) && a->ifa_broadaddr)
+            out.push_back({ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_broadaddr)->sin_addr.s_addr), 32});
+    }
+    freeifaddrs(list);
+    return out;
+}
+
+// Attaches the program to every covered interface that lacks it: native mode where the
+// driver has it, generic otherwise. Interfaces with a foreign program are left alone.
+void attach_all(const Anchor& a, const std::vector<Iface>& ifaces, std::string* notices) {
+    for (const Iface& i : ifaces) {
+        if (i.flags & XDPT_IF_LOOPBACK) continue;  // lo carries the anchor
+        LIBBPF_OPTS(bpf_xdp_query_opts, q);
+        if (bpf_xdp_query(int(i.ifindex), 0, &q)) continue;
+        if (q.prog_id == a.prog_id || q.drv_prog_id == a.prog_id || q.skb_prog_id == a.prog_id) continue;
+        if (q.prog_id || q.drv_prog_id || q.skb_prog_id || q.hw_prog_id) {
+            if (notices)
+                *notices += str("xdptables: warning: ", i.name,
+                                " carries another XDP program; its packets are left to the kernel\n");
+            continue;
+        }
+        LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
+        if (bpf_xdp_attach(int(i.ifindex), a.prog.get(), XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao) == 0)
+            continue;
+        if (bpf_xdp_attach(int(i.ifindex), a.prog.get(), XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao) != 0 &&
+            notices)
+            *notices += str("xdptables: warning: cannot attach to ", i.name, "; its packets are left to the kernel\n");
+    }
+}
+
+// Waits until no CPU runs the program with a generation index read before the flip.
+void wait_for_readers() {
+    // An RCU grace period: XDP runs inside an RCU read-side section.
+    if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) usleep(20000);
+}
+
+Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
+    struct Inner {
+        const char* outer;
+        Result<Fd> fd;
+    };
+    const std::vector<xdpt_config> cfg{t.cfg};
+    std::vector<xdpt_counter> no_counters;
+    Inner inners[] = {
+        {"xdpt_values", make_array("xdpt_values_g", t.values)},
+        {"xdpt_bitmaps", make_array("xdpt_bitmaps_g", t.bitmaps)},
+        {"xdpt_chunks", make_array("xdpt_chunks_g", t.chunks)},
+        {"xdpt_rules", make_array("xdpt_rules_g", t.rules)},
+        {"xdpt_counters", make_array("xdpt_counters_g", no_counters, size_t(t.cfg.nslots) * t.cfg.ncpus)},
+        {"xdpt_src", make_keyed(BPF_MAP_TYPE_LPM_TRIE, "xdpt_src_g", t.src, BPF_F_NO_PREALLOC)},
+        {"xdpt_dst", make_keyed(BPF_MAP_TYPE_LPM_TRIE, "xdpt_dst_g", t.dst, BPF_F_NO_PREALLOC)},
+        {"xdpt_local", make_keyed(BPF_MAP_TYPE_LPM_TRIE, "xdpt_local_g", t.local, BPF_F_NO_PREALLOC)},
+        {"xdpt_ifaces", make_keyed(BPF_MAP_TYPE_HASH, "xdpt_ifaces_g", t.ifaces, 0)},
+        {"xdpt_macs", make_keyed(BPF_MAP_TYPE_HASH, "xdpt_macs_g", t.macs, 0)},
+        // The config last: the program ignores a generation without it.
+        {"xdpt_cfg", make_array("xdpt_cfg_g", cfg)},
+    };
+    for (auto& in : inners) {
+        if (!in.fd) return std::unexpected(in.fd.error());
+        int fd = in.fd->get();
+        if (a.map(in.outer) < 0) return fail(Exit::resource, "lo's xdptables program is from another version");
+        if (bpf_map_update_elem(a.map(in.outer), &gen, &fd, BPF_ANY))
+            return sys_fail(str("installing map ", in.outer), errno);
+    }
+    return {};
+}
+
+void drop_generation(const Anchor& a, uint32_t gen) {
+    for (const char* outer : {"xdpt_cfg", "xdpt_values", "xdpt_bitmaps", "xdpt_chunks", "xdpt_rules", "xdpt_counters",
+                              "xdpt_src", "xdpt_dst", "xdpt_local", "xdpt_ifaces", "xdpt_macs"})
+        if (a.map(outer) >= 0) bpf_map_delete_elem(a.map(outer), &gen);
+}
+
+// Rules of `rs` that the kernel must judge and that `prev` did not have.
+void report_new_kernel_rules(const Program& p, const Ruleset& rs, const Ruleset& prev, std::string* notices) {
+    if (!notices) return;
+    auto existed = [&](const std::string& table, const std::string& chain, const Rule& r) {
+        const Table* t = prev.find(table);
+        const Chain* ch = t ? t->find(chain) : nullptr;
+        if (!ch) return false;
+        for (const Rule& o : ch->rules)
+            if (o.same_as(r)) return true;
+        return false;
+    };
+    std::set<std::tuple<std::string, std::string, int>> seen;
+    for (const KernelRule& k : p.kernel_rules) {
+        if (!seen.insert({k.table, k.chain, k.rule}).second) continue;
+        const Chain* ch = rs.find(k.table)->find(k.chain);
+        const Rule& r = ch->rules[size_t(k.rule - 1)];
+        if (existed(k.table, k.chain, r)) continue;
+        *notices += str("xdptables: warning: stored, not enforced in XDP (", k.why, "): ",
+                        rule_to_save(r, k.chain, CounterStyle::none), '\n');
+    }
+    for (const Table& t : rs.tables) {
+        if (t.name != "nat" && t.name != "mangle") continue;
+        for (const Chain& ch : t.chains)
+            for (const Rule& r : ch.rules)
+                if (!existed(t.name, ch.name, r))
+                    *notices += str("xdptables: warning: stored, not enforced in XDP (table ", t.name,
+                                    "): ", rule_to_save(r, ch.name, CounterStyle::none), '\n');
+    }
+}
+
+}  // namespace
+
+Result<Live> add_live_counters(Ruleset& rs) {
+    Live live;
+    auto anchor = find_anchor();
+    if (!anchor) return std::unexpected(anchor.error());
+    if (!*anchor) return live;
+    auto gen = active_gen(**anchor);
+    if (!gen) return std::unexpected(gen.error());
+    auto counts = read_counters(**anchor, *gen);
+    if (!counts) return std::unexpected(counts.error());
+    if (counts->size() != enumerate_slots(rs).size()) return live;  // not this ruleset's generation
+    live.snapshot = std::move(*counts);
+    for_each_slot(rs, [&](size_t s, Counters& c, int32_t& slot) {
+        c.pkts += live.snapshot[s].pkts;
+        c.bytes += live.snapshot[s].bytes;
+        slot = int32_t(s);
+    });
+    return live;
+}
+
+Result<void> commit(Ruleset& rs, const Ruleset& prev, const Live& before,
+                    const std::function<Result<void>(const Ruleset&)>& store, std::string* notices) {
+    auto program = flatten(rs);
+    if (!program) return std::unexpected(program.error());
+    if (auto r = store(rs); !r) return r;
+    auto anchor = find_anchor();
+    if (!anchor) return std::unexpected(anchor.error());
+    if (!*anchor) return fail(Exit::resource, "the xdptables program vanished from lo");
+    const Anchor& a = **anchor;
+    auto ifaces = list_ifaces();
+    int ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
+    Tables tables = build_tables(*program, ifaces, list_local(), uint32_t(ncpus));
+    auto old = active_gen(a);
+    if (!old) return std::unexpected(old.error());
+    const uint32_t next = (*old + 1) % XDPT_GENERATIONS;
+    drop_generation(a, next);
+    if (auto r = write_generation(a, next, tables); !r) {
+        drop_generation(a, next);
+        return r;
+    }
+    uint32_t zero = 0;
+    if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY))
+        return sys_fail("switching to the new classifier", errno);
+    wait_for_readers();
+    attach_all(a, ifaces, notices);
+    report_new_kernel_rules(*program, rs, prev, notices);
+
+    // What the old generation counted after the snapshot: add it to the rules that
+    // kept their slot, then forget the old generation.
+    auto final_counts = read_counters(a, *old);
+    drop_generation(a, *old);
+    if (!final_counts || final_counts->size() != before.snapshot.size() || before.snapshot.empty()) return {};
+    bool moved = false;
+    auto add = [&](Counters& c, int32_t slot) {
+        if (slot < 0 || size_t(slot) >= before.snapshot.size()) return;
+        const Counters& f = (*final_counts)[size_t(slot)];
+        const Counters& b = before.snapshot[size_t(slot)];
+        if (f.pkts == b.pkts && f.bytes == b.bytes) return;
+        c.pkts += f.pkts - b.pkts;
+        c.bytes += f.bytes - b.bytes;
+        moved = true;
+    };
+    for (Table& t : rs.tables)
+        for (Chain& ch : t.chains) {
+            add(ch.ctr, ch.slot);
+            for (Rule& r : ch.rules) add(r.ctr, r.slot);
+        }
+    if (moved) return store(rs);
+    return {};
+}
+
+}  // namespace xdpt::dp

@@ -1,0 +1,34 @@
+// The kernel side of the classifier: counters in, generations out. Reads the live
+// counters of the active generation, writes a compiled ruleset into the inactive one and
+// flips the index, and keeps the program attached to every interface of the namespace.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "model/ruleset.hpp"
+
+namespace xdpt::dp {
+
+// The per-slot counters of the active generation when the ruleset was loaded.
+struct Live {
+    std::vector<Counters> snapshot;
+};
+
+// Adds what the dataplane counted since the last commit to the counters of `rs` (which
+// is the ruleset that generation was compiled from) and gives each rule and policy its
+// slot. No state in the namespace: nothing to add.
+Result<Live> add_live_counters(Ruleset& rs);
+
+// Compiles `rs` and makes it the active generation. Then folds what the old generation
+// counted after `before` was taken into `rs`'s counters (rules that kept their slot), so
+// that nothing counted is lost. `store` writes the ruleset text; it is called before the
+// flip (the new rules) and, when packets arrived meanwhile, after it (their counts).
+// `notices` receives warnings (rules left to the kernel, interfaces not covered).
+// `prev` is the ruleset before the command: rules XDP cannot decide are reported only
+// when they are new.
+Result<void> commit(Ruleset& rs, const Ruleset& prev, const Live& before,
+                    const std::function<Result<void>(const Ruleset&)>& store, std::string* notices);
+
+}  // namespace xdpt::dp
