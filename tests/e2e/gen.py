@@ -1,0 +1,566 @@
+#!/usr/bin/env python3
+"""Generator, sender and comparator of the end-to-end differential test (tests/e2e).
+
+One file holds the whole test vocabulary, so the ruleset, the packets and the topology
+always agree on names, addresses and MAC addresses:
+
+  gen.py topo                       shell assignments describing the topology (eval them)
+  gen.py rules SEED N TABLE [--no-forward]
+                                    a random iptables-save ruleset of N rules
+  gen.py packets SEED COUNT [--no-forward]
+                                    a random frame list, one frame a line: HEX # what
+  gen.py send IFACE FILE            send every frame of FILE on IFACE (AF_PACKET), paced
+  gen.py compare REF DUT NRULES     compare two `*-save -c` outputs counter by counter
+
+Everything is a pure function of its arguments (seeded random.Random), so the same
+command prints the same bytes on every run. Python 3 standard library only.
+"""
+
+import random
+import re
+import socket
+import struct
+import sys
+import time
+
+# ---------------------------------------------------------------------------------------
+# Topology. gen (no IP address: it only injects frames) --veth-- dut --veth-- behind.
+# Every namespace of a run has these names; runs use different namespace names.
+
+GEN_IF = "g0"            # gen side of the gen<->dut veth
+DUT_IN = "vin0"          # dut side of the gen<->dut veth; every test frame arrives here
+DUT_OUT = "vout0"        # dut side of the dut<->behind veth (forwarded packets leave here)
+DUT_LOC = "lo"           # holds a second local /24 (this kernel has no dummy devices)
+BEH_IF = "b0"            # behind side of the dut<->behind veth
+DUT_IN_MAC = "02:e2:e0:00:00:02"
+DUT_OUT_MAC = "02:e2:e0:00:01:01"
+BEH_MAC = "02:e2:e0:00:01:02"
+# Source MACs of generated frames; the first is also gen's veth address.
+GEN_MACS = ["02:e2:e0:00:00:01", "02:e2:e0:10:00:01", "02:e2:e0:10:00:02",
+            "06:00:5e:aa:bb:cc", "0a:11:22:33:44:55", "fe:ff:ff:ff:ff:fe"]
+FOREIGN_MAC = "02:e2:e0:99:99:99"   # unicast, not the dut's: dropped as PACKET_OTHERHOST
+
+DUT_ADDRS = [("198.18.1.2/24", DUT_IN), ("198.18.1.3/24", DUT_IN),
+             ("198.18.2.1/24", DUT_LOC), ("198.18.3.1/24", DUT_OUT)]
+NEXTHOP = "198.18.3.2"        # permanent neighbour = BEH_MAC; behind has no address at all,
+BEHIND_NET = "198.19.0.0/16"  # so forwarded packets die there silently
+
+LOCAL_DSTS = [a.split("/")[0] for a, _ in DUT_ADDRS]
+FWD_DSTS = ["198.19.0.1", "198.19.0.2", "198.19.0.9", "198.19.0.130", "198.19.5.5",
+            "198.19.5.77", "198.19.200.1"]
+# Sources: on-link, off-link, in the forwarded range; never a dut address, never a subnet
+# broadcast, so the kernel's martian checks never decide.
+SRCS = (["198.18.1.%d" % i for i in (1, 10, 11, 12, 13, 20, 21, 100, 129, 200, 254)]
+        + ["198.18.0.5", "198.18.0.77", "198.18.9.9", "198.18.128.1", "198.18.255.254",
+           "198.18.200.17", "198.19.0.50", "198.19.100.1", "198.19.100.2", "198.19.255.1"])
+PORTS = [0, 1, 7, 22, 53, 80, 123, 443, 1023, 1024, 3128, 8080, 33434, 65534, 65535]
+TTLS = [1, 2, 63, 64, 65, 127, 128, 254, 255]
+OTHER_PROTOS = [0, 2, 4, 41, 47, 50, 51, 89, 132, 136, 253, 255]
+
+TCP_FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG"]   # all iptables 1.8.9 knows
+ICMP_NAMES = {"echo-reply": (0, None), "destination-unreachable": (3, None),
+              "network-unreachable": (3, 0), "host-unreachable": (3, 1),
+              "protocol-unreachable": (3, 2), "port-unreachable": (3, 3),
+              "fragmentation-needed": (3, 4), "source-quench": (4, 0),
+              "redirect": (5, None), "echo-request": (8, None),
+              "time-exceeded": (11, None), "ttl-zero-during-transit": (11, 0),
+              "parameter-problem": (12, None), "timestamp-request": (13, None),
+              "timestamp-reply": (14, None)}
+ICMP_TYPES = [(0, 0), (3, 0), (3, 1), (3, 3), (3, 4), (3, 13), (4, 0), (5, 1), (8, 0),
+              (8, 5), (11, 0), (11, 1), (12, 0), (13, 0), (14, 0), (42, 0)]
+
+
+def topo():
+    """Shell assignments for e2e.sh."""
+    out = {"GEN_IF": GEN_IF, "DUT_IN": DUT_IN, "DUT_OUT": DUT_OUT, "DUT_LOC": DUT_LOC,
+           "BEH_IF": BEH_IF, "DUT_IN_MAC": DUT_IN_MAC, "DUT_OUT_MAC": DUT_OUT_MAC,
+           "BEH_MAC": BEH_MAC, "GEN_MAC": GEN_MACS[0], "NEXTHOP": NEXTHOP,
+           "BEHIND_NET": BEHIND_NET,
+           "DUT_ADDRS": " ".join("%s,%s" % (a, d) for a, d in DUT_ADDRS)}
+    for k, v in out.items():
+        print("%s='%s'" % (k, v))
+
+
+# ---------------------------------------------------------------------------------------
+# Rules.
+
+def ip2int(a):
+    return struct.unpack("!I", socket.inet_aton(a))[0]
+
+
+def int2ip(n):
+    return socket.inet_ntoa(struct.pack("!I", n))
+
+
+def neg(rng, p=0.2):
+    return "! " if rng.random() < p else ""
+
+
+def prefix(rng, addr):
+    plen = rng.choice([0, 8, 15, 16, 20, 23, 24, 24, 25, 28, 30, 31, 32, 32, 32])
+    mask = (0xffffffff << (32 - plen)) & 0xffffffff
+    return "%s/%d" % (int2ip(ip2int(addr) & mask), plen)
+
+
+def port_spec(rng):
+    r = rng.random()
+    if r < 0.55:
+        return str(rng.choice(PORTS) if rng.random() < 0.85 else rng.randint(0, 65535))
+    a, b = sorted(rng.sample(PORTS, 2))
+    if r < 0.62:
+        return "%d:" % a    # iptables prints a:65535
+    if r < 0.68:
+        return ":%d" % b    # iptables prints 0:b
+    return "%d:%d" % (a, b)
+
+
+def multiport_list(rng):
+    slots, items = rng.randint(1, 15), []
+    while slots > 0:
+        if slots >= 2 and rng.random() < 0.3:
+            a, b = sorted(rng.sample(PORTS, 2))
+            items.append("%d:%d" % (a, b))
+            slots -= 2
+        else:
+            items.append(str(rng.choice(PORTS)))
+            slots -= 1
+        if rng.random() < 0.35:
+            break
+    return ",".join(items)
+
+
+def flag_list(rng, pool):
+    if not pool:
+        return "NONE"
+    return ",".join(f for f in TCP_FLAGS if f in pool)
+
+
+def tcp_match(rng):
+    opts = []
+    if rng.random() < 0.45:
+        opts.append("%s--sport %s" % (neg(rng), port_spec(rng)))
+    if rng.random() < 0.55:
+        opts.append("%s--dport %s" % (neg(rng), port_spec(rng)))
+    r = rng.random()
+    if r < 0.15:
+        opts.append("%s--syn" % neg(rng))
+    elif r < 0.35:
+        mask = [f for f in TCP_FLAGS if rng.random() < 0.45] or ["SYN"]
+        comp = [f for f in mask if rng.random() < 0.4]
+        m = "ALL" if len(mask) == 6 and rng.random() < 0.5 else flag_list(rng, mask)
+        opts.append("%s--tcp-flags %s %s" % (neg(rng), m, flag_list(rng, comp)))
+    if not opts:
+        opts.append("--dport %s" % port_spec(rng))
+    return "-m tcp " + " ".join(opts)
+
+
+def udp_match(rng):
+    opts = []
+    if rng.random() < 0.5:
+        opts.append("%s--sport %s" % (neg(rng), port_spec(rng)))
+    if rng.random() < 0.6 or not opts:
+        opts.append("%s--dport %s" % (neg(rng), port_spec(rng)))
+    return "-m udp " + " ".join(opts)
+
+
+def icmp_match(rng):
+    r = rng.random()
+    if r < 0.45:
+        t = rng.choice(sorted(ICMP_NAMES))
+    elif r < 0.55:
+        t = "any"
+    elif r < 0.8:
+        t = "%d/%d" % rng.choice(ICMP_TYPES)
+    else:
+        t = str(rng.choice(ICMP_TYPES)[0])
+    return "-m icmp %s--icmp-type %s" % (neg(rng), t)
+
+
+def multiport_match(rng):
+    kind = rng.choice(["--sports", "--dports", "--dports", "--ports"])
+    return "-m multiport %s%s %s" % (neg(rng), kind, multiport_list(rng))
+
+
+def generic_match(rng, idx):
+    r = rng.random()
+    if r < 0.22:
+        pool = SRCS if rng.random() < 0.6 else LOCAL_DSTS + FWD_DSTS
+        a, b = sorted(rng.sample(pool, 2), key=ip2int)
+        kind = "--src-range" if pool is SRCS else "--dst-range"
+        return "-m iprange %s%s %s-%s" % (neg(rng), kind, a, b)
+    if r < 0.42:
+        if rng.random() < 0.4:
+            spec = str(rng.choice([20, 28, 40, 48, 60, 64, 100, 576, 1500]))
+        else:
+            a, b = sorted([rng.randint(20, 1500), rng.randint(20, 1500)])
+            spec = "%d:%d" % (a, b)
+        return "-m length %s--length %s" % (neg(rng), spec)
+    if r < 0.62:
+        kind = rng.choice(["eq", "eq", "lt", "gt"])
+        v = rng.choice(TTLS) if rng.random() < 0.85 else rng.randint(0, 255)
+        return "-m ttl %s--ttl-%s %d" % (neg(rng) if kind == "eq" else "", kind, v)
+    if r < 0.82:
+        return "-m mac %s--mac-source %s" % (neg(rng), rng.choice(GEN_MACS).upper())
+    text = rng.choice(["r%d" % idx, '"rule %d"' % idx, "hit-me", '"a b c"'])
+    return "-m comment --comment %s" % text
+
+
+IFACES = [DUT_IN, DUT_IN, DUT_IN, "vin+", "v+", DUT_OUT, "lo", "eth0", "+"]
+
+
+def rule_body(rng, idx):
+    parts = []
+    if rng.random() < 0.3:
+        parts.append("%s-s %s" % (neg(rng, 0.15), prefix(rng, rng.choice(SRCS))))
+    if rng.random() < 0.3:
+        dsts = LOCAL_DSTS + FWD_DSTS
+        parts.append("%s-d %s" % (neg(rng, 0.15), prefix(rng, rng.choice(dsts))))
+    if rng.random() < 0.2:
+        parts.append("%s-i %s" % (neg(rng, 0.25), rng.choice(IFACES)))
+    r, proto = rng.random(), None
+    if r < 0.22:
+        proto = "tcp"
+    elif r < 0.38:
+        proto = "udp"
+    elif r < 0.48:
+        proto = "icmp"
+    elif r < 0.52:
+        parts.append("-p %d" % rng.choice(OTHER_PROTOS[1:]))
+    elif r < 0.54:
+        parts.append("-p all")
+    elif r < 0.58:
+        parts.append("! -p %s" % rng.choice(["tcp", "udp", "icmp", "47"]))
+    if proto:
+        parts.append("-p " + proto)
+    if rng.random() < 0.08:
+        parts.append(rng.choice(["-f", "! -f"]))
+    nmatch, modules = rng.choice([0, 0, 1, 1, 1, 1, 2, 3]), set()
+    for _ in range(nmatch):
+        if proto == "tcp" and rng.random() < 0.6:
+            m = tcp_match(rng) if rng.random() < 0.7 else multiport_match(rng)
+        elif proto == "udp" and rng.random() < 0.6:
+            m = udp_match(rng) if rng.random() < 0.7 else multiport_match(rng)
+        elif proto == "icmp" and rng.random() < 0.6:
+            m = icmp_match(rng)
+        else:
+            m = generic_match(rng, idx)
+        if m.split()[1] not in modules:   # one of each module: two rarely match at all
+            modules.add(m.split()[1])
+            parts.append(m)
+    return " ".join(parts)
+
+
+def conditions(body):
+    """How many parts of a rule body narrow what it matches (comments do not)."""
+    return len(re.findall(r"(?:^| )(?:-[sdipf]|-m (?!comment))", body))
+
+
+def rules(seed, n, table, forward):
+    rng = random.Random("%s:%d:%s:rules" % (seed, n, table))
+    if table == "filter":
+        builtins = ["INPUT", "FORWARD", "OUTPUT"]
+        used = ["INPUT"] + (["FORWARD"] if forward else [])
+    else:
+        builtins = ["PREROUTING", "OUTPUT"]
+        used = ["PREROUTING"]
+    users = ["u%d" % i for i in range(0 if n < 3 else min(4, 1 + n // 40))]
+    chains = {c: [] for c in builtins + users}
+    p_term = min(0.35, 6.0 / max(n, 1))
+    for idx in range(n):
+        if users and rng.random() < 0.3:
+            chain = rng.choice(users)
+        else:
+            chain = used[0] if len(used) == 1 or rng.random() < 0.6 else used[1]
+        callees = [u for u in users if chain not in users or u > chain]
+        r, target = rng.random(), ""
+        if r < p_term:
+            target = rng.choice(["ACCEPT", "DROP"])
+        elif r < p_term + 0.08:
+            target = "RETURN"
+        elif r < p_term + 0.2 and callees:
+            target = "%s %s" % ("-g" if rng.random() < 0.3 else "-j", rng.choice(callees))
+        # A verdict that ends the chain gets a narrow rule, so that the traffic goes on
+        # to the rules after it.
+        need = 2 if target in ("ACCEPT", "DROP", "RETURN") else 1 if "-g" in target else 0
+        for _ in range(30):
+            body = rule_body(rng, idx)
+            if conditions(body) >= need:
+                break
+        if target and not target.startswith("-"):
+            target = "-j " + target
+        chains[chain].append([body, target])
+    # Every user chain gets called from somewhere that can reach it (no loops: u_i calls
+    # only u_j with j > i).
+    for u in users:
+        if any(t.endswith(" " + u) for rs in chains.values() for _, t in rs):
+            continue
+        spots = [r for c in used + [x for x in users if x < u] for r in chains[c]
+                 if not re.search(r" u\d$", r[1])]
+        if spots:
+            rng.choice(spots)[1] = "-j " + u
+    out = ["*" + table]
+    for c in builtins:
+        pol = "ACCEPT" if c == "OUTPUT" else rng.choice(["ACCEPT", "ACCEPT", "DROP"])
+        out.append(":%s %s [0:0]" % (c, pol))
+    for u in users:
+        out.append(":%s - [0:0]" % u)
+    for c in builtins + users:
+        for body, target in chains[c]:
+            out.append(" ".join(x for x in ["-A", c, body, target] if x))
+    out.append("COMMIT")
+    print("\n".join(out))
+
+
+# ---------------------------------------------------------------------------------------
+# Packets.
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def mac(s):
+    return bytes(int(x, 16) for x in s.split(":"))
+
+
+def l4_segment(rng, proto, src, dst, paylen):
+    """A transport segment with a correct checksum, and a short description."""
+    payload = bytes(rng.getrandbits(8) for _ in range(paylen))
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst)
+    pick = lambda: rng.choice(PORTS) if rng.random() < 0.8 else rng.randint(0, 65535)
+    if proto == 6:
+        sp, dp = pick(), pick()
+        r = rng.random()
+        if r < 0.5:
+            flags = rng.choice([0x02, 0x12, 0x10, 0x18, 0x04, 0x14, 0x11, 0x01, 0x29, 0xc2])
+        else:
+            flags = rng.getrandbits(8)
+        opts = b"\x02\x04\x05\xb4" if flags & 0x02 and rng.random() < 0.5 else b""
+        hdr = struct.pack("!HHIIBBHHH", sp, dp, rng.getrandbits(32), rng.getrandbits(32),
+                          (5 + len(opts) // 4) << 4, flags, 65535, 0, 0) + opts
+        seg = hdr + payload
+        c = csum(pseudo + struct.pack("!BBH", 0, 6, len(seg)) + seg)
+        seg = seg[:16] + struct.pack("!H", c) + seg[18:]
+        return seg, "tcp %d>%d flags=0x%02x" % (sp, dp, flags)
+    if proto == 17:
+        sp, dp = pick(), pick()
+        seg = struct.pack("!HHHH", sp, dp, 8 + paylen, 0) + payload
+        c = csum(pseudo + struct.pack("!BBH", 0, 17, len(seg)) + seg) or 0xffff
+        seg = seg[:6] + struct.pack("!H", c) + seg[8:]
+        return seg, "udp %d>%d" % (sp, dp)
+    if proto == 1:
+        if rng.random() < 0.8:
+            t, c_ = rng.choice(ICMP_TYPES)
+        else:
+            t, c_ = rng.randint(0, 255), rng.randint(0, 255)
+        seg = struct.pack("!BBHI", t, c_, 0, rng.getrandbits(32)) + payload
+        seg = seg[:2] + struct.pack("!H", csum(seg)) + seg[4:]
+        return seg, "icmp %d/%d" % (t, c_)
+    return payload, "proto %d" % proto
+
+
+def ip_header(rng, proto, src, dst, ttl, tot_len, ident, frag, opts=b""):
+    ihl = 5 + len(opts) // 4
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, rng.choice([0, 0, 0, 0x10, 0xb8]), tot_len,
+                    ident, frag, ttl, proto, 0, socket.inet_aton(src),
+                    socket.inet_aton(dst)) + opts
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:]
+
+
+def ip_options(rng):
+    return rng.choice([b"\x01\x01\x01\x00",               # NOP NOP NOP EOL
+                       b"\x94\x04\x00\x00",               # router alert
+                       b"\x01\x94\x04\x00\x00\x00\x00\x00",
+                       b"\x07\x07\x04\x00\x00\x00\x00\x00"])  # record route, one slot
+
+
+def packets(seed, count, forward):
+    rng = random.Random("%s:packets" % seed)
+    dsts = LOCAL_DSTS + (FWD_DSTS if forward else [])
+    out = []
+
+    def emit(ip, what, dmac=DUT_IN_MAC, pad=b""):
+        smac = rng.choice(GEN_MACS) if rng.random() < 0.85 else GEN_MACS[0]
+        frame = mac(dmac) + mac(smac) + b"\x08\x00" + ip + pad
+        out.append("%s # %s %s" % (frame.hex(), smac, what))
+
+    while len(out) < count:
+        src, dst = rng.choice(SRCS), rng.choice(dsts)
+        r = rng.random()
+        proto = 6 if r < 0.38 else 17 if r < 0.62 else 1 if r < 0.82 else rng.choice(OTHER_PROTOS)
+        ttl = rng.choice(TTLS) if rng.random() < 0.6 else rng.randint(1, 255)
+        ident = rng.getrandbits(16)
+        df = 0x4000 if rng.random() < 0.3 else 0
+        opts = ip_options(rng) if rng.random() < 0.04 else b""
+        paylen = rng.choice([0, 0, 1, 8, 20, 100, 500, 1000]) if rng.random() < 0.5 \
+            else rng.randint(0, 1400)
+        seg, what = l4_segment(rng, proto, src, dst, paylen)
+        what = "%s %s>%s ttl=%d" % (what, src, dst, ttl) + (" opts" if opts else "")
+        kind = rng.random()
+        if kind < 0.06 and len(seg) >= 24:
+            # first fragment; sometimes its last fragment follows (reassembles for INPUT)
+            cut = max(8, (rng.randint(8, len(seg) - 8) // 8) * 8)
+            if proto == 6 and rng.random() < 0.2:
+                cut = 8     # TCP header split: the tcp match hot-drops
+            head, tail = seg[:cut], seg[cut:]
+            emit(ip_header(rng, proto, src, dst, ttl, 20 + len(opts) + len(head), ident,
+                           0x2000, opts) + head, what + " frag first")
+            if rng.random() < 0.35:
+                emit(ip_header(rng, proto, src, dst, ttl, 20 + len(tail), ident,
+                               cut // 8, b"") + tail, what + " frag last")
+            continue
+        if kind < 0.12:
+            off = rng.choice([1, 1, 2, 3, 64, 185]) if rng.random() < 0.5 \
+                else rng.randint(1, 8000)
+            mf = 0x2000 if rng.random() < 0.5 else 0
+            body = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 1000)))
+            if mf:
+                body = body + bytes(8 - len(body) % 8) if len(body) % 8 else body
+            emit(ip_header(rng, proto, src, dst, ttl, 20 + len(body), ident, mf | off)
+                 + body, "%s>%s proto %d frag off=%d%s" % (src, dst, proto, off * 8,
+                                                            " mf" if mf else ""))
+            continue
+        if kind < 0.145:
+            # transport header cut short in an unfragmented packet
+            if proto in (6, 17, 1):
+                seg = seg[:rng.randint(0, 7 if proto != 6 else 19)]
+                what += " short-l4"
+        ip = ip_header(rng, proto, src, dst, ttl, 20 + len(opts) + len(seg), ident, df,
+                       opts) + seg
+        if kind < 0.145:
+            emit(ip, what)
+        elif kind < 0.16:
+            ip = ip[:10] + struct.pack("!H", struct.unpack("!H", ip[10:12])[0] ^ 0x0101) \
+                + ip[12:]
+            emit(ip, what + " BAD-CSUM")
+        elif kind < 0.175:
+            t = ip_header(rng, proto, src, dst, ttl, len(ip) + rng.randint(1, 200), ident,
+                          df, opts)
+            emit(t + ip[len(t):], what + " TRUNCATED")
+        elif kind < 0.18:
+            h = bytearray(ip_header(rng, proto, src, dst, ttl, len(ip), ident, df))
+            h[0], h[10:12] = 0x44, b"\0\0"
+            h[10:12] = struct.pack("!H", csum(bytes(h)))
+            emit(bytes(h) + ip[20:], what + " BAD-IHL")
+        elif kind < 0.186:
+            emit(ip, what + " OTHERHOST", dmac=FOREIGN_MAC)
+        elif kind < 0.21:
+            emit(ip, what + " padded", pad=bytes(rng.randint(1, 40)))
+        else:
+            emit(ip, what)
+    print("\n".join(out[:count]))
+
+
+# ---------------------------------------------------------------------------------------
+# Sending.
+
+def send(iface, path, burst=25, gap=0.004):
+    frames = []
+    with open(path) as f:
+        for line in f:
+            h = line.split("#", 1)[0].strip()
+            if h:
+                frames.append(bytes.fromhex(h))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    for i, fr in enumerate(frames):
+        for attempt in range(50):
+            try:
+                s.send(fr)
+                break
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError as e:
+                if e.errno != 105:   # ENOBUFS: wait, then retry
+                    raise
+                time.sleep(0.01)
+        if i % burst == burst - 1:
+            time.sleep(gap)
+    s.close()
+    print(len(frames))
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing.
+
+SAVE_RE = re.compile(r"^\[(\d+):(\d+)\] -A (\S+)(.*)$")
+POL_RE = re.compile(r"^:(\S+) (\S+) \[(\d+):(\d+)\]$")
+
+
+def parse_save(path):
+    """[(key, text, (packets, bytes))] with key = (table, chain, rule number or 0)."""
+    out, table, idx = [], None, {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("*"):
+                table, idx = line[1:], {}
+            elif m := POL_RE.match(line):
+                if m.group(2) != "-":
+                    out.append(((table, m.group(1), 0), "policy " + m.group(2),
+                                (int(m.group(3)), int(m.group(4)))))
+            elif m := SAVE_RE.match(line):
+                c = m.group(3)
+                idx[c] = idx.get(c, 0) + 1
+                out.append(((table, c, idx[c]), "-A " + c + m.group(4),
+                            (int(m.group(1)), int(m.group(2)))))
+    return out
+
+
+def compare(ref_path, dut_path, nrules):
+    ref, dut = parse_save(ref_path), parse_save(dut_path)
+    d = {k: (t, c) for k, t, c in dut}
+    bad, info = [], []
+    nr = [x for x in ref if x[0][2]]
+    hit = sum(1 for x in nr if x[2][0])
+    for key, text, cnt in ref:
+        where = "%s %s %s" % (key[0], key[1], "policy" if not key[2] else "#%d" % key[2])
+        if key not in d:
+            bad.append("%s: missing in dut\n    %s\n    ref %d:%d" % (where, text, *cnt))
+            continue
+        dtext, dcnt = d.pop(key)
+        # OUTPUT counts the dut's own replies (RST, ICMP errors): not decided by XDP.
+        sink = info if key[1] == "OUTPUT" else bad
+        if dtext != text:
+            bad.append("%s: rule text differs\n    ref %s\n    dut %s" % (where, text, dtext))
+        if dcnt != cnt:
+            sink.append("%s: %s\n    ref %d:%d   dut %d:%d" % (where, text, *cnt, *dcnt))
+    for key, (text, cnt) in d.items():
+        bad.append("%s %s #%d: only in dut: %s" % (*key, text))
+    pkts = sum(c[0] for k, _, c in ref if k[1] != "OUTPUT")
+    print("  ref: %d/%d rules hit, %d packets counted outside OUTPUT" % (hit, len(nr), pkts))
+    if len(nr) != nrules:
+        bad.append("ref holds %d rules, the ruleset %d" % (len(nr), nrules))
+    for x in info:
+        print("  note (OUTPUT, not compared): " + x)
+    for x in bad:
+        print("  DIFF " + x)
+    return 1 if bad else 0
+
+
+def main(argv):
+    forward = "--no-forward" not in argv
+    argv = [a for a in argv if a != "--no-forward"]
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "topo":
+        topo()
+    elif cmd == "rules" and len(argv) == 5:
+        rules(argv[2], int(argv[3]), argv[4], forward)
+    elif cmd == "packets" and len(argv) == 4:
+        packets(argv[2], int(argv[3]), forward)
+    elif cmd == "send" and len(argv) == 4:
+        send(argv[2], argv[3])
+    elif cmd == "compare" and len(argv) == 5:
+        return compare(argv[2], argv[3], int(argv[4]))
+    else:
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
