@@ -96,6 +96,23 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (auto r = remove_state(); !r) return report(r.error(), prog);
         return 0;
     }
+    if (!args.empty() && args[0] == "attach") {
+        // Recompiles the stored ruleset for the interfaces there are now and attaches to
+        // the new ones (for a udev rule or a unit that runs when an interface appears).
+        if (args.size() > 1) return report(Error{Exit::parameter, "attach takes no arguments"}, prog);
+        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+        auto lock = NsLock::acquire(0);
+        if (!lock) return report(lock.error(), prog);
+        auto loaded = load_ruleset();
+        if (!loaded) return report(loaded.error(), prog);
+        if (!loaded->rs.tables.empty()) {
+            Ruleset prev = loaded->rs;
+            std::string notices;
+            if (auto r = save_ruleset(loaded->rs, prev, loaded->live, &notices); !r) return report(r.error(), prog);
+            std::fputs(notices.c_str(), stderr);
+        }
+        return 0;
+    }
     std::string notices;
     ParseOptions po;
     po.notices = &notices;
@@ -245,12 +262,18 @@ int main_restore(const std::vector<std::string>& args) {
                           "\t   [ --table=<TABLE> ]\n\t   [ --modprobe=<command> ]\n").c_str(), stderr);
             return 0;
         } else if (a == "-w" || a == "--wait" || a.rfind("--wait=", 0) == 0) {
+            // parse_wait_time: the next argument is the time unless it starts with - or !
+            // (even when it is the last one, which is then no input file).
             wait = -1;
-            std::string v = a.rfind("--wait=", 0) == 0 ? a.substr(7) : "";
-            if (v.empty() && i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-' &&
-                args[i + 1][0] != '!' && i + 2 < args.size())
+            std::optional<std::string> v;
+            if (a.rfind("--wait=", 0) == 0) v = a.substr(7);
+            else if (i + 1 < args.size() && (args[i + 1].empty() || (args[i + 1][0] != '-' && args[i + 1][0] != '!')))
                 v = args[++i];
-            if (!v.empty()) wait = std::atoi(v.c_str());
+            if (v && std::sscanf(v->c_str(), "%i", &wait) != 1) {
+                Error e{Exit::parameter, "wait seconds not numeric"};
+                e.line = 0;
+                return report(e, prog);
+            }
         } else if (a == "-W" || a == "--wait-interval" || a.rfind("--wait-interval=", 0) == 0) {
             if (a.find('=') == std::string::npos && i + 1 < args.size() && !args[i + 1].empty() &&
                 std::isdigit(static_cast<unsigned char>(args[i + 1][0])))
