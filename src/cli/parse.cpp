@@ -529,8 +529,7 @@ struct Parser {
             }
             case 'j':
                 if (auto r = set_option(OPT_JUMP); !r) return std::unexpected(r.error());
-                if (g.optarg != "CONTINUE")
-                    if (auto r = command_jump(g.optarg); !r) return std::unexpected(r.error());
+                if (auto r = command_jump(g.optarg); !r) return std::unexpected(r.error());
                 break;
             case 'i':
                 if (g.optarg.empty()) return param_fail("Empty interface is likely to be undesired");

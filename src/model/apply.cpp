@@ -185,8 +185,12 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
                 if (verbose) a.out += rule_echo(r);
                 auto it = std::find_if(ch->rules.begin(), ch->rules.end(),
                                        [&](const Rule& x) { return x.same_as(r); });
-                if (it == ch->rules.end())
+                if (it == ch->rules.end()) {
+                    // libiptc looks a chain or extension target up with iptc_builtin(),
+                    // which leaves ENOENT to be explained as a missing name.
+                    if (!r.target_name.empty() && !is_standard_verdict(r.target_name)) return runtime_fail(no_chain);
                     return runtime_fail("Bad rule (does a matching rule exist in that chain?)");
+                }
                 if (c.cmd == CMD_DELETE) {
                     ch->rules.erase(it);
                     a.changed = true;
