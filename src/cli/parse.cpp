@@ -4,6 +4,7 @@
 // same messages in the same order.
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <variant>
@@ -578,11 +579,8 @@ struct Parser {
                 std::optional<std::string> w;
                 if (g.has_optarg) w = g.optarg;
                 else if (has_arg_raw()) w = g.argv[g.optind++];
-                if (w) {
-                    auto v = grammar::to_uint(*w, 0, 0x7fffffff, 10);
-                    if (!v) return param_fail("wait seconds not numeric");
-                    c.wait = static_cast<int>(*v);
-                }
+                // parse_wait_time reads it with sscanf("%i"): hex, octal, trailing text.
+                if (w && std::sscanf(w->c_str(), "%i", &c.wait) != 1) return param_fail("wait seconds not numeric");
                 break;
             }
             case 'W': {

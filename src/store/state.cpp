@@ -164,7 +164,7 @@ Result<NsLock> NsLock::acquire(int wait_seconds) {
         if (errno != EWOULDBLOCK && errno != EINTR) return sys_fail("Fatal: can't lock the network namespace", errno);
         if (std::chrono::steady_clock::now() >= deadline)
             return fail(Exit::resource,
-                        str("Another app is currently holding the xtables lock. Stopped waiting after ", wait_seconds, "s."),
+                        str("Can't lock /proc/self/ns/net: ", std::strerror(EWOULDBLOCK), "\nAnother app is currently holding the xtables lock. Stopped waiting after ", wait_seconds, "s.\n"),
                         Error::Style::bare);
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

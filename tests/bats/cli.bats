@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# The command line: applets, help without root, the root check, exit statuses. Expected
+# behaviour is iptables-legacy 1.8.9's, run beside xdptables in a namespace of its own.
+
+load helpers
+
+teardown() { teardown_namespaces; }
+
+@test "the applet follows argv[0]: xdptables, xdptables-save, xdptables-restore" {
+  run "$XDPT_BINDIR/xdptables" -V
+  [ "$status" = 0 ] && [ "$output" = "xdptables v1.8.9 (xdp)" ]
+  run "$XDPT_BINDIR/xdptables-save" -V
+  [ "$status" = 0 ] && [ "$output" = "xdptables-save v1.8.9 (xdp)" ]
+  run "$XDPT_BINDIR/xdptables-restore" -V
+  [ "$status" = 0 ] && [ "$output" = "xdptables-restore v1.8.9 (xdp)" ]
+  # Only the base name counts, wherever the link is.
+  local d=$BATS_TEST_TMPDIR/bin
+  mkdir -p "$d"
+  ln -s "$XDPT" "$d/xdptables-restore"
+  run "$d/xdptables-restore" -V
+  [ "$output" = "xdptables-restore v1.8.9 (xdp)" ]
+}
+
+@test "xdptables-multi APPLET runs the applet, by full or short name" {
+  local a
+  for a in xdptables main; do
+    run "$XDPT_BINDIR/xdptables-multi" "$a" -V
+    [ "$status" = 0 ] && [ "$output" = "xdptables v1.8.9 (xdp)" ]
+  done
+  for a in xdptables-save save; do
+    run "$XDPT_BINDIR/xdptables-multi" "$a" -V
+    [ "$status" = 0 ] && [ "$output" = "xdptables-save v1.8.9 (xdp)" ]
+  done
+  for a in xdptables-restore restore; do
+    run "$XDPT_BINDIR/xdptables-multi" "$a" -V
+    [ "$status" = 0 ] && [ "$output" = "xdptables-restore v1.8.9 (xdp)" ]
+  done
+}
+
+@test "xdptables-multi applets act on the namespace like the named binaries" {
+  require_root
+  new_ns ns
+  run in_ns "$ns" "$XDPT_BINDIR/xdptables-multi" xdptables -A INPUT -s 198.18.0.1 -j ACCEPT
+  [ "$status" = 0 ]
+  run in_ns "$ns" "$XDPT_BINDIR/xdptables-multi" save
+  [ "$status" = 0 ]
+  [[ "$output" == *$'\n-A INPUT -s 198.18.0.1/32 -j ACCEPT\n'* ]]
+  printf '*filter\n-A OUTPUT -d 198.18.0.2/32 -j DROP\nCOMMIT\n' >"$BATS_TEST_TMPDIR/r"
+  run in_ns "$ns" "$XDPT_BINDIR/xdptables-multi" xdptables-restore "$BATS_TEST_TMPDIR/r"
+  [ "$status" = 0 ]
+  run in_ns "$ns" "$XDPT" -S
+  [ "$output" = $'-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-A OUTPUT -d 198.18.0.2/32 -j DROP' ]
+}
+
+@test "xdptables-multi without a valid subcommand fails as xtables-legacy-multi does" {
+  run --separate-stderr xtables-legacy-multi
+  local ref_status=$status ref_head
+  ref_head=$(head -2 <<<"$stderr")
+  run --separate-stderr "$XDPT_BINDIR/xdptables-multi"
+  [ "$status" = "$ref_status" ]
+  [ "$(head -2 <<<"$stderr")" = "$ref_head" ]
+  [[ "$stderr" == *$'\n * xdptables\n'* ]]
+  run --separate-stderr "$XDPT_BINDIR/xdptables-multi" nosuchapplet -L
+  [ "$status" = "$ref_status" ]
+  [ "$(head -2 <<<"$stderr")" = "$ref_head" ]
+  # A link under an unknown name falls back to the first argument, as in iptables.
+  ln -s "$XDPT" "$BATS_TEST_TMPDIR/fw"
+  run "$BATS_TEST_TMPDIR/fw" xdptables-save -V
+  [ "$status" = 0 ] && [ "$output" = "xdptables-save v1.8.9 (xdp)" ]
+}
+
+@test "--help works for an unprivileged user and matches iptables-legacy's" {
+  require_root  # to switch to nobody
+  run "${NOBODY[@]}" iptables-legacy -h
+  local ref=$output ref_status=$status
+  run "${NOBODY[@]}" "$XDPT" -h
+  [ "$status" = "$ref_status" ]
+  # The detach subcommand is xdptables' own addition to the text.
+  [ "$(normalize <<<"$output" | grep -v detach)" = "$ref" ]
+  run "${NOBODY[@]}" "$XDPT" --help
+  [ "$status" = 0 ] && [[ "$output" == "xdptables v1.8.9 (xdp)"* ]]
+  run "${NOBODY[@]}" iptables-legacy-restore -h
+  ref=$output ref_status=$status
+  run "${NOBODY[@]}" "$XDPT_BINDIR/xdptables-restore" -h
+  [ "$status" = "$ref_status" ] && [ "$(normalize <<<"$output")" = "$ref" ]
+  run "${NOBODY[@]}" "$XDPT" -V
+  [ "$status" = 0 ] && [ "$output" = "xdptables v1.8.9 (xdp)" ]
+}
+
+@test "an unprivileged command exits 4: Permission denied (you must be root), and changes nothing" {
+  require_root
+  new_ns ns
+  run --separate-stderr in_ns "$ns" "${NOBODY[@]}" "$XDPT" -A INPUT -s 198.18.0.1 -j ACCEPT
+  [ "$status" = 4 ]
+  [ "$stderr" = "xdptables v1.8.9 (xdp): can't initialize iptables table \`filter': Permission denied (you must be root)" ]
+  run --separate-stderr in_ns "$ns" "${NOBODY[@]}" "$XDPT" -t nat -L
+  [ "$status" = 4 ]
+  [ "$stderr" = "xdptables v1.8.9 (xdp): can't initialize iptables table \`nat': Permission denied (you must be root)" ]
+  run --separate-stderr in_ns "$ns" "${NOBODY[@]}" "$XDPT_BINDIR/xdptables-restore" < <(printf '*filter\nCOMMIT\n')
+  [ "$status" = 4 ]
+  [ "$stderr" = "xdptables-restore v1.8.9 (xdp): can't initialize iptables table \`filter': Permission denied (you must be root)" ]
+  # Nothing was attached or stored.
+  [ -z "$(lo_xdp_prog_id "$ns")" ]
+}
+
+# Runs the same command line through iptables-legacy (namespace $ref) and xdptables
+# (namespace $dut); requires the same status and, after normalisation, the same output.
+same_as_legacy() {
+  local want=$1; shift
+  run --separate-stderr in_ns "$ref" iptables-legacy "$@"
+  local ref_status=$status ref_out=$output ref_err=$stderr
+  [ "$ref_status" = "$want" ] || { echo "iptables-legacy $*: exit $ref_status, expected $want"; return 1; }
+  run --separate-stderr in_ns "$dut" "$XDPT" "$@"
+  if [ "$status" != "$ref_status" ] || [ "$(normalize <<<"$output")" != "$ref_out" ] ||
+     [ "$(normalize <<<"$stderr")" != "$ref_err" ]; then
+    printf 'xdptables %s\n  exit %s, legacy %s\n  stderr: %s\n  legacy: %s\n' "$*" "$status" \
+      "$ref_status" "$stderr" "$ref_err"
+    return 1
+  fi
+}
+
+@test "exit statuses 1, 2, 3 and their messages for representative errors match iptables-legacy" {
+  require_root
+  new_ns ref
+  new_ns dut
+  same_as_legacy 0 -N c1
+  same_as_legacy 0 -A INPUT -s 198.18.0.1 -j c1
+  # 1: the kernel (libiptc) refuses
+  same_as_legacy 1 -A NOPE -j ACCEPT
+  same_as_legacy 1 -D INPUT 5
+  same_as_legacy 1 -N c1
+  same_as_legacy 1 -X c1
+  same_as_legacy 1 -X INPUT
+  same_as_legacy 1 -P INPUT BOGUS
+  same_as_legacy 1 -C INPUT -s 198.18.0.9 -j ACCEPT
+  # 2: the command line is wrong
+  same_as_legacy 2 --bogus
+  same_as_legacy 2 -A INPUT -s 198.18.0.999 -j ACCEPT
+  same_as_legacy 2 -A INPUT -p tcp --dport 99999 -j ACCEPT
+  same_as_legacy 2 -A INPUT -j NOPE
+  same_as_legacy 2 -L -Z -F
+  same_as_legacy 2 -A INPUT -j ACCEPT extra
+  # 3: no such table
+  same_as_legacy 3 -t nosuch -L
+  # and what worked is still there
+  same_as_legacy 0 -S
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# Where the ruleset lives: in the namespace's kernel objects (the XDP program on lo and its
+# maps), so it outlives each command, dies with the namespace, and is per namespace.
+
+load helpers
+
+setup() { require_root; }
+teardown() { teardown_namespaces; }
+
+policies=$'-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT'
+
+@test "the ruleset persists across separate ip netns exec calls" {
+  new_ns ns
+  in_ns "$ns" "$XDPT" -N c1
+  in_ns "$ns" "$XDPT" -A INPUT -s 198.18.0.1 -j c1
+  in_ns "$ns" "$XDPT" -A c1 -p tcp --dport 22 -j ACCEPT
+  in_ns "$ns" "$XDPT" -P FORWARD DROP
+  in_ns "$ns" "$XDPT" -t nat -A POSTROUTING -d 198.18.0.2 -j ACCEPT
+  run in_ns "$ns" "$XDPT" -S
+  [ "$status" = 0 ]
+  [ "$output" = $'-P INPUT ACCEPT\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n-N c1\n-A INPUT -s 198.18.0.1/32 -j c1\n-A c1 -p tcp -m tcp --dport 22 -j ACCEPT' ]
+  run in_ns "$ns" "$XDPT" -t nat -S POSTROUTING
+  [ "$output" = $'-P POSTROUTING ACCEPT\n-A POSTROUTING -d 198.18.0.2/32 -j ACCEPT' ]
+  # A later call changes what an earlier one stored.
+  in_ns "$ns" "$XDPT" -D INPUT 1
+  run in_ns "$ns" "$XDPT" -S INPUT
+  [ "$output" = "-P INPUT ACCEPT" ]
+  run in_ns "$ns" "$XDPT_BINDIR/xdptables-save" -t filter
+  [[ "$output" == *$'\n:FORWARD DROP [0:0]\n'* ]]
+  [[ "$output" == *$'\n-A c1 -p tcp -m tcp --dport 22 -j ACCEPT\n'* ]]
+}
+
+@test "the ruleset and its BPF objects are gone when the namespace is deleted and made again" {
+  new_ns ns
+  in_ns "$ns" "$XDPT" -A INPUT -s 198.18.0.1 -j DROP
+  local prog maps
+  prog=$(lo_xdp_prog_id "$ns")
+  [ -n "$prog" ]
+  maps=$(prog_map_ids "$prog")
+  [ -n "$maps" ]
+  ip netns del "$ns"
+  wait_gone prog "$prog"
+  wait_gone map $maps
+  ip netns add "$ns"
+  [ -z "$(lo_xdp_prog_id "$ns")" ]
+  run in_ns "$ns" "$XDPT" -S
+  [ "$status" = 0 ] && [ "$output" = "$policies" ]
+  run in_ns "$ns" "$XDPT_BINDIR/xdptables-save"
+  [ "$status" = 0 ] && [[ "$output" != *198.18.0.1* ]]
+}
+
+@test "two namespaces are independent" {
+  new_ns a
+  new_ns b
+  in_ns "$a" "$XDPT" -A INPUT -s 198.18.1.1 -j ACCEPT
+  in_ns "$b" "$XDPT" -A INPUT -s 198.18.2.1 -j DROP
+  in_ns "$b" "$XDPT" -N only_b
+  run in_ns "$a" "$XDPT" -S
+  [ "$output" = "$policies"$'\n-A INPUT -s 198.18.1.1/32 -j ACCEPT' ]
+  run in_ns "$b" "$XDPT" -S
+  [ "$output" = "$policies"$'\n-N only_b\n-A INPUT -s 198.18.2.1/32 -j DROP' ]
+  in_ns "$a" "$XDPT" -F
+  in_ns "$a" "$XDPT" -P INPUT DROP
+  run in_ns "$b" "$XDPT" -S INPUT
+  [ "$output" = $'-P INPUT ACCEPT\n-A INPUT -s 198.18.2.1/32 -j DROP' ]
+  [ "$(lo_xdp_prog_id "$a")" != "$(lo_xdp_prog_id "$b")" ]
+  # Detaching one leaves the other alone.
+  in_ns "$a" "$XDPT" detach
+  run in_ns "$b" "$XDPT" -S INPUT
+  [ "$output" = $'-P INPUT ACCEPT\n-A INPUT -s 198.18.2.1/32 -j DROP' ]
+}
+
+@test "detach removes every program and map xdptables made in the namespace" {
+  new_ns ns
+  in_ns "$ns" "$XDPT" -N c1
+  in_ns "$ns" "$XDPT" -A INPUT -p tcp --dport 80 -j c1
+  in_ns "$ns" "$XDPT" -A c1 -s 198.18.0.0/24 -j DROP
+  printf '*filter\n-A OUTPUT -d 198.18.0.3/32 -j ACCEPT\nCOMMIT\n' | in_ns "$ns" "$XDPT_BINDIR/xdptables-restore" -n
+  local prog maps
+  prog=$(lo_xdp_prog_id "$ns")
+  [ -n "$prog" ]
+  # bpftool inside the namespace sees it as xdptables' program on lo.
+  run in_ns "$ns" bpftool -j net show
+  [ "$(jq -r '.[0].xdp[] | select(.devname == "lo") | .id' <<<"$output")" = "$prog" ]
+  run bpftool -j prog show id "$prog"
+  [ "$(jq -r .name <<<"$output")" = xdpt_main ]
+  maps=$(prog_map_ids "$prog")
+  [ -n "$maps" ]
+  run in_ns "$ns" "$XDPT" detach
+  [ "$status" = 0 ] && [ -z "$output" ]
+  [ -z "$(lo_xdp_prog_id "$ns")" ]
+  run in_ns "$ns" bpftool -j net show
+  [ "$(jq -r '.[0].xdp | length' <<<"$output")" = 0 ]
+  wait_gone prog "$prog"
+  wait_gone map $maps
+  # The namespace is as if xdptables never ran: an empty ruleset, and detach again is fine.
+  run in_ns "$ns" "$XDPT" -S
+  [ "$output" = "$policies" ]
+  run in_ns "$ns" "$XDPT" detach
+  [ "$status" = 0 ]
+  run in_ns "$ns" "$XDPT" detach extra
+  [ "$status" = 2 ]
+}
