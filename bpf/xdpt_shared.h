@@ -44,11 +44,9 @@ XDPT_ASSERT(sizeof(struct xdpt_store_header) == 16, "store header layout");
 #define XDPT_CHUNKS 16
 #define XDPT_MAX_RULES (XDPT_CHUNK_BITS * XDPT_CHUNKS) /* 65536 flat rules */
 
-/* Walk budget: set bits visited plus words skipped, per chain walk. */
-#define XDPT_MAX_STEPS 512
-/* Counter increments a packet may collect before its verdict (jumps, rules without a
- * target, the final rule). Beyond that the packet goes to the kernel uncounted. */
-#define XDPT_MAX_PENDING 16
+/* Walk budget: set bits visited plus words skipped, per chain walk. A packet that needs
+ * more goes to the kernel uncounted. */
+#define XDPT_MAX_STEPS 65536
 
 struct xdpt_chunk {
 	__u64 summary;
@@ -132,6 +130,7 @@ enum xdpt_entry { XDPT_RAW_PREROUTING = 0, XDPT_FILTER_INPUT, XDPT_FILTER_FORWAR
 #define XDPT_CFG_HAS_FILTER 4u  /* the filter table exists */
 #define XDPT_CFG_LATER_ONLY 8u  /* nat or mangle tables exist: after raw, only the kernel decides */
 #define XDPT_CFG_DEFRAG 16u     /* conntrack reassembles: fragments go to the kernel */
+#define XDPT_CFG_HAS_KERNEL 32u /* some walked rule is left to the kernel */
 
 struct xdpt_config {
 	__u32 flags;

@@ -151,18 +151,24 @@ struct walk {
 	__u32 chunk_mask;        /* AND of their chunk masks */
 	__u32 pos;               /* next flat index that may match */
 	__u32 result;
-	__u32 npending;
-	__u32 pending[XDPT_MAX_PENDING];
+	__u32 count;             /* count the rules met (the second pass, or the only one) */
+	__u32 base;              /* this CPU's first counter */
+	__u32 bytes;             /* what a packet counts: the IP total length */
 };
 
-static __always_inline int pend(struct walk *w, __u32 slot)
+static __always_inline void count_rule(struct walk *w, __u32 slot)
 {
-	__u32 n = w->npending;
-	if (n >= XDPT_MAX_PENDING)
-		return -1;
-	w->pending[n] = slot;
-	w->npending = n + 1;
-	return 0;
+	if (!w->count)
+		return;
+	void *counters = gen_map(&xdpt_counters, w->gen);
+	if (!counters)
+		return;
+	__u32 idx = w->base + slot;
+	struct xdpt_counter *c = bpf_map_lookup_elem(counters, &idx);
+	if (c) {
+		c->packets += 1;
+		c->bytes += w->bytes;
+	}
 }
 
 /* One step: either skip to the next word or chunk that can match, or take one rule. */
@@ -237,18 +243,15 @@ static long walk_step(__u32 i, struct walk *w)
 		goto kernel;
 	switch (r->action) {
 	case XDPT_A_ACCEPT:
-		if (pend(w, r->slot))
-			goto kernel;
+		count_rule(w, r->slot);
 		w->result = W_ACCEPT;
 		return 1;
 	case XDPT_A_DROP:
-		if (pend(w, r->slot))
-			goto kernel;
+		count_rule(w, r->slot);
 		w->result = W_DROP;
 		return 1;
 	case XDPT_A_CONTINUE:
-		if (pend(w, r->slot))
-			goto kernel;
+		count_rule(w, r->slot);
 		/* fallthrough */
 	case XDPT_A_SKIP:
 		if (r->next <= idx) /* the compiler only ever jumps forward */
@@ -264,36 +267,15 @@ kernel:
 }
 
 /* Walks one entry chain from `start`. Returns the walk result. */
-static __always_inline __u32 walk_chain(struct walk *w, __u32 start)
+static __always_inline __u32 walk_chain(struct walk *w, __u32 start, __u32 count)
 {
+	w->count = count;
 	w->pos = start;
 	w->result = W_RUNNING;
 	bpf_loop(XDPT_MAX_STEPS, walk_step, w, 0);
 	if (w->result == W_RUNNING)
 		return W_KERNEL; /* out of steps */
 	return w->result;
-}
-
-static __always_inline int commit(struct walk *w, const struct xdpt_config *cfg, __u32 upto, __u64 bytes)
-{
-	void *counters = gen_map(&xdpt_counters, w->gen);
-	if (!counters)
-		return -1;
-	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu >= cfg->ncpus)
-		return -1;
-	__u32 base = cpu * cfg->nslots;
-	for (__u32 i = 0; i < XDPT_MAX_PENDING; i++) {
-		if (i >= upto || i >= w->npending)
-			break;
-		__u32 idx = base + w->pending[i & (XDPT_MAX_PENDING - 1)];
-		struct xdpt_counter *c = bpf_map_lookup_elem(counters, &idx);
-		if (c) {
-			c->packets += 1;
-			c->bytes += bytes;
-		}
-	}
-	return 0;
 }
 
 /* ---- the program ------------------------------------------------------------------ */
@@ -493,6 +475,12 @@ int xdpt_main(struct xdp_md *ctx)
 		}
 	}
 
+	/* ip_local_deliver reassembles before INPUT: a local fragment is never seen there
+	 * as such, only the whole packet, which XDP never sees. Raw PREROUTING (before the
+	 * reassembly) is judged here; INPUT is the kernel's. */
+	if (entry == XDPT_FILTER_INPUT && fragment)
+		filter_stage = 0;
+
 	/* The field lookups. */
 	struct walk w = {};
 	w.gen = gen;
@@ -540,8 +528,6 @@ int xdpt_main(struct xdp_md *ctx)
 		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_PROTO + ip->protocol + (fragoff ? 256 : 0)));
 	if (active & (1u << XDPT_F_FLAGS))
 		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_FLAGS + (flags & 0xff)));
-	if (active & (1u << XDPT_F_TTL))
-		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_TTL + ip->ttl));
 	if (active & (1u << XDPT_F_SPORT))
 		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (sport & 0xffff)));
 	if (active & (1u << XDPT_F_DPORT))
@@ -557,35 +543,55 @@ int xdpt_main(struct xdp_md *ctx)
 		__u32 *id = mm ? bpf_map_lookup_elem(mm, &mac) : 0;
 		XDPT_ADD_ID(id ? *id : cfg->mac_default);
 	}
-	/* The output interface is looked up last: it differs between the raw walk (none)
-	 * and a forwarded packet's filter walk. */
-	__u32 nids_common = w.nids;
-	__u32 mask_common = w.chunk_mask;
+	/* TTL and output interface are looked up per walk: raw PREROUTING sees no output
+	 * interface and the TTL as received, FORWARD the route's and the TTL less one. */
+	__u32 ttl = ip->ttl;
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu >= cfg->ncpus)
+		goto kernel;
+	w.base = cpu * cfg->nslots;
+	w.bytes = tot;
+	/* With rules left to the kernel, a walk may end in one after it met others: walk
+	 * once to learn the verdict, then again counting. Otherwise count on the way. */
+	const __u32 two_pass = (cfg->flags & XDPT_CFG_HAS_KERNEL) != 0;
+	struct walk wf = w;
 
-	__u32 raw_pending = 0;
-	if (cfg->flags & XDPT_CFG_HAS_RAW) {
+	int raw = (cfg->flags & XDPT_CFG_HAS_RAW) != 0;
+	if (raw) {
+		if (active & (1u << XDPT_F_TTL))
+			XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_TTL + ttl));
 		if (active & (1u << XDPT_F_OIF))
 			XDPT_ADD_ID(cfg->oif_none);
-		__u32 r = walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING]);
+		__u32 r = walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], !two_pass);
 		if (r == W_KERNEL)
 			goto kernel;
-		if (r == W_DROP) {
-			commit(&w, cfg, w.npending, tot);
-			stat(XDPT_S_DROP);
-			return XDP_DROP;
+		if (r == W_DROP || (cfg->flags & XDPT_CFG_LATER_ONLY) || !filter_stage) {
+			if (r != W_DROP && (cfg->flags & XDPT_CFG_LATER_ONLY))
+				goto kernel; /* what XDP counted in a single pass stays: exact for raw */
+			if (two_pass)
+				walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], 1);
+			stat(r == W_DROP ? XDPT_S_DROP : XDPT_S_ACCEPT);
+			return r == W_DROP ? XDP_DROP : XDP_PASS;
 		}
-		raw_pending = w.npending;
-	}
-	if (cfg->flags & XDPT_CFG_LATER_ONLY)
+	} else if (cfg->flags & XDPT_CFG_LATER_ONLY) {
 		goto kernel;
+	}
 	if (!filter_stage) {
-		commit(&w, cfg, raw_pending, tot);
 		stat(XDPT_S_ACCEPT);
 		return XDP_PASS;
 	}
 
-	w.nids = nids_common;
-	w.chunk_mask = mask_common;
+	/* ip_forward decrements the TTL before the FORWARD hook. */
+	if (active & (1u << XDPT_F_TTL)) {
+		__u32 k = XDPT_SMALL_TTL + ((entry == XDPT_FILTER_FORWARD ? ttl - 1 : ttl) & 0xff);
+		__u32 *v = bpf_map_lookup_elem(vals, &k);
+		struct xdpt_bitmap *bm = v ? bpf_map_lookup_elem(bitmaps, v) : 0;
+		if (!bm || wf.nids >= XDPT_NFIELDS)
+			goto kernel;
+		wf.ids[wf.nids & 15] = *v;
+		wf.nids++;
+		wf.chunk_mask &= bm->chunk_mask;
+	}
 	if (active & (1u << XDPT_F_OIF)) {
 		__u32 oid = cfg->oif_none;
 		if (entry == XDPT_FILTER_FORWARD) {
@@ -594,12 +600,22 @@ int xdpt_main(struct xdp_md *ctx)
 				goto kernel;
 			oid = o->oif_bitmap;
 		}
-		XDPT_ADD_ID(oid);
+		struct xdpt_bitmap *bm = bpf_map_lookup_elem(bitmaps, &oid);
+		if (!bm || wf.nids >= XDPT_NFIELDS)
+			goto kernel;
+		wf.ids[wf.nids & 15] = oid;
+		wf.nids++;
+		wf.chunk_mask &= bm->chunk_mask;
 	}
-	__u32 r = walk_chain(&w, cfg->entry[entry & 3]);
+	__u32 r = walk_chain(&wf, cfg->entry[entry & 3], !two_pass && count_filter);
 	if (r == W_KERNEL)
 		goto kernel;
-	commit(&w, cfg, count_filter ? w.npending : raw_pending, tot);
+	if (two_pass) {
+		if (raw)
+			walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], 1);
+		if (count_filter)
+			walk_chain(&wf, cfg->entry[entry & 3], 1);
+	}
 	if (r == W_DROP) {
 		stat(XDPT_S_DROP);
 		return XDP_DROP;

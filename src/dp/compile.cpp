@@ -165,11 +165,14 @@ struct Flattener {
             auto inner = chain(t, *callee, under, depth + 1);
             if (!error.empty()) return returns;
             if (r.is_goto) {
-                // When the callee ends, the chain that holds the -g ends too.
-                FlatRule skip{c, XDPT_A_SKIP, 0, 0};
-                size_t s = push(std::move(skip));
-                for (size_t k : inner) p.rules[k].next = static_cast<uint32_t>(s);
-                returns.push_back(s);
+                // When the callee ends, the chain that holds the -g ends too: a skip
+                // under the -g rule's condition (each of its variants).
+                const uint32_t first = static_cast<uint32_t>(p.rules.size());
+                for (size_t m : mine) {
+                    FlatRule skip{p.rules[m].cond, XDPT_A_SKIP, 0, 0};
+                    returns.push_back(push(std::move(skip)));
+                }
+                for (size_t k : inner) p.rules[k].next = first;
             } else {
                 for (size_t k : inner) p.rules[k].next = static_cast<uint32_t>(p.rules.size());
             }
@@ -274,6 +277,7 @@ Result<Program> flatten(const Ruleset& rs) {
                                    policy_slot[{en.t->name, en.chain}]});
         if (f.full()) return fail(Exit::resource, f.error);
     }
+    if (!p.kernel_rules.empty()) p.flags |= XDPT_CFG_HAS_KERNEL;
     return p;
 }
 
