@@ -1,0 +1,483 @@
+// The dataplane on crafted packets: every case loads a ruleset with the real
+// xdptables-restore, runs the real XDP program on frames with BPF_PROG_TEST_RUN, and
+// checks the XDP action and which counters moved (read back with `xdptables-save -c`,
+// each by one packet of the IP total length). Expectations follow iptables-legacy.
+// Needs root (exits 77 otherwise); runs in a namespace of its own (see harness.hpp).
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+using namespace dpt;
+
+namespace {
+
+constexpr int DROP = 1, PASS = 2;  // XDP_DROP, XDP_PASS
+
+// Checks one packet: the action and the counters it moved.
+#define EXPECT(outcome, act, moved_)                    \
+    do {                                                \
+        const Outcome o_ = (outcome);                   \
+        CHECK_MESSAGE(o_.action == (act), o_.moved);    \
+        CHECK(o_.moved == std::string(moved_));         \
+    } while (0)
+
+Ip udp_to(uint16_t dport, const char* src = "198.18.0.2") {
+    return Ip{.src = src, .proto = IPPROTO_UDP, .l4 = udp(1000, dport)};
+}
+Ip tcp_pkt(uint16_t sport, uint16_t dport, uint8_t flags = ACK) {
+    return Ip{.proto = IPPROTO_TCP, .l4 = tcp(sport, dport, flags)};
+}
+Ip icmp_pkt(uint8_t type, uint8_t code) { return Ip{.proto = IPPROTO_ICMP, .l4 = icmp(type, code)}; }
+
+// From the neighbour behind veth2 to veth2's address.
+Ip from_veth2(Ip ip) {
+    ip.src = "198.18.1.2", ip.dst = "198.18.1.1";
+    return ip;
+}
+
+// A raw table with `rules` ("-A PREROUTING ..." lines).
+std::string raw(const std::string& rules) {
+    return "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" + rules + "\nCOMMIT\n";
+}
+
+struct Forwarding {
+    explicit Forwarding(bool on) { set_forwarding(on); }
+    ~Forwarding() { set_forwarding(false); }
+};
+
+}  // namespace
+
+TEST_CASE("addresses: -s/-d with /0, /32, /24 and !") {
+    load(filter(R"(-A INPUT -s 0.0.0.0/0
+-A INPUT -s 198.18.0.0/24
+-A INPUT -s 198.18.0.2/32
+-A INPUT ! -s 198.18.0.2/32
+-A INPUT ! -s 198.18.0.0/24
+-A INPUT -d 198.18.0.1/32
+-A INPUT ! -d 198.18.0.1
+-A INPUT -d 198.18.0.0/24
+-A INPUT ! -s 0.0.0.0/0
+-A INPUT -s 198.18.1.2 -d 198.18.1.1 -j DROP)"));
+    EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT#2 INPUT#3 INPUT#6 INPUT#8 INPUT:P");
+    EXPECT(send(udp_to(7, "198.18.0.77")), PASS, "INPUT#1 INPUT#2 INPUT#4 INPUT#6 INPUT#8 INPUT:P");
+    EXPECT(send(from_veth2(udp_to(7)), veth2()), DROP, "INPUT#1 INPUT#4 INPUT#5 INPUT#7 INPUT#10");
+}
+
+TEST_CASE("addresses: iprange") {
+    load(filter(R"(-A INPUT -m iprange --src-range 198.18.0.2-198.18.0.10
+-A INPUT -m iprange ! --src-range 198.18.0.2-198.18.0.10
+-A INPUT -m iprange --dst-range 198.18.0.1-198.18.0.1
+-A INPUT -m iprange --src-range 198.18.0.10-198.18.1.5)"));
+    EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT#3 INPUT:P");
+    EXPECT(send(udp_to(7, "198.18.0.10")), PASS, "INPUT#1 INPUT#3 INPUT#4 INPUT:P");
+    EXPECT(send(udp_to(7, "198.18.0.11")), PASS, "INPUT#2 INPUT#3 INPUT#4 INPUT:P");
+    EXPECT(send(from_veth2(udp_to(7)), veth2()), PASS, "INPUT#2 INPUT#4 INPUT:P");
+}
+
+TEST_CASE("protocols: -p tcp/udp/icmp/number and !") {
+    load(filter(R"(-A INPUT -p tcp
+-A INPUT -p udp
+-A INPUT -p icmp
+-A INPUT -p 47
+-A INPUT ! -p tcp
+-A INPUT -p all
+-A INPUT -p 47 -j DROP)"));
+    EXPECT(send(tcp_pkt(1, 2)), PASS, "INPUT#1 INPUT#6 INPUT:P");
+    EXPECT(send(udp_to(7)), PASS, "INPUT#2 INPUT#5 INPUT#6 INPUT:P");
+    EXPECT(send(icmp_pkt(8, 0)), PASS, "INPUT#3 INPUT#5 INPUT#6 INPUT:P");
+    EXPECT(send(Ip{.proto = 47, .l4 = Bytes(8, 0)}), DROP, "INPUT#4 INPUT#5 INPUT#6 INPUT#7");
+}
+
+TEST_CASE("input interface: -i exact, + wildcard, !") {
+    load(filter(R"(-A INPUT -i veth0
+-A INPUT -i veth+
+-A INPUT ! -i veth0
+-A INPUT -i veth2
+-A INPUT ! -i veth+
+-A INPUT -i lo
+-A INPUT -i +
+-A INPUT -i veth0 -s 198.18.0.9 -j DROP)"));
+    EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT#2 INPUT#7 INPUT:P");
+    EXPECT(send(udp_to(7, "198.18.0.9")), DROP, "INPUT#1 INPUT#2 INPUT#7 INPUT#8");
+    EXPECT(send(from_veth2(udp_to(7)), veth2()), PASS, "INPUT#2 INPUT#3 INPUT#4 INPUT#7 INPUT:P");
+    Ip local{.src = "127.0.0.1", .dst = "127.0.0.1"};
+    EXPECT(send(local, lo()), PASS, "INPUT#3 INPUT#5 INPUT#6 INPUT#7 INPUT:P");
+}
+
+TEST_CASE("FORWARD: -o, -i, and forwarding disabled") {
+    load(filter(R"(-A INPUT
+-A FORWARD -o veth2
+-A FORWARD -o veth+
+-A FORWARD ! -o veth2
+-A FORWARD -o veth0
+-A FORWARD -i veth0 -o veth2 -p udp --dport 9 -j DROP)"));
+    Ip out = udp_to(9);
+    out.dst = "198.18.1.2";
+    Ip back = udp_to(7, "198.18.1.2");
+    back.dst = "198.18.0.2";
+    {
+        Forwarding on(true);
+        EXPECT(send(out), DROP, "FORWARD#1 FORWARD#2 FORWARD#5");
+        EXPECT(send(back, veth2()), PASS, "FORWARD#2 FORWARD#3 FORWARD#4 FORWARD:P");
+        out.ttl = 1;  // ip_forward drops it (time exceeded) before FORWARD
+        EXPECT(send(out), PASS, "");
+        out.ttl = 64;
+        // Still local traffic in INPUT.
+        EXPECT(send(udp_to(9)), PASS, "INPUT#1 INPUT:P");
+    }
+    // Forwarding off: routing drops it; neither FORWARD nor INPUT sees it.
+    EXPECT(send(out), PASS, "");
+    EXPECT(send(back, veth2()), PASS, "");
+}
+
+TEST_CASE("fragments: -f, ! -f; non-first fragments never match ports or icmp types") {
+    load(filter(R"(-A INPUT -f
+-A INPUT ! -f
+-A INPUT -p udp --dport 2000
+-A INPUT -p udp ! --dport 2000
+-A INPUT -p icmp --icmp-type any
+-A INPUT -p udp
+-A INPUT -p udp -m multiport --dports 2000
+-A INPUT -p udp -m multiport ! --dports 2000
+-A INPUT -p tcp --dport 80
+-A INPUT -p tcp ! --dport 80
+-A INPUT -p icmp)"));
+    Ip whole = udp_to(2000);
+    Ip first = whole;
+    first.frag = MF;
+    Ip later = whole;  // its payload looks like a UDP header to port 2000: never read
+    later.frag = 185;
+    EXPECT(send(whole), PASS, "INPUT#2 INPUT#3 INPUT#6 INPUT#7 INPUT:P");
+    EXPECT(send(first), PASS, "INPUT#2 INPUT#3 INPUT#6 INPUT#7 INPUT:P");
+    EXPECT(send(later), PASS, "INPUT#1 INPUT#6 INPUT:P");
+    later.frag = MF | 185;
+    EXPECT(send(later), PASS, "INPUT#1 INPUT#6 INPUT:P");
+    Ip tcp_later = tcp_pkt(5, 80);
+    tcp_later.frag = 100;
+    EXPECT(send(tcp_later), PASS, "INPUT#1 INPUT:P");
+    Ip icmp_later = icmp_pkt(8, 0);
+    icmp_later.frag = 10;
+    EXPECT(send(icmp_later), PASS, "INPUT#1 INPUT#11 INPUT:P");
+    EXPECT(send(icmp_pkt(8, 0)), PASS, "INPUT#2 INPUT#5 INPUT#11 INPUT:P");
+}
+
+TEST_CASE("ports: --sport/--dport single, ranges, 0, 65535, !") {
+    load(filter(R"(-A INPUT -p tcp --dport 80
+-A INPUT -p tcp --sport 1024:65535
+-A INPUT -p tcp --dport 0
+-A INPUT -p tcp --dport 65535
+-A INPUT -p tcp ! --dport 80
+-A INPUT -p tcp ! --sport 0:1023
+-A INPUT -p udp --dport 53:54
+-A INPUT -p udp --sport 0
+-A INPUT -p udp ! --dport 0:65534
+-A INPUT -p tcp --sport 5000 --dport 79:81 -j DROP)"));
+    EXPECT(send(tcp_pkt(5000, 80)), DROP, "INPUT#1 INPUT#2 INPUT#6 INPUT#10");
+    EXPECT(send(tcp_pkt(5001, 80)), PASS, "INPUT#1 INPUT#2 INPUT#6 INPUT:P");
+    EXPECT(send(tcp_pkt(1023, 0)), PASS, "INPUT#3 INPUT#5 INPUT:P");
+    EXPECT(send(tcp_pkt(65535, 65535)), PASS, "INPUT#2 INPUT#4 INPUT#5 INPUT#6 INPUT:P");
+    EXPECT(send(Ip{.l4 = udp(0, 53)}), PASS, "INPUT#7 INPUT#8 INPUT:P");
+    EXPECT(send(Ip{.l4 = udp(1000, 54)}), PASS, "INPUT#7 INPUT:P");
+    EXPECT(send(Ip{.l4 = udp(1000, 65535)}), PASS, "INPUT#9 INPUT:P");
+    EXPECT(send(Ip{.l4 = udp(1000, 65534)}), PASS, "INPUT:P");
+}
+
+TEST_CASE("tcp flags: --syn and --tcp-flags") {
+    load(filter(R"(-A INPUT -p tcp --syn
+-A INPUT -p tcp ! --syn
+-A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK
+-A INPUT -p tcp --tcp-flags ALL NONE
+-A INPUT -p tcp --tcp-flags ALL FIN,PSH,URG
+-A INPUT -p tcp ! --tcp-flags FIN FIN)"));
+    EXPECT(send(tcp_pkt(1, 2, SYN)), PASS, "INPUT#1 INPUT#6 INPUT:P");
+    EXPECT(send(tcp_pkt(1, 2, SYN | ACK)), PASS, "INPUT#2 INPUT#3 INPUT#6 INPUT:P");
+    EXPECT(send(tcp_pkt(1, 2, 0)), PASS, "INPUT#2 INPUT#4 INPUT#6 INPUT:P");
+    EXPECT(send(tcp_pkt(1, 2, FIN | PSH | URG)), PASS, "INPUT#2 INPUT#5 INPUT:P");
+    EXPECT(send(tcp_pkt(1, 2, 0xc0 | SYN)), PASS, "INPUT#1 INPUT#6 INPUT:P");  // ECN bits
+    EXPECT(send(tcp_pkt(1, 2, 0xc0)), PASS, "INPUT#2 INPUT#4 INPUT#6 INPUT:P");
+}
+
+TEST_CASE("icmp: any, type, type/code, !") {
+    load(filter(R"(-A INPUT -p icmp --icmp-type any
+-A INPUT -p icmp --icmp-type echo-request
+-A INPUT -p icmp --icmp-type 3/3
+-A INPUT -p icmp --icmp-type destination-unreachable
+-A INPUT -p icmp ! --icmp-type echo-request
+-A INPUT -p icmp --icmp-type 8/0 -j DROP)"));
+    EXPECT(send(icmp_pkt(8, 0)), DROP, "INPUT#1 INPUT#2 INPUT#6");
+    EXPECT(send(icmp_pkt(8, 5)), PASS, "INPUT#1 INPUT#2 INPUT:P");
+    EXPECT(send(icmp_pkt(3, 3)), PASS, "INPUT#1 INPUT#3 INPUT#4 INPUT#5 INPUT:P");
+    EXPECT(send(icmp_pkt(3, 1)), PASS, "INPUT#1 INPUT#4 INPUT#5 INPUT:P");
+    EXPECT(send(icmp_pkt(0, 0)), PASS, "INPUT#1 INPUT#5 INPUT:P");
+    EXPECT(send(udp_to(3)), PASS, "INPUT:P");
+}
+
+TEST_CASE("multiport: --sports, --dports, --ports (counted once), !") {
+    load(filter(R"(-A INPUT -p tcp -m multiport --dports 22,80,1000:2000
+-A INPUT -p tcp -m multiport --sports 53,65535
+-A INPUT -p tcp -m multiport --ports 80,443
+-A INPUT -p tcp -m multiport ! --dports 80,443
+-A INPUT -p udp -m multiport ! --ports 80,443
+-A INPUT -p tcp -m multiport --ports 443,8080 -j DROP)"));
+    EXPECT(send(tcp_pkt(80, 443)), DROP, "INPUT#3 INPUT#6");
+    EXPECT(send(tcp_pkt(443, 80)), DROP, "INPUT#1 INPUT#3 INPUT#6");
+    EXPECT(send(tcp_pkt(80, 80)), PASS, "INPUT#1 INPUT#3 INPUT:P");
+    EXPECT(send(tcp_pkt(53, 1500)), PASS, "INPUT#1 INPUT#2 INPUT#4 INPUT:P");
+    EXPECT(send(tcp_pkt(65535, 22)), PASS, "INPUT#1 INPUT#2 INPUT#4 INPUT:P");
+    EXPECT(send(tcp_pkt(7, 8080)), DROP, "INPUT#4 INPUT#6");
+    EXPECT(send(Ip{.l4 = udp(80, 443)}), PASS, "INPUT:P");
+    EXPECT(send(Ip{.l4 = udp(1, 443)}), PASS, "INPUT:P");
+    EXPECT(send(Ip{.l4 = udp(1, 2)}), PASS, "INPUT#5 INPUT:P");
+}
+
+TEST_CASE("length and ttl") {
+    load(filter(R"(-A INPUT -m length --length 40
+-A INPUT -m length --length 100:200
+-A INPUT -m length ! --length 0:99
+-A INPUT -m ttl --ttl-eq 64
+-A INPUT -m ttl --ttl-lt 10
+-A INPUT -m ttl --ttl-gt 100
+-A INPUT -m ttl ! --ttl-eq 64)"));
+    auto sized = [](size_t tot, uint8_t ttl = 64) {
+        return Ip{.l4 = udp(1, 2, tot - 28), .ttl = ttl};
+    };
+    EXPECT(send(sized(40)), PASS, "INPUT#1 INPUT#4 INPUT:P");
+    EXPECT(send(sized(99)), PASS, "INPUT#4 INPUT:P");
+    EXPECT(send(sized(100)), PASS, "INPUT#2 INPUT#3 INPUT#4 INPUT:P");
+    EXPECT(send(sized(200)), PASS, "INPUT#2 INPUT#3 INPUT#4 INPUT:P");
+    EXPECT(send(sized(1500)), PASS, "INPUT#3 INPUT#4 INPUT:P");
+    EXPECT(send(sized(40, 9)), PASS, "INPUT#1 INPUT#5 INPUT#7 INPUT:P");
+    EXPECT(send(sized(40, 10)), PASS, "INPUT#1 INPUT#7 INPUT:P");
+    EXPECT(send(sized(40, 100)), PASS, "INPUT#1 INPUT#7 INPUT:P");
+    EXPECT(send(sized(40, 101)), PASS, "INPUT#1 INPUT#6 INPUT#7 INPUT:P");
+    EXPECT(send(sized(40, 1)), PASS, "INPUT#1 INPUT#5 INPUT#7 INPUT:P");
+    EXPECT(send(sized(40, 255)), PASS, "INPUT#1 INPUT#6 INPUT#7 INPUT:P");
+}
+
+TEST_CASE("mac: --mac-source, !, never on lo") {
+    load(filter(R"(-A INPUT -m mac --mac-source 02:00:5e:00:00:02
+-A INPUT -m mac ! --mac-source 02:00:5e:00:00:02
+-A INPUT -m mac --mac-source 02:00:5E:00:00:99 -j DROP)"));
+    EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT:P");
+    EXPECT(send(from_veth2(udp_to(7)), veth2()), PASS, "INPUT#2 INPUT:P");
+    Frame f = frame(udp_to(7), veth0().mac, Mac{0x02, 0, 0x5e, 0, 0, 0x99});
+    EXPECT(send_frame(f, veth0()), DROP, "INPUT#2 INPUT#3");
+    Ip local{.src = "127.0.0.1", .dst = "127.0.0.1"};
+    EXPECT(send(local, lo()), PASS, "INPUT:P");
+}
+
+TEST_CASE("comment matches like no match") {
+    load(filter(R"(-A INPUT -p udp -m comment --comment "counts like a plain rule"
+-A INPUT -s 198.18.0.3/32 -m comment --comment drop -j DROP)"));
+    EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT:P");
+    EXPECT(send(udp_to(7, "198.18.0.3")), DROP, "INPUT#1 INPUT#2");
+}
+
+TEST_CASE("targets: ACCEPT, DROP, RETURN, none; policy DROP") {
+    load(filter(R"(-A INPUT -s 198.18.0.2/32
+-A INPUT -p udp --dport 1 -j ACCEPT
+-A INPUT -p udp --dport 2 -j DROP
+-A INPUT -p udp --dport 3 -j RETURN
+-A INPUT -p udp -j ACCEPT)", "DROP"));
+    EXPECT(send(udp_to(1)), PASS, "INPUT#1 INPUT#2");
+    EXPECT(send(udp_to(2)), DROP, "INPUT#1 INPUT#3");
+    EXPECT(send(udp_to(3)), DROP, "INPUT#1 INPUT#4 INPUT:P");
+    EXPECT(send(udp_to(4)), PASS, "INPUT#1 INPUT#5");
+    EXPECT(send(tcp_pkt(1, 2)), DROP, "INPUT#1 INPUT:P");
+    EXPECT(send(udp_to(4, "198.18.0.5")), PASS, "INPUT#5");
+}
+
+TEST_CASE("user chains: -j, RETURN, fall-through, nesting") {
+    load(filter(R"(-A INPUT -p udp -j A
+-A INPUT -p udp --dport 9 -j DROP
+-A INPUT -p udp --dport 2 -j DROP
+-A A -p udp --dport 1 -j ACCEPT
+-A A -p udp --dport 2 -j RETURN
+-A A -j B
+-A A -p udp --dport 5 -j DROP
+-A B -p udp --dport 4 -j RETURN
+-A B -p udp --dport 5
+-A B -p udp --dport 6 -j DROP)", "ACCEPT", "ACCEPT", {"A", "B"}));
+    EXPECT(send(udp_to(1)), PASS, "A#1 INPUT#1");
+    EXPECT(send(udp_to(2)), DROP, "A#2 INPUT#1 INPUT#3");
+    EXPECT(send(udp_to(4)), PASS, "A#3 B#1 INPUT#1 INPUT:P");
+    EXPECT(send(udp_to(5)), DROP, "A#3 A#4 B#2 INPUT#1");
+    EXPECT(send(udp_to(6)), DROP, "A#3 B#3 INPUT#1");
+    EXPECT(send(udp_to(9)), DROP, "A#3 INPUT#1 INPUT#2");
+    EXPECT(send(udp_to(7)), PASS, "A#3 INPUT#1 INPUT:P");
+    EXPECT(send(tcp_pkt(1, 2)), PASS, "INPUT:P");
+}
+
+TEST_CASE("goto: the calling chain ends with the goto'd one") {
+    load(filter(R"(-A INPUT -p udp --dport 1:10 -g G
+-A INPUT -p udp -j ACCEPT
+-A G -p udp --dport 1 -j ACCEPT
+-A G -p udp --dport 2 -j RETURN
+-A G -p udp --dport 3 -j H
+-A H -p udp --dport 3 -j RETURN)", "DROP", "ACCEPT", {"G", "H"}));
+    EXPECT(send(udp_to(1)), PASS, "G#1 INPUT#1");
+    EXPECT(send(udp_to(2)), DROP, "G#2 INPUT#1 INPUT:P");
+    EXPECT(send(udp_to(3)), DROP, "G#3 H#1 INPUT#1 INPUT:P");
+    EXPECT(send(udp_to(5)), DROP, "INPUT#1 INPUT:P");
+    EXPECT(send(udp_to(20)), PASS, "INPUT#2");
+
+    // A goto inside a called chain: the end of the goto'd chain returns to the caller
+    // of the chain that holds the goto.
+    load(filter(R"(-A INPUT -p udp -j A
+-A INPUT -p udp --dport 1 -j DROP
+-A A -p udp -g B
+-A A -p udp -j DROP
+-A B -p udp --dport 2 -j DROP)", "ACCEPT", "ACCEPT", {"A", "B"}));
+    EXPECT(send(udp_to(1)), DROP, "A#1 INPUT#1 INPUT#2");
+    EXPECT(send(udp_to(2)), DROP, "A#1 B#1 INPUT#1");
+    EXPECT(send(udp_to(3)), PASS, "A#1 INPUT#1 INPUT:P");
+}
+
+TEST_CASE("raw PREROUTING before filter INPUT") {
+    load(raw(R"(-A PREROUTING -p udp --dport 1 -j DROP
+-A PREROUTING -p udp)") + filter(R"(-A INPUT -p udp
+-A INPUT -p udp --dport 2 -j DROP)"));
+    EXPECT(send(udp_to(1)), DROP, "raw:PREROUTING#1");
+    EXPECT(send(udp_to(2)), DROP, "INPUT#1 INPUT#2 raw:PREROUTING#2 raw:PREROUTING:P");
+    EXPECT(send(udp_to(3)), PASS, "INPUT#1 INPUT:P raw:PREROUTING#2 raw:PREROUTING:P");
+    // Not for this host and not forwarded: only raw sees it.
+    Ip away = udp_to(3);
+    away.dst = "198.18.1.2";
+    EXPECT(send(away), PASS, "raw:PREROUTING#2 raw:PREROUTING:P");
+}
+
+TEST_CASE("rules XDP cannot decide hand matching packets over uncounted") {
+    load(raw(R"(-A PREROUTING -p udp)") + filter(R"(-A INPUT -p udp
+-A INPUT -s 198.18.0.3/32 -j DROP
+-A INPUT -p udp --dport 1 -m conntrack --ctstate NEW -j ACCEPT
+-A INPUT -p udp --dport 2 -j REJECT --reject-with icmp-port-unreachable
+-A INPUT -p udp --dport 3 -j LOG
+-A INPUT -p udp --dport 4 -j DROP)"));
+    EXPECT(send(udp_to(1)), PASS, "");
+    EXPECT(send(udp_to(2)), PASS, "");
+    EXPECT(send(udp_to(3)), PASS, "");
+    EXPECT(send(udp_to(1, "198.18.0.3")), DROP, "INPUT#1 INPUT#2 raw:PREROUTING#1 raw:PREROUTING:P");
+    EXPECT(send(udp_to(4)), DROP, "INPUT#1 INPUT#6 raw:PREROUTING#1 raw:PREROUTING:P");
+    EXPECT(send(udp_to(5)), PASS, "INPUT#1 INPUT:P raw:PREROUTING#1 raw:PREROUTING:P");
+    EXPECT(send(tcp_pkt(1, 2)), PASS, "INPUT:P raw:PREROUTING:P");
+    // With conntrack in use, fragments are reassembled first: the kernel's business.
+    Ip frag = udp_to(4);
+    frag.frag = MF;
+    EXPECT(send(frag), PASS, "");
+}
+
+TEST_CASE("edges: malformed or foreign frames pass uncounted") {
+    load(raw(R"(-A PREROUTING)") + filter("-A INPUT", "DROP"));
+    const char* all = "INPUT#1 INPUT:P raw:PREROUTING#1 raw:PREROUTING:P";
+    EXPECT(send(udp_to(7)), DROP, all);  // the control: a good packet is judged
+    EXPECT(send(Ip{.cut = 14 + 12}), PASS, "");           // truncated IP header
+    EXPECT(send(Ip{.bad_csum = true}), PASS, "");          // bad IP checksum
+    EXPECT(send(Ip{.tot_extra = 20}), PASS, "");           // tot_len beyond the frame
+    EXPECT(send(Ip{.options = {1, 1, 1, 0}}), PASS, "");   // IP options (ihl 6)
+    EXPECT(send(Ip{.ethertype = 0x0806}), PASS, "");       // ARP
+    EXPECT(send(Ip{.ethertype = 0x86dd}), PASS, "");       // IPv6
+    EXPECT(send_frame(frame(Ip{}, Mac{0x02, 0, 0x5e, 0, 0, 0x77}, veth0().peer_mac), veth0()), PASS, "");
+    EXPECT(send(Ip{.proto = IPPROTO_TCP, .l4 = Bytes(10, 0)}), PASS, "");  // TCP header cut short
+    EXPECT(send(Ip{.proto = IPPROTO_UDP, .l4 = Bytes(4, 0)}), PASS, "");   // UDP header cut short
+    EXPECT(send(Ip{.proto = IPPROTO_ICMP, .l4 = Bytes(4, 0)}), PASS, "");  // ICMP header cut short
+    // Ethernet padding after the IP packet: judged, counted with the IP total length.
+    EXPECT(send(Ip{.proto = 47, .l4 = Bytes(30, 0), .tot_extra = -10}), DROP, all);
+    EXPECT(send(udp_to(7)), DROP, all);
+}
+
+TEST_CASE("counters survive updates; -Z zeroes; restore --counters loads them") {
+    load(filter(R"(-A INPUT -p udp
+-A INPUT -p tcp -j DROP)"));
+    EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT:P");
+    EXPECT(send(tcp_pkt(1, 2)), DROP, "INPUT#2");
+    REQUIRE(run("xdptables", {"-A", "INPUT", "-p", "icmp"}).rc == 0);
+    REQUIRE(run("xdptables", {"-I", "INPUT", "1", "-s", "198.18.0.99"}).rc == 0);
+    Snapshot s = snapshot();
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {1, 40}, {1, 40}, {0, 0}});
+    CHECK(s.policy["filter/INPUT"] == Ctr{1, 40});
+    EXPECT(send(udp_to(7)), PASS, "INPUT#2 INPUT:P");
+    EXPECT(send(icmp_pkt(8, 0)), PASS, "INPUT#4 INPUT:P");
+    s = snapshot();
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {2, 80}, {1, 40}, {1, 36}});
+    REQUIRE(run("xdptables", {"-D", "INPUT", "1"}).rc == 0);
+    CHECK(snapshot().rules["filter/INPUT"] == std::vector<Ctr>{{2, 80}, {1, 40}, {1, 36}});
+
+    REQUIRE(run("xdptables", {"-Z"}).rc == 0);
+    s = snapshot();
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {0, 0}, {0, 0}});
+    CHECK(s.policy["filter/INPUT"] == Ctr{0, 0});
+    EXPECT(send(tcp_pkt(1, 2)), DROP, "INPUT#2");
+
+    Cli c = run("xdptables-restore", {"--counters"}, R"(*filter
+:INPUT ACCEPT [7:700]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+[5:500] -A INPUT -p udp
+[3:300] -A INPUT -p tcp -j DROP
+COMMIT
+)");
+    REQUIRE_MESSAGE(c.rc == 0, c.err);
+    s = snapshot();
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{5, 500}, {3, 300}});
+    CHECK(s.policy["filter/INPUT"] == Ctr{7, 700});
+    EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT:P");
+    s = snapshot();
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{6, 540}, {3, 300}});
+    CHECK(s.policy["filter/INPUT"] == Ctr{8, 740});
+}
+
+TEST_CASE("10,000 rules: the last one matches; -F empties the chain") {
+    std::string rules;
+    for (int i = 0; i < 9999; ++i)
+        rules += "-A INPUT -s 198.19." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "/32 -j DROP\n";
+    rules += "-A INPUT -s 198.18.0.2/32 -p udp --dport 9 -j DROP\n";
+    load(filter(rules));
+    Outcome o = send(udp_to(9));
+    CHECK(o.action == DROP);
+    CHECK(o.moved == "INPUT#10000");
+    EXPECT(send(udp_to(8)), PASS, "INPUT:P");
+
+    // The same size where every rule constrains the same field.
+    rules.clear();
+    for (int i = 1; i <= 10000; ++i) rules += "-A INPUT -p udp --dport " + std::to_string(i) + " -j DROP\n";
+    load(filter(rules));
+    EXPECT(send(udp_to(10000)), DROP, "INPUT#10000");
+    EXPECT(send(udp_to(1)), DROP, "INPUT#1");
+    EXPECT(send(udp_to(10001)), PASS, "INPUT:P");
+
+    REQUIRE(run("xdptables", {"-F", "INPUT"}).rc == 0);
+    EXPECT(send(udp_to(10000)), PASS, "INPUT:P");
+}
+
+namespace {
+
+void on_signal(int sig) {
+    teardown_netns();
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (geteuid() != 0) {
+        std::fprintf(stderr, "dp_test: skipped: needs root (network namespaces, BPF)\n");
+        return 77;
+    }
+    std::string why;
+    if (!setup_netns(why)) {
+        std::fprintf(stderr, "dp_test: cannot set up its network namespace: %s\n", why.c_str());
+        return 1;
+    }
+    std::atexit(teardown_netns);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
+    doctest::Context ctx(argc, argv);
+    int rc = ctx.run();
+    teardown_netns();
+    return rc;
+}

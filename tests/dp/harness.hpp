@@ -1,0 +1,75 @@
+// The world of the dataplane tests: a network namespace of its own (entered by the test
+// process), two veth pairs in it, the real xdptables CLI to load rulesets and read
+// counters, and BPF_PROG_TEST_RUN of the program found on lo.
+//
+//   veth0 198.18.0.1/24  <->  veth1 (the peer that "sends" to veth0)
+//   veth2 198.18.1.1/24  <->  veth3 (198.18.1.2 is a neighbour behind veth2)
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "packet.hpp"
+
+namespace dpt {
+
+struct Link {
+    std::string name;
+    uint32_t ifindex = 0;
+    Mac mac{}, peer_mac{};
+};
+
+// Creates the namespace and enters it; false (with a reason) when that is impossible.
+bool setup_netns(std::string& why);
+// Leaves and deletes the namespace, after removing xdptables' state. Idempotent.
+void teardown_netns();
+
+const Link& veth0();
+const Link& veth2();
+const Link& lo();
+
+// /proc/sys/net/ipv4/ip_forward of the test namespace.
+void set_forwarding(bool on);
+
+struct Cli {
+    int rc = -1;
+    std::string out, err;
+};
+// Runs build-dir/src/<applet> with `args`, `input` on its standard input.
+Cli run(const std::string& applet, const std::vector<std::string>& args, const std::string& input = "");
+
+// Counters as `xdptables-save -c` prints them: "table/chain" -> policy and rules.
+struct Ctr {
+    uint64_t pkts = 0, bytes = 0;
+    bool operator==(const Ctr&) const = default;
+};
+struct Snapshot {
+    std::map<std::string, Ctr> policy;
+    std::map<std::string, std::vector<Ctr>> rules;
+};
+Snapshot snapshot();
+
+// What one packet did: the XDP action, and every counter it moved, by table/chain name
+// (rules, then the policy) as "INPUT#2" (rule 2 of filter INPUT), "INPUT:P" (INPUT's
+// policy), "raw:PREROUTING#1", separated by blanks. A
+// counter that did not move by exactly one packet of `tot` bytes carries "(pkts/bytes)".
+struct Outcome {
+    int action = -1;
+    std::string moved;
+};
+
+// Forgets xdptables' state in the namespace, then restores `text` (iptables-save format)
+// with xdptables-restore. Fails the current test on error.
+void load(const std::string& text);
+// Wraps `rules` ("-A INPUT ..." lines) in a filter table with the given policies and
+// user chains.
+std::string filter(const std::string& rules, const char* input = "ACCEPT", const char* forward = "ACCEPT",
+                   const std::vector<std::string>& chains = {});
+
+// Runs the program on the frame as if received on `in`, and reports what moved.
+Outcome send(const Ip& ip, const Link& in);
+Outcome send(const Ip& ip);  // on veth0, from veth1's MAC
+Outcome send_frame(const Frame& f, const Link& in);
+
+}  // namespace dpt

@@ -1,0 +1,104 @@
+// Crafted Ethernet frames for BPF_PROG_TEST_RUN: an IPv4 header built from a few fields
+// (checksum computed unless asked to be wrong) around a layer 4 header from tcp(), udp()
+// or icmp(). Pure computation, no syscalls.
+#pragma once
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dpt {
+
+using Bytes = std::vector<uint8_t>;
+using Mac = std::array<uint8_t, 6>;
+
+inline constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20;
+inline constexpr uint16_t MF = 0x2000;  // "more fragments", in frag_off
+
+inline void put16(Bytes& b, size_t at, uint16_t v) {
+    b[at] = uint8_t(v >> 8);
+    b[at + 1] = uint8_t(v);
+}
+
+// A TCP header (20 bytes, no options) followed by `payload` zero bytes.
+inline Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags = ACK, size_t payload = 0) {
+    Bytes b(20 + payload, 0);
+    put16(b, 0, sport);
+    put16(b, 2, dport);
+    b[12] = 5 << 4;  // data offset
+    b[13] = flags;
+    put16(b, 14, 512);
+    return b;
+}
+
+inline Bytes udp(uint16_t sport, uint16_t dport, size_t payload = 12) {
+    Bytes b(8 + payload, 0);
+    put16(b, 0, sport);
+    put16(b, 2, dport);
+    put16(b, 4, uint16_t(8 + payload));
+    return b;  // checksum 0: none, as UDP over IPv4 allows
+}
+
+inline Bytes icmp(uint8_t type, uint8_t code, size_t payload = 8) {
+    Bytes b(8 + payload, 0);
+    b[0] = type;
+    b[1] = code;
+    return b;
+}
+
+// One frame and what the test needs to know about it.
+struct Frame {
+    Bytes bytes;
+    uint16_t tot = 0;  // IP total length as written in the header (the counted bytes)
+};
+
+struct Ip {
+    std::string src = "198.18.0.2", dst = "198.18.0.1";
+    uint8_t proto = IPPROTO_UDP;
+    Bytes l4 = udp(1000, 2000);
+    uint8_t ttl = 64;
+    uint16_t frag = 0;  // flags and offset (in 8-byte units), host order
+    Bytes options{};    // IP options, a multiple of 4 bytes
+    bool bad_csum = false;
+    int tot_extra = 0;       // added to the total length field after the fact
+    size_t cut = 0;          // when set: the frame is cut to this many bytes
+    uint16_t ethertype = 0x0800;
+};
+
+inline uint16_t ip_checksum(const uint8_t* h, size_t len) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i < len; i += 2) sum += uint32_t(h[i]) << 8 | h[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(~sum);
+}
+
+inline Frame frame(const Ip& ip, const Mac& dst_mac, const Mac& src_mac) {
+    const size_t hlen = 20 + ip.options.size();
+    Frame f;
+    f.tot = uint16_t(hlen + ip.l4.size() + ip.tot_extra);
+    Bytes& b = f.bytes;
+    b.assign(14 + hlen, 0);
+    std::copy(dst_mac.begin(), dst_mac.end(), b.begin());
+    std::copy(src_mac.begin(), src_mac.end(), b.begin() + 6);
+    put16(b, 12, ip.ethertype);
+    uint8_t* h = b.data() + 14;
+    h[0] = uint8_t(0x40 | hlen / 4);
+    h[2] = uint8_t(f.tot >> 8), h[3] = uint8_t(f.tot);
+    h[4] = 0x12, h[5] = 0x34;
+    h[6] = uint8_t(ip.frag >> 8), h[7] = uint8_t(ip.frag);
+    h[8] = ip.ttl;
+    h[9] = ip.proto;
+    inet_pton(AF_INET, ip.src.c_str(), h + 12);
+    inet_pton(AF_INET, ip.dst.c_str(), h + 16);
+    std::copy(ip.options.begin(), ip.options.end(), h + 20);
+    uint16_t sum = ip_checksum(h, hlen);
+    if (ip.bad_csum) sum ^= 0x0101;
+    h[10] = uint8_t(sum >> 8), h[11] = uint8_t(sum);
+    b.insert(b.end(), ip.l4.begin(), ip.l4.end());
+    if (ip.cut && ip.cut < b.size()) b.resize(ip.cut);
+    return f;
+}
+
+}  // namespace dpt
