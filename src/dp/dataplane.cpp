@@ -304,8 +304,10 @@ Result<void> commit(Ruleset& rs, const Ruleset& prev, const Live& before,
     Tables tables = build_tables(*program, ifaces, list_local(), uint32_t(ncpus));
     auto old = active_gen(a);
     if (!old) return std::unexpected(old.error());
+    // The inactive slot still holds the generation before the last one: replacing its
+    // maps in place costs one RCU grace period each (the kernel waits for programs
+    // after every map-in-map update), so nothing is deleted that is not replaced.
     const uint32_t next = (*old + 1) % XDPT_GENERATIONS;
-    drop_generation(a, next);
     if (auto r = write_generation(a, next, tables); !r) {
         drop_generation(a, next);
         return r;
@@ -320,7 +322,6 @@ Result<void> commit(Ruleset& rs, const Ruleset& prev, const Live& before,
     // What the old generation counted after the snapshot: add it to the rules that
     // kept their slot, then forget the old generation.
     auto final_counts = read_counters(a, *old);
-    drop_generation(a, *old);
     if (!final_counts || final_counts->size() != before.snapshot.size() || before.snapshot.empty()) return {};
     bool moved = false;
     auto add = [&](Counters& c, int32_t slot) {
