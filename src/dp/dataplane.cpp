@@ -164,6 +164,10 @@ std::vector<Prefix> list_local() {
             out.push_back({addr & mask, uint8_t(len)});
         } else {
             out.push_back({addr, 32});
+            // The kernel adds the subnet's broadcast route (fib_add_ifaddr) whether or
+            // not the address was given a broadcast address (`ip addr add` gives none).
+            if (__builtin_popcount(mask) < 31 && (addr & mask) && (a->ifa_flags & IFF_UP))
+                out.push_back({addr | ~mask, 32});
         }
         if ((a->ifa_flags & IFF_BROADCAST) && a->ifa_broadaddr)
             out.push_back({ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_broadaddr)->sin_addr.s_addr), 32});

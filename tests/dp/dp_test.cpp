@@ -115,7 +115,8 @@ TEST_CASE("FORWARD: -o, -i, and forwarding disabled") {
 -A FORWARD -o veth+
 -A FORWARD ! -o veth2
 -A FORWARD -o veth0
--A FORWARD -i veth0 -o veth2 -p udp --dport 9 -j DROP)"));
+-A FORWARD -i veth0 -o veth2 -p udp --dport 9 -j DROP
+-A FORWARD -m ttl --ttl-eq 63 -p udp --dport 8 -j DROP)"));
     Ip out = udp_to(9);
     out.dst = "198.18.1.2";
     Ip back = udp_to(7, "198.18.1.2");
@@ -124,6 +125,12 @@ TEST_CASE("FORWARD: -o, -i, and forwarding disabled") {
         Forwarding on(true);
         EXPECT(send(out), DROP, "FORWARD#1 FORWARD#2 FORWARD#5");
         EXPECT(send(back, veth2()), PASS, "FORWARD#2 FORWARD#3 FORWARD#4 FORWARD:P");
+        // ip_forward decrements the TTL before FORWARD.
+        Ip ttl = out;
+        ttl.l4 = udp(1000, 8);
+        EXPECT(send(ttl), DROP, "FORWARD#1 FORWARD#2 FORWARD#6");
+        ttl.ttl = 63;
+        EXPECT(send(ttl), PASS, "FORWARD#1 FORWARD#2 FORWARD:P");
         out.ttl = 1;  // ip_forward drops it (time exceeded) before FORWARD
         EXPECT(send(out), PASS, "");
         out.ttl = 64;
@@ -135,35 +142,53 @@ TEST_CASE("FORWARD: -o, -i, and forwarding disabled") {
     EXPECT(send(back, veth2()), PASS, "");
 }
 
+// Fragments reach raw PREROUTING and FORWARD as such (no conntrack: no reassembly);
+// ip_local_deliver reassembles before INPUT, which never sees a fragment.
 TEST_CASE("fragments: -f, ! -f; non-first fragments never match ports or icmp types") {
-    load(filter(R"(-A INPUT -f
--A INPUT ! -f
--A INPUT -p udp --dport 2000
--A INPUT -p udp ! --dport 2000
--A INPUT -p icmp --icmp-type any
--A INPUT -p udp
--A INPUT -p udp -m multiport --dports 2000
--A INPUT -p udp -m multiport ! --dports 2000
--A INPUT -p tcp --dport 80
--A INPUT -p tcp ! --dport 80
--A INPUT -p icmp)"));
+    load(raw(R"(-A PREROUTING -f
+-A PREROUTING ! -f
+-A PREROUTING -p udp --dport 2000
+-A PREROUTING -p udp ! --dport 2000
+-A PREROUTING -p icmp --icmp-type any
+-A PREROUTING -p udp
+-A PREROUTING -p udp -m multiport --dports 2000
+-A PREROUTING -p udp -m multiport ! --dports 2000
+-A PREROUTING -p tcp --dport 80
+-A PREROUTING -p tcp ! --dport 80
+-A PREROUTING -p icmp)") + filter(R"(-A INPUT
+-A FORWARD -f
+-A FORWARD ! -f
+-A FORWARD -p udp --dport 2000
+-A FORWARD -p udp ! --dport 2000 -j DROP)"));
     Ip whole = udp_to(2000);
     Ip first = whole;
     first.frag = MF;
     Ip later = whole;  // its payload looks like a UDP header to port 2000: never read
     later.frag = 185;
-    EXPECT(send(whole), PASS, "INPUT#2 INPUT#3 INPUT#6 INPUT#7 INPUT:P");
-    EXPECT(send(first), PASS, "INPUT#2 INPUT#3 INPUT#6 INPUT#7 INPUT:P");
-    EXPECT(send(later), PASS, "INPUT#1 INPUT#6 INPUT:P");
+    const char* raw_first = "raw:PREROUTING#2 raw:PREROUTING#3 raw:PREROUTING#6 raw:PREROUTING#7 raw:PREROUTING:P";
+    const char* raw_later = "raw:PREROUTING#1 raw:PREROUTING#6 raw:PREROUTING:P";
+    EXPECT(send(whole), PASS, std::string("INPUT#1 INPUT:P ") + raw_first);
+    EXPECT(send(first), PASS, raw_first);
+    EXPECT(send(later), PASS, raw_later);
     later.frag = MF | 185;
-    EXPECT(send(later), PASS, "INPUT#1 INPUT#6 INPUT:P");
+    EXPECT(send(later), PASS, raw_later);
     Ip tcp_later = tcp_pkt(5, 80);
     tcp_later.frag = 100;
-    EXPECT(send(tcp_later), PASS, "INPUT#1 INPUT:P");
+    EXPECT(send(tcp_later), PASS, "raw:PREROUTING#1 raw:PREROUTING:P");
     Ip icmp_later = icmp_pkt(8, 0);
     icmp_later.frag = 10;
-    EXPECT(send(icmp_later), PASS, "INPUT#1 INPUT#11 INPUT:P");
-    EXPECT(send(icmp_pkt(8, 0)), PASS, "INPUT#2 INPUT#5 INPUT#11 INPUT:P");
+    EXPECT(send(icmp_later), PASS, "raw:PREROUTING#1 raw:PREROUTING#11 raw:PREROUTING:P");
+    EXPECT(send(icmp_pkt(8, 0)), PASS,
+           "INPUT#1 INPUT:P raw:PREROUTING#2 raw:PREROUTING#5 raw:PREROUTING#11 raw:PREROUTING:P");
+
+    Forwarding on(true);
+    for (Ip* ip : {&first, &later}) ip->dst = "198.18.1.2";
+    EXPECT(send(first), PASS, std::string("FORWARD#2 FORWARD#3 FORWARD:P ") + raw_first);
+    EXPECT(send(later), PASS, std::string("FORWARD#1 FORWARD:P ") + raw_later);
+    first.l4 = udp(1000, 2001);
+    EXPECT(send(first), DROP,
+           "FORWARD#2 FORWARD#4 raw:PREROUTING#2 raw:PREROUTING#4 raw:PREROUTING#6 raw:PREROUTING#8 "
+           "raw:PREROUTING:P");
 }
 
 TEST_CASE("ports: --sport/--dport single, ranges, 0, 65535, !") {
@@ -369,6 +394,25 @@ TEST_CASE("rules XDP cannot decide hand matching packets over uncounted") {
     Ip frag = udp_to(4);
     frag.frag = MF;
     EXPECT(send(frag), PASS, "");
+}
+
+// As iptables-legacy counts frames sent to ff:ff:ff:ff:ff:ff: local (and broadcast)
+// destinations reach INPUT, nothing is forwarded.
+TEST_CASE("link-layer broadcast: delivered locally, never forwarded") {
+    load(filter("-A INPUT -p udp\n-A FORWARD -p udp"));
+    const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    auto bsend = [&](const char* dst) {
+        Ip ip = udp_to(7);
+        ip.dst = dst;
+        return send_frame(frame(ip, bcast, veth0().peer_mac), veth0());
+    };
+    Forwarding on(true);
+    EXPECT(bsend("198.18.0.255"), PASS, "INPUT#1 INPUT:P");
+    EXPECT(bsend("255.255.255.255"), PASS, "INPUT#1 INPUT:P");
+    EXPECT(bsend("198.18.0.1"), PASS, "INPUT#1 INPUT:P");
+    EXPECT(bsend("198.18.1.2"), PASS, "");
+    // IP multicast is delivered only to sockets that joined the group: the kernel's call.
+    EXPECT(bsend("224.0.0.1"), PASS, "");
 }
 
 TEST_CASE("edges: malformed or foreign frames pass uncounted") {
