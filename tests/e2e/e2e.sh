@@ -21,6 +21,11 @@
 #   --keep         keep the work directory (rulesets, frame lists, save outputs)
 # Environment: PYTHON, XDPT_BINDIR (xdptables, xdptables-save, xdptables-restore; default
 # build/src of this repository), E2E_SEEDS, E2E_SIZES, E2E_TABLES, E2E_PACKETS,
+# E2E_FRAMES=REGEX (send only the frames whose line in the frame list matches, e.g.
+# 'frag' or 'tcp.*ttl=1 ': the lines say what each frame is; to narrow a difference down),
+# E2E_KERNEL_CLASSES=1 (also send the frames the XDP program leaves to the kernel:
+# IP options, short transport headers, TCP fragments at offset 8, fragments for local
+# addresses; see gen.py; by default they are not sent),
 # E2E_IGNORE_OUTPUT=1 (OUTPUT counts only the dut's own replies, RST and ICMP errors, which
 # XDP does not see: report their differences without failing).
 # Exit: 0 all equal, 1 a difference or a harness failure, 77 not root.
@@ -159,6 +164,11 @@ run_one() {  # $1 = seed, $2 = rule count, $3 = table -> 0 equal, 1 not
   [ "$ref_only" = 1 ] && dutflavour=legacy
   gen rules "$seed" "$n" "$table" >"$work/rules" &&
     gen packets "$seed:$n:$table" "$npackets" >"$work/frames" || return 1
+  if [ -n "${E2E_FRAMES:-}" ]; then
+    grep -E -- "$E2E_FRAMES" "$work/frames" >"$work/frames.sel"
+    mv "$work/frames.sel" "$work/frames"
+    echo "  $(grep -c . "$work/frames") frames match E2E_FRAMES"
+  fi
   build_side R && build_side X || { echo "  HARNESS topology setup failed"; return 1; }
   sut R legacy restore || { echo "  HARNESS iptables-legacy-restore failed"; return 1; }
   if ! sut X "$dutflavour" restore; then
