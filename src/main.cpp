@@ -48,6 +48,7 @@ int report(const Error& e, std::string_view prog) {
     } else if (e.code == Exit::version && e.style == Error::Style::prefixed) {
         s += str("Perhaps ", prog, " or your kernel needs to be upgraded.\n");
     }
+    std::fwrite(e.out.data(), 1, e.out.size(), stdout);
     std::fputs(s.c_str(), stderr);
     return static_cast<int>(e.code);
 }

@@ -76,6 +76,9 @@ struct ParseOptions {
     bool restore = false;     // parsing a line of xdptables-restore
     std::string table;        // restore: the table of the current block
     std::string* notices = nullptr;  // where stderr notices go (printed even on failure)
+    // Reading xdptables' own stored state: names longer than the command line allows
+    // (chains renamed with -E to up to 31 characters) are taken as they are.
+    bool stored = false;
 };
 
 // Parses argv (without argv[0]). On success either a Command or an EarlyExit.

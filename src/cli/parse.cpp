@@ -317,7 +317,8 @@ struct Parser {
 
     Result<std::string> parse_target_name(std::string_view name) {
         if (name.empty()) return param_fail("Invalid target name (too short)");
-        if (name.size() >= 29) return param_fail(str("Invalid target name `", name, "' (28 chars max)"));
+        if (name.size() >= 29 && !po.stored)
+            return param_fail(str("Invalid target name `", name, "' (28 chars max)"));
         for (char ch : name)
             if (std::isspace(static_cast<unsigned char>(ch)))
                 return param_fail(str("Invalid target name `", name, "'"));
@@ -329,7 +330,7 @@ struct Parser {
             return param_fail(str("chain name `", name, "' too long (must be under 29 chars)"));
         if (!name.empty() && (name[0] == '-' || name[0] == '!'))
             return param_fail(str("chain name not allowed to start with `", name[0], "'"));
-        if (find_target(name) || is_standard_verdict(name))
+        if (name.empty() || find_target(name) || is_standard_verdict(name))  // "" is the standard target
             return param_fail("chain name may not clash with target name");
         for (char ch : name)
             if (std::isspace(static_cast<unsigned char>(ch)))
@@ -487,8 +488,7 @@ struct Parser {
                 if (auto r = add_command(CMD_RENAME_CHAIN, CMD_NONE); !r) return std::unexpected(r.error());
                 c.chain = g.optarg;
                 if (!has_arg_raw()) return param_fail("-E requires old-chain-name and new-chain-name");
-                c.newname = g.argv[g.optind++];
-                if (auto r = assert_valid_chain_name(c.newname); !r) return std::unexpected(r.error());
+                c.newname = g.argv[g.optind++];  // unchecked in 1.8.9: libiptc judges it
                 break;
             case 'P':
                 if (auto r = add_command(CMD_SET_POLICY, CMD_NONE); !r) return std::unexpected(r.error());
@@ -710,7 +710,7 @@ struct Parser {
             if ((c.options & bit) && !(legal_commands(bit) & c.cmd))
                 return param_fail(str("Illegal option `-", opt2char(bit), "' with this command"));
 
-        if (c.chain && c.chain->size() >= 29)
+        if (c.chain && c.chain->size() >= 29 && !po.stored)
             return param_fail(str("chain name `", *c.chain, "' too long (must be under 29 chars)"));
 
         if (c.cmd == CMD_APPEND || c.cmd == CMD_DELETE || c.cmd == CMD_CHECK || c.cmd == CMD_INSERT ||

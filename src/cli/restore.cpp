@@ -99,7 +99,7 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             auto w = words(buf.substr(1));
             if (w.empty()) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " chain name invalid")}, line);
             std::string chain(w[0]);
-            if (chain.size() >= 29)
+            if (chain.size() >= 29 && !o.stored)
                 return at_line(Error{Exit::parameter, str("Invalid chain name `", chain, "' (28 chars max)")}, line);
             Chain* ch = table->find(chain);
             if (!ch || !ch->builtin) {
@@ -167,6 +167,7 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             po.restore = true;
             po.table = curtable;
             po.notices = o.notices;
+            po.stored = o.stored;
             auto parsed = parse_command(argv, po);
             if (!parsed) return at_line(parsed.error(), line);
             if (auto* early = std::get_if<EarlyExit>(&*parsed)) {
@@ -204,6 +205,7 @@ Result<Ruleset> deserialize_ruleset(std::string_view text) {
     RestoreOptions o;
     o.counters = true;
     o.prog = "xdptables (stored state)";
+    o.stored = true;
     std::string out;
     auto r = restore_text(rs, text, o, [](const Ruleset&) -> Result<void> { return {}; }, out);
     if (!r) return std::unexpected(r.error());

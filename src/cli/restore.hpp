@@ -24,6 +24,7 @@ struct RestoreOptions {
     // even when its block fails or --test is given).
     std::vector<std::string>* tables_seen = nullptr;
     std::string* notices = nullptr;  // warnings for stderr; null: drop them
+    bool stored = false;  // reading the stored state (see ParseOptions::stored)
 };
 
 // Applies `text` to `rs`. `commit` runs at every COMMIT with the ruleset as it then is;

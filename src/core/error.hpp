@@ -27,6 +27,7 @@ struct Error {
     std::string msg;
     Style style = Style::prefixed;
     int line = -1;  // restore input line, printed as "Error occurred at line: N"
+    std::string out = {};  // what the command printed on stdout before failing (-v echoes)
 };
 
 template <class T>

@@ -137,8 +137,10 @@ Result<void> kernel_check_table(const Table& t) {
     return {};
 }
 
-Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
-    Applied a;
+namespace {
+
+// apply_command's work; what it prints goes to `a` even when it fails afterwards.
+Result<void> apply_into(Ruleset& rs, Command& c, bool check_kernel, Applied& a) {
     if (!builtin_chains(c.table))
         return fail(Exit::version,
                     str("can't initialize iptables table `", c.table,
@@ -150,6 +152,12 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
     const bool verbose = c.verbose > 0;
 
     if (c.rule_command()) {
+        // iptables echoes each rule (-v) before libiptc looks at its chain and target.
+        if (verbose) {
+            auto rules = expand(c);
+            if (c.cmd == CMD_REPLACE) rules.resize(1);
+            for (const auto& r : rules) a.out += rule_echo(r);
+        }
         if (auto r = resolve_target(t, c); !r) return std::unexpected(r.error());
     }
     if (c.cmd == CMD_REPLACE && (c.srcs.size() != 1 || c.dsts.size() != 1))
@@ -159,12 +167,9 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
         case CMD_APPEND:
         case CMD_INSERT:
         case CMD_REPLACE: {
+            auto rules = expand(c);
             Chain* ch = need_chain(t, *c.chain, err);
             if (!ch) return std::unexpected(err.error());
-            auto rules = expand(c);
-            if (verbose)
-                for (const auto& r : (c.cmd == CMD_REPLACE ? std::vector<Rule>{rules.front()} : rules))
-                    a.out += rule_echo(r);
             if (c.cmd == CMD_APPEND) {
                 for (auto& r : rules) ch->rules.push_back(std::move(r));
             } else if (c.cmd == CMD_INSERT) {
@@ -179,23 +184,27 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
         }
         case CMD_DELETE:
         case CMD_CHECK: {
-            Chain* ch = need_chain(t, *c.chain, err);
-            if (!ch) return std::unexpected(err.error());
+            // Every address combination is tried (and echoed) even after one failed.
+            Chain* ch = t.find(*c.chain);
             for (const auto& r : expand(c)) {
-                if (verbose) a.out += rule_echo(r);
-                auto it = std::find_if(ch->rules.begin(), ch->rules.end(),
-                                       [&](const Rule& x) { return x.same_as(r); });
-                if (it == ch->rules.end()) {
-                    // libiptc looks a chain or extension target up with iptc_builtin(),
-                    // which leaves ENOENT to be explained as a missing name.
-                    if (!r.target_name.empty() && !is_standard_verdict(r.target_name)) return runtime_fail(no_chain);
-                    return runtime_fail("Bad rule (does a matching rule exist in that chain?)");
+                auto it = ch ? std::find_if(ch->rules.begin(), ch->rules.end(),
+                                            [&](const Rule& x) { return x.same_as(r); })
+                             : std::vector<Rule>::iterator{};
+                if (!ch || it == ch->rules.end()) {
+                    if (err) {  // the first failure is the one reported
+                        // libiptc looks a chain or extension target up with iptc_builtin(),
+                        // which leaves ENOENT to be explained as a missing name.
+                        const bool named = ch && !r.target_name.empty() && !is_standard_verdict(r.target_name);
+                        err = runtime_fail(named ? no_chain : "Bad rule (does a matching rule exist in that chain?)");
+                    }
+                    continue;
                 }
                 if (c.cmd == CMD_DELETE) {
                     ch->rules.erase(it);
                     a.changed = true;
                 }
             }
+            if (!err) return err;
             break;
         }
         case CMD_DELETE_NUM: {
@@ -278,9 +287,11 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
             break;
         }
         case CMD_RENAME_CHAIN: {
+            // TC_RENAME_CHAIN's order: the new name, the old chain, then the length.
+            if (t.find(c.newname) || is_standard_verdict(c.newname)) return runtime_fail("File exists");
             Chain* ch = t.find(*c.chain);
             if (!ch || ch->builtin) return runtime_fail(no_chain);
-            if (t.find(c.newname)) return runtime_fail("File exists");
+            if (c.newname.size() > 31) return einval();
             Chain moved = std::move(*ch);
             t.chains.erase(t.chains.begin() + (ch - t.chains.data()));
             for (auto& other : t.chains)
@@ -307,6 +318,19 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
     }
     if (a.changed && check_kernel)
         if (auto r = kernel_check_table(t); !r) return std::unexpected(r.error());
+    return {};
+}
+
+}  // namespace
+
+Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
+    Applied a;
+    if (auto r = apply_into(rs, c, check_kernel, a); !r) {
+        // What iptables printed before libiptc failed (parameter problems come first).
+        Error e = r.error();
+        if (e.code != Exit::parameter) e.out = std::move(a.out);
+        return std::unexpected(std::move(e));
+    }
     return a;
 }
 
