@@ -394,6 +394,7 @@ struct Parser {
 
     Result<void> command_match(std::string_view name) {
         if (invert) return param_fail("unexpected ! flag before --match");
+        if (name.size() >= 29) return param_fail(str("Invalid match name \"", name, "\" (28 chars max)"));
         const ExtKind* k = find_match(name);
         if (!k) return param_fail(str("Couldn't load match `", name, "':No such file or directory\n"));
         add_ext(k, false);
@@ -588,7 +589,10 @@ struct Parser {
                 std::optional<std::string> w;
                 if (g.has_optarg) w = g.optarg;
                 else if (has_arg_raw()) w = g.argv[g.optind++];
-                if (w && !grammar::to_uint(*w, 0, 999999, 10)) return param_fail("wait interval not numeric");
+                if (!w) return param_fail("wait interval value required");
+                unsigned usec = 0;  // parse_wait_interval reads it with sscanf("%u")
+                if (std::sscanf(w->c_str(), "%u", &usec) != 1) return param_fail("wait interval not numeric");
+                if (usec > 999999) return param_fail(str("too long usec wait ", usec, " > 999999 usec"));
                 wait_interval_set = true;
                 if (po.notices) *po.notices += "Ignoring deprecated --wait-interval option.\n";
                 break;
@@ -738,7 +742,7 @@ struct Parser {
         for (auto item : grammar::split(spec, ',')) {
             std::string_view host = item, mask_text;
             bool has_mask = false;
-            if (auto slash = item.find('/'); slash != std::string_view::npos) {
+            if (auto slash = item.rfind('/'); slash != std::string_view::npos) {
                 host = item.substr(0, slash);
                 mask_text = item.substr(slash + 1);
                 has_mask = true;

@@ -143,8 +143,9 @@ namespace {
 Result<void> apply_into(Ruleset& rs, Command& c, bool check_kernel, Applied& a) {
     if (!builtin_chains(c.table))
         return fail(Exit::version,
-                    str("can't initialize iptables table `", c.table,
-                        "': Table does not exist (do you need to insmod?)"));
+                    str("can't initialize iptables table `", c.table, "': ",
+                        // libiptc's TC_INIT refuses a name too long for the kernel with EINVAL.
+                        c.table.size() >= 32 ? "Module is wrong version" : "Table does not exist (do you need to insmod?)"));
     const bool existed = rs.find(c.table) != nullptr;
     Table& t = rs.instantiate(c.table);
     a.changed = !existed;
