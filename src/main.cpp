@@ -152,6 +152,11 @@ std::string unrecognized(std::string_view prog, std::string_view opt) {
     if (opt.size() > 1 && opt[1] == '-') return str(prog, ": unrecognized option '", opt, "'\n");
     return str(prog, ": invalid option -- '", opt.substr(1, 1), "'\n");
 }
+// ... and for an option whose argument is missing.
+std::string missing_argument(std::string_view prog, std::string_view opt) {
+    if (opt.size() > 1 && opt[1] == '-') return str(prog, ": option '", opt, "' requires an argument\n");
+    return str(prog, ": option requires an argument -- '", opt.substr(1, 1), "'\n");
+}
 
 std::string now_text() {
     std::time_t t = std::time(nullptr);
@@ -175,12 +180,18 @@ int main_save(const std::vector<std::string>& args) {
             counters = true;
         } else if (a == "-t" || a == "--table" || a.rfind("--table=", 0) == 0) {
             table = value("--table");
-            if (!table) return report(Error{Exit::parameter, "option \"-t\" requires an argument"}, prog);
+            if (!table) {
+                std::fputs((missing_argument(prog, a) + str("Look at manual page `", prog, ".8' for more information.\n")).c_str(), stderr);
+                return 1;
+            }
         } else if (a.rfind("-t", 0) == 0 && a.size() > 2) {
             table = a.substr(2);
         } else if (a == "-f" || a == "--file" || a.rfind("--file=", 0) == 0) {
             file = value("--file");
-            if (!file) return report(Error{Exit::parameter, "option \"-f\" requires an argument"}, prog);
+            if (!file) {
+                std::fputs((missing_argument(prog, a) + str("Look at manual page `", prog, ".8' for more information.\n")).c_str(), stderr);
+                return 1;
+            }
         } else if (a == "-M" || a == "--modprobe" || a.rfind("--modprobe=", 0) == 0) {
             value("--modprobe");
         } else if (a == "-V" || a == "--version") {
@@ -244,6 +255,7 @@ int main_restore(const std::vector<std::string>& args) {
     RestoreOptions o;
     o.prog = prog;
     int wait = 0;
+    bool wait_interval = false;
     std::optional<std::string> file;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -279,9 +291,11 @@ int main_restore(const std::vector<std::string>& args) {
             if (a.find('=') == std::string::npos && i + 1 < args.size() && !args[i + 1].empty() &&
                 std::isdigit(static_cast<unsigned char>(args[i + 1][0])))
                 ++i;
+            wait_interval = true;
+            std::fputs("Ignoring deprecated --wait-interval option.\n", stderr);
         } else if (a == "-T" || a == "--table") {
             if (i + 1 >= args.size()) {
-                std::fputs(str("Try `", prog, " -h' for more information.\n").c_str(), stderr);
+                std::fputs((missing_argument(prog, a) + str("Try `", prog, " -h' for more information.\n")).c_str(), stderr);
                 return 1;
             }
             o.only_table = args[++i];
@@ -300,6 +314,10 @@ int main_restore(const std::vector<std::string>& args) {
             std::fputs("Unknown arguments found on commandline\n", stderr);
             return 1;
         }
+    }
+    if (wait_interval && !wait) {
+        std::fputs("Option --wait-interval requires option --wait\n", stderr);
+        return 1;
     }
     std::string text;
     if (file) {

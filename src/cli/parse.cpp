@@ -573,7 +573,7 @@ struct Parser {
                 break;
             case 'V':
                 if (invert) return R(EarlyExit{str("Not ", XDPT_IPTABLES_VERSION, " (xdp) ;-)\n"), 0});
-                return R(EarlyExit{str("xdptables v", XDPT_IPTABLES_VERSION, " (xdp)\n"), 0});
+                return R(EarlyExit{str(po.restore ? "xdptables-restore" : "xdptables", " v", XDPT_IPTABLES_VERSION, " (xdp)\n"), 0});
             case 'w': {
                 if (po.restore) return param_fail("You cannot use `-w' from iptables-restore");
                 c.wait = -1;

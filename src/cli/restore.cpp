@@ -1,6 +1,7 @@
 #include "cli/restore.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <variant>
 
 #include "cli/command.hpp"
@@ -36,15 +37,11 @@ std::vector<std::string_view> words(std::string_view s) {
     return out;
 }
 
-// sscanf("[%llu:%llu]") on the policy counters.
+// sscanf("[%llu:%llu]") on the policy counters (a sign is taken, "-1" wraps).
 std::optional<Counters> scan_counters(std::string_view s) {
-    if (s.empty() || s[0] != '[') return std::nullopt;
-    auto colon = s.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    auto p = grammar::to_uint_prefix(s.substr(1, colon - 1), 10);
-    auto b = grammar::to_uint_prefix(s.substr(colon + 1), 10);
-    if (!p || !b) return std::nullopt;
-    return Counters{p->value, b->value};
+    unsigned long long p = 0, b = 0;
+    if (std::sscanf(std::string(s).c_str(), "[%llu:%llu]", &p, &b) != 2) return std::nullopt;
+    return Counters{p, b};
 }
 
 }  // namespace
@@ -69,9 +66,11 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             continue;
         }
         if (buf == "COMMIT\n" && in_table) {
-            if (auto r = kernel_check_table(*table); !r) return line_failed(o, line);
-            if (!o.test)
+            // --test never hands the table to the kernel, so nothing it would refuse shows.
+            if (!o.test) {
+                if (auto r = kernel_check_table(*table); !r) return line_failed(o, line);
                 if (auto r = commit(rs); !r) return std::unexpected(r.error());
+            }
             in_table = false;
             table = nullptr;
             ok = true;
@@ -105,7 +104,7 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             if (!ch || !ch->builtin) {
                 if (o.noflush && ch) {
                     ch->rules.clear();
-                } else if (ch) {
+                } else if (ch || is_standard_verdict(chain)) {  // iptc_create_chain: EEXIST
                     return at_line(Error{Exit::parameter, str("error creating chain '", chain, "':File exists")}, line);
                 } else {
                     ch = &table->add_user_chain(chain);
@@ -120,7 +119,7 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
                 if (o.counters) {
                     auto parsed = w.size() >= 3 ? scan_counters(w[2]) : std::nullopt;
                     if (!parsed)
-                        return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'\n")}, line);
+                        return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'")}, line);
                     cnt = *parsed;
                 }
                 if (!ch->builtin)
