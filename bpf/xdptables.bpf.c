@@ -290,6 +290,26 @@ static __always_inline __u32 lpm_id(void *outer, __u32 gen, __u32 addr)
 	return id ? *id : ~0u;
 }
 
+/* The bitmap id at `off` of the value array; ~0 (no bitmap) when there is none. */
+static __always_inline __u32 value_id(void *vals, __u32 off)
+{
+	__u32 *v = bpf_map_lookup_elem(vals, &off);
+	return v ? *v : ~0u;
+}
+
+/* Adds one field's bitmap to the walk: its id, and its chunks to the chunk mask. Fails
+ * for an id without a bitmap (a lookup that found nothing). */
+static __always_inline int add_field(struct walk *w, void *bitmaps, __u32 id)
+{
+	struct xdpt_bitmap *bm = bpf_map_lookup_elem(bitmaps, &id);
+	if (!bm || w->nids >= XDPT_NFIELDS)
+		return -1;
+	w->ids[w->nids & 15] = id;
+	w->nids++;
+	w->chunk_mask &= bm->chunk_mask;
+	return 0;
+}
+
 static __always_inline int is_lo_addr(__u32 a) /* 127.0.0.0/8, a in network order */
 {
 	return (bpf_ntohl(a) >> 24) == 127;
@@ -493,55 +513,33 @@ int xdpt_main(struct xdp_md *ctx)
 	if (!bitmaps)
 		goto kernel;
 
-#define XDPT_ADD_ID(idexpr)                                                   \
-	do {                                                                  \
-		__u32 _id = (idexpr);                                         \
-		struct xdpt_bitmap *_bm = bpf_map_lookup_elem(bitmaps, &_id); \
-		if (!_bm || w.nids >= XDPT_NFIELDS)                           \
-			goto kernel;                                          \
-		w.ids[w.nids & 15] = _id;                                     \
-		w.nids++;                                                     \
-		w.chunk_mask &= _bm->chunk_mask;                              \
-	} while (0)
-#define XDPT_VALUE_AT(off)                                            \
-	({                                                            \
-		__u32 _k = (off);                                     \
-		__u32 *_v = bpf_map_lookup_elem(vals, &_k);           \
-		if (!_v)                                              \
-			goto kernel;                                  \
-		*_v;                                                  \
-	})
-
-	if (active & (1u << XDPT_F_SRC)) {
-		__u32 id = lpm_id(&xdpt_src, gen, saddr);
-		if (id == ~0u)
-			goto kernel;
-		XDPT_ADD_ID(id);
-	}
-	if (active & (1u << XDPT_F_DST)) {
-		__u32 id = lpm_id(&xdpt_dst, gen, daddr);
-		if (id == ~0u)
-			goto kernel;
-		XDPT_ADD_ID(id);
-	}
-	if (active & (1u << XDPT_F_PROTO))
-		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_PROTO + ip->protocol + (fragoff ? 256 : 0)));
-	if (active & (1u << XDPT_F_FLAGS))
-		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_FLAGS + (flags & 0xff)));
-	if (active & (1u << XDPT_F_SPORT))
-		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (sport & 0xffff)));
-	if (active & (1u << XDPT_F_DPORT))
-		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (dport & 0xffff)));
-	if (active & (1u << XDPT_F_LEN))
-		XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (tot & 0xffff)));
-	if (active & (1u << XDPT_F_IIF))
-		XDPT_ADD_ID(ifc->iif_bitmap);
+	if (active & (1u << XDPT_F_SRC) && add_field(&w, bitmaps, lpm_id(&xdpt_src, gen, saddr)))
+		goto kernel;
+	if (active & (1u << XDPT_F_DST) && add_field(&w, bitmaps, lpm_id(&xdpt_dst, gen, daddr)))
+		goto kernel;
+	if (active & (1u << XDPT_F_PROTO) &&
+	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_PROTO + ip->protocol + (fragoff ? 256 : 0))))
+		goto kernel;
+	if (active & (1u << XDPT_F_FLAGS) && add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_FLAGS + (flags & 0xff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_SPORT) &&
+	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (sport & 0xffff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_DPORT) &&
+	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (dport & 0xffff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_LEN) &&
+	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (tot & 0xffff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_IIF) && add_field(&w, bitmaps, ifc->iif_bitmap))
+		goto kernel;
 	if (active & (1u << XDPT_F_MAC)) {
 		__u64 mac = 0;
 		__builtin_memcpy(&mac, eth->h_source, 6);
 		void *mm = gen_map(&xdpt_macs, gen);
 		__u32 *id = mm ? bpf_map_lookup_elem(mm, &mac) : 0;
-		XDPT_ADD_ID(id ? *id : cfg->mac_default);
+		if (add_field(&w, bitmaps, id ? *id : cfg->mac_default))
+			goto kernel;
 	}
 	/* TTL and output interface are looked up per walk: raw PREROUTING sees no output
 	 * interface and the TTL as received, FORWARD the route's and the TTL less one. */
@@ -558,10 +556,10 @@ int xdpt_main(struct xdp_md *ctx)
 
 	int raw = (cfg->flags & XDPT_CFG_HAS_RAW) != 0;
 	if (raw) {
-		if (active & (1u << XDPT_F_TTL))
-			XDPT_ADD_ID(XDPT_VALUE_AT(XDPT_SMALL_TTL + ttl));
-		if (active & (1u << XDPT_F_OIF))
-			XDPT_ADD_ID(cfg->oif_none);
+		if (active & (1u << XDPT_F_TTL) && add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_TTL + ttl)))
+			goto kernel;
+		if (active & (1u << XDPT_F_OIF) && add_field(&w, bitmaps, cfg->oif_none))
+			goto kernel;
 		__u32 r = walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], !two_pass);
 		if (r == W_KERNEL)
 			goto kernel;
@@ -582,16 +580,9 @@ int xdpt_main(struct xdp_md *ctx)
 	}
 
 	/* ip_forward decrements the TTL before the FORWARD hook. */
-	if (active & (1u << XDPT_F_TTL)) {
-		__u32 k = XDPT_SMALL_TTL + ((entry == XDPT_FILTER_FORWARD ? ttl - 1 : ttl) & 0xff);
-		__u32 *v = bpf_map_lookup_elem(vals, &k);
-		struct xdpt_bitmap *bm = v ? bpf_map_lookup_elem(bitmaps, v) : 0;
-		if (!bm || wf.nids >= XDPT_NFIELDS)
-			goto kernel;
-		wf.ids[wf.nids & 15] = *v;
-		wf.nids++;
-		wf.chunk_mask &= bm->chunk_mask;
-	}
+	const __u32 fttl = (entry == XDPT_FILTER_FORWARD ? ttl - 1 : ttl) & 0xff;
+	if (active & (1u << XDPT_F_TTL) && add_field(&wf, bitmaps, value_id(vals, XDPT_SMALL_TTL + fttl)))
+		goto kernel;
 	if (active & (1u << XDPT_F_OIF)) {
 		__u32 oid = cfg->oif_none;
 		if (entry == XDPT_FILTER_FORWARD) {
@@ -600,12 +591,8 @@ int xdpt_main(struct xdp_md *ctx)
 				goto kernel;
 			oid = o->oif_bitmap;
 		}
-		struct xdpt_bitmap *bm = bpf_map_lookup_elem(bitmaps, &oid);
-		if (!bm || wf.nids >= XDPT_NFIELDS)
+		if (add_field(&wf, bitmaps, oid))
 			goto kernel;
-		wf.ids[wf.nids & 15] = oid;
-		wf.nids++;
-		wf.chunk_mask &= bm->chunk_mask;
 	}
 	__u32 r = walk_chain(&wf, cfg->entry[entry & 3], !two_pass && count_filter);
 	if (r == W_KERNEL)

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <variant>
@@ -55,33 +56,56 @@ int report(const Error& e, std::string_view prog) {
 
 void write_out(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
-// The namespace's ruleset with the live counters of the dataplane added.
+// The namespace's ruleset with the live counters of the dataplane added, and the anchor
+// it was found through (none before the first change).
 struct Loaded {
+    std::optional<Anchor> anchor;
     Ruleset rs;
     dp::Live live;
 };
 
 Result<Loaded> load_ruleset() {
-    auto text = load_state();
-    if (!text) return std::unexpected(text.error());
     Loaded l;
+    auto anchor = find_anchor();
+    if (!anchor) return std::unexpected(anchor.error());
+    if (!*anchor) return l;
+    l.anchor = std::move(*anchor);
+    auto text = load_state(*l.anchor);
+    if (!text) return std::unexpected(text.error());
     if (!*text) return l;
     auto rs = deserialize_ruleset(**text);
     if (!rs) return std::unexpected(rs.error());
     l.rs = std::move(*rs);
-    auto live = dp::add_live_counters(l.rs);
+    auto live = dp::add_live_counters(*l.anchor, l.rs);
     if (!live) return std::unexpected(live.error());
     l.live = std::move(*live);
     return l;
 }
 
-// Stores `rs` and makes the dataplane enforce it. `prev` is what was loaded; `live`
-// its counter snapshot, used up by the first commit (later ones in the same process
-// start from the text alone).
-Result<void> save_ruleset(Ruleset& rs, const Ruleset& prev, dp::Live& live, std::string* notices) {
-    auto r = dp::commit(rs, prev, live, [](const Ruleset& now) { return store_state(serialize_ruleset(now)); },
-                        notices);
-    live = {};
+// Stores `rs` and makes the dataplane enforce it, loading the anchor program first when
+// the namespace has none. `prev` is the ruleset before the change; the counter snapshot
+// in `l` is used up by the first commit (later ones in the same process start from the
+// text alone).
+Result<void> save_ruleset(Loaded& l, Ruleset& rs, const Ruleset& prev, std::string* notices) {
+    if (!l.anchor) {
+        auto created = ensure_anchor();
+        if (!created) return std::unexpected(created.error());
+        l.anchor = std::move(*created);
+    }
+    const Anchor& a = *l.anchor;
+    auto r = dp::commit(a, rs, prev, l.live,
+                        [&a](const Ruleset& now) { return store_state(a, serialize_ruleset(now)); }, notices);
+    l.live = {};
+    return r;
+}
+
+// Commits `rs` as it stands (after a table was instantiated, or for new interfaces) and
+// prints what the dataplane has to say.
+Result<void> recommit(Loaded& l, Ruleset& rs) {
+    const Ruleset prev = rs;
+    std::string notices;
+    auto r = save_ruleset(l, rs, prev, &notices);
+    std::fputs(notices.c_str(), stderr);
     return r;
 }
 
@@ -106,12 +130,8 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (!lock) return report(lock.error(), prog);
         auto loaded = load_ruleset();
         if (!loaded) return report(loaded.error(), prog);
-        if (!loaded->rs.tables.empty()) {
-            Ruleset prev = loaded->rs;
-            std::string notices;
-            if (auto r = save_ruleset(loaded->rs, prev, loaded->live, &notices); !r) return report(r.error(), prog);
-            std::fputs(notices.c_str(), stderr);
-        }
+        if (!loaded->rs.tables.empty())
+            if (auto r = recommit(*loaded, loaded->rs); !r) return report(r.error(), prog);
         return 0;
     }
     std::string notices;
@@ -138,7 +158,7 @@ int main_xdptables(const std::vector<std::string>& args) {
     }
     std::string dp_notices;
     if (applied->changed)
-        if (auto r = save_ruleset(next, loaded->rs, loaded->live, &dp_notices); !r) return report(r.error(), prog);
+        if (auto r = save_ruleset(*loaded, next, loaded->rs, &dp_notices); !r) return report(r.error(), prog);
     std::fputs(applied->warnings.c_str(), stderr);
     std::fputs(dp_notices.c_str(), stderr);
     write_out(applied->out);
@@ -221,11 +241,8 @@ int main_save(const std::vector<std::string>& args) {
         if (!builtin_chains(*table))
             return report(Error{Exit::other, str("Cannot initialize: Table does not exist (do you need to insmod?)")}, prog);
         if (!rs->find(*table)) {
-            Ruleset prev = *rs;
             rs->instantiate(*table);
-            std::string notices;
-            if (auto r = save_ruleset(*rs, prev, loaded->live, &notices); !r) return report(r.error(), prog);
-            std::fputs(notices.c_str(), stderr);
+            if (auto r = recommit(*loaded, *rs); !r) return report(r.error(), prog);
         }
     }
     std::string out;
@@ -348,7 +365,7 @@ int main_restore(const std::vector<std::string>& args) {
     auto commit = [&](const Ruleset& now) -> Result<void> {
         Ruleset prev = committed;
         committed = now;
-        return save_ruleset(committed, prev, loaded->live, &notices);
+        return save_ruleset(*loaded, committed, prev, &notices);
     };
     o.notices = &notices;
     auto r = restore_text(work, text, o, commit, out);
@@ -359,12 +376,8 @@ int main_restore(const std::vector<std::string>& args) {
     bool grew = false;
     for (const auto& name : seen)
         if (builtin_chains(name) && !committed.find(name)) committed.instantiate(name), grew = true;
-    if (grew) {
-        Ruleset prev = committed;
-        std::string more;
-        if (auto s = save_ruleset(committed, prev, loaded->live, &more); !s) return report(s.error(), prog);
-        std::fputs(more.c_str(), stderr);
-    }
+    if (grew)
+        if (auto s = recommit(*loaded, committed); !s) return report(s.error(), prog);
     if (!r) {
         if (r.error().code == Exit::ok) return 0;
         return report(r.error(), prog);

@@ -127,8 +127,7 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
                 if (policy != "ACCEPT" && policy != "DROP")
                     return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad policy name"));
                 ch->policy = std::string(policy);
-                ch->ctr = cnt;
-                ch->slot = -1;
+                ch->set_counters(cnt);
             }
             ok = true;
         } else if (in_table) {

@@ -82,9 +82,10 @@ bool never(const XdpCond& c) {
 }
 
 struct Flattener {
-    const Ruleset& rs;
     Program& p;
-    std::map<std::pair<std::string, std::string>, std::vector<int>> slot_of;  // (table, chain) -> slot per rule, policy last
+    // (table, chain) -> the slot of its first rule; enumerate_slots() puts a chain's rules
+    // next to each other, right after the policy of a builtin chain.
+    std::map<std::pair<std::string, std::string>, uint32_t> rule0;
     std::string error;
 
     bool full() {
@@ -105,11 +106,11 @@ struct Flattener {
     // caller to patch.
     std::vector<size_t> chain(const Table& t, const Chain& ch, const XdpCond& ctx, int depth) {
         std::vector<size_t> returns;
-        const auto& slots = slot_of[{t.name, ch.name}];
+        const uint32_t first = rule0[{t.name, ch.name}];
         for (size_t i = 0; i < ch.rules.size(); ++i) {
             if (full()) return returns;
             const Rule& r = ch.rules[i];
-            const uint32_t slot = static_cast<uint32_t>(slots[i]);
+            const uint32_t slot = first + static_cast<uint32_t>(i);
             std::string why;
             XdpCond c = ctx;
             XdpCond own = rule_cond(r, why);
@@ -229,16 +230,10 @@ XdpCond rule_cond(const Rule& r, std::string& why) {
 Result<Program> flatten(const Ruleset& rs) {
     Program p;
     p.slots = enumerate_slots(rs);
-    Flattener f{rs, p, {}, {}};
-    for (size_t s = 0; s < p.slots.size(); ++s) {
-        auto& v = f.slot_of[{p.slots[s].table, p.slots[s].chain}];
-        if (p.slots[s].rule < 0) continue;
-        v.push_back(int(s));
-    }
-    // Policy slots, kept apart (the per-rule vectors index rules).
-    std::map<std::pair<std::string, std::string>, uint32_t> policy_slot;
+    Flattener f{p, {}, {}};
     for (size_t s = 0; s < p.slots.size(); ++s)
-        if (p.slots[s].rule < 0) policy_slot[{p.slots[s].table, p.slots[s].chain}] = uint32_t(s);
+        if (p.slots[s].rule <= 0)  // a policy, or a user chain's first rule
+            f.rule0[{p.slots[s].table, p.slots[s].chain}] = uint32_t(s) + (p.slots[s].rule < 0 ? 1 : 0);
 
     const Table* raw = rs.find("raw");
     const Table* filter = rs.find("filter");
@@ -274,7 +269,7 @@ Result<Program> flatten(const Ruleset& rs) {
         const uint32_t pol = static_cast<uint32_t>(p.rules.size());
         for (size_t k : returns) p.rules[k].next = pol;
         p.rules.push_back(FlatRule{XdpCond{}, uint8_t(ch->policy == "DROP" ? XDPT_A_DROP : XDPT_A_ACCEPT), 0,
-                                   policy_slot[{en.t->name, en.chain}]});
+                                   f.rule0[{en.t->name, en.chain}] - 1});
         if (f.full()) return fail(Exit::resource, f.error);
     }
     if (!p.kernel_rules.empty()) p.flags |= XDPT_CFG_HAS_KERNEL;

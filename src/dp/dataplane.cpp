@@ -16,7 +16,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <set>
+#include <unordered_set>
 
 #include "core/str.hpp"
 #include "dp/compile.hpp"
@@ -83,10 +85,10 @@ Result<std::vector<Counters>> read_counters(const Anchor& a, uint32_t gen) {
     return out;
 }
 
-// Visits every counted rule and policy of `rs` with its slot number.
+// Visits every counted rule and policy of `rs` with its slot number (`slots` is
+// enumerate_slots(rs)).
 template <class F>
-void for_each_slot(Ruleset& rs, F&& f) {
-    const auto slots = enumerate_slots(rs);
+void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
     for (size_t s = 0; s < slots.size(); ++s) {
         Table* t = rs.find(slots[s].table);
         Chain* ch = t ? t->find(slots[s].chain) : nullptr;
@@ -245,13 +247,17 @@ void drop_generation(const Anchor& a, uint32_t gen) {
 // Rules of `rs` that the kernel must judge and that `prev` did not have.
 void report_new_kernel_rules(const Program& p, const Ruleset& rs, const Ruleset& prev, std::string* notices) {
     if (!notices) return;
+    // The rules of `prev` by their exact save text (the stored form, which restores to the
+    // very same rule), one set per chain, built when first asked.
+    std::map<std::pair<std::string, std::string>, std::unordered_set<std::string>> before;
     auto existed = [&](const std::string& table, const std::string& chain, const Rule& r) {
-        const Table* t = prev.find(table);
-        const Chain* ch = t ? t->find(chain) : nullptr;
-        if (!ch) return false;
-        for (const Rule& o : ch->rules)
-            if (o.same_as(r)) return true;
-        return false;
+        auto [it, fresh] = before.try_emplace({table, chain});
+        if (fresh) {
+            const Table* t = prev.find(table);
+            if (const Chain* ch = t ? t->find(chain) : nullptr)
+                for (const Rule& o : ch->rules) it->second.insert(rule_to_save(o, chain, CounterStyle::none, true));
+        }
+        return it->second.count(rule_to_save(r, chain, CounterStyle::none, true)) != 0;
     };
     std::set<std::tuple<std::string, std::string, int>> seen;
     for (const KernelRule& k : p.kernel_rules) {
@@ -274,18 +280,16 @@ void report_new_kernel_rules(const Program& p, const Ruleset& rs, const Ruleset&
 
 }  // namespace
 
-Result<Live> add_live_counters(Ruleset& rs) {
+Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
     Live live;
-    auto anchor = find_anchor();
-    if (!anchor) return std::unexpected(anchor.error());
-    if (!*anchor) return live;
-    auto gen = active_gen(**anchor);
+    auto gen = active_gen(a);
     if (!gen) return std::unexpected(gen.error());
-    auto counts = read_counters(**anchor, *gen);
+    auto counts = read_counters(a, *gen);
     if (!counts) return std::unexpected(counts.error());
-    if (counts->size() != enumerate_slots(rs).size()) return live;  // not this ruleset's generation
+    const auto slots = enumerate_slots(rs);
+    if (counts->size() != slots.size()) return live;  // not this ruleset's generation
     live.snapshot = std::move(*counts);
-    for_each_slot(rs, [&](size_t s, Counters& c, int32_t& slot) {
+    for_each_slot(rs, slots, [&](size_t s, Counters& c, int32_t& slot) {
         c.pkts += live.snapshot[s].pkts;
         c.bytes += live.snapshot[s].bytes;
         slot = int32_t(s);
@@ -293,15 +297,11 @@ Result<Live> add_live_counters(Ruleset& rs) {
     return live;
 }
 
-Result<void> commit(Ruleset& rs, const Ruleset& prev, const Live& before,
+Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Live& before,
                     const std::function<Result<void>(const Ruleset&)>& store, std::string* notices) {
     auto program = flatten(rs);
     if (!program) return std::unexpected(program.error());
     if (auto r = store(rs); !r) return r;
-    auto anchor = find_anchor();
-    if (!anchor) return std::unexpected(anchor.error());
-    if (!*anchor) return fail(Exit::resource, "the xdptables program vanished from lo");
-    const Anchor& a = **anchor;
     auto ifaces = list_ifaces();
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
@@ -324,7 +324,7 @@ Result<void> commit(Ruleset& rs, const Ruleset& prev, const Live& before,
     report_new_kernel_rules(*program, rs, prev, notices);
 
     // What the old generation counted after the snapshot: add it to the rules that
-    // kept their slot, then forget the old generation.
+    // kept their slot.
     auto final_counts = read_counters(a, *old);
     if (!final_counts || final_counts->size() != before.snapshot.size() || before.snapshot.empty()) return {};
     bool moved = false;

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "model/ruleset.hpp"
+#include "store/state.hpp"
 
 namespace xdpt::dp {
 
@@ -16,10 +17,10 @@ struct Live {
     std::vector<Counters> snapshot;
 };
 
-// Adds what the dataplane counted since the last commit to the counters of `rs` (which
-// is the ruleset that generation was compiled from) and gives each rule and policy its
-// slot. No state in the namespace: nothing to add.
-Result<Live> add_live_counters(Ruleset& rs);
+// Adds what the dataplane of `anchor` counted since the last commit to the counters of
+// `rs` (the ruleset that generation was compiled from) and gives each rule and policy its
+// slot.
+Result<Live> add_live_counters(const Anchor& anchor, Ruleset& rs);
 
 // Compiles `rs` and makes it the active generation. Then folds what the old generation
 // counted after `before` was taken into `rs`'s counters (rules that kept their slot), so
@@ -28,7 +29,7 @@ Result<Live> add_live_counters(Ruleset& rs);
 // `notices` receives warnings (rules left to the kernel, interfaces not covered).
 // `prev` is the ruleset before the command: rules XDP cannot decide are reported only
 // when they are new.
-Result<void> commit(Ruleset& rs, const Ruleset& prev, const Live& before,
+Result<void> commit(const Anchor& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
                     const std::function<Result<void>(const Ruleset&)>& store, std::string* notices);
 
 }  // namespace xdpt::dp

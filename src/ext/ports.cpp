@@ -39,4 +39,20 @@ std::string port_text(uint16_t port, bool numeric, const char* proto) {
     return std::to_string(port);
 }
 
+void PortMatch::save(std::string& out, std::string_view opt) const {
+    if (full()) return;
+    if (inv) out += " !";
+    out += str(" --", opt, ' ', range.lo);
+    if (range.lo != range.hi) out += str(':', range.hi);
+}
+
+void PortMatch::print(std::string& out, std::string_view name, bool numeric, const char* proto) const {
+    if (full() && !inv) return;
+    const char* bang = inv ? "!" : "";
+    if (range.lo == range.hi)
+        out += str(' ', name, ':', bang, port_text(range.lo, numeric, proto));
+    else
+        out += str(' ', name, "s:", bang, port_text(range.lo, numeric, proto), ':', port_text(range.hi, numeric, proto));
+}
+
 }  // namespace xdpt::ext

@@ -246,17 +246,15 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool check_kernel, Applied& a) 
                 for (const Chain* sel : selected_chains(t, c.chain, true)) {
                     if (verbose) a.out += str("Zeroing chain `", sel->name, "'\n");
                     Chain* ch = t.find(sel->name);
-                    ch->ctr = {};
-                    ch->slot = -1;
-                    for (auto& r : ch->rules) r.ctr = {}, r.slot = -1;
+                    ch->set_counters({});
+                    for (auto& r : ch->rules) r.set_counters({});
                 }
                 a.changed = true;
             }
             if (c.cmd & CMD_ZERO_NUM) {
                 Chain* ch = t.find(*c.chain);
                 if (c.rulenum > ch->rules.size()) return runtime_fail("Index of counter too big");
-                ch->rules[c.rulenum - 1].ctr = {};
-                ch->rules[c.rulenum - 1].slot = -1;
+                ch->rules[c.rulenum - 1].set_counters({});
                 a.changed = true;
             }
             break;
@@ -310,7 +308,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool check_kernel, Applied& a) 
             if (c.policy != "ACCEPT" && c.policy != "DROP")
                 return fail(Exit::other, "Bad policy name", Error::Style::runtime_dmesg);
             ch->policy = c.policy;
-            if (c.options & OPT_COUNTERS) ch->ctr = c.rule.ctr, ch->slot = -1;
+            if (c.options & OPT_COUNTERS) ch->set_counters(c.rule.ctr);
             a.changed = true;
             break;
         }

@@ -43,6 +43,9 @@ struct Rule {
     // by the old generation are not added on top.
     int32_t slot = -1;
 
+    // Counters set by hand (-Z, -c, restore): they no longer follow the slot.
+    void set_counters(Counters c) { ctr = c, slot = -1; }
+
     // Same rule for -D/-C/-I matching: everything but the counters.
     bool same_as(const Rule& o) const;
 };
@@ -53,6 +56,7 @@ struct Chain {
     std::string policy;  // builtins only: ACCEPT or DROP
     Counters ctr;        // builtins only: policy counters
     int32_t slot = -1;   // as Rule::slot
+    void set_counters(Counters c) { ctr = c, slot = -1; }
     std::vector<Rule> rules;
 };
 

@@ -140,6 +140,13 @@ Result<Anchor> ensure_anchor() {
 
 namespace {
 
+// The store map of the anchor; an anchor without one is from another version.
+Result<int> store_map(const Anchor& anchor) {
+    int fd = anchor.map(store_map_name);
+    if (fd < 0) return fail(Exit::resource, "lo's xdptables program is from another version; `xdptables detach' removes it");
+    return fd;
+}
+
 struct Mapping {
     void* addr = MAP_FAILED;
     size_t len = 0;
@@ -171,14 +178,11 @@ Result<NsLock> NsLock::acquire(int wait_seconds) {
     return l;
 }
 
-Result<std::optional<std::string>> load_state() {
-    auto anchor = find_anchor();
-    if (!anchor) return std::unexpected(anchor.error());
-    if (!*anchor) return std::optional<std::string>{};
-    if ((*anchor)->map(store_map_name) < 0)
-        return fail(Exit::resource, "lo's xdptables program is from another version; `xdptables detach' removes it");
+Result<std::optional<std::string>> load_state(const Anchor& anchor) {
+    auto store = store_map(anchor);
+    if (!store) return std::unexpected(store.error());
     uint32_t key = 0, inner_id = 0;
-    if (bpf_map_lookup_elem((*anchor)->map(store_map_name), &key, &inner_id)) return std::optional<std::string>{};
+    if (bpf_map_lookup_elem(*store, &key, &inner_id)) return std::optional<std::string>{};
     Fd inner(bpf_map_get_fd_by_id(inner_id));
     if (!inner) return sys_fail("opening the xdptables store", errno);
     bpf_map_info mi{};
@@ -195,11 +199,9 @@ Result<std::optional<std::string>> load_state() {
     return std::optional<std::string>(std::string(static_cast<const char*>(m.addr) + sizeof(h), h.length));
 }
 
-Result<void> store_state(const std::string& text) {
-    auto anchor = ensure_anchor();
-    if (!anchor) return std::unexpected(anchor.error());
-    if (anchor->map(store_map_name) < 0)
-        return fail(Exit::resource, "lo's xdptables program is from another version; `xdptables detach' removes it");
+Result<void> store_state(const Anchor& anchor, const std::string& text) {
+    auto store = store_map(anchor);
+    if (!store) return std::unexpected(store.error());
     const size_t bytes = sizeof(xdpt_store_header) + text.size();
     const uint32_t pages = static_cast<uint32_t>((bytes + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE);
     LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
@@ -217,7 +219,7 @@ Result<void> store_state(const std::string& text) {
     }
     uint32_t key = 0;
     int fd = inner.get();
-    if (bpf_map_update_elem(anchor->map(store_map_name), &key, &fd, BPF_ANY))
+    if (bpf_map_update_elem(*store, &key, &fd, BPF_ANY))
         return sys_fail("updating the xdptables store", errno);
     return {};
 }

@@ -60,12 +60,12 @@ private:
 };
 
 // The stored ruleset text (iptables-save -c format of every instantiated table), or
-// nothing when xdptables has no state in this namespace.
-Result<std::optional<std::string>> load_state();
+// nothing when the anchor holds none yet.
+Result<std::optional<std::string>> load_state(const Anchor& anchor);
 
-// Replaces the stored text atomically (attaching the anchor program to lo first if it is
-// not there). The text becomes visible to the next load_state() in one step.
-Result<void> store_state(const std::string& text);
+// Replaces the stored text atomically: it becomes visible to the next load_state() in
+// one step.
+Result<void> store_state(const Anchor& anchor, const std::string& text);
 
 // Detaches the program from every interface (lo last) and drops every map: the namespace
 // is as if xdptables never ran.

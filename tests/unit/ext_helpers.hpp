@@ -19,9 +19,10 @@ struct ExtRun {
 };
 
 // opts: {"--dport", "80"}, {"!", ""} marks the next option inverted. Options without an
-// argument get "". `rule` gives the protocol etc. as -p would.
+// argument get "". `rule` gives the protocol etc. as -p would. `parsed`, when given,
+// receives the extension instance (for checks beyond the text).
 inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, std::string>> opts,
-                      const Rule& rule = {}, std::string_view table = "filter") {
+                      const Rule& rule = {}, std::string_view table = "filter", ExtInst* parsed = nullptr) {
     ExtRun out;
     ExtInst inst(kind);
     std::vector<std::string> argv;
@@ -55,6 +56,7 @@ inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, st
     inst.data->save(out.save);
     inst.data->print(out.print, false);
     inst.data->print(out.print_numeric, true);
+    if (parsed) *parsed = std::move(inst);
     return out;
 }
 

@@ -174,34 +174,7 @@ std::string mask_suffix(uint32_t mask) {
     return str('/', len);
 }
 
-void append_quoted(std::string& out, std::string_view v) {
-    auto plain = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    };
-    bool bare = !v.empty();
-    for (char c : v) bare = bare && plain(c);
-    out += ' ';
-    if (bare) {
-        out += v;
-        return;
-    }
-    out += '"';
-    for (char c : v) {
-        if (c == '"' || c == '\\' || c == '\'') out += '\\';
-        out += c;
-    }
-    out += '"';
-}
 
-std::string hex(uint32_t v) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s;
-    do {
-        s.insert(s.begin(), digits[v & 0xf]);
-        v >>= 4;
-    } while (v);
-    return "0x" + s;
-}
 
 bool prefix_of(std::string_view token, std::string_view name) {
     return !token.empty() && token.size() <= name.size() &&
@@ -212,8 +185,5 @@ bool equals_nocase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-void warn(const ExtCtx& ctx, std::string_view text) {
-    if (ctx.notices) ctx.notices->append(text);
-}
 
 }  // namespace xdpt::matches

@@ -13,6 +13,7 @@
 #include "core/str.hpp"
 #include "ext/cond.hpp"
 #include "ext/ext.hpp"
+#include "ext/support.hpp"
 
 namespace xdpt {
 
@@ -23,19 +24,11 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
 
 namespace matches {
 
-// ExtData with clone() written once: `class FooData : public Data<FooData>`.
-template <class D>
-class Data : public ExtData {
-public:
-    std::unique_ptr<ExtData> clone() const override {
-        return std::make_unique<D>(static_cast<const D&>(*this));
-    }
-};
-
-template <class D>
-std::unique_ptr<ExtData> make_data() {
-    return std::make_unique<D>();
-}
+using ext::Data;
+using ext::make_data;
+using ext::append_quoted;
+using ext::hex;
+using ext::warn;
 
 // Turns a failed Result<T> into a failed Result<U> (for early returns).
 template <class T>
@@ -87,21 +80,13 @@ Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std
 // xtables_ipmask_to_numeric: "" for /32, "/N" for a prefix, "/a.b.c.d" otherwise.
 std::string mask_suffix(uint32_t mask);
 
-// xtables_save_string: a leading space, then the value bare when it is made only of
-// [A-Za-z0-9_-] (and not empty), else in double quotes with " \ ' escaped.
-void append_quoted(std::string& out, std::string_view v);
 
-// printf("0x%x").
-std::string hex(uint32_t v);
 
 // strncasecmp(token, name, token.size()) == 0 with a non-empty token: the token is a
 // case-insensitive prefix of `name`.
 bool prefix_of(std::string_view token, std::string_view name);
 bool equals_nocase(std::string_view a, std::string_view b);
 
-// A warning that iptables writes to stderr on its own while going on: it goes where the
-// caller collects notices, and nowhere when stored state is re-read.
-void warn(const ExtCtx& ctx, std::string_view text);
 
 }  // namespace matches
 }  // namespace xdpt

@@ -65,29 +65,7 @@ std::string hex2(uint8_t v) {
     return str("0x", digits[v >> 4], digits[v & 0xf]);
 }
 
-struct Ports {
-    ext::PortRange range;
-    bool inv = false;
-
-    bool full() const { return range.lo == 0 && range.hi == 0xffff; }
-
-    void save(std::string& out, std::string_view opt) const {
-        if (full()) return;
-        if (inv) out += " !";
-        out += str(" --", opt, ' ', range.lo);
-        if (range.lo != range.hi) out += str(':', range.hi);
-    }
-
-    void print(std::string& out, std::string_view name, bool numeric) const {
-        if (full() && !inv) return;
-        const char* bang = inv ? "!" : "";
-        if (range.lo == range.hi)
-            out += str(' ', name, ':', bang, ext::port_text(range.lo, numeric, "tcp"));
-        else
-            out += str(' ', name, "s:", bang, ext::port_text(range.lo, numeric, "tcp"), ':',
-                       ext::port_text(range.hi, numeric, "tcp"));
-    }
-};
+using Ports = ext::PortMatch;
 
 class TcpData : public Data<TcpData> {
 public:
@@ -109,8 +87,8 @@ public:
     bool to_xdp(const Rule&, XdpCond& c) const override {
         if (have_option_) return false;  // TCP options are not looked at in XDP
         c.nonfirst_frag_ok = false;
-        c.sport = c.sport.intersect(ValueSet::range(sport_.range.lo, sport_.range.hi, sport_.inv, 0xffff));
-        c.dport = c.dport.intersect(ValueSet::range(dport_.range.lo, dport_.range.hi, dport_.inv, 0xffff));
+        c.sport = c.sport.intersect(sport_.allowed());
+        c.dport = c.dport.intersect(dport_.allowed());
         if (flg_mask_ || inv_flags_)
             for (unsigned f = 0; f < 256; ++f)
                 if (((f & flg_mask_) == flg_cmp_) == inv_flags_) c.tcp_flags.reset(f);
@@ -132,8 +110,8 @@ public:
 
     void print(std::string& out, bool numeric) const override {
         out += " tcp";
-        sport_.print(out, "spt", numeric);
-        dport_.print(out, "dpt", numeric);
+        sport_.print(out, "spt", numeric, "tcp");
+        dport_.print(out, "dpt", numeric, "tcp");
         if (option_ || inv_option_) out += str(" option=", inv_option_ ? "!" : "", option_);
         if (flg_mask_ || inv_flags_) {
             out += str(" flags:", inv_flags_ ? "!" : "");

@@ -20,30 +20,7 @@ constexpr std::array<OptDef, 4> udp_opts{{
     {.name = "dport", .id = o_dport, .flags = alias},
 }};
 
-struct Ports {
-    PortPair range;
-    bool inv = false;
-
-    bool full() const { return range.lo == 0 && range.hi == 0xffff; }
-
-    // iptables 1.8.9 leaves a full range out of the save form even when inverted.
-    void save(std::string& out, std::string_view opt) const {
-        if (full()) return;
-        if (inv) out += " !";
-        out += str(" --", opt, ' ', range.lo);
-        if (range.lo != range.hi) out += str(':', range.hi);
-    }
-
-    void print(std::string& out, std::string_view name, bool numeric) const {
-        if (full() && !inv) return;
-        const char* bang = inv ? "!" : "";
-        if (range.lo == range.hi)
-            out += str(' ', name, ':', bang, ext::port_text(range.lo, numeric, "udp"));
-        else
-            out += str(' ', name, "s:", bang, ext::port_text(range.lo, numeric, "udp"), ':',
-                       ext::port_text(range.hi, numeric, "udp"));
-    }
-};
+using Ports = ext::PortMatch;
 
 class UdpData : public Data<UdpData> {
 public:
@@ -54,7 +31,7 @@ public:
         auto p = parse_port_pair("udp", canon.name, arg);
         if (!p) return failure(p);
         Ports& ports = opt.id == o_sport ? sport_ : dport_;
-        ports.range = *p;
+        ports.range = {p->lo, p->hi};
         ports.inv = ports.inv || invert;
         return {};
     }
@@ -65,8 +42,8 @@ public:
 
     bool to_xdp(const Rule&, XdpCond& c) const override {
         c.nonfirst_frag_ok = false;
-        c.sport = c.sport.intersect(ValueSet::range(sport_.range.lo, sport_.range.hi, sport_.inv, 0xffff));
-        c.dport = c.dport.intersect(ValueSet::range(dport_.range.lo, dport_.range.hi, dport_.inv, 0xffff));
+        c.sport = c.sport.intersect(sport_.allowed());
+        c.dport = c.dport.intersect(dport_.allowed());
         return true;
     }
 
@@ -77,8 +54,8 @@ public:
 
     void print(std::string& out, bool numeric) const override {
         out += " udp";
-        sport_.print(out, "spt", numeric);
-        dport_.print(out, "dpt", numeric);
+        sport_.print(out, "spt", numeric, "udp");
+        dport_.print(out, "dpt", numeric, "udp");
     }
 
 private:

@@ -19,38 +19,13 @@ constexpr std::array<OptDef, 5> mark_opts{{
     {.name = "xor-mark", .id = o_xor_mark, .excl = any_mark},
 }};
 
-struct MarkMask {
-    uint32_t mark, mask;
-};
-
-// XTTYPE_MARKMASK32: "value[/mask]", each a number as strtoul base 0 reads it.
-Result<MarkMask> parse_mark_mask(const OptDef& opt, std::string_view arg) {
-    auto bad = [&] {
-        return param_fail(str("MARK: bad integer value for option \"--", opt.name, "\", or out of range.\n"));
-    };
-    auto garbage = [&] {
-        return param_fail(str("MARK: trailing garbage after value for option \"--", opt.name, "\".\n"));
-    };
-    auto v = grammar::to_uint_prefix(arg);
-    if (!v || v->value > 0xffffffff) return bad();
-    MarkMask r{static_cast<uint32_t>(v->value), 0xffffffff};
-    std::string_view rest = arg.substr(v->used);
-    if (rest.empty()) return r;
-    if (rest.front() != '/') return garbage();
-    auto m = grammar::to_uint_prefix(rest.substr(1));
-    if (!m || m->value > 0xffffffff) return bad();
-    r.mask = static_cast<uint32_t>(m->value);
-    if (m->used != rest.size() - 1) return garbage();
-    return r;
-}
-
 class MarkData : public Data<MarkData> {
 public:
     uint32_t mark = 0, mask = 0;
 
     Result<void> parse(const OptDef& opt, std::string_view arg, bool, const ExtCtx&) override {
         if (opt.id == o_set_xmark || opt.id == o_set_mark) {
-            auto mm = parse_mark_mask(opt, arg);
+            auto mm = ext::parse_mark_mask("MARK", opt.name, arg);
             if (!mm) return std::unexpected(mm.error());
             mark = mm->mark;
             mask = opt.id == o_set_xmark ? mm->mask : mm->mark | mm->mask;

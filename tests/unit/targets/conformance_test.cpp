@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/unit/matches/support.hpp"
 #include "tests/unit/targets/target_test.hpp"
 
 using namespace xdpt;
@@ -14,16 +15,6 @@ using namespace xdpt::test::tgt;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path data_dir() {
-    // this file is <repo>/tests/unit/targets/conformance_test.cpp; the data sits in
-    // <repo>/../shared (the compiler may have been given a path relative to the build dir)
-    const fs::path repo = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
-    for (const fs::path& p : {fs::path("/work/shared/iptables-1.8.9-tests"), repo / "../shared/iptables-1.8.9-tests",
-                              fs::path("../shared/iptables-1.8.9-tests")})
-        if (fs::is_directory(p / "extensions")) return p;
-    return {};
-}
 
 std::vector<std::string> read_lines(const fs::path& file) {
     std::ifstream in(file);
@@ -100,35 +91,19 @@ std::string target_text(const ParsedRule& p, const ExtRun& r) { return "-j " + p
 }  // namespace
 
 TEST_CASE("conformance: extensions/*.t lines for the targets") {
-    const fs::path dir = data_dir();
-    REQUIRE_MESSAGE(!dir.empty(), "iptables-1.8.9-tests not found (expected in /work/shared or <repo>/../shared)");
     for (const std::string file : {"libipt_REJECT.t", "libipt_LOG.t", "libxt_NFLOG.t", "libxt_MARK.t"}) {
         CAPTURE(file);
-        std::vector<std::string> chains{"INPUT"};
-        std::string table = "filter";
+        const auto vectors = read_vectors(file);
+        REQUIRE_MESSAGE(!vectors.empty(), (std::string("cannot read ") + file + " in " + iptables_tests_dir()));
         int covered = 0;
-        for (const std::string& line : read_lines(dir / "extensions" / file)) {
-            if (line.empty() || line[0] == '#' || line[0] == '@' || line[0] == '%') continue;
-            if (line[0] == ':') {
-                chains.clear();
-                for (auto c : grammar::split(std::string_view(line).substr(1), ',')) chains.emplace_back(c);
-                continue;
-            }
-            if (line[0] == '*') {
-                table = line.substr(1);
-                continue;
-            }
-            CAPTURE(line);
-            const auto f = grammar::split(line, ';');
-            REQUIRE(f.size() >= 3);
-            const std::string args(f[0]);
-            std::string expected(f[1]), result(f[2]);
-            // VARIANT: the line holds for that flavour; for the other one the result is
-            // inverted or replaced by ALT.
-            if (f.size() >= 4 && f[3] == "NFT")
-                result = f.size() >= 5 ? std::string(f[4]) : result == "OK" ? "FAIL" : "OK";
-            if (expected == "=") expected = args;
-
+        for (const Vector& v : vectors) {
+            const std::string& args = v.args;
+            const std::string& expected = v.expected;
+            const std::string& result = v.result;
+            const std::string& table = v.table;
+            const auto& chains = v.chains;
+            CAPTURE(v.line);
+            REQUIRE(!result.empty());
             const auto tokens = grammar::tokenize_restore_line(args);
             REQUIRE(tokens);
             const ParsedRule p = parse_rule(*tokens);
@@ -161,8 +136,8 @@ TEST_CASE("conformance: extensions/*.t lines for the targets") {
 }
 
 TEST_CASE("conformance: targets in the saved rulesets read back identically") {
-    const fs::path dir = data_dir();
-    REQUIRE(!dir.empty());
+    const fs::path dir = iptables_tests_dir();
+    REQUIRE(fs::is_directory(dir / "dumps"));
     int covered = 0;
     for (const auto& entry : fs::directory_iterator(dir / "dumps")) {
         const std::string name = entry.path().filename().string();

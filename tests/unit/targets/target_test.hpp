@@ -43,33 +43,17 @@ inline bool list_allows(std::string_view list, std::string_view item) {
 // in `table`/`chain`: true when iptables -A would succeed.
 inline bool kernel_ok(const ExtKind* kind, const Opts& opts, const Rule& rule = {},
                       std::string_view table = "filter", std::string_view chain = "INPUT") {
-    ExtInst inst(kind);
-    std::vector<std::string> argv;
-    size_t next = 0;
-    ExtCtx ctx;
-    ctx.rule = &rule;
-    ctx.table = table;
-    ctx.argv = &argv;
-    ctx.next = &next;
-    bool invert = false;
-    for (const auto& [name, arg] : opts) {
-        if (name == "!") {
-            invert = true;
-            continue;
-        }
-        const OptDef* def = nullptr;
-        for (const auto& o : kind->opts)
-            if (name == "--" + std::string(o.name)) def = &o;
-        if (!def || !ext_parse_option(inst, *def, arg, invert, ctx)) return false;
-        invert = false;
-    }
-    if (!ext_finish(inst, ctx)) return false;
+    ExtInst inst;
+    if (!run_ext(kind, opts, rule, table, &inst).ok) return false;
     if (!list_allows(kind->tables, table)) return false;
     if (auto builtins = builtin_chains(table)) {
         bool builtin = false;
         for (auto c : *builtins) builtin = builtin || c == chain;
         if (builtin && !list_allows(kind->hooks, chain)) return false;
     }
+    ExtCtx ctx;
+    ctx.rule = &rule;
+    ctx.table = table;
     return inst.data->kernel_accepts(rule, ctx);
 }
 
