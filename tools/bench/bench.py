@@ -1,0 +1,615 @@
+#!/usr/bin/env python3
+"""The benchmark suite of xdptables (issue 5): drop rate over veth, classifier cost by
+BPF_PROG_TEST_RUN, control plane timings, BPF map memory; every system in the same run
+on the same machine, medians of several runs, ratios against the targets.
+
+Run through tools/bench/run (which builds first). Everything it creates is named
+xbench-* (network namespaces) and removed at the end; it touches nothing else.
+"""
+import argparse
+import datetime
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.join(ROOT, "build-bench")
+XDPT_BIN = os.path.join(BUILD, "out", "src")
+TESTRUN = os.path.join(BUILD, "bench", "testrun")
+FLOOR_OBJ = os.path.join(BUILD, "bench", "floor.bpf.o")
+
+NS_GEN = "xbench-gen"
+NS_CP = "xbench-cp"
+DUT_IF = "xbd"
+DUT_ADDR = "198.18.0.2"
+GEN_ADDR = "198.18.0.1"
+FLOOD_DPORT = 9
+# The systems of the drop-rate test, each with a DUT namespace of its own behind a veth
+# from the generator namespace.
+SYSTEMS = ["floor", "legacy", "nft", "xdptables"]
+RESTORE = {
+    "legacy": ["iptables-legacy-restore", "-w", "5"],
+    "nft": ["iptables-nft-restore", "-w", "5"],
+    "xdptables": [os.path.join(XDPT_BIN, "xdptables-restore"), "-w", "5"],
+}
+CLI = {
+    "legacy": ["iptables-legacy", "-w", "5"],
+    "nft": ["iptables-nft", "-w", "5"],
+    "xdptables": [os.path.join(XDPT_BIN, "xdptables"), "-w", "5"],
+}
+LABEL = {"floor": "XDP_DROP floor", "legacy": "iptables-legacy", "nft": "iptables-nft", "xdptables": "xdptables"}
+
+created = []  # namespaces this run made, removed at exit
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def sh(cmd, ns=None, input=None, check=True, timeout=600):
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()[:500]}")
+    return r.stdout
+
+
+def timed(cmd, ns, stdin_file=None):
+    """Wall time of one command run inside `ns`, taken inside the namespace (so the cost
+    of entering it is not counted), in seconds."""
+    script = 's=$(date +%s%N); "$@" <"$XB_IN" >/dev/null || exit 3; e=$(date +%s%N); echo $((e - s))'
+    env = dict(os.environ, XB_IN=stdin_file or "/dev/null")
+    r = subprocess.run(["ip", "netns", "exec", ns, "bash", "-c", script, "timed"] + cmd,
+                       capture_output=True, text=True, env=env, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} in {ns}: {r.stderr.strip()[:500]}")
+    return int(r.stdout.strip()) / 1e9
+
+
+# ---------------------------------------------------------------- namespaces
+
+def ns_exists(name):
+    return name in sh(["ip", "netns", "list"]).split()
+
+
+def ns_delete(name):
+    if not ns_exists(name):
+        return
+    # xdptables' state vanishes with the namespace; detach first all the same, so that
+    # nothing of it outlives a namespace kept open by someone else.
+    if os.path.exists(os.path.join(XDPT_BIN, "xdptables")):
+        sh([os.path.join(XDPT_BIN, "xdptables"), "detach"], ns=name, check=False)
+    sh(["ip", "netns", "del", name], check=False)
+
+
+def ns_create(name):
+    ns_delete(name)
+    sh(["ip", "netns", "add", name])
+    created.append(name)
+    sh(["ip", "link", "set", "lo", "up"], ns=name)
+    sh(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"], ns=name)
+    sh(["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"], ns=name)
+
+
+def cleanup():
+    for name in reversed(created):
+        ns_delete(name)
+    created.clear()
+
+
+def link_json(ns, dev, stats=False):
+    cmd = ["ip", "-n", ns, "-j", "-d"] + (["-s"] if stats else []) + ["link", "show", "dev", dev]
+    return json.loads(sh(cmd))[0]
+
+
+def rx_packets(ns):
+    return link_json(ns, DUT_IF, stats=True)["stats64"]["rx"]["packets"]
+
+
+def setup_dut(system):
+    """DUT namespace xbench-<system>: veth xbd 198.18.0.2/24, its peer xbg-<system> in
+    the generator namespace. Returns the DUT's MAC."""
+    ns = f"xbench-{system}"
+    ns_create(ns)
+    gen_if = f"xbg-{system}"[:15]
+    sh(["ip", "link", "add", gen_if, "netns", NS_GEN, "type", "veth", "peer", "name", DUT_IF, "netns", ns])
+    sh(["ip", "addr", "add", f"{DUT_ADDR}/24", "dev", DUT_IF], ns=ns)
+    sh(["ip", "link", "set", DUT_IF, "up"], ns=ns)
+    sh(["ip", "link", "set", gen_if, "up"], ns=NS_GEN)
+    # The generator's address is a permanent neighbour: the DUT never asks for it.
+    gen_mac = link_json(NS_GEN, gen_if)["address"]
+    sh(["ip", "neigh", "replace", GEN_ADDR, "lladdr", gen_mac, "dev", DUT_IF, "nud", "permanent"], ns=ns)
+    if system == "floor":
+        sh(["ip", "link", "set", "dev", DUT_IF, "xdpdrv", "obj", FLOOR_OBJ, "sec", "xdp"], ns=ns)
+    return link_json(ns, DUT_IF)["address"], gen_mac
+
+
+def xdp_mode(ns):
+    x = link_json(ns, DUT_IF).get("xdp")
+    if not x:
+        return "none"
+    return {1: "native", 2: "generic", 3: "offload"}.get(x.get("mode"), str(x.get("mode")))
+
+
+# ---------------------------------------------------------------- rulesets
+
+def worst_case(n):
+    """N rules the flood does not match (distinct /32 sources in 198.19.0.0/16, UDP,
+    distinct ports), then the rule that drops it: the worst case of a linear chain."""
+    out = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+    for i in range(n):
+        out.append(f"-A INPUT -s {worst_src(i)}/32 -p udp -m udp --dport {worst_port(i)} -j DROP")
+    out.append(f"-A INPUT -s {GEN_ADDR}/32 -p udp -m udp --dport {FLOOD_DPORT} -j DROP")
+    out += ["COMMIT", ""]
+    return "\n".join(out)
+
+
+def worst_src(i):
+    return f"198.19.{(i >> 8) & 255}.{i & 255}"
+
+
+def worst_port(i):
+    return 1024 + i % 60000
+
+
+def random_prefix(r):
+    length = r.choice([15, 16, 20, 24, 24, 28, 32, 32])
+    addr = (198 << 24 | 18 << 16) + r.randrange(1 << 17)
+    addr &= (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+    return f"{addr >> 24}.{addr >> 16 & 255}.{addr >> 8 & 255}.{addr & 255}/{length}"
+
+
+def random_rules(n, seed=5):
+    """N random filter INPUT/FORWARD rules over addresses, protocols, ports, ICMP types,
+    TTL-free: what a real firewall holds, for the memory curve."""
+    r = random.Random(seed * 1000003 + n)
+    out = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+    for _ in range(n):
+        rule = ["-A", r.choice(["INPUT", "INPUT", "FORWARD"])]
+        if r.random() < 0.7:
+            rule += ["-s", random_prefix(r)]
+        if r.random() < 0.5:
+            rule += ["-d", random_prefix(r)]
+        proto = r.choice(["tcp", "udp", "icmp", None])
+        if proto in ("tcp", "udp"):
+            rule += ["-p", proto, "-m", proto]
+            if r.random() < 0.3:
+                rule += ["--sport", str(r.randrange(1, 65536))]
+            lo = r.randrange(1, 65536)
+            if r.random() < 0.3:
+                rule += ["--dport", f"{lo}:{min(65535, lo + r.randrange(1, 2000))}"]
+            else:
+                rule += ["--dport", str(lo)]
+        elif proto == "icmp":
+            rule += ["-p", "icmp", "-m", "icmp", "--icmp-type", str(r.choice([0, 3, 8, 11]))]
+        rule += ["-j", r.choice(["ACCEPT", "DROP"])]
+        out.append(" ".join(rule))
+    out += ["COMMIT", ""]
+    return "\n".join(out)
+
+
+def write_rules(workdir, name, text):
+    path = os.path.join(workdir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+# ---------------------------------------------------------------- frames
+
+def frame(dst_mac, src_mac, src, dst, sport, dport, payload=18):
+    """Ethernet + IPv4 + UDP, correct IP checksum, no UDP checksum (zero)."""
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
+    ip4 = lambda a: bytes(int(x) for x in a.split("."))
+    tot = 20 + 8 + payload
+    hdr = bytearray(b"\x45\x00" + tot.to_bytes(2, "big") + b"\x00\x00\x00\x00\x40\x11\x00\x00" + ip4(src) + ip4(dst))
+    s = sum(int.from_bytes(hdr[i:i + 2], "big") for i in range(0, 20, 2))
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    hdr[10:12] = (~s & 0xFFFF).to_bytes(2, "big")
+    udp = sport.to_bytes(2, "big") + dport.to_bytes(2, "big") + (8 + payload).to_bytes(2, "big") + b"\x00\x00"
+    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + bytes(hdr) + udp + bytes(payload)
+
+
+def trafgen_conf(data):
+    """The flood frame as a trafgen packet (60 bytes: 64 on the wire with the FCS)."""
+    return "{ " + ", ".join(f"0x{b:02x}" for b in data) + " }\n"
+
+
+def mix_frames(n, dut_mac, gen_mac, count, seed=7):
+    """Random packets against the worst-case ruleset: half hit a random rule among the N
+    (its source and port), half match none (random source in 198.18.0.0/15, random port)
+    and end at the policy."""
+    r = random.Random(seed)
+    out = []
+    for k in range(count):
+        if k % 2 == 0 and n:
+            i = r.randrange(n)
+            out.append(frame(dut_mac, gen_mac, worst_src(i), DUT_ADDR, r.randrange(1024, 65536), worst_port(i)))
+        else:
+            a = (198 << 24 | 18 << 16) + r.randrange(3, 1 << 17)
+            src = f"{a >> 24}.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255}"
+            out.append(frame(dut_mac, gen_mac, src, DUT_ADDR, r.randrange(1024, 65536), r.randrange(10, 1024)))
+    return out
+
+
+# ---------------------------------------------------------------- measurements
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def flood_once(system, conf, warm, window):
+    """One drop-rate run: trafgen floods the DUT of `system` for warm + window seconds;
+    the rate is the DUT's received packets over the window (every one of which the DUT
+    drops: checked against the rule's counter by verify_drops)."""
+    ns = f"xbench-{system}"
+    gen_if = f"xbg-{system}"[:15]
+    limit = int(warm + window + 10)
+    # Bounded in count (20 M frames) and time (timeout); stopped after the window.
+    p = subprocess.Popen(["timeout", str(limit), "ip", "netns", "exec", NS_GEN, "trafgen", "--dev", gen_if,
+                          "--conf", conf, "--cpus", "1", "--num", "20000000", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(warm)
+        if p.poll() is not None:
+            raise RuntimeError(f"trafgen stopped: {p.stderr.read()[:500]}")
+        c0, t0 = rx_packets(ns), time.monotonic()
+        time.sleep(window)
+        c1, t1 = rx_packets(ns), time.monotonic()
+    finally:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return (c1 - c0) / (t1 - t0)
+
+
+def rule_packets(system, n):
+    """Packets counted by the flood rule (rule n+1 of INPUT)."""
+    if system == "floor":
+        return None
+    out = sh(CLI[system] + ["-L", "INPUT", str(n + 1), "-v", "-x", "-n"], ns=f"xbench-{system}")
+    return int(out.split()[0])
+
+
+def testrun(ns, frames, repeat, obj=None):
+    """[(xdp action, ns per run)] of BPF_PROG_TEST_RUN on each frame in `ns`."""
+    cmd = [TESTRUN, "--ifname", DUT_IF, "--repeat", str(repeat)] + (["--obj", obj] if obj else ["--anchor"])
+    out = sh(cmd, ns=ns, input="".join(f.hex() + "\n" for f in frames), timeout=900)
+    return [tuple(int(x) for x in line.split()) for line in out.splitlines()]
+
+
+def bpftool_json(*args):
+    return json.loads(sh(["bpftool", "-j"] + list(args)))
+
+
+def xdpt_memory(ns):
+    """Bytes of BPF map memory (bytes_memlock) held by the xdptables program of `ns`: its
+    own maps and the inner maps of both generations."""
+    lo = link_json(ns, "lo")
+    prog_id = lo["xdp"]["prog"]["id"]
+    prog = bpftool_json("prog", "show", "id", str(prog_id))
+    total = 0
+    for mid in prog.get("map_ids", []):
+        m = bpftool_json("map", "show", "id", str(mid))
+        total += int(m.get("bytes_memlock", 0))
+        if m.get("type") in ("array_of_maps", "hash_of_maps"):
+            for entry in bpftool_json("map", "dump", "id", str(mid)):
+                inner = entry.get("value")
+                if isinstance(inner, dict):
+                    inner = inner.get("id", inner.get("inner_map_id"))
+                if isinstance(inner, list):  # raw bytes
+                    inner = int.from_bytes(bytes(int(b, 16) for b in inner), "little")
+                if inner:
+                    total += int(bpftool_json("map", "show", "id", str(inner)).get("bytes_memlock", 0))
+    return total
+
+
+# ---------------------------------------------------------------- the parts
+
+def part_dataplane(cfg, workdir, res):
+    """Parts 1 (drop rate), 2 (test-run cost) and 4 (memory, worst case): the four DUTs
+    are set up once, each N loaded into all of them, and the runs interleaved across the
+    systems so that a slow spell of the machine hits all of them alike."""
+    ns_create(NS_GEN)
+    macs = {s: setup_dut(s) for s in SYSTEMS}
+    res["xdp_mode"] = {}
+    for n in cfg.ns:
+        log(f"== N = {n}")
+        rules = write_rules(workdir, f"worst-{n}.rules", worst_case(n))
+        rx_at_load = {}
+        for s in SYSTEMS:
+            if s != "floor":
+                t = timed(RESTORE[s], f"xbench-{s}", rules)
+                log(f"   {LABEL[s]}: loaded {n + 1} rules in {t:.2f} s")
+            rx_at_load[s] = rx_packets(f"xbench-{s}")
+        res["xdp_mode"] = {s: xdp_mode(f"xbench-{s}") for s in SYSTEMS}
+        confs = {}
+        for s in SYSTEMS:
+            dut_mac, gen_mac = macs[s]
+            confs[s] = write_rules(workdir, f"flood-{s}.cfg",
+                                   trafgen_conf(frame(dut_mac, gen_mac, GEN_ADDR, DUT_ADDR, 1000, FLOOD_DPORT)))
+        rates = {s: [] for s in SYSTEMS}
+        for run in range(cfg.runs):
+            for s in SYSTEMS:
+                rates[s].append(flood_once(s, confs[s], cfg.warm, cfg.window))
+            log("   run %d: %s" % (run + 1, ", ".join(f"{LABEL[s]} {rates[s][-1] / 1e3:.0f} kpps" for s in SYSTEMS)))
+        # Every packet the DUT received was dropped by the flood rule.
+        verify = {}
+        for s in SYSTEMS:
+            got = rule_packets(s, n)
+            rx = rx_packets(f"xbench-{s}") - rx_at_load[s]
+            verify[s] = None if got is None else round(got / rx, 4) if rx else 0.0
+        res["droprate"][n] = {s: {"runs": rates[s], "median": med(rates[s]), "rule_share": verify[s]} for s in SYSTEMS}
+
+        # Part 2: the program on a frame that matches the last rule, and on a random mix.
+        dut_mac, gen_mac = macs["xdptables"]
+        last = frame(dut_mac, gen_mac, GEN_ADDR, DUT_ADDR, 1000, FLOOD_DPORT)
+        mix = mix_frames(n, dut_mac, gen_mac, cfg.mix)
+        tr = {"floor": [], "last": [], "mix": []}
+        actions = {}
+        for _ in range(cfg.runs):
+            f = testrun("xbench-floor", [last], cfg.repeat, obj=FLOOR_OBJ)
+            tr["floor"].append(f[0][1])
+            a = testrun("xbench-xdptables", [last], cfg.repeat)
+            tr["last"].append(a[0][1])
+            actions["last"] = a[0][0]
+            m = testrun("xbench-xdptables", mix, max(1, cfg.repeat // 4))
+            tr["mix"].append(statistics.mean(x[1] for x in m))
+            actions["mix_drop_share"] = sum(1 for x in m if x[0] == 1) / len(m)
+        res["testrun"][n] = {k: {"runs": v, "median": med(v)} for k, v in tr.items()}
+        res["testrun"][n]["actions"] = actions
+        log("   test-run: floor %d ns, xdptables last rule %d ns (action %d), mix %d ns" %
+            (med(tr["floor"]), med(tr["last"]), actions["last"], med(tr["mix"])))
+
+        # Part 4: memory of the worst-case ruleset.
+        res["memory"].setdefault(n, {})["worst"] = xdpt_memory("xbench-xdptables")
+    for s in SYSTEMS:
+        ns_delete(f"xbench-{s}")
+    ns_delete(NS_GEN)
+
+
+def fresh_cp_ns():
+    ns_create(NS_CP)
+    # One veth pair besides lo: xdptables attaches to it, as on a real host.
+    sh(["ip", "link", "add", "xbc0", "type", "veth", "peer", "name", "xbc1"], ns=NS_CP)
+    sh(["ip", "link", "set", "xbc0", "up"], ns=NS_CP)
+    sh(["ip", "link", "set", "xbc1", "up"], ns=NS_CP)
+    sh(["ip", "addr", "add", "198.18.9.1/24", "dev", "xbc0"], ns=NS_CP)
+
+
+def part_control(cfg, workdir, res):
+    """Part 3 (restore of N rules; -A, -I 1, -D at the middle N) and part 4 for random
+    rules, each measurement in a fresh namespace."""
+    for n in cfg.cp_ns:
+        rules = write_rules(workdir, f"worst-cp-{n}.rules", worst_case(n))
+        row = {}
+        for s in ["legacy", "nft", "xdptables"]:
+            row[s] = []
+            for _ in range(cfg.runs):
+                fresh_cp_ns()
+                row[s].append(timed(RESTORE[s], NS_CP, rules))
+                ns_delete(NS_CP)
+        res["restore"][n] = {s: {"runs": v, "median": med(v)} for s, v in row.items()}
+        log(f"== restore {n + 1} rules: " + ", ".join(f"{LABEL[s]} {med(v) * 1e3:.0f} ms" for s, v in row.items()))
+
+        rnd = write_rules(workdir, f"random-{n}.rules", random_rules(n))
+        fresh_cp_ns()
+        timed(RESTORE["xdptables"], NS_CP, rnd)
+        res["memory"].setdefault(n, {})["random"] = xdpt_memory(NS_CP)
+        ns_delete(NS_CP)
+
+    n = cfg.ops_n
+    rules = write_rules(workdir, f"worst-ops-{n}.rules", worst_case(n))
+    spec_a = ["-s", "198.19.255.201/32", "-p", "udp", "-m", "udp", "--dport", "7", "-j", "DROP"]
+    spec_i = ["-s", "198.19.255.202/32", "-p", "udp", "-m", "udp", "--dport", "7", "-j", "DROP"]
+    for s in ["legacy", "nft", "xdptables"]:
+        fresh_cp_ns()
+        timed(RESTORE[s], NS_CP, rules)
+        ops = {"A": [], "I": [], "D": []}
+        for _ in range(cfg.ops_runs):
+            ops["A"].append(timed(CLI[s] + ["-A", "INPUT"] + spec_a, NS_CP))
+            ops["D"].append(timed(CLI[s] + ["-D", "INPUT"] + spec_a, NS_CP))
+            ops["I"].append(timed(CLI[s] + ["-I", "INPUT", "1"] + spec_i, NS_CP))
+            ops["D"].append(timed(CLI[s] + ["-D", "INPUT"] + spec_i, NS_CP))
+        ns_delete(NS_CP)
+        res["ops"][s] = {k: {"runs": v, "median": med(v)} for k, v in ops.items()}
+        log(f"== {LABEL[s]} at {n + 1} rules: " + ", ".join(f"-{k} {med(v) * 1e3:.1f} ms" for k, v in ops.items()))
+
+
+# ---------------------------------------------------------------- report
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def fmt(x, spec=".2f"):
+    return "n/a" if x is None else format(x, spec)
+
+
+def targets(cfg, res):
+    """[(target, figure, met)] for every target of the issue that this run measured."""
+    out = []
+    dr, tr = res["droprate"], res["testrun"]
+    big = [n for n in cfg.ns if n >= 10000]
+    for n in big:
+        x, f, l = (dr[n][s]["median"] for s in ("xdptables", "floor", "legacy"))
+        out.append((f"drop rate at {n} rules >= 0.8x floor", f"{fmt(ratio(x, f))}x", ratio(x, f) >= 0.8))
+        if n == 10000:
+            out.append((f"drop rate at {n} rules >= 30x iptables-legacy", f"{fmt(ratio(x, l), '.1f')}x",
+                        ratio(x, l) >= 30))
+    if 10000 in tr:
+        r = ratio(tr[10000]["last"]["median"], tr[10000]["floor"]["median"])
+        out.append(("test-run at 10000 rules <= 3x floor program", f"{fmt(r)}x", r <= 3))
+    if 50000 in tr and 1000 in tr:
+        r = ratio(tr[50000]["last"]["median"], tr[1000]["last"]["median"])
+        out.append(("test-run at 50000 rules <= 1.2x the 1000-rule cost", f"{fmt(r)}x", r <= 1.2))
+    if 10000 in res["restore"]:
+        x, l = (res["restore"][10000][s]["median"] for s in ("xdptables", "legacy"))
+        out.append(("xdptables-restore of 10000 rules <= iptables-legacy-restore",
+                    f"{x:.3f} s vs {l:.3f} s ({ratio(x, l):.2f}x)", x <= l))
+    if cfg.ops_n == 10000:
+        for op in ("A", "D"):
+            x = res["ops"]["xdptables"][op]["median"]
+            out.append((f"one -{op} at 10000 rules <= 5 ms", f"{x * 1e3:.1f} ms", x <= 0.005))
+    if 10000 in res["memory"] and "random" in res["memory"][10000]:
+        m = res["memory"][10000]["random"]
+        out.append(("map memory at 10000 random rules <= 64 MiB", f"{m / 2**20:.1f} MiB", m <= 64 * 2**20))
+    return out
+
+
+def report(cfg, res):
+    L = []
+    m = res["machine"]
+    L.append(f"Machine: {m['cpu']}, {m['cpus']} CPUs, {m['mem']}, Linux {m['kernel']}; {m['date']}; "
+             f"commit {m['commit']}; load average {m['load_before']} before, {m['load_after']} after; "
+             f"{cfg.runs} runs per figure (median){' [QUICK]' if cfg.quick else ''}.")
+    L.append(f"XDP attach mode on the DUT veth: " + ", ".join(f"{LABEL[s]} {v}" for s, v in res["xdp_mode"].items()
+                                                              if s in ("floor", "xdptables")))
+    L.append("")
+    L.append("Drop rate (kpps, 64-byte UDP over veth, the dropping rule after N others; ratio to floor / to legacy)")
+    L.append("")
+    L.append("| N | floor | iptables-legacy | iptables-nft | xdptables | xdpt/floor | xdpt/legacy | xdpt/nft |")
+    L.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in cfg.ns:
+        d = {s: res["droprate"][n][s]["median"] for s in SYSTEMS}
+        L.append(f"| {n} | " + " | ".join(f"{d[s] / 1e3:.0f}" for s in SYSTEMS) +
+                 f" | {fmt(ratio(d['xdptables'], d['floor']))} | {fmt(ratio(d['xdptables'], d['legacy']), '.1f')}"
+                 f" | {fmt(ratio(d['xdptables'], d['nft']), '.1f')} |")
+    shares = [res["droprate"][n][s]["rule_share"] for n in cfg.ns for s in SYSTEMS if s != "floor"]
+    L.append("")
+    L.append(f"Check: the flood rule counted {min(shares):.4f} to {max(shares):.4f} of the packets each DUT "
+             "received (1 = every received packet was dropped by that rule).")
+    L.append("")
+    L.append(f"Classifier cost (BPF_PROG_TEST_RUN, ns per packet, repeat {cfg.repeat}; mix: {cfg.mix} random "
+             f"packets, half hitting a random rule, repeat {max(1, cfg.repeat // 4)} each)")
+    L.append("")
+    L.append("| N | floor | xdptables last rule | xdptables mix | last/floor | last/last@1k |")
+    L.append("|---:|---:|---:|---:|---:|---:|")
+    base = res["testrun"].get(1000, {}).get("last", {}).get("median")
+    for n in cfg.ns:
+        t = res["testrun"][n]
+        f, l, x = t["floor"]["median"], t["last"]["median"], t["mix"]["median"]
+        L.append(f"| {n} | {f} | {l} | {x:.0f} | {fmt(ratio(l, f))} | {fmt(ratio(l, base))} |")
+    L.append("")
+    L.append("Control plane (seconds, restore of N+1 rules into a fresh namespace)")
+    L.append("")
+    L.append("| N | iptables-legacy-restore | iptables-nft-restore | xdptables-restore | xdpt/legacy | xdpt/nft |")
+    L.append("|---:|---:|---:|---:|---:|---:|")
+    for n in cfg.cp_ns:
+        r = {s: res["restore"][n][s]["median"] for s in ("legacy", "nft", "xdptables")}
+        L.append(f"| {n} | {r['legacy']:.3f} | {r['nft']:.3f} | {r['xdptables']:.3f} | "
+                 f"{ratio(r['xdptables'], r['legacy']):.2f} | {ratio(r['xdptables'], r['nft']):.2f} |")
+    L.append("")
+    L.append(f"One command at {cfg.ops_n + 1} rules (ms)")
+    L.append("")
+    L.append("| command | iptables-legacy | iptables-nft | xdptables | xdpt/legacy | xdpt/nft |")
+    L.append("|---|---:|---:|---:|---:|---:|")
+    for op, name in (("A", "-A INPUT"), ("I", "-I INPUT 1"), ("D", "-D INPUT (spec)")):
+        o = {s: res["ops"][s][op]["median"] for s in ("legacy", "nft", "xdptables")}
+        L.append(f"| {name} | {o['legacy'] * 1e3:.1f} | {o['nft'] * 1e3:.1f} | {o['xdptables'] * 1e3:.1f} | "
+                 f"{ratio(o['xdptables'], o['legacy']):.1f} | {ratio(o['xdptables'], o['nft']):.1f} |")
+    L.append("")
+    L.append("BPF map memory of xdptables (MiB, bytes_memlock of its maps and both generations' inner maps)")
+    L.append("")
+    L.append("| N | worst-case ruleset | random rules |")
+    L.append("|---:|---:|---:|")
+    for n in sorted(res["memory"]):
+        mm = res["memory"][n]
+        f = lambda k: f"{mm[k] / 2**20:.1f}" if k in mm else "-"
+        L.append(f"| {n} | {f('worst')} | {f('random')} |")
+    L.append("")
+    L.append("Targets")
+    L.append("")
+    L.append("| target | measured | |")
+    L.append("|---|---|---|")
+    for name, fig, ok in targets(cfg, res):
+        L.append(f"| {name} | {fig} | {'met' if ok else 'NOT met'} |")
+    return "\n".join(L) + "\n"
+
+
+def write_outputs(cfg, res, outdir):
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(res, f, indent=1, default=str)
+    with open(os.path.join(outdir, "droprate.csv"), "w") as f:
+        f.write("n,floor_pps,legacy_pps,nft_pps,xdptables_pps,xdpt_testrun_ns,xdpt_mix_ns,floor_testrun_ns\n")
+        for n in cfg.ns:
+            d, t = res["droprate"][n], res["testrun"][n]
+            f.write(f"{n},{d['floor']['median']:.0f},{d['legacy']['median']:.0f},{d['nft']['median']:.0f},"
+                    f"{d['xdptables']['median']:.0f},{t['last']['median']},{t['mix']['median']:.1f},"
+                    f"{t['floor']['median']}\n")
+    with open(os.path.join(outdir, "control.csv"), "w") as f:
+        f.write("n,legacy_s,nft_s,xdptables_s,memory_worst_bytes,memory_random_bytes\n")
+        for n in sorted(set(cfg.cp_ns) | set(res["memory"])):
+            r = res["restore"].get(n)
+            mm = res["memory"].get(n, {})
+            cells = [f"{r[s]['median']:.4f}" if r else "" for s in ("legacy", "nft", "xdptables")]
+            f.write(f"{n}," + ",".join(cells) + f",{mm.get('worst', '')},{mm.get('random', '')}\n")
+    text = report(cfg, res)
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write(text)
+    sh(["gnuplot", "-e", f"outdir='{outdir}'", os.path.join(HERE, "plot.gp")])
+    return text
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in sh(["lscpu"]).splitlines() if l.startswith("Model name")), "?")
+    mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    commit = open(os.path.join(BUILD, "snapshot.rev")).read().strip()[:12]
+    return {"cpu": cpu, "cpus": os.cpu_count(), "mem": f"{mem_kb / 2**20:.0f} GiB", "kernel": os.uname().release,
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": commit,
+            "load_before": open("/proc/loadavg").read().split()[0], "iptables": sh(["iptables-legacy", "-V"]).strip()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small N, one run, short windows (development)")
+    ap.add_argument("--out", help="results directory (default tools/bench/results, quick: results/quick)")
+    ap.add_argument("--runs", type=int, dest="runs_arg", help="runs per figure (default 3, quick 1)")
+    ap.add_argument("--only", choices=["dataplane", "control"], help="one half of the suite")
+    cfg = ap.parse_args()
+    if cfg.quick:
+        cfg.ns, cfg.cp_ns, cfg.ops_n = [10, 1000], [1000], 1000
+        cfg.runs, cfg.ops_runs, cfg.warm, cfg.window, cfg.repeat, cfg.mix = 1, 2, 0.5, 1.0, 200000, 8
+    else:
+        cfg.ns, cfg.cp_ns, cfg.ops_n = [10, 100, 1000, 10000, 50000], [1000, 10000, 50000], 10000
+        cfg.runs, cfg.ops_runs, cfg.warm, cfg.window, cfg.repeat, cfg.mix = 3, 3, 1.0, 3.0, 1000000, 16
+    cfg.runs = max(1, cfg.runs_arg or cfg.runs)
+    outdir = cfg.out or os.path.join(HERE, "results", "quick" if cfg.quick else "")
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root")
+    if open("/proc/sys/kernel/bpf_stats_enabled").read().strip() != "0":
+        sys.exit("bench: kernel.bpf_stats_enabled is not 0; refusing to measure (every program run would be timed)")
+
+    res = {"machine": machine(), "droprate": {}, "testrun": {}, "restore": {}, "ops": {}, "memory": {},
+           "xdp_mode": {}, "config": {k: v for k, v in vars(cfg).items()}}
+    workdir = os.path.join(BUILD, "bench", "work")
+    os.makedirs(workdir, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        if cfg.only != "control":
+            part_dataplane(cfg, workdir, res)
+        if cfg.only != "dataplane":
+            part_control(cfg, workdir, res)
+    finally:
+        cleanup()
+    res["machine"]["load_after"] = open("/proc/loadavg").read().split()[0]
+    if cfg.only:
+        json.dump(res, sys.stdout, indent=1, default=str)
+        return
+    print(write_outputs(cfg, res, outdir))
+
+
+if __name__ == "__main__":
+    main()
