@@ -131,6 +131,11 @@ enum xdpt_entry { XDPT_RAW_PREROUTING = 0, XDPT_FILTER_INPUT, XDPT_FILTER_FORWAR
 #define XDPT_CFG_LATER_ONLY 8u  /* nat or mangle tables exist: after raw, only the kernel decides */
 #define XDPT_CFG_DEFRAG 16u     /* conntrack reassembles: fragments go to the kernel */
 #define XDPT_CFG_HAS_KERNEL 32u /* some walked rule is left to the kernel */
+/* Netfilter holds the whole ruleset (compat/nft.cpp): XDP drops and counts what it can
+ * decide to drop, and passes everything else up uncounted, to be judged and counted
+ * there. With DEFRAG (conntrack sees every packet before filter) only raw PREROUTING is
+ * decided here: a drop in filter would skip conntrack's update of the flow. */
+#define XDPT_CFG_MIRROR 64u
 
 struct xdpt_config {
 	__u32 flags;

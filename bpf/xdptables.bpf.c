@@ -551,7 +551,12 @@ int xdpt_main(struct xdp_md *ctx)
 	w.bytes = tot;
 	/* With rules left to the kernel, a walk may end in one after it met others: walk
 	 * once to learn the verdict, then again counting. Otherwise count on the way. */
-	const __u32 two_pass = (cfg->flags & XDPT_CFG_HAS_KERNEL) != 0;
+	/* In mirror mode only a drop is counted here: walk once to learn the verdict. */
+	const __u32 mirror = (cfg->flags & XDPT_CFG_MIRROR) != 0;
+	const __u32 two_pass = (cfg->flags & XDPT_CFG_HAS_KERNEL) != 0 || mirror;
+	/* After raw PREROUTING, only the kernel decides: later tables come first there, or
+	 * conntrack must see what filter drops. */
+	const __u32 raw_only = (cfg->flags & XDPT_CFG_LATER_ONLY) || (mirror && (cfg->flags & XDPT_CFG_DEFRAG));
 	struct walk wf = w;
 
 	int raw = (cfg->flags & XDPT_CFG_HAS_RAW) != 0;
@@ -563,18 +568,20 @@ int xdpt_main(struct xdp_md *ctx)
 		__u32 r = walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], !two_pass);
 		if (r == W_KERNEL)
 			goto kernel;
-		if (r == W_DROP || (cfg->flags & XDPT_CFG_LATER_ONLY) || !filter_stage) {
-			if (r != W_DROP && (cfg->flags & XDPT_CFG_LATER_ONLY))
+		if (r == W_DROP || raw_only || !filter_stage) {
+			if (r != W_DROP && (raw_only || mirror))
 				goto kernel; /* what XDP counted in a single pass stays: exact for raw */
 			if (two_pass)
 				walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], 1);
 			stat(r == W_DROP ? XDPT_S_DROP : XDPT_S_ACCEPT);
 			return r == W_DROP ? XDP_DROP : XDP_PASS;
 		}
-	} else if (cfg->flags & XDPT_CFG_LATER_ONLY) {
+	} else if (raw_only) {
 		goto kernel;
 	}
 	if (!filter_stage) {
+		if (mirror)
+			goto kernel;
 		stat(XDPT_S_ACCEPT);
 		return XDP_PASS;
 	}
@@ -595,7 +602,7 @@ int xdpt_main(struct xdp_md *ctx)
 			goto kernel;
 	}
 	__u32 r = walk_chain(&wf, cfg->entry[entry & 3], !two_pass && count_filter);
-	if (r == W_KERNEL)
+	if (r == W_KERNEL || (mirror && r != W_DROP))
 		goto kernel;
 	if (two_pass) {
 		if (raw)

@@ -15,6 +15,7 @@
 
 #include "cli/command.hpp"
 #include "cli/restore.hpp"
+#include "compat/nft.hpp"
 #include "core/str.hpp"
 #include "dp/dataplane.hpp"
 #include "model/apply.hpp"
@@ -79,6 +80,7 @@ Result<Loaded> load_ruleset() {
     auto live = dp::add_live_counters(*l.anchor, l.rs);
     if (!live) return std::unexpected(live.error());
     l.live = std::move(*live);
+    if (auto r = nft::add_counters(l.rs); !r) return std::unexpected(r.error());
     return l;
 }
 
@@ -119,6 +121,7 @@ int main_xdptables(const std::vector<std::string>& args) {
         auto lock = NsLock::acquire(0);
         if (!lock) return report(lock.error(), prog);
         if (auto r = remove_state(); !r) return report(r.error(), prog);
+        if (auto r = nft::remove(); !r) return report(r.error(), prog);
         return 0;
     }
     if (!args.empty() && args[0] == "attach") {

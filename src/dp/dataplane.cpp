@@ -1,5 +1,7 @@
 #include "dp/dataplane.hpp"
 
+#include "compat/nft.hpp"
+
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -244,40 +247,6 @@ void drop_generation(const Anchor& a, uint32_t gen) {
         if (a.map(outer) >= 0) bpf_map_delete_elem(a.map(outer), &gen);
 }
 
-// Rules of `rs` that the kernel must judge and that `prev` did not have.
-void report_new_kernel_rules(const Program& p, const Ruleset& rs, const Ruleset& prev, std::string* notices) {
-    if (!notices) return;
-    // The rules of `prev` by their exact save text (the stored form, which restores to the
-    // very same rule), one set per chain, built when first asked.
-    std::map<std::pair<std::string, std::string>, std::unordered_set<std::string>> before;
-    auto existed = [&](const std::string& table, const std::string& chain, const Rule& r) {
-        auto [it, fresh] = before.try_emplace({table, chain});
-        if (fresh) {
-            const Table* t = prev.find(table);
-            if (const Chain* ch = t ? t->find(chain) : nullptr)
-                for (const Rule& o : ch->rules) it->second.insert(rule_to_save(o, chain, CounterStyle::none, true));
-        }
-        return it->second.count(rule_to_save(r, chain, CounterStyle::none, true)) != 0;
-    };
-    std::set<std::tuple<std::string, std::string, int>> seen;
-    for (const KernelRule& k : p.kernel_rules) {
-        if (!seen.insert({k.table, k.chain, k.rule}).second) continue;
-        const Chain* ch = rs.find(k.table)->find(k.chain);
-        const Rule& r = ch->rules[size_t(k.rule - 1)];
-        if (existed(k.table, k.chain, r)) continue;
-        *notices += str("xdptables: warning: stored, not enforced in XDP (", k.why, "): ",
-                        rule_to_save(r, k.chain, CounterStyle::none), '\n');
-    }
-    for (const Table& t : rs.tables) {
-        if (t.name != "nat" && t.name != "mangle") continue;
-        for (const Chain& ch : t.chains)
-            for (const Rule& r : ch.rules)
-                if (!existed(t.name, ch.name, r))
-                    *notices += str("xdptables: warning: stored, not enforced in XDP (table ", t.name,
-                                    "): ", rule_to_save(r, ch.name, CounterStyle::none), '\n');
-    }
-}
-
 }  // namespace
 
 Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
@@ -301,27 +270,37 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
                     const std::function<Result<void>(const Ruleset&)>& store, std::string* notices) {
     auto program = flatten(rs);
     if (!program) return std::unexpected(program.error());
-    if (auto r = store(rs); !r) return r;
+    // XDP counts only its drops; what it passes up netfilter judges and counts. The
+    // classifier tests (tests/dp, BPF_PROG_TEST_RUN: no packet reaches netfilter) have
+    // it count every verdict instead, to see each path it takes.
+    if (!std::getenv("XDPT_TEST_COUNT_ALL")) program->flags |= XDPT_CFG_MIRROR;
+    // Netfilter first: if it refuses the ruleset, nothing has changed yet. Each later
+    // failure puts the previous ruleset back there.
+    if (auto r = nft::install(rs); !r) return r;
+    auto undo = [&](Result<void> r) {
+        (void)nft::install(prev);
+        return r;
+    };
     auto ifaces = list_ifaces();
     int ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
+    if (ncpus <= 0) return undo(sys_fail("counting CPUs", -ncpus));
     Tables tables = build_tables(*program, ifaces, list_local(), uint32_t(ncpus));
     auto old = active_gen(a);
-    if (!old) return std::unexpected(old.error());
+    if (!old) return undo(std::unexpected(old.error()));
     // The inactive slot still holds the generation before the last one: replacing its
     // maps in place costs one RCU grace period each (the kernel waits for programs
     // after every map-in-map update), so nothing is deleted that is not replaced.
     const uint32_t next = (*old + 1) % XDPT_GENERATIONS;
     if (auto r = write_generation(a, next, tables); !r) {
         drop_generation(a, next);
-        return r;
+        return undo(r);
     }
+    if (auto r = store(rs); !r) return undo(r);
     uint32_t zero = 0;
     if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY))
         return sys_fail("switching to the new classifier", errno);
     wait_for_readers();
     attach_all(a, ifaces, notices);
-    report_new_kernel_rules(*program, rs, prev, notices);
 
     // What the old generation counted after the snapshot: add it to the rules that
     // kept their slot.

@@ -6,6 +6,7 @@
 // messages, so an extension only parses values.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,6 +19,22 @@ namespace xdpt {
 
 struct Rule;
 struct XdpCond;
+
+// A match or target as the kernel's x_tables takes it (nft_compat's match and target
+// expressions): its name, revision, and its info structure byte for byte.
+struct XtInfo {
+    std::string name;
+    uint8_t rev = 0;
+    std::vector<uint8_t> data;
+
+    // The info structure `v` as its bytes.
+    template <class T>
+    static XtInfo of(std::string_view name, uint8_t rev, const T& v) {
+        XtInfo x{std::string(name), rev, std::vector<uint8_t>(sizeof(T))};
+        std::memcpy(x.data.data(), &v, sizeof(T));
+        return x;
+    }
+};
 
 // Option flags, as in libxtables' XTOPT_*.
 enum OptFlag : unsigned {
@@ -81,6 +98,12 @@ public:
     virtual bool to_xdp(const Rule& rule, XdpCond& cond) const {
         (void)rule, (void)cond;
         return false;
+    }
+    // The kernel's x_tables form of this match or target, for the netfilter layer.
+    // An empty name: the extension has none (the netfilter layer then refuses the rule).
+    virtual XtInfo to_xt(const Rule& rule) const {
+        (void)rule;
+        return {};
     }
     // iptables-save form, each option with a leading space: " --dport 80".
     virtual void save(std::string& out) const = 0;

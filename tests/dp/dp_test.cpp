@@ -498,6 +498,23 @@ TEST_CASE("10,000 rules: the last one matches; -F empties the chain") {
     EXPECT(send(udp_to(10000)), PASS, "INPUT:P");
 }
 
+TEST_CASE("as deployed: XDP counts its drops, netfilter what XDP passes up") {
+    unsetenv("XDPT_TEST_COUNT_ALL");
+    const std::string pre = raw("-A PREROUTING -p udp --dport 5 -j DROP\n-A PREROUTING -p udp");
+    load(pre + filter("-A INPUT -p udp --dport 7\n-A INPUT -p udp --dport 8 -j DROP"));
+    EXPECT(send(udp_to(5)), DROP, "PREROUTING#1");
+    EXPECT(send(udp_to(8)), DROP, "PREROUTING#2 INPUT#2");
+    // Accepted: passed up uncounted (a test packet never reaches netfilter, which would
+    // judge and count it).
+    EXPECT(send(udp_to(7)), PASS, "");
+    // Conntrack watches every packet before filter: a drop there is the kernel's, so
+    // that conntrack sees it; raw PREROUTING (before conntrack) is still decided here.
+    load(pre + filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -m conntrack --ctstate NEW -p udp -j DROP"));
+    EXPECT(send(udp_to(5)), DROP, "PREROUTING#1");
+    EXPECT(send(udp_to(8)), PASS, "");
+    setenv("XDPT_TEST_COUNT_ALL", "1", 1);
+}
+
 namespace {
 
 void on_signal(int sig) {
@@ -519,6 +536,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::atexit(teardown_netns);
+    setenv("XDPT_TEST_COUNT_ALL", "1", 1);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
     doctest::Context ctx(argc, argv);
     int rc = ctx.run();

@@ -1,4 +1,6 @@
 // -m icmp: ICMP type and code range (ipt_icmp). Type 255 with codes 0-255 is "any".
+#include <linux/netfilter_ipv4/ip_tables.h>
+
 #include <array>
 #include <strings.h>
 
@@ -147,6 +149,14 @@ public:
                                                           uint32_t(spec_.type) << 8 | spec_.code_max, false, 0xffff);
         c.dport = c.dport.intersect(inv_ ? s.complement() : s);
         return true;
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        ipt_icmp info{};
+        info.type = spec_.type;
+        info.code[0] = spec_.code_min, info.code[1] = spec_.code_max;
+        info.invflags = inv_ ? IPT_ICMP_INV : 0;
+        return XtInfo::of("icmp", 0, info);
     }
 
     void print(std::string& out, bool numeric) const override {

@@ -1,5 +1,7 @@
 // -m tcp: ports, flags and options of TCP segments (xt_tcp). An old-style libxtables
 // extension: it checks repeats and takes `!` itself, with its own messages.
+#include <linux/netfilter/xt_tcpudp.h>
+
 #include <array>
 
 #include "ext/matches/common.hpp"
@@ -93,6 +95,17 @@ public:
             for (unsigned f = 0; f < 256; ++f)
                 if (((f & flg_mask_) == flg_cmp_) == inv_flags_) c.tcp_flags.reset(f);
         return true;
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_tcp info{};
+        info.spts[0] = sport_.range.lo, info.spts[1] = sport_.range.hi;
+        info.dpts[0] = dport_.range.lo, info.dpts[1] = dport_.range.hi;
+        info.option = option_;
+        info.flg_mask = flg_mask_, info.flg_cmp = flg_cmp_;
+        info.invflags = uint8_t((sport_.inv ? XT_TCP_INV_SRCPT : 0) | (dport_.inv ? XT_TCP_INV_DSTPT : 0) |
+                                (inv_flags_ ? XT_TCP_INV_FLAGS : 0) | (inv_option_ ? XT_TCP_INV_OPTION : 0));
+        return XtInfo::of("tcp", 0, info);
     }
 
     void save(std::string& out) const override {

@@ -1,4 +1,6 @@
 // -m udp: source and destination port ranges of UDP datagrams (xt_udp).
+#include <linux/netfilter/xt_tcpudp.h>
+
 #include <array>
 
 #include "ext/matches/common.hpp"
@@ -45,6 +47,14 @@ public:
         c.sport = c.sport.intersect(sport_.allowed());
         c.dport = c.dport.intersect(dport_.allowed());
         return true;
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_udp info{};
+        info.spts[0] = sport_.range.lo, info.spts[1] = sport_.range.hi;
+        info.dpts[0] = dport_.range.lo, info.dpts[1] = dport_.range.hi;
+        info.invflags = uint8_t((sport_.inv ? XT_UDP_INV_SRCPT : 0) | (dport_.inv ? XT_UDP_INV_DSTPT : 0));
+        return XtInfo::of("udp", 0, info);
     }
 
     void save(std::string& out) const override {

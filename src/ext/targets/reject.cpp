@@ -1,4 +1,6 @@
 // -j REJECT (IPv4): answer with an ICMP error or a TCP reset.
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
+
 #include <array>
 #include <cctype>
 
@@ -74,6 +76,12 @@ public:
         // ipt_REJECT: a TCP reset only for rules that match TCP alone.
         if (with == rw_tcp_reset) return rule.proto == 6 && !rule.inv_proto;
         return with != rw_echo_reply;
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        ipt_reject_info info{};
+        info.with = static_cast<ipt_reject_with>(with);  // the same numbering
+        return XtInfo::of("REJECT", 0, info);
     }
 
     void save(std::string& out) const override { out += str(" --reject-with ", reject_names[with].name); }

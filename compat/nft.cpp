@@ -1,0 +1,528 @@
+#include "compat/nft.hpp"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <netinet/ip_icmp.h>
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_tables_compat.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/str.hpp"
+
+namespace xdpt::nft {
+namespace {
+
+// iptables' tables as netfilter hooks them (iptable_raw, iptable_mangle, iptable_nat,
+// iptable_filter): hook, priority and nftables chain type of every builtin chain.
+struct Hook {
+    std::string_view table, chain;
+    uint32_t hooknum;
+    int prio;
+    const char* type;
+};
+constexpr Hook hooks[] = {
+    {"raw", "PREROUTING", NF_INET_PRE_ROUTING, -300, "filter"},
+    {"raw", "OUTPUT", NF_INET_LOCAL_OUT, -300, "filter"},
+    {"mangle", "PREROUTING", NF_INET_PRE_ROUTING, -150, "filter"},
+    {"mangle", "INPUT", NF_INET_LOCAL_IN, -150, "filter"},
+    {"mangle", "FORWARD", NF_INET_FORWARD, -150, "filter"},
+    // iptable_mangle reroutes a packet whose mark or addresses its OUTPUT changed.
+    {"mangle", "OUTPUT", NF_INET_LOCAL_OUT, -150, "route"},
+    {"mangle", "POSTROUTING", NF_INET_POST_ROUTING, -150, "filter"},
+    {"nat", "PREROUTING", NF_INET_PRE_ROUTING, -100, "nat"},
+    {"nat", "INPUT", NF_INET_LOCAL_IN, 100, "nat"},
+    {"nat", "OUTPUT", NF_INET_LOCAL_OUT, -100, "nat"},
+    {"nat", "POSTROUTING", NF_INET_POST_ROUTING, 100, "nat"},
+    {"filter", "INPUT", NF_INET_LOCAL_IN, 0, "filter"},
+    {"filter", "FORWARD", NF_INET_FORWARD, 0, "filter"},
+    {"filter", "OUTPUT", NF_INET_LOCAL_OUT, 0, "filter"},
+};
+
+const Hook* find_hook(std::string_view table, std::string_view chain) {
+    for (const Hook& h : hooks)
+        if (h.table == table && h.chain == chain) return &h;
+    return nullptr;
+}
+
+// The comment on every table xdptables owns.
+constexpr std::string_view owner_mark = "managed by xdptables";
+constexpr std::string_view own_prefix = "xdptables-";
+
+// The message iptables gives for a kernel refusal, as libiptc words the errno.
+std::unexpected<Error> kernel_fail(std::string_view what, int err) {
+    if (err == ENOENT) return runtime_fail(str(what, ": No chain/target/match by that name"));
+    if (err == EINVAL || err == EOPNOTSUPP)
+        return fail(Exit::other, str(what, ": ", std::strerror(err)), Error::Style::runtime_dmesg);
+    if (err == ENOMEM || err == ENOBUFS) return fail(Exit::resource, str(what, ": ", std::strerror(err)), Error::Style::runtime);
+    return runtime_fail(str(what, ": ", std::strerror(err)));
+}
+
+struct SocketCloser {
+    void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+};
+using Socket = std::unique_ptr<mnl_socket, SocketCloser>;
+
+Result<Socket> open_socket() {
+    Socket s(mnl_socket_open(NETLINK_NETFILTER));
+    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+        return kernel_fail("opening the nftables socket", errno);
+    // Errors and the final ack of a large batch arrive in one go.
+    int big = 16 << 20;
+    setsockopt(mnl_socket_get_fd(s.get()), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    return s;
+}
+
+// ----------------------------------------------------------------- expressions
+
+struct RuleDeleter {
+    void operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
+};
+using RulePtr = std::unique_ptr<nftnl_rule, RuleDeleter>;
+
+class RuleBuilder {
+public:
+    RuleBuilder(const std::string& table, const std::string& chain) : r_(nftnl_rule_alloc()) {
+        nftnl_rule_set_u32(r_.get(), NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+        nftnl_rule_set_str(r_.get(), NFTNL_RULE_TABLE, table.c_str());
+        nftnl_rule_set_str(r_.get(), NFTNL_RULE_CHAIN, chain.c_str());
+    }
+
+    // What x_tables extensions check the rule's protocol against (ipt_ip.proto and
+    // its inversion flag).
+    void compat(uint16_t proto, bool inv) {
+        nftnl_rule_set_u32(r_.get(), NFTNL_RULE_COMPAT_PROTO, proto);
+        nftnl_rule_set_u32(r_.get(), NFTNL_RULE_COMPAT_FLAGS, inv ? NFT_RULE_COMPAT_F_INV : 0);
+    }
+
+    void payload(uint32_t offset, uint32_t len) {
+        auto e = expr("payload");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+    }
+    void meta(uint32_t key) {
+        auto e = expr("meta");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+    }
+    void bitwise(const void* mask, uint32_t len) {
+        auto e = expr("bitwise");
+        const uint8_t zero[16] = {};
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+    }
+    void cmp(bool eq, const void* data, uint32_t len) {
+        auto e = expr("cmp");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, eq ? NFT_CMP_EQ : NFT_CMP_NEQ);
+        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+    }
+    void counter() { expr("counter"); }
+    // nft_reject does what ipt_REJECT does (nf_send_unreach, nf_send_reset), and is not
+    // bound to a table named filter.
+    void reject(uint32_t type, uint8_t code) {
+        auto e = expr("reject");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+        nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+    }
+    void verdict(int v, const std::string& chain = {}) {
+        auto e = expr("immediate");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, uint32_t(v));
+        if (!chain.empty()) nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain.c_str());
+    }
+    // A match (or target) of x_tables; libnftnl takes ownership of the info copy.
+    void xt(bool target, const XtInfo& x) {
+        auto e = expr(target ? "target" : "match");
+        const uint16_t name = target ? uint16_t(NFTNL_EXPR_TG_NAME) : uint16_t(NFTNL_EXPR_MT_NAME);
+        const uint16_t rev = target ? uint16_t(NFTNL_EXPR_TG_REV) : uint16_t(NFTNL_EXPR_MT_REV);
+        const uint16_t data = target ? uint16_t(NFTNL_EXPR_TG_INFO) : uint16_t(NFTNL_EXPR_MT_INFO);
+        nftnl_expr_set_str(e, name, x.name.c_str());
+        nftnl_expr_set_u32(e, rev, x.rev);
+        void* info = std::calloc(1, x.data.size() ? x.data.size() : 1);
+        std::memcpy(info, x.data.data(), x.data.size());
+        nftnl_expr_set(e, data, info, uint32_t(x.data.size()));
+    }
+
+    nftnl_rule* get() { return r_.get(); }
+    RulePtr release() { return std::move(r_); }
+
+private:
+    RulePtr r_;
+    nftnl_expr* expr(const char* name) {
+        nftnl_expr* e = nftnl_expr_alloc(name);
+        nftnl_rule_add_expr(r_.get(), e);
+        return e;
+    }
+};
+
+// An interface name as iptables compares it: the bytes up to and including the NUL, or
+// only the prefix before a trailing '+'.
+void iface(RuleBuilder& b, uint32_t key, const std::string& name, bool inv) {
+    if (name.empty()) return;
+    char buf[IFNAMSIZ] = {};
+    std::memcpy(buf, name.data(), std::min(name.size(), size_t(IFNAMSIZ - 1)));
+    size_t len = name.size() + 1;
+    if (name.back() == '+') len = name.size() - 1;
+    if (len == 0) {
+        // "+" matches every interface, "! +" none: no packet has a zero length.
+        if (!inv) return;
+        b.meta(NFT_META_LEN);
+        uint32_t zero = 0;
+        b.cmp(true, &zero, sizeof zero);
+        return;
+    }
+    b.meta(key);
+    b.cmp(!inv, buf, uint32_t(std::min(len, size_t(IFNAMSIZ))));
+}
+
+void address(RuleBuilder& b, uint32_t offset, const Ipv4Net& net, bool inv) {
+    if (net.mask == 0 && !inv) return;
+    b.payload(offset, 4);
+    const uint32_t mask = htonl(net.mask), value = htonl(net.addr & net.mask);
+    if (net.mask != 0xffffffff) b.bitwise(&mask, 4);
+    b.cmp(!inv, &value, 4);
+}
+
+// ipt_REJECT's --reject-with as an ICMP code, or the TCP reset.
+void reject(RuleBuilder& b, const XtInfo& x) {
+    ipt_reject_info info{};
+    std::memcpy(&info, x.data.data(), std::min(x.data.size(), sizeof info));
+    switch (info.with) {
+        case IPT_TCP_RESET: return b.reject(NFT_REJECT_TCP_RST, 0);
+        case IPT_ICMP_NET_UNREACHABLE: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMP_NET_UNREACH);
+        case IPT_ICMP_HOST_UNREACHABLE: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMP_HOST_UNREACH);
+        case IPT_ICMP_PROT_UNREACHABLE: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMP_PROT_UNREACH);
+        case IPT_ICMP_NET_PROHIBITED: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMP_NET_ANO);
+        case IPT_ICMP_HOST_PROHIBITED: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMP_HOST_ANO);
+        case IPT_ICMP_ADMIN_PROHIBITED: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMP_PKT_FILTERED);
+        default: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMP_PORT_UNREACH);
+    }
+}
+
+// A rule as netfilter runs it, in chain `chain` of nftables table `table`.
+Result<RulePtr> build_rule(const std::string& table, const std::string& chain, const Rule& r) {
+    RuleBuilder b(table, chain);
+    b.compat(r.proto, r.inv_proto);
+    address(b, 12, r.src, r.inv_src);
+    address(b, 16, r.dst, r.inv_dst);
+    iface(b, NFT_META_IIFNAME, r.in_iface, r.inv_in);
+    iface(b, NFT_META_OIFNAME, r.out_iface, r.inv_out);
+    if (r.proto != 0 || r.inv_proto) {
+        const uint8_t p = uint8_t(r.proto);
+        b.payload(9, 1);
+        b.cmp(!r.inv_proto, &p, 1);
+    }
+    if (r.frag) {
+        // -f: a fragment other than the first (offset bits set).
+        const uint16_t off = htons(0x1fff), zero = 0;
+        b.payload(6, 2);
+        b.bitwise(&off, 2);
+        b.cmp(r.inv_frag, &zero, 2);
+    }
+    for (const ExtInst& m : r.matches) {
+        XtInfo x = m.data->to_xt(r);
+        if (x.name.empty())
+            return fail(Exit::other, str("match `", m.kind->name, "' has no kernel form"));
+        b.xt(false, x);
+    }
+    b.counter();
+    if (r.target.kind) {
+        XtInfo x = r.target.data->to_xt(r);
+        if (x.name.empty())
+            return fail(Exit::other, str("target `", r.target.kind->name, "' has no kernel form"));
+        if (x.name == "REJECT" && table != "filter")
+            reject(b, x);  // ipt_REJECT itself runs only in a table named filter
+        else
+            b.xt(true, x);
+    } else if (r.target_name == "ACCEPT") {
+        b.verdict(NF_ACCEPT);
+    } else if (r.target_name == "DROP") {
+        b.verdict(NF_DROP);
+    } else if (r.target_name == "RETURN") {
+        b.verdict(NFT_RETURN);
+    } else if (r.target_name == "QUEUE") {
+        b.verdict(NF_QUEUE);
+    } else if (!r.target_name.empty()) {
+        b.verdict(r.is_goto ? NFT_GOTO : NFT_JUMP, r.target_name);
+    }
+    return b.release();
+}
+
+// ----------------------------------------------------------------- batches
+
+class Batch {
+public:
+    Batch() : b_(nftnl_batch_alloc(1 << 18, 1 << 16)) {
+        nftnl_batch_begin(buf(), seq_++);
+        nftnl_batch_update(b_);
+    }
+    ~Batch() { nftnl_batch_free(b_); }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+    void table(uint16_t type, uint16_t flags, const std::string& name) {
+        nftnl_table* t = nftnl_table_alloc();
+        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_IPV4);
+        nftnl_table_set_str(t, NFTNL_TABLE_NAME, name.c_str());
+        if (type == NFT_MSG_NEWTABLE) {
+            // nft shows it as the table's comment.
+            nftnl_udata_buf* ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+            nftnl_udata_put_strz(ud, 0 /* NFTNL_UDATA_TABLE_COMMENT */, std::string(owner_mark).c_str());
+            nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+            nftnl_udata_buf_free(ud);
+        }
+        nftnl_table_nlmsg_build_payload(hdr(type, flags), t);
+        nftnl_table_free(t);
+        nftnl_batch_update(b_);
+    }
+    void chain(const std::string& table, const std::string& name, const Hook* h) {
+        nftnl_chain* c = nftnl_chain_alloc();
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name.c_str());
+        if (h) {
+            nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, h->hooknum);
+            nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, h->prio);
+            nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, h->type);
+            // The iptables policy is the chain's last rule, which counts it.
+            nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        }
+        nftnl_chain_nlmsg_build_payload(hdr(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL), c);
+        nftnl_chain_free(c);
+        nftnl_batch_update(b_);
+    }
+    void rule(nftnl_rule* r) {
+        nftnl_rule_nlmsg_build_payload(hdr(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
+        nftnl_batch_update(b_);
+    }
+
+    // Sends the batch; the kernel runs it while we are in sendmsg, so every error (and
+    // the final ack) is waiting when it returns.
+    Result<void> send(mnl_socket* s, std::string_view what) {
+        nftnl_batch_end(buf(), seq_++);
+        nftnl_batch_update(b_);
+        const int n = nftnl_batch_iovec_len(b_);
+        std::vector<iovec> iov(static_cast<size_t>(n));
+        nftnl_batch_iovec(b_, iov.data(), uint32_t(n));
+        size_t total = 0;
+        for (const iovec& v : iov) total += v.iov_len;
+        int sndbuf = int(total + (1 << 16));
+        setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf);
+        sockaddr_nl nl{};
+        nl.nl_family = AF_NETLINK;
+        msghdr msg{};
+        msg.msg_name = &nl;
+        msg.msg_namelen = sizeof nl;
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = iov.size();
+        if (sendmsg(mnl_socket_get_fd(s), &msg, 0) < 0) return kernel_fail(what, errno);
+        std::vector<char> rbuf(1 << 16);
+        int first_err = 0;
+        for (;;) {
+            ssize_t got = recv(mnl_socket_get_fd(s), rbuf.data(), rbuf.size(), MSG_DONTWAIT);
+            if (got < 0) break;
+            for (auto* nlh = reinterpret_cast<nlmsghdr*>(rbuf.data()); mnl_nlmsg_ok(nlh, int(got));
+                 nlh = mnl_nlmsg_next(nlh, reinterpret_cast<int*>(&got))) {
+                if (nlh->nlmsg_type != NLMSG_ERROR) continue;
+                auto* e = static_cast<nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+                if (e->error && !first_err) first_err = -e->error;
+            }
+        }
+        if (first_err) return kernel_fail(what, first_err);
+        return {};
+    }
+
+private:
+    nftnl_batch* b_;
+    uint32_t seq_ = 1;
+    char* buf() { return static_cast<char*>(nftnl_batch_buffer(b_)); }
+    nlmsghdr* hdr(uint16_t type, uint16_t flags) {
+        return nftnl_nlmsg_build_hdr(buf(), type, NFPROTO_IPV4, flags, seq_++);
+    }
+};
+
+// Runs a dump request and hands every message to `each`. A missing table or chain is
+// an empty dump.
+template <class F>
+Result<void> dump(mnl_socket* s, uint16_t type, F&& each, std::string_view what) {
+    std::vector<char> buf(1 << 20);
+    const uint32_t seq = 1;
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, NFPROTO_IPV4, NLM_F_DUMP, seq);
+    if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return kernel_fail(what, errno);
+    auto cb = [](const nlmsghdr* h, void* data) -> int { return (*static_cast<std::remove_reference_t<F>*>(data))(h); };
+    const uint32_t portid = mnl_socket_get_portid(s);
+    for (;;) {
+        ssize_t n = mnl_socket_recvfrom(s, buf.data(), buf.size());
+        if (n < 0) return kernel_fail(what, errno);
+        int rc = mnl_cb_run(buf.data(), size_t(n), seq, portid, cb, &each);
+        if (rc == MNL_CB_STOP) return {};
+        if (rc < 0) {
+            if (errno == ENOENT) return {};
+            return kernel_fail(what, errno);
+        }
+    }
+}
+
+struct Existing {
+    std::string name;
+    bool ours = false;
+};
+
+// The tables of family ip, and which of them xdptables owns.
+Result<std::vector<Existing>> list_tables(mnl_socket* s) {
+    std::vector<Existing> out;
+    auto each = [&out](const nlmsghdr* h) -> int {
+        nftnl_table* t = nftnl_table_alloc();
+        if (nftnl_table_nlmsg_parse(h, t) == 0 && nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_IPV4) {
+            Existing e{nftnl_table_get_str(t, NFTNL_TABLE_NAME)};
+            uint32_t len = 0;
+            const char* ud = nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)
+                                 ? static_cast<const char*>(nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len))
+                                 : nullptr;
+            e.ours = e.name.starts_with(own_prefix) ||
+                     (ud && std::string_view(ud, len).find(owner_mark) != std::string_view::npos);
+            out.push_back(std::move(e));
+        }
+        nftnl_table_free(t);
+        return MNL_CB_OK;
+    };
+    if (auto r = dump(s, NFT_MSG_GETTABLE, each, "listing the nftables tables"); !r) return std::unexpected(r.error());
+    return out;
+}
+
+// Deletes every table xdptables owns (in `b`).
+Result<void> delete_owned(mnl_socket* s, Batch& b, std::vector<Existing>* tables = nullptr) {
+    auto existing = list_tables(s);
+    if (!existing) return std::unexpected(existing.error());
+    for (const Existing& e : *existing)
+        if (e.ours) b.table(NFT_MSG_DELTABLE, 0, e.name);
+    if (tables) *tables = std::move(*existing);
+    return {};
+}
+
+}  // namespace
+
+std::string table_name(const Table& t) {
+    // For the conformance test only: iptables' own table names, so that iptables-nft
+    // can decode what xdptables loaded (tests/compat).
+    if (const char* layout = std::getenv("XDPT_NFT_LAYOUT"); layout && std::string_view(layout) == "iptables-nft")
+        return t.name;
+    for (const Chain& ch : t.chains)
+        for (const Rule& r : ch.rules)
+            if ((t.name == "raw" && (r.target_name == "CT" || r.target_name == "NOTRACK")) ||
+                (t.name == "mangle" && r.target_name == "CHECKSUM"))
+                return t.name;
+    return str(own_prefix, t.name);
+}
+
+Result<void> install(const Ruleset& rs) {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    Batch b;
+    std::vector<Existing> existing;
+    if (auto r = delete_owned(s->get(), b, &existing); !r) return r;
+    for (const Table& t : rs.tables) {
+        const std::string name = table_name(t);
+        for (const Existing& e : existing)
+            if (e.name == name && !e.ours)
+                return runtime_fail(str("table ip ", name, " is not xdptables' (iptables-nft?); the ", t.name,
+                                        " table needs that name for its ", t.name == "raw" ? "CT" : "CHECKSUM",
+                                        " rules"));
+        b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
+        // Chains first: rules jump to them by name.
+        for (const Chain& ch : t.chains) b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr);
+        for (const Chain& ch : t.chains) {
+            for (const Rule& r : ch.rules) {
+                auto built = build_rule(name, ch.name, r);
+                if (!built) return std::unexpected(built.error());
+                b.rule(built->get());
+            }
+            if (ch.builtin) {
+                RuleBuilder pol(name, ch.name);
+                pol.counter();
+                pol.verdict(ch.policy == "DROP" ? NF_DROP : NF_ACCEPT);
+                b.rule(pol.get());
+            }
+        }
+    }
+    return b.send(s->get(), "loading the netfilter rules");
+}
+
+Result<void> remove() {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    Batch b;
+    if (auto r = delete_owned(s->get(), b); !r) return r;
+    return b.send(s->get(), "removing the netfilter rules");
+}
+
+Result<void> add_counters(Ruleset& rs) {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    // Counters per (table, chain), in rule order.
+    std::map<std::pair<std::string, std::string>, std::vector<Counters>> counted;
+    auto each = [&counted](const nlmsghdr* h) -> int {
+        nftnl_rule* r = nftnl_rule_alloc();
+        if (nftnl_rule_nlmsg_parse(h, r) < 0) {
+            nftnl_rule_free(r);
+            return MNL_CB_ERROR;
+        }
+        Counters c;
+        nftnl_expr_iter* it = nftnl_expr_iter_create(r);
+        for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it))
+            if (std::strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0) {
+                c.pkts = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+                c.bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+            }
+        nftnl_expr_iter_destroy(it);
+        if (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_IPV4)
+            counted[{nftnl_rule_get_str(r, NFTNL_RULE_TABLE), nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)}].push_back(c);
+        nftnl_rule_free(r);
+        return MNL_CB_OK;
+    };
+    if (auto r = dump(s->get(), NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return r;
+    for (Table& t : rs.tables) {
+        const std::string name = table_name(t);
+        for (Chain& ch : t.chains) {
+            auto it = counted.find({name, ch.name});
+            if (it == counted.end()) continue;
+            const auto& v = it->second;
+            if (v.size() != ch.rules.size() + (ch.builtin ? 1 : 0)) continue;
+            for (size_t i = 0; i < ch.rules.size(); ++i) {
+                ch.rules[i].ctr.pkts += v[i].pkts;
+                ch.rules[i].ctr.bytes += v[i].bytes;
+            }
+            if (ch.builtin) {
+                ch.ctr.pkts += v.back().pkts;
+                ch.ctr.bytes += v.back().bytes;
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace xdpt::nft
