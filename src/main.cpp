@@ -18,6 +18,7 @@
 #include "compat/nft.hpp"
 #include "core/str.hpp"
 #include "dp/dataplane.hpp"
+#include "dp/explain.hpp"
 #include "model/apply.hpp"
 #include "model/print.hpp"
 #include "store/state.hpp"
@@ -135,6 +136,21 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (!loaded) return report(loaded.error(), prog);
         if (!loaded->rs.tables.empty())
             if (auto r = recommit(*loaded, loaded->rs); !r) return report(r.error(), prog);
+        return 0;
+    }
+    if (!args.empty() && args[0] == "explain") {
+        // Where each rule and policy is judged, XDP or netfilter, and why.
+        std::string table;
+        if (args.size() == 3 && (args[1] == "-t" || args[1] == "--table"))
+            table = args[2];
+        else if (args.size() != 1)
+            return report(Error{Exit::parameter, "explain takes only -t TABLE"}, prog);
+        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+        auto lock = NsLock::acquire(0);
+        if (!lock) return report(lock.error(), prog);
+        auto loaded = load_ruleset();
+        if (!loaded) return report(loaded.error(), prog);
+        write_out(dp::explain(loaded->rs, table));
         return 0;
     }
     std::string notices;

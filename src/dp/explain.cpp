@@ -1,0 +1,83 @@
+#include "dp/explain.hpp"
+
+#include <map>
+#include <set>
+
+#include "core/str.hpp"
+#include "dp/compile.hpp"
+#include "model/print.hpp"
+
+namespace xdpt::dp {
+namespace {
+
+using ChainKey = std::pair<std::string, std::string>;
+
+// The chains XDP walks: its entry chains and every user chain they reach.
+std::set<ChainKey> walked_chains(const Ruleset& rs) {
+    std::set<ChainKey> seen;
+    std::vector<ChainKey> todo;
+    for (auto [table, chain] : {std::pair{"raw", "PREROUTING"}, {"filter", "INPUT"}, {"filter", "FORWARD"}})
+        if (rs.find(table)) todo.push_back({table, chain});
+    while (!todo.empty()) {
+        ChainKey k = todo.back();
+        todo.pop_back();
+        if (!seen.insert(k).second) continue;
+        const Chain* ch = rs.find(k.first)->find(k.second);
+        if (!ch) continue;
+        for (const Rule& r : ch->rules)
+            if (!r.target.kind && !r.target_name.empty() && !is_standard_verdict(r.target_name))
+                todo.push_back({k.first, r.target_name});
+    }
+    return seen;
+}
+
+}  // namespace
+
+std::string explain(const Ruleset& rs, const std::string& only_table) {
+    auto program = flatten(rs);
+    std::map<std::tuple<std::string, std::string, int>, std::string> kernel;
+    std::string whole;  // why nothing of the filter table is decided in XDP, if so
+    if (program) {
+        for (const KernelRule& k : program->kernel_rules) kernel.try_emplace({k.table, k.chain, k.rule}, k.why);
+        if (program->flags & XDPT_CFG_LATER_ONLY)
+            whole = "the nat or mangle table judges first";
+        else if (program->flags & XDPT_CFG_DEFRAG)
+            whole = "conntrack sees every packet before filter";
+    } else {
+        whole = program.error().msg;
+    }
+    const auto walked = walked_chains(rs);
+    std::string out;
+    auto line = [&](std::string_view where, const std::string& text, const std::string& why) {
+        out += str(where, std::string(where.size() < 11 ? 11 - where.size() : 1, ' '), text);
+        if (!why.empty()) out += str("   # ", why);
+        out += '\n';
+    };
+    for (const Table& t : rs.tables) {
+        if (!only_table.empty() && t.name != only_table) continue;
+        out += str('*', t.name, '\n');
+        const bool xdp_table = t.name == "raw" || t.name == "filter";
+        for (const Chain& ch : t.chains) {
+            std::string chain_why;
+            if (!xdp_table)
+                chain_why = str("XDP judges the raw and filter tables only");
+            else if (!walked.count({t.name, ch.name}))
+                chain_why = ch.builtin ? "locally generated packets never pass XDP"
+                                       : "not reached from raw PREROUTING, INPUT or FORWARD";
+            else if (t.name == "filter" && !whole.empty())
+                chain_why = whole;
+            if (ch.builtin)
+                line(chain_why.empty() ? "xdp" : "netfilter", str(':', ch.name, ' ', ch.policy), chain_why);
+            for (size_t i = 0; i < ch.rules.size(); ++i) {
+                std::string why = chain_why;
+                if (why.empty())
+                    if (auto it = kernel.find({t.name, ch.name, int(i) + 1}); it != kernel.end())
+                        why = str(it->second, it->second.starts_with("-j ") ? " acts in the kernel" : " is not visible in XDP");
+                line(why.empty() ? "xdp" : "netfilter", rule_to_save(ch.rules[i], ch.name, CounterStyle::none), why);
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace xdpt::dp
