@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/migrate.hpp"
 #include "cli/restore.hpp"
 #include "compat/nft.hpp"
 #include "core/str.hpp"
@@ -137,6 +138,10 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (!loaded->rs.tables.empty())
             if (auto r = recommit(*loaded, loaded->rs); !r) return report(r.error(), prog);
         return 0;
+    }
+    if (!args.empty() && args[0] == "migrate") {
+        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+        return main_migrate(std::vector<std::string>(args.begin() + 1, args.end()), "/proc/self/exe");
     }
     if (!args.empty() && args[0] == "explain") {
         // Where each rule and policy is judged, XDP or netfilter, and why.
