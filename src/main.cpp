@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "accel/accel.hpp"
 #include "cli/command.hpp"
 #include "cli/migrate.hpp"
 #include "cli/restore.hpp"
@@ -124,6 +125,12 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (!lock) return report(lock.error(), prog);
         if (auto r = remove_state(); !r) return report(r.error(), prog);
         if (auto r = nft::remove(); !r) return report(r.error(), prog);
+        return 0;
+    }
+    if (!args.empty() && args[0] == "socket-accel") {
+        auto r = accel::run(std::vector<std::string>(args.begin() + 1, args.end()));
+        if (!r) return report(r.error(), prog);
+        write_out(*r);
         return 0;
     }
     if (!args.empty() && args[0] == "attach") {
