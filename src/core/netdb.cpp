@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <utility>
 
 #include "grammar/values.hpp"
@@ -14,6 +15,17 @@
 namespace xdpt::netdb {
 
 namespace {
+
+// The answers of the NSS databases, remembered for the life of the process: a ruleset of
+// 10,000 rules asks the same few questions 10,000 times (each answer costs NSS an nscd
+// attempt and a read of /etc/protocols or /etc/services).
+template <class K, class V, class F>
+const V& memo(std::map<K, V>& cache, const K& key, F&& compute) {
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, compute()).first;
+    return it->second;
+}
+
 constexpr std::array<std::pair<std::string_view, uint16_t>, 10> chain_protos{{
     {"tcp", 6}, {"sctp", 132}, {"udp", 17}, {"udplite", 136}, {"icmp", 1},
     {"icmpv6", 58}, {"esp", 50}, {"ah", 51}, {"mh", 135}, {"all", 0},
@@ -23,11 +35,14 @@ constexpr std::array<std::pair<std::string_view, uint16_t>, 10> chain_protos{{
 std::optional<uint16_t> parse_protocol(std::string_view name) {
     if (auto v = grammar::to_uint(name, 0, 255)) return static_cast<uint16_t>(*v);
     if (name == "all") return 0;
-    std::string n(name);
-    if (const protoent* p = getprotobyname(n.c_str())) return static_cast<uint16_t>(p->p_proto);
-    for (auto [pn, num] : chain_protos)
-        if (pn == name) return num;
-    return std::nullopt;
+    static std::map<std::string, std::optional<uint16_t>> cache;
+    return memo(cache, std::string(name), [&]() -> std::optional<uint16_t> {
+        std::string n(name);
+        if (const protoent* p = getprotobyname(n.c_str())) return static_cast<uint16_t>(p->p_proto);
+        for (auto [pn, num] : chain_protos)
+            if (pn == name) return num;
+        return std::nullopt;
+    });
 }
 
 std::optional<std::string_view> builtin_protocol_name(uint16_t proto) {
@@ -37,22 +52,31 @@ std::optional<std::string_view> builtin_protocol_name(uint16_t proto) {
 }
 
 std::optional<std::string> protocol_name(uint16_t proto) {
-    if (proto != 0)
-        if (const protoent* p = getprotobynumber(proto)) return std::string(p->p_name);
-    if (auto b = builtin_protocol_name(proto)) return std::string(*b);
-    return std::nullopt;
+    static std::map<uint16_t, std::optional<std::string>> cache;
+    return memo(cache, proto, [&]() -> std::optional<std::string> {
+        if (proto != 0)
+            if (const protoent* p = getprotobynumber(proto)) return std::string(p->p_name);
+        if (auto b = builtin_protocol_name(proto)) return std::string(*b);
+        return std::nullopt;
+    });
 }
 
 std::optional<uint16_t> parse_port(std::string_view s, const char* proto) {
     if (auto v = grammar::to_uint(s, 0, 65535)) return static_cast<uint16_t>(*v);
-    std::string n(s);
-    if (const servent* se = getservbyname(n.c_str(), proto)) return ntohs(static_cast<uint16_t>(se->s_port));
-    return std::nullopt;
+    static std::map<std::pair<std::string, std::string>, std::optional<uint16_t>> cache;
+    return memo(cache, std::pair{std::string(s), std::string(proto ? proto : "")}, [&]() -> std::optional<uint16_t> {
+        std::string n(s);
+        if (const servent* se = getservbyname(n.c_str(), proto)) return ntohs(static_cast<uint16_t>(se->s_port));
+        return std::nullopt;
+    });
 }
 
 std::optional<std::string> service_name(uint16_t port, const char* proto) {
-    if (const servent* se = getservbyport(htons(port), proto)) return std::string(se->s_name);
-    return std::nullopt;
+    static std::map<std::pair<uint16_t, std::string>, std::optional<std::string>> cache;
+    return memo(cache, std::pair{port, std::string(proto ? proto : "")}, [&]() -> std::optional<std::string> {
+        if (const servent* se = getservbyport(htons(port), proto)) return std::string(se->s_name);
+        return std::nullopt;
+    });
 }
 
 std::vector<uint32_t> resolve_host(std::string_view name) {

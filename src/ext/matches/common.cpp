@@ -7,6 +7,8 @@
 
 #include <strings.h>
 
+#include <map>
+
 #include "grammar/values.hpp"
 
 namespace xdpt::matches {
@@ -18,7 +20,7 @@ std::string_view c_string(std::string_view s) { return s.substr(0, s.find('\0'))
 
 // xtables_getportbyname: getaddrinfo with no host and no hints; the port of the first
 // IPv6 or IPv4 answer.
-std::optional<uint16_t> port_by_name(std::string_view name) {
+std::optional<uint16_t> port_by_name_uncached(std::string_view name) {
     std::string n(name);
     addrinfo* res = nullptr;
     if (getaddrinfo(nullptr, n.c_str(), nullptr, &res) != 0) return std::nullopt;
@@ -31,6 +33,21 @@ std::optional<uint16_t> port_by_name(std::string_view name) {
     }
     freeaddrinfo(res);
     return port;
+}
+
+// Remembered per process: restoring 10,000 rules asks for the same few ports, and each
+// getaddrinfo() costs a netlink round trip and two nscd attempts.
+std::optional<uint16_t> port_by_name(std::string_view name) {
+    // A decimal number is its own port for getaddrinfo (strtoul base 10, whole string).
+    if (!name.empty() && name.size() <= 5 && name.find_first_not_of("0123456789") == std::string_view::npos) {
+        unsigned v = 0;
+        for (char c : name) v = v * 10 + unsigned(c - '0');
+        if (v <= 0xffff) return uint16_t(v);
+    }
+    static std::map<std::string, std::optional<uint16_t>, std::less<>> cache;
+    auto it = cache.find(name);
+    if (it == cache.end()) it = cache.emplace(std::string(name), port_by_name_uncached(name)).first;
+    return it->second;
 }
 
 // xtopt_parse_host for IPv4: every answer must be the same address.
