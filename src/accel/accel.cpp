@@ -224,9 +224,13 @@ sa_stats sum_stats(int fd) {
     uint32_t zero = 0;
     sa_stats total{};
     if (bpf_map_lookup_elem(fd, &zero, per.data())) return total;
-    auto* t = reinterpret_cast<uint64_t*>(&total);
-    for (auto& s : per)
-        for (size_t w = 0; w < SA_STATS_WORDS; ++w) t[w] += reinterpret_cast<uint64_t*>(&s)[w];
+    // Word by word through copies (the fields are __u64: no aliasing through uint64_t*).
+    uint64_t sum[SA_STATS_WORDS] = {}, one[SA_STATS_WORDS];
+    for (const auto& s : per) {
+        std::memcpy(one, &s, sizeof one);
+        for (size_t w = 0; w < SA_STATS_WORDS; ++w) sum[w] += one[w];
+    }
+    std::memcpy(&total, sum, sizeof sum);
     return total;
 }
 
