@@ -113,6 +113,7 @@ XDPT_ASSERT(sizeof(struct xdpt_rule) == 16, "rule layout");
 /* Interface record: one per interface of the namespace at compile time. */
 #define XDPT_IF_ETHER 1u    /* Ethernet: has a MAC, -m mac applies */
 #define XDPT_IF_LOOPBACK 2u /* lo */
+#define XDPT_IF_RPF 4u      /* reverse path filter on: routing may drop after PREROUTING */
 struct xdpt_iface {
 	__u8 mac[6];
 	__u16 flags;

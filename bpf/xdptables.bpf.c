@@ -472,6 +472,11 @@ int xdpt_main(struct xdp_md *ctx)
 	if ((s_h >> 28) == 0xe || s_h == 0xffffffff || (s_h >> 24) == 0 || (d_h >> 24) == 0 ||
 	    (!on_lo && (is_lo_addr(saddr) || is_lo_addr(daddr)))) {
 		filter_stage = 0; /* martian: routing drops it after PREROUTING */
+	} else if (ifc->flags & XDPT_IF_RPF) {
+		/* The kernel's reverse path check (after PREROUTING) may drop it before INPUT
+		 * or FORWARD; bpf_fib_lookup cannot ask the same question: only raw
+		 * PREROUTING is decided here. */
+		filter_stage = 0;
 	} else if (d_h == 0xffffffff) {
 		entry = XDPT_FILTER_INPUT;
 	} else if (filter_stage) {

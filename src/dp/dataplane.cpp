@@ -16,7 +16,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -127,6 +129,18 @@ Result<Fd> make_keyed(bpf_map_type type, const char* name, const std::vector<std
 }
 
 // The interfaces XDP can cover: Ethernet-like ones and lo.
+// net.ipv4.conf.<dev>.rp_filter of this namespace (the kernel uses the larger of "all"
+// and the device's); 0 when unreadable.
+int rp_filter(const std::string& dev) {
+    std::FILE* f = std::fopen(str("/proc/sys/net/ipv4/conf/", dev, "/rp_filter").c_str(), "re");
+    int v = 0;
+    if (f) {
+        if (std::fscanf(f, "%d", &v) != 1) v = 0;
+        std::fclose(f);
+    }
+    return v;
+}
+
 std::vector<Iface> list_ifaces() {
     std::vector<Iface> out;
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -146,6 +160,7 @@ std::vector<Iface> list_ifaces() {
             } else {
                 continue;
             }
+            if (std::max(rp_filter("all"), rp_filter(i.name)) > 0) i.flags |= XDPT_IF_RPF;
             out.push_back(std::move(i));
         }
         if_freenameindex(names);

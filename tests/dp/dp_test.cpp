@@ -498,19 +498,35 @@ TEST_CASE("10,000 rules: the last one matches; -F empties the chain") {
     EXPECT(send(udp_to(10000)), PASS, "INPUT:P");
 }
 
+TEST_CASE("rp_filter: only raw PREROUTING is decided, routing may drop the rest") {
+    auto set_rpf = [](const char* v) {
+        std::FILE* f = std::fopen("/proc/sys/net/ipv4/conf/veth0/rp_filter", "w");
+        REQUIRE(f);
+        std::fputs(v, f);
+        std::fclose(f);
+    };
+    set_rpf("1");
+    load(raw("-A PREROUTING -p udp --dport 5 -j DROP") + filter("-A INPUT -p udp -j DROP"));
+    EXPECT(send(udp_to(5)), DROP, "raw:PREROUTING#1");
+    EXPECT(send(udp_to(7)), PASS, "raw:PREROUTING:P");
+    set_rpf("0");
+    load(raw("-A PREROUTING -p udp --dport 5 -j DROP") + filter("-A INPUT -p udp -j DROP"));
+    EXPECT(send(udp_to(7)), DROP, "INPUT#1 raw:PREROUTING:P");
+}
+
 TEST_CASE("as deployed: XDP counts its drops, netfilter what XDP passes up") {
     unsetenv("XDPT_TEST_COUNT_ALL");
     const std::string pre = raw("-A PREROUTING -p udp --dport 5 -j DROP\n-A PREROUTING -p udp");
     load(pre + filter("-A INPUT -p udp --dport 7\n-A INPUT -p udp --dport 8 -j DROP"));
-    EXPECT(send(udp_to(5)), DROP, "PREROUTING#1");
-    EXPECT(send(udp_to(8)), DROP, "PREROUTING#2 INPUT#2");
+    EXPECT(send(udp_to(5)), DROP, "raw:PREROUTING#1");
+    EXPECT(send(udp_to(8)), DROP, "INPUT#2 raw:PREROUTING#2 raw:PREROUTING:P");
     // Accepted: passed up uncounted (a test packet never reaches netfilter, which would
     // judge and count it).
     EXPECT(send(udp_to(7)), PASS, "");
     // Conntrack watches every packet before filter: a drop there is the kernel's, so
     // that conntrack sees it; raw PREROUTING (before conntrack) is still decided here.
     load(pre + filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -m conntrack --ctstate NEW -p udp -j DROP"));
-    EXPECT(send(udp_to(5)), DROP, "PREROUTING#1");
+    EXPECT(send(udp_to(5)), DROP, "raw:PREROUTING#1");
     EXPECT(send(udp_to(8)), PASS, "");
     setenv("XDPT_TEST_COUNT_ALL", "1", 1);
 }
