@@ -123,6 +123,16 @@ Result<Fd> make_keyed(bpf_map_type type, const char* name, const std::vector<std
     LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = flags);
     Fd fd(bpf_map_create(type, name, sizeof(K), sizeof(V), static_cast<uint32_t>(std::max<size_t>(1, data.size())), &mo));
     if (!fd) return sys_fail(str("creating map ", name), errno);
+    if (data.empty()) return fd;
+    // One syscall for all of it where the kernel has batch updates for the map type;
+    // element by element otherwise.
+    std::vector<K> keys;
+    std::vector<V> values;
+    keys.reserve(data.size()), values.reserve(data.size());
+    for (const auto& [k, v] : data) keys.push_back(k), values.push_back(v);
+    uint32_t count = static_cast<uint32_t>(data.size());
+    if (bpf_map_update_batch(fd.get(), keys.data(), values.data(), &count, nullptr) == 0 && count == data.size())
+        return fd;
     for (const auto& [k, v] : data)
         if (bpf_map_update_elem(fd.get(), &k, &v, BPF_ANY)) return sys_fail(str("filling map ", name), errno);
     return fd;
