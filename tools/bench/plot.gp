@@ -1,14 +1,15 @@
-# Plots of the benchmark suite: gnuplot -e "outdir='DIR'" plot.gp (reads DIR/droprate.csv).
+# Plots of the benchmark suite: gnuplot -e "outdir='DIR'; machine='...'" plot.gp
+# (reads DIR/droprate.csv).
 set datafile separator ","
-set terminal pngcairo size 900,560 font ",11"
+set terminal pngcairo size 960,640 font ",11"
 set logscale x
-set key outside right top
+set key below
 set grid
 set xlabel "rules before the matching rule (N)"
 set format x "10^{%L}"
 
 set output outdir."/droprate.png"
-set title "Drop rate of a 64-byte UDP flood over veth"
+set title "Drop rate of a 64-byte UDP flood over veth\n{/*0.8 ".machine."}"
 set ylabel "packets per second"
 set logscale y
 set format y "%.0s%c"
@@ -18,9 +19,9 @@ plot outdir."/droprate.csv" using 1:2 skip 1 with linespoints lw 2 title "XDP\\_
      "" using 1:4 skip 1 with linespoints lw 2 title "iptables-nft"
 
 set output outdir."/nspp.png"
-set title "Cost per packet"
+set title "Cost per packet: whole path (1/drop rate) and BPF\\_PROG\\_TEST\\_RUN\n{/*0.8 ".machine."}"
 set ylabel "ns per packet"
-set format y "%g"
+set format y "10^{%L}"
 plot outdir."/droprate.csv" using 1:(1e9/$2) skip 1 with linespoints lw 2 title "floor, flood (1/rate)", \
      "" using 1:(1e9/$5) skip 1 with linespoints lw 2 title "xdptables, flood (1/rate)", \
      "" using 1:(1e9/$3) skip 1 with linespoints lw 2 title "iptables-legacy, flood (1/rate)", \
