@@ -67,31 +67,8 @@ eval "$(gen topo)"
 
 tag="e2e$$"
 work=$(mktemp -d)
-namespaces=()   # every namespace this script created, by name
-xdp_duts=()     # those of them where xdptables-restore ran
-
-cleanup() {
-  local ns
-  for ns in "${xdp_duts[@]}"; do
-    ip netns exec "$ns" "$bindir/xdptables" detach >/dev/null 2>&1
-  done
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null; done
-  namespaces=() xdp_duts=()
-}
-finish() {
-  cleanup
-  if [ "$keep" = 1 ]; then echo "e2e: work directory kept: $work"; else rm -rf "$work"; fi
-}
-trap finish EXIT
-trap 'exit 1' INT TERM HUP
-
-add_ns() {  # $1 = name
-  ip netns add "$1" || return 1
-  namespaces+=("$1")
-  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-    net.ipv6.conf.default.disable_ipv6=1 >/dev/null
-  ip -n "$1" link set lo up
-}
+me=e2e
+. "$here/netns.sh"
 
 # One gen -> dut [-> behind] chain; $1 = side letter. Prints nothing, fails loudly.
 build_side() {
