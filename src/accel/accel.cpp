@@ -3,14 +3,17 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -384,6 +387,36 @@ Result<std::string> enable(const std::vector<std::string>& args) {
 
 // ---- disable --------------------------------------------------------------------------
 
+// The process `pid` holds the map `map_fd` open (one of its /proc/PID/fdinfo names the
+// map's id): a pid recorded at enable may have been reused by anything since.
+bool holds_map(pid_t pid, int map_fd) {
+    bpf_map_info mi{};
+    uint32_t len = sizeof mi;
+    if (bpf_obj_get_info_by_fd(map_fd, &mi, &len)) return false;
+    std::string want = str("map_id:\t", mi.id, '\n');
+    std::string dir = str("/proc/", pid, "/fdinfo");
+    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+    if (!d) return false;
+    while (dirent* e = readdir(d.get())) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream f(dir + "/" + e->d_name);
+        std::string line;
+        while (std::getline(f, line))
+            if (line + '\n' == want) return true;
+    }
+    return false;
+}
+
+// Stops the keeper enable started, and only it: the pid is pinned by a pidfd first, then
+// checked to still hold the sockhash, and signalled through the pidfd (no reuse between
+// the check and the signal).
+void stop_keeper(int64_t keeper, int map_fd) {
+    if (keeper <= 1) return;
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(keeper), 0)));
+    if (!pidfd || !holds_map(static_cast<pid_t>(keeper), map_fd)) return;
+    syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0);
+}
+
 Result<std::string> disable(const std::vector<std::string>& args) {
     if (args.size() > 1) return param_fail("socket-accel disable takes no arguments");
     auto st = find_state();
@@ -414,8 +447,7 @@ Result<std::string> disable(const std::vector<std::string>& args) {
         Fd msg(bpf_prog_get_fd_by_id(s.msg_id));
         if (msg) bpf_prog_detach2(msg.get(), socks, BPF_SK_MSG_VERDICT);
     }
-    // The keeper we started: ours only if it is still a child of init holding the map.
-    if (info->keeper > 1) kill(static_cast<pid_t>(info->keeper), SIGTERM);
+    stop_keeper(info->keeper, socks);
     return std::string();
 }
 

@@ -33,6 +33,7 @@ check "still disabled" bash -c "'$X' socket-accel status | grep -q disabled"
 
 # A connection opened before enable (it must keep working, by TCP).
 coproc PRE { run "$NS1" preexisting --port $((PORT + 9)) --bytes 20000000 --timeout 60; }
+pre_pid=$PRE_PID  # bash unsets PRE_PID when the coprocess ends
 read -r -t 10 line <&"${PRE[0]}"
 
 # Without --ports this kernel's self-test may refuse (paths it breaks); with the test
@@ -45,7 +46,7 @@ else
   echo "ok default scope enabled (no broken path on this kernel)"
 fi
 rm -f /tmp/accel-default.$$
-echo go >&"${PRE[1]}"; wait "$PRE_PID"; check "connection opened before enable" test $? -eq 0
+echo go >&"${PRE[1]}"; wait "$pre_pid"; check "connection opened before enable" test $? -eq 0
 "$X" socket-accel status
 
 # Every path, in two namespaces with the same port at the same time.
@@ -75,11 +76,12 @@ ip netns exec "$NS2" "$X" detach >/dev/null 2>&1
 
 # Disable under load: a transfer runs across it, nothing is lost, nothing left behind.
 coproc LOAD { run "$NS1" preexisting --port $PORT --bytes 200000000 --timeout 90; }
+load_pid=$LOAD_PID  # bash unsets LOAD_PID when the coprocess ends (fast transfers)
 read -r -t 10 line <&"${LOAD[0]}"
 echo go >&"${LOAD[1]}"
 sleep 0.3
 check "disable" "$X" socket-accel disable
-wait "$LOAD_PID"; check "transfer across disable" test $? -eq 0
+wait "$load_pid"; check "transfer across disable" test $? -eq 0
 check "disabled" bash -c "'$X' socket-accel status | grep -q disabled"
 check "no program left" bash -c "for i in \$(seq 20); do bpftool prog show | grep -q sockaccel || exit 0; sleep 0.5; done; exit 1"
 check "no map left" bash -c "for i in 1 2 3 4 5 6 7 8 9 10; do bpftool map show | grep -q sockaccel || exit 0; sleep 0.5; done; exit 1"

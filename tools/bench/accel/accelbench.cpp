@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -45,7 +46,7 @@ struct Config {
     int runs = 5, iters = 20000, warm = 2000;
     double tput_dur = 0.4, tps_dur = 0.5;
     int cpu_client = 0, cpu_server = 1;
-    std::string out = ".", xdptables, label;
+    std::string out = ".", xdptables, label, only, mode;
 };
 Config cfg;
 
@@ -314,6 +315,7 @@ Counters counters() {
 // ---- report ------------------------------------------------------------------------------
 
 double median(std::vector<double> v) {
+    if (v.empty()) return std::nan("");  // not measured (--only)
     std::sort(v.begin(), v.end());
     size_t n = v.size();
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -345,6 +347,8 @@ int run(int argc, char** argv) {
         } else if (a == "--out") cfg.out = val();
         else if (a == "--xdptables") cfg.xdptables = val();
         else if (a == "--label") cfg.label = val();
+        else if (a == "--only") cfg.only = val();
+        else if (a == "--mode") cfg.mode = val();
         else if (a == "--quick") cfg.runs = 3, cfg.iters = 5000, cfg.warm = 1000, cfg.tput_dur = 0.2, cfg.tps_dur = 0.25;
         else throw std::runtime_error("unknown option " + a);
     }
@@ -366,6 +370,8 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "run %d/%d\n", r + 1, cfg.runs);
         for (bool busy : modes)
             for (Kind k : kinds) {
+                if (!cfg.only.empty() && cfg.only != "rtt") break;
+                if (!cfg.mode.empty() && cfg.mode != (busy ? "busy" : "blocking")) break;
                 Counters before = k == Kind::accel && r == 0 ? counters() : Counters{};
                 Rtt v = rtt(k, busy);
                 if (k == Kind::accel && r == 0) {
@@ -381,12 +387,14 @@ int run(int argc, char** argv) {
             }
         for (size_t s : sizes)
             for (Kind k : kinds) {
+                if (!cfg.only.empty() && cfg.only != "tput") break;
                 double v = tput(k, s);
                 mbps[{int(s), int(k)}].push_back(v);
                 raw << r << ",throughput," << kind_name(k) << "," << s << "," << v << ",MB/s\n";
             }
         for (int n : conn_counts)
             for (Kind k : kinds) {
+                if (!cfg.only.empty() && cfg.only != "tps") break;
                 double v = tps(k, n);
                 tx[{n, int(k)}].push_back(v);
                 raw << r << ",tps," << kind_name(k) << "," << n << "," << v << ",1/s\n";
