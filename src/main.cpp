@@ -17,6 +17,7 @@
 #include "cli/command.hpp"
 #include "cli/migrate.hpp"
 #include "cli/restore.hpp"
+#include "cli/tools.hpp"
 #include "compat/nft.hpp"
 #include "core/str.hpp"
 #include "dp/dataplane.hpp"
@@ -198,17 +199,6 @@ int main_xdptables(const std::vector<std::string>& args) {
 
 // ------------------------------------------------------------------ xdptables-save
 
-// What glibc's getopt prints for an option it does not know.
-std::string unrecognized(std::string_view prog, std::string_view opt) {
-    if (opt.size() > 1 && opt[1] == '-') return str(prog, ": unrecognized option '", opt, "'\n");
-    return str(prog, ": invalid option -- '", opt.substr(1, 1), "'\n");
-}
-// ... and for an option whose argument is missing.
-std::string missing_argument(std::string_view prog, std::string_view opt) {
-    if (opt.size() > 1 && opt[1] == '-') return str(prog, ": option '", opt, "' requires an argument\n");
-    return str(prog, ": option requires an argument -- '", opt.substr(1, 1), "'\n");
-}
-
 std::string now_text() {
     std::time_t t = std::time(nullptr);
     char buf[64];
@@ -218,51 +208,25 @@ std::string now_text() {
 
 int main_save(const std::vector<std::string>& args) {
     const std::string prog = "xdptables-save";
-    bool counters = false;
-    std::optional<std::string> table, file;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&](std::string_view longname) -> std::optional<std::string> {
-            if (a.rfind(std::string(longname) + "=", 0) == 0) return a.substr(longname.size() + 1);
-            if (i + 1 < args.size()) return args[++i];
-            return std::nullopt;
-        };
-        if (a == "-c" || a == "--counters") {
-            counters = true;
-        } else if (a == "-t" || a == "--table" || a.rfind("--table=", 0) == 0) {
-            table = value("--table");
-            if (!table) {
-                std::fputs((missing_argument(prog, a) + str("Look at manual page `", prog, ".8' for more information.\n")).c_str(), stderr);
-                return 1;
-            }
-        } else if (a.rfind("-t", 0) == 0 && a.size() > 2) {
-            table = a.substr(2);
-        } else if (a == "-f" || a == "--file" || a.rfind("--file=", 0) == 0) {
-            file = value("--file");
-            if (!file) {
-                std::fputs((missing_argument(prog, a) + str("Look at manual page `", prog, ".8' for more information.\n")).c_str(), stderr);
-                return 1;
-            }
-        } else if (a == "-M" || a == "--modprobe" || a.rfind("--modprobe=", 0) == 0) {
-            value("--modprobe");
-        } else if (a == "-V" || a == "--version") {
-            write_out(str(prog, " v", flavour, '\n'));
-            return 0;
-        } else if (a == "-h" || a == "--help") {
-            write_out(str("Usage: ", prog, " [-c] [-t table] [-f file] [-M command]\n"
-                          "[ --counters ]\n[ --table=<TABLE> ]\n[ --file=<FILE> ]\n"
-                          "[ --modprobe=<command> ]\n"));
-            return 0;
-        } else if (!a.empty() && a[0] == '-') {
-            std::fputs(unrecognized(prog, a).c_str(), stderr);
-            std::fputs(str("Look at manual page `", prog, ".8' for more information.\n").c_str(), stderr);
-            return 1;
-        } else {
-            std::fputs("Unknown arguments found on commandline\n", stderr);
-            return 1;
-        }
+    auto parsed = parse_save_args(prog, args);
+    if (auto* done = std::get_if<ToolExit>(&parsed)) {
+        std::fputs(done->err.c_str(), stderr);
+        write_out(done->out);
+        return done->status;
     }
-    if (auto r = require_privileges(table ? table->c_str() : "filter"); !r) return report(r.error(), prog);
+    auto& sa = std::get<SaveArgs>(parsed);
+    std::fputs(sa.notices.c_str(), stderr);
+    const bool counters = sa.counters;
+    const std::optional<std::string>& table = sa.table;
+    const std::optional<std::string>& file = sa.file;
+    // iptables-save reads the kernel's table list (no table given) or initialises the
+    // table, and fails as an unprivileged user with exit 1.
+    if (auto r = require_privileges("filter"); !r) {
+        std::fputs(table ? str(prog, " v", flavour, ": Cannot initialize: Permission denied (you must be root)\n").c_str()
+                         : "Failed to list table names in /proc/net/ip_tables_names: Permission denied\n",
+                   stderr);
+        return 1;
+    }
     auto lock = NsLock::acquire(0);
     if (!lock) return report(lock.error(), prog);
     auto loaded = load_ruleset();
@@ -300,73 +264,18 @@ int main_save(const std::vector<std::string>& args) {
 
 int main_restore(const std::vector<std::string>& args) {
     const std::string prog = "xdptables-restore";
-    RestoreOptions o;
-    o.prog = prog;
-    int wait = 0;
-    bool wait_interval = false;
-    std::optional<std::string> file;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "-c" || a == "--counters") o.counters = true;
-        else if (a == "-v" || a == "--verbose") ++o.verbose;
-        else if (a == "-t" || a == "--test") o.test = true;
-        else if (a == "-n" || a == "--noflush") o.noflush = true;
-        else if (a == "-b" || a == "--binary") std::fputs("-b/--binary option is not implemented\n", stderr);
-        else if (a == "-V" || a == "--version") {
-            write_out(str(prog, " v", flavour, '\n'));
-            return 0;
-        } else if (a == "-h" || a == "--help") {
-            std::fputs(str("Usage: ", prog,
-                          " [-c] [-v] [-V] [-t] [-h] [-n] [-w secs] [-W usecs] [-T table] [-M command] [file]\n"
-                          "\t   [ --counters ]\n\t   [ --verbose ]\n\t   [ --version]\n\t   [ --test ]\n"
-                          "\t   [ --help ]\n\t   [ --noflush ]\n\t   [ --wait=<seconds>\n"
-                          "\t   [ --table=<TABLE> ]\n\t   [ --modprobe=<command> ]\n").c_str(), stderr);
-            return 0;
-        } else if (a == "-w" || a == "--wait" || a.rfind("--wait=", 0) == 0) {
-            // parse_wait_time: the next argument is the time unless it starts with - or !
-            // (even when it is the last one, which is then no input file).
-            wait = -1;
-            std::optional<std::string> v;
-            if (a.rfind("--wait=", 0) == 0) v = a.substr(7);
-            else if (i + 1 < args.size() && (args[i + 1].empty() || (args[i + 1][0] != '-' && args[i + 1][0] != '!')))
-                v = args[++i];
-            if (v && std::sscanf(v->c_str(), "%i", &wait) != 1) {
-                Error e{Exit::parameter, "wait seconds not numeric"};
-                e.line = 0;
-                return report(e, prog);
-            }
-        } else if (a == "-W" || a == "--wait-interval" || a.rfind("--wait-interval=", 0) == 0) {
-            if (a.find('=') == std::string::npos && i + 1 < args.size() && !args[i + 1].empty() &&
-                std::isdigit(static_cast<unsigned char>(args[i + 1][0])))
-                ++i;
-            wait_interval = true;
-            std::fputs("Ignoring deprecated --wait-interval option.\n", stderr);
-        } else if (a == "-T" || a == "--table") {
-            if (i + 1 >= args.size()) {
-                std::fputs((missing_argument(prog, a) + str("Try `", prog, " -h' for more information.\n")).c_str(), stderr);
-                return 1;
-            }
-            o.only_table = args[++i];
-        } else if (a.rfind("--table=", 0) == 0) {
-            o.only_table = a.substr(8);
-        } else if (a == "-M" || a == "--modprobe") {
-            ++i;
-        } else if (a.rfind("--modprobe=", 0) == 0) {
-        } else if (!a.empty() && a[0] == '-' && a != "-") {
-            std::fputs(unrecognized(prog, a).c_str(), stderr);
-            std::fputs(str("Try `", prog, " -h' for more information.\n").c_str(), stderr);
-            return 1;
-        } else if (!file && i == args.size() - 1) {
-            file = a;
-        } else {
-            std::fputs("Unknown arguments found on commandline\n", stderr);
-            return 1;
-        }
+    auto parsed = parse_restore_args(prog, args);
+    if (!parsed) return report(parsed.error(), prog);
+    if (auto* done = std::get_if<ToolExit>(&*parsed)) {
+        std::fputs(done->err.c_str(), stderr);
+        write_out(done->out);
+        return done->status;
     }
-    if (wait_interval && !wait) {
-        std::fputs("Option --wait-interval requires option --wait\n", stderr);
-        return 1;
-    }
+    auto& ra = std::get<RestoreArgs>(*parsed);
+    std::fputs(ra.notices.c_str(), stderr);
+    RestoreOptions& o = ra.o;
+    const int wait = ra.wait;
+    const std::optional<std::string>& file = ra.file;
     std::string text;
     if (file) {
         std::ifstream f(*file);
@@ -381,6 +290,10 @@ int main_restore(const std::vector<std::string>& args) {
         std::stringstream ss;
         ss << std::cin.rdbuf();
         text = ss.str();
+    }
+    if (ra.interval_without_wait) {
+        std::fputs("Option --wait-interval requires option --wait\n", stderr);
+        return 1;
     }
     if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
     auto lock = NsLock::acquire(wait);

@@ -87,5 +87,7 @@ Result<std::variant<Command, EarlyExit>> parse_command(const std::vector<std::st
 
 // The help text of `xdptables -h`.
 std::string help_text();
+// What -h adds for a target (or verdict) given before it, then for each match loaded.
+std::string extension_help(std::string_view name, bool target);
 
 }  // namespace xdpt

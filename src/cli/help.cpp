@@ -1,4 +1,9 @@
+// The detach and attach subcommands are documented in xdptables(8) only: the help text
+// is iptables' own, byte for byte.
 #include "cli/command.hpp"
+
+#include <string_view>
+
 #include "core/str.hpp"
 #include "xdpt_config.h"
 
@@ -17,7 +22,6 @@ std::string help_text() {
        xdptables -E old-chain-name new-chain-name
        xdptables -P chain target [options]
        xdptables -h (print this help information)
-       xdptables detach (remove every xdptables program and map from this namespace)
 
 Commands:
 Either long or short options are allowed.
@@ -75,6 +79,219 @@ Options:
   --set-counters -c PKTS BYTES	set the counter during insert/append
 [!] --version	-V		print package version.
 )";
+}
+
+namespace {
+
+// What each extension's help() prints after the main help (iptables 1.8.9's texts).
+struct ExtHelp {
+    std::string_view name;
+    bool target;
+    std::string_view text;
+};
+constexpr ExtHelp ext_helps[] = {
+    {"comment", false,
+         "comment match options:\n"
+         "--comment COMMENT             Attach a comment to a rule\n"},
+    {"conntrack", false,
+         "conntrack match options:\n"
+         "[!] --ctstate {INVALID|ESTABLISHED|NEW|RELATED|UNTRACKED|SNAT|DNAT}[,...]\n"
+         "                               State(s) to match\n"
+         "[!] --ctproto proto            Protocol to match; by number or name, e.g. \"tcp\"\n"
+         "[!] --ctorigsrc address[/mask]\n"
+         "[!] --ctorigdst address[/mask]\n"
+         "[!] --ctreplsrc address[/mask]\n"
+         "[!] --ctrepldst address[/mask]\n"
+         "                               Original/Reply source/destination address\n"
+         "[!] --ctorigsrcport port\n"
+         "[!] --ctorigdstport port\n"
+         "[!] --ctreplsrcport port\n"
+         "[!] --ctrepldstport port\n"
+         "                               TCP/UDP/SCTP orig./reply source/destination port\n"
+         "[!] --ctstatus {NONE|EXPECTED|SEEN_REPLY|ASSURED|CONFIRMED}[,...]\n"
+         "                               Status(es) to match\n"
+         "[!] --ctexpire time[:time]     Match remaining lifetime in seconds against\n"
+         "                               value or range of values (inclusive)\n"
+         "    --ctdir {ORIGINAL|REPLY}   Flow direction of packet\n"},
+    {"icmp", false,
+         "icmp match options:\n"
+         "[!] --icmp-type typename\tmatch icmp type\n"
+         "[!] --icmp-type type[/code]\t(or numeric type or type/code)\n"
+         "Valid ICMP Types:\n"
+         "any\n"
+         "echo-reply (pong)\n"
+         "destination-unreachable\n"
+         "   network-unreachable\n"
+         "   host-unreachable\n"
+         "   protocol-unreachable\n"
+         "   port-unreachable\n"
+         "   fragmentation-needed\n"
+         "   source-route-failed\n"
+         "   network-unknown\n"
+         "   host-unknown\n"
+         "   network-prohibited\n"
+         "   host-prohibited\n"
+         "   TOS-network-unreachable\n"
+         "   TOS-host-unreachable\n"
+         "   communication-prohibited\n"
+         "   host-precedence-violation\n"
+         "   precedence-cutoff\n"
+         "source-quench\n"
+         "redirect\n"
+         "   network-redirect\n"
+         "   host-redirect\n"
+         "   TOS-network-redirect\n"
+         "   TOS-host-redirect\n"
+         "echo-request (ping)\n"
+         "router-advertisement\n"
+         "router-solicitation\n"
+         "time-exceeded (ttl-exceeded)\n"
+         "   ttl-zero-during-transit\n"
+         "   ttl-zero-during-reassembly\n"
+         "parameter-problem\n"
+         "   ip-header-bad\n"
+         "   required-option-missing\n"
+         "timestamp-request\n"
+         "timestamp-reply\n"
+         "address-mask-request\n"
+         "address-mask-reply\n"},
+    {"iprange", false,
+         "iprange match options:\n"
+         "[!] --src-range ip[-ip]    Match source IP in the specified range\n"
+         "[!] --dst-range ip[-ip]    Match destination IP in the specified range\n"},
+    {"length", false,
+         "length match options:\n"
+         "[!] --length length[:length]    Match packet length against value or range\n"
+         "                                of values (inclusive)\n"},
+    {"limit", false,
+         "limit match options:\n"
+         "--limit avg\t\t\tmax average match rate: default 3/hour\n"
+         "                                [Packets per second unless followed by \n"
+         "                                /sec /minute /hour /day postfixes]\n"
+         "--limit-burst number\t\tnumber to match in a burst, default 5\n"},
+    {"mac", false,
+         "mac match options:\n"
+         "[!] --mac-source XX:XX:XX:XX:XX:XX\n"
+         "\t\t\t\tMatch source MAC address\n"},
+    {"mark", false,
+         "mark match options:\n"
+         "[!] --mark value[/mask]    Match nfmark value with optional mask\n"},
+    {"multiport", false,
+         "multiport match options:\n"
+         "[!] --source-ports port[,port:port,port...]\n"
+         " --sports ...\n"
+         "\t\t\t\tmatch source port(s)\n"
+         "[!] --destination-ports port[,port:port,port...]\n"
+         " --dports ...\n"
+         "\t\t\t\tmatch destination port(s)\n"
+         "[!] --ports port[,port:port,port]\n"
+         "\t\t\t\tmatch both source and destination port(s)\n"},
+    {"tcp", false,
+         "tcp match options:\n"
+         "[!] --tcp-flags mask comp\tmatch when TCP flags & mask == comp\n"
+         "\t\t\t\t(Flags: SYN ACK FIN RST URG PSH ALL NONE)\n"
+         "[!] --syn\t\t\tmatch when only SYN flag set\n"
+         "\t\t\t\t(equivalent to --tcp-flags SYN,RST,ACK,FIN SYN)\n"
+         "[!] --source-port port[:port]\n"
+         " --sport ...\n"
+         "\t\t\t\tmatch source port(s)\n"
+         "[!] --destination-port port[:port]\n"
+         " --dport ...\n"
+         "\t\t\t\tmatch destination port(s)\n"
+         "[!] --tcp-option number        match if TCP option set\n"},
+    {"udp", false,
+         "udp match options:\n"
+         "[!] --source-port port[:port]\n"
+         " --sport ...\n"
+         "\t\t\t\tmatch source port(s)\n"
+         "[!] --destination-port port[:port]\n"
+         " --dport ...\n"
+         "\t\t\t\tmatch destination port(s)\n"},
+    {"ttl", false,
+         "ttl match options:\n"
+         "[!] --ttl-eq value\tMatch time to live value\n"
+         "  --ttl-lt value\tMatch TTL < value\n"
+         "  --ttl-gt value\tMatch TTL > value\n"},
+    {"state", false,
+         "state match options:\n"
+         " [!] --state [INVALID|ESTABLISHED|NEW|RELATED|UNTRACKED][,...]\n"
+         "\t\t\t\tState(s) to match\n"},
+    {"standard", true,
+         "standard match options:\n"
+         "(If target is DROP, ACCEPT, RETURN or nothing)\n"},
+    {"REJECT", true,
+         "REJECT target options:\n"
+         "--reject-with type              drop input packet and send back\n"
+         "                                a reply packet according to type:\n"
+         "Valid reject types:\n"
+         "    icmp-net-unreachable     \tICMP network unreachable\n"
+         "    net-unreach              \talias\n"
+         "    icmp-host-unreachable    \tICMP host unreachable\n"
+         "    host-unreach             \talias\n"
+         "    icmp-proto-unreachable   \tICMP protocol unreachable\n"
+         "    proto-unreach            \talias\n"
+         "    icmp-port-unreachable    \tICMP port unreachable (default)\n"
+         "    port-unreach             \talias\n"
+         "    icmp-net-prohibited      \tICMP network prohibited\n"
+         "    net-prohib               \talias\n"
+         "    icmp-host-prohibited     \tICMP host prohibited\n"
+         "    host-prohib              \talias\n"
+         "    tcp-reset                \tTCP RST packet\n"
+         "    tcp-rst                  \talias\n"
+         "    icmp-admin-prohibited    \tICMP administratively prohibited (*)\n"
+         "    admin-prohib             \talias\n"
+         "\n"
+         "(*) See man page or read the INCOMPATIBILITES file for compatibility issues.\n"},
+    {"LOG", true,
+         "LOG target options:\n"
+         " --log-level level\t\tLevel of logging (numeric or see syslog.conf)\n"
+         " --log-prefix prefix\t\tPrefix log messages with this prefix.\n"
+         " --log-tcp-sequence\t\tLog TCP sequence numbers.\n"
+         " --log-tcp-options\t\tLog TCP options.\n"
+         " --log-ip-options\t\tLog IP options.\n"
+         " --log-uid\t\t\tLog UID owning the local socket.\n"
+         " --log-macdecode\t\tDecode MAC addresses and protocol.\n"},
+    {"MARK", true,
+         "MARK target options:\n"
+         "  --set-xmark value[/mask]  Clear bits in mask and XOR value into nfmark\n"
+         "  --set-mark value[/mask]   Clear bits in mask and OR value into nfmark\n"
+         "  --and-mark bits           Binary AND the nfmark with bits\n"
+         "  --or-mark bits            Binary OR the nfmark with bits\n"
+         "  --xor-mark bits           Binary XOR the nfmark with bits\n"},
+    {"NFLOG", true,
+         "NFLOG target options:\n"
+         " --nflog-group NUM\t\tNETLINK group used for logging\n"
+         " --nflog-range NUM\t\tThis option has no effect, use --nflog-size\n"
+         " --nflog-size NUM\t\tNumber of bytes to copy\n"
+         " --nflog-threshold NUM\t\tMessage threshold of in-kernel queue\n"
+         " --nflog-prefix STRING\t\tPrefix string for log messages\n"},
+    {"CT", true,
+         "CT target options:\n"
+         " --notrack\t\t\tDon't track connection\n"
+         " --helper name\t\t\tUse conntrack helper 'name' for connection\n"
+         " --timeout name \t\tUse timeout policy 'name' for connection\n"
+         " --ctevents event[,event...]\tGenerate specified conntrack events for connection\n"
+         " --expevents event[,event...]\tGenerate specified expectation events for connection\n"
+         " --zone {ID|mark}\t\tAssign/Lookup connection in zone ID/packet nfmark\n"
+         " --zone-orig {ID|mark}\t\tSame as 'zone' option, but only applies to ORIGINAL direction\n"
+         " --zone-reply {ID|mark} \tSame as 'zone' option, but only applies to REPLY direction\n"},
+    {"CHECKSUM", true,
+         "CHECKSUM target options\n"
+         "  --checksum-fill\t\t\tFill in packet checksum.\n"},
+    {"TCPMSS", true,
+         "TCPMSS target mutually-exclusive options:\n"
+         "  --set-mss value               explicitly set MSS option to specified value\n"
+         "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n"},
+};
+
+}  // namespace
+
+std::string extension_help(std::string_view name, bool target) {
+    // Verdicts load iptables' "standard" target.
+    if (target && is_standard_verdict(name)) name = "standard";
+    for (const auto& h : ext_helps)
+        if (h.name == name && h.target == target) return str('\n', h.text);
+    return str('\n', name, " does not take any options\n");
 }
 
 }  // namespace xdpt

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/getopt.hpp"
 #include "core/netdb.hpp"
 #include "core/str.hpp"
 #include "grammar/values.hpp"
@@ -21,18 +22,6 @@ namespace xdpt {
 namespace {
 
 // ---------------------------------------------------------------- option tables
-
-// getopt has_arg values.
-enum : int { no_arg = 0, req_arg = 1, opt_arg = 2 };
-
-// Codes for the base options are their short letters; '0' is --line-numbers.
-struct LongOpt {
-    std::string_view name;
-    int has_arg;
-    int code;           // base option code, or ext_code_base + slot
-    int ext = -1;       // index into Parser::exts, -1 for base options
-    const OptDef* def = nullptr;
-};
 
 constexpr int ext_code_base = 1000;
 
@@ -60,128 +49,6 @@ constexpr LongOpt base_long_opts[] = {
 
 // IPT_OPTSTRING after its leading "-:".
 constexpr std::string_view short_opts = "A:C:D:R:I:L::S::M:F::Z::N:X::E:P:Vh::o:p:s:d:j:i:fbvw::W::nt:m:xc:g:46";
-
-int short_has_arg(char c) {
-    auto pos = short_opts.find(c);
-    if (pos == std::string_view::npos || c == ':') return -1;
-    if (pos + 1 < short_opts.size() && short_opts[pos + 1] == ':') {
-        if (pos + 2 < short_opts.size() && short_opts[pos + 2] == ':') return opt_arg;
-        return req_arg;
-    }
-    return no_arg;
-}
-
-// ---------------------------------------------------------------- getopt emulation
-
-struct GetOpt {
-    const std::vector<std::string>& argv;  // argv[0] is the program name
-    size_t optind = 1;
-    size_t nextchar = 0;  // position inside argv[optind] while in a short-option cluster
-    std::string optarg;
-    bool has_optarg = false;
-    int optopt = 0;
-    std::string failed_arg;  // the argument that caused '?' or ':'
-
-    explicit GetOpt(const std::vector<std::string>& a) : argv(a) {}
-
-    // Returns the code, 1 for a non-option argument, '?' unknown, ':' missing argument,
-    // -1 at the end. `longs` is the current long-option table.
-    int next(const std::vector<LongOpt>& longs, const LongOpt** matched) {
-        *matched = nullptr;
-        has_optarg = false;
-        optarg.clear();
-        optopt = 0;
-        if (nextchar == 0) {
-            if (optind >= argv.size()) return -1;
-            const std::string& a = argv[optind];
-            if (a == "--") {
-                ++optind;
-                return -1;
-            }
-            if (a.size() < 2 || a[0] != '-') {
-                optarg = a;
-                has_optarg = true;
-                ++optind;
-                return 1;
-            }
-            if (a[1] == '-') return next_long(longs, matched);
-            nextchar = 1;
-        }
-        const std::string& a = argv[optind];
-        char c = a[nextchar++];
-        const bool last = nextchar >= a.size();
-        int ha = short_has_arg(c);
-        if (ha < 0) {
-            if (last) ++optind, nextchar = 0;
-            optopt = c;
-            failed_arg = str('-', c);
-            return '?';
-        }
-        if (ha == no_arg) {
-            if (last) ++optind, nextchar = 0;
-            return c;
-        }
-        if (!last) {
-            optarg = a.substr(nextchar);
-            has_optarg = true;
-            ++optind, nextchar = 0;
-            return c;
-        }
-        ++optind, nextchar = 0;
-        if (ha == opt_arg) return c;
-        if (optind >= argv.size()) {
-            optopt = c;
-            failed_arg = str('-', c);
-            return ':';
-        }
-        optarg = argv[optind++];
-        has_optarg = true;
-        return c;
-    }
-
-    int next_long(const std::vector<LongOpt>& longs, const LongOpt** matched) {
-        const std::string& a = argv[optind];
-        std::string_view body = std::string_view(a).substr(2);
-        auto eq = body.find('=');
-        std::string_view name = body.substr(0, eq);
-        const LongOpt* found = nullptr;
-        bool ambiguous = false;
-        for (const auto& lo : longs) {
-            if (lo.name.substr(0, name.size()) != name) continue;
-            if (lo.name.size() == name.size()) {
-                found = &lo;
-                ambiguous = false;
-                break;
-            }
-            if (!found)
-                found = &lo;
-            else if (found->has_arg != lo.has_arg || found->code != lo.code)
-                ambiguous = true;
-        }
-        ++optind;
-        if (!found || ambiguous) {
-            failed_arg = a;
-            return '?';
-        }
-        if (eq != std::string_view::npos) {
-            if (found->has_arg == no_arg) {
-                failed_arg = a;
-                return '?';
-            }
-            optarg = std::string(body.substr(eq + 1));
-            has_optarg = true;
-        } else if (found->has_arg == req_arg) {
-            if (optind >= argv.size()) {
-                failed_arg = a;
-                return ':';
-            }
-            optarg = argv[optind++];
-            has_optarg = true;
-        }
-        *matched = found;
-        return found->code;
-    }
-};
 
 // ---------------------------------------------------------------- do_parse
 
@@ -247,7 +114,7 @@ struct Parser {
     bool wait_interval_set = false;
     std::string pcnt, bcnt;
 
-    Parser(const std::vector<std::string>& argv, const ParseOptions& p) : po(p), g(argv) {
+    Parser(const std::vector<std::string>& argv, const ParseOptions& p) : po(p), g(argv, short_opts, true) {
         longs.assign(std::begin(base_long_opts), std::end(base_long_opts));
         if (po.restore) {
             c.table = po.table;
@@ -298,17 +165,6 @@ struct Parser {
         return {};
     }
 
-    bool has_arg() const {
-        return g.optind < g.argv.size() && !g.argv[g.optind].empty() &&
-               g.argv[g.optind][0] != '-' && g.argv[g.optind][0] != '!';
-    }
-    // xs_has_arg also accepts an empty argument (argv[optind][0] is NUL).
-    bool has_arg_raw() const {
-        return g.optind < g.argv.size() &&
-               (g.argv[g.optind].empty() ||
-                (g.argv[g.optind][0] != '-' && g.argv[g.optind][0] != '!'));
-    }
-
     Result<unsigned> parse_rulenumber(std::string_view s) {
         auto v = grammar::to_uint(s, 1, 0x7fffffff);
         if (!v) return param_fail(str("Invalid rule number `", s, "'"));
@@ -319,9 +175,11 @@ struct Parser {
         if (name.empty()) return param_fail("Invalid target name (too short)");
         if (name.size() >= 29 && !po.stored)
             return param_fail(str("Invalid target name `", name, "' (28 chars max)"));
-        for (char ch : name)
-            if (std::isspace(static_cast<unsigned char>(ch)))
-                return param_fail(str("Invalid target name `", name, "'"));
+        // The stored state keeps what -E allowed (blanks in a chain name).
+        if (!po.stored)
+            for (char ch : name)
+                if (std::isspace(static_cast<unsigned char>(ch)))
+                    return param_fail(str("Invalid target name `", name, "'"));
         return std::string(name);
     }
 
@@ -353,7 +211,7 @@ struct Parser {
     // The optional argument of -L/-S/-F/-Z/-X: attached, or the next word.
     std::optional<std::string> optional_chain() {
         if (g.has_optarg) return g.optarg;
-        if (has_arg_raw()) return g.argv[g.optind++];
+        if (g.next_is_arg()) return g.argv[g.optind++];
         return std::nullopt;
     }
 
@@ -426,7 +284,7 @@ struct Parser {
             case 'D':
                 if (auto r = add_command(CMD_DELETE, CMD_NONE); !r) return std::unexpected(r.error());
                 c.chain = g.optarg;
-                if (has_arg_raw()) {
+                if (g.next_is_arg()) {
                     auto n = parse_rulenumber(g.argv[g.optind++]);
                     if (!n) return std::unexpected(n.error());
                     c.rulenum = *n;
@@ -436,7 +294,7 @@ struct Parser {
             case 'R':
                 if (auto r = add_command(CMD_REPLACE, CMD_NONE); !r) return std::unexpected(r.error());
                 c.chain = g.optarg;
-                if (!has_arg_raw()) return param_fail("-R requires a rule number");
+                if (!g.next_is_arg()) return param_fail("-R requires a rule number");
                 if (auto n = parse_rulenumber(g.argv[g.optind++]); !n) return std::unexpected(n.error());
                 else c.rulenum = *n;
                 break;
@@ -444,7 +302,7 @@ struct Parser {
                 if (auto r = add_command(CMD_INSERT, CMD_NONE); !r) return std::unexpected(r.error());
                 c.chain = g.optarg;
                 c.rulenum = 1;
-                if (has_arg_raw()) {
+                if (g.next_is_arg()) {
                     auto n = parse_rulenumber(g.argv[g.optind++]);
                     if (!n) return std::unexpected(n.error());
                     c.rulenum = *n;
@@ -455,7 +313,7 @@ struct Parser {
                 auto r = add_command(code == 'L' ? CMD_LIST : CMD_LIST_RULES, CMD_ZERO | CMD_ZERO_NUM);
                 if (!r) return std::unexpected(r.error());
                 if (auto ch = optional_chain()) c.chain = *ch;
-                if (has_arg_raw()) {
+                if (g.next_is_arg()) {
                     auto n = parse_rulenumber(g.argv[g.optind++]);
                     if (!n) return std::unexpected(n.error());
                     c.rulenum = *n;
@@ -469,7 +327,7 @@ struct Parser {
             case 'Z':
                 if (auto r = add_command(CMD_ZERO, CMD_LIST | CMD_LIST_RULES); !r) return std::unexpected(r.error());
                 if (auto ch = optional_chain()) c.chain = *ch;
-                if (has_arg_raw()) {
+                if (g.next_is_arg()) {
                     auto n = parse_rulenumber(g.argv[g.optind++]);
                     if (!n) return std::unexpected(n.error());
                     c.rulenum = *n;
@@ -488,17 +346,27 @@ struct Parser {
             case 'E':
                 if (auto r = add_command(CMD_RENAME_CHAIN, CMD_NONE); !r) return std::unexpected(r.error());
                 c.chain = g.optarg;
-                if (!has_arg_raw()) return param_fail("-E requires old-chain-name and new-chain-name");
+                if (!g.next_is_arg()) return param_fail("-E requires old-chain-name and new-chain-name");
                 c.newname = g.argv[g.optind++];  // unchecked in 1.8.9: libiptc judges it
                 break;
             case 'P':
                 if (auto r = add_command(CMD_SET_POLICY, CMD_NONE); !r) return std::unexpected(r.error());
-                if (!has_arg_raw()) return param_fail("-P requires a chain and a policy");
+                if (!g.next_is_arg()) return param_fail("-P requires a chain and a policy");
                 c.chain = g.optarg;
                 c.policy = g.argv[g.optind++];
                 break;
-            case 'h':
-                return R(EarlyExit{help_text(), 0});
+            case 'h': {
+                std::string text = help_text();
+                if (target_slot >= 0) text += extension_help(exts[target_slot].inst.kind->name, true);
+                else if (is_standard_verdict(c.jumpto)) text += extension_help(c.jumpto, true);
+                bool any_match = false;
+                for (const auto& e : exts)
+                    if (!e.is_target) text += extension_help(e.inst.kind->name, false), any_match = true;
+                // iptables -p icmp -h: the protocol's match when no match is loaded.
+                if (!any_match && !protocol.empty())
+                    if (const ExtKind* k = find_match(protocol)) text += extension_help(k->name, false);
+                return R(EarlyExit{std::move(text), 0});
+            }
             case 'p': {
                 if (auto r = set_option(OPT_PROTOCOL); !r) return std::unexpected(r.error());
                 c.rule.inv_proto = invert;
@@ -579,7 +447,7 @@ struct Parser {
                 c.wait = -1;
                 std::optional<std::string> w;
                 if (g.has_optarg) w = g.optarg;
-                else if (has_arg_raw()) w = g.argv[g.optind++];
+                else if (g.next_is_arg()) w = g.argv[g.optind++];
                 // parse_wait_time reads it with sscanf("%i"): hex, octal, trailing text.
                 if (w && std::sscanf(w->c_str(), "%i", &c.wait) != 1) return param_fail("wait seconds not numeric");
                 break;
@@ -588,7 +456,7 @@ struct Parser {
                 if (po.restore) return param_fail("You cannot use `-W' from iptables-restore");
                 std::optional<std::string> w;
                 if (g.has_optarg) w = g.optarg;
-                else if (has_arg_raw()) w = g.argv[g.optind++];
+                else if (g.next_is_arg()) w = g.argv[g.optind++];
                 if (!w) return param_fail("wait interval value required");
                 unsigned usec = 0;  // parse_wait_interval reads it with sscanf("%u")
                 if (std::sscanf(w->c_str(), "%u", &usec) != 1) return param_fail("wait interval not numeric");
@@ -611,7 +479,7 @@ struct Parser {
                     bcnt = pcnt.substr(comma + 1);
                     pcnt.resize(comma);
                     have_b = true;
-                } else if (has_arg_raw()) {
+                } else if (g.next_is_arg()) {
                     bcnt = g.argv[g.optind++];
                     have_b = true;
                 }

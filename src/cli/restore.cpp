@@ -46,18 +46,31 @@ std::optional<Counters> scan_counters(std::string_view s) {
 
 }  // namespace
 
-Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
-                          const std::function<Result<void>(const Ruleset&)>& commit,
-                          std::string& out) {
+namespace {
+
+// The input as fgets() hands it over: each line with its newline (the last one may have
+// none).
+std::vector<std::string_view> input_lines(std::string_view text) {
+    std::vector<std::string_view> lines;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+        lines.push_back(text.substr(pos, end - pos));
+        pos = end;
+    }
+    return lines;
+}
+
+}  // namespace
+
+static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_view>& lines, const RestoreOptions& o,
+                           const std::function<Result<void>(const Ruleset&)>& commit, std::string& out) {
     int line = 0;
     bool in_table = false;
     std::string curtable;
     Table* table = nullptr;
-    size_t pos = 0;
-    while (pos < text.size()) {
-        size_t nl = text.find('\n', pos);
-        std::string_view buf = nl == std::string_view::npos ? text.substr(pos) : text.substr(pos, nl - pos + 1);
-        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    for (std::string_view buf : lines) {
         ++line;
         bool ok = false;
         if (buf == "\n") continue;
@@ -83,6 +96,8 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
                 return at_line(Error{Exit::parameter, str(o.prog, ": unable to initialize table '", curtable, "'")}, line);
             table = &rs.instantiate(curtable);
             if (o.tables_seen) o.tables_seen->push_back(curtable);
+            // The COMMIT resets every policy counter its chain lines do not set.
+            reset_policy_counters(*table);
             if (!o.noflush) {
                 if (o.verbose) {
                     for (const auto& c : table->chains) out += str("Flushing chain `", c.name, "'\n");
@@ -95,7 +110,10 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
             in_table = true;
             ok = true;
         } else if (buf[0] == ':' && in_table) {
-            auto w = words(buf.substr(1));
+            // The stored state quotes a chain name that has blanks (iptables -E allows them).
+            std::optional<std::vector<std::string>> quoted;
+            if (o.stored) quoted = grammar::tokenize_restore_line(buf.substr(1));
+            auto w = quoted ? std::vector<std::string_view>(quoted->begin(), quoted->end()) : words(buf.substr(1));
             if (w.empty()) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " chain name invalid")}, line);
             std::string chain(w[0]);
             if (chain.size() >= 29 && !o.stored)
@@ -192,9 +210,46 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
     return {};
 }
 
-std::string serialize_ruleset(const Ruleset& rs) {
+Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
+                          const std::function<Result<void>(const Ruleset&)>& commit,
+                          std::string& out) {
+    return restore_lines(rs, input_lines(text), o, commit, out);
+}
+
+namespace {
+
+// The stored state's first line. Each line after it is one line of iptables-save -c text
+// in its exact form (see rule_to_save) with '%' and newline percent-encoded, so that a
+// newline inside an argument (an unterminated quote in restore input, -E with a
+// newline) cannot split it.
+constexpr std::string_view state_magic = "# xdptables state 2";
+
+std::string encode_line(std::string_view line) {
     std::string out;
-    for (const auto& t : rs.tables) out += table_to_save(t, true, true);
+    for (char ch : line) {
+        if (ch == '%') out += "%25";
+        else if (ch == '\n') out += "%0A";
+        else out += ch;
+    }
+    return out;
+}
+
+std::string decode_line(std::string_view line) {
+    std::string out;
+    for (size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '%' && line.substr(i + 1, 2) == "25") out += '%', i += 2;
+        else if (line[i] == '%' && line.substr(i + 1, 2) == "0A") out += '\n', i += 2;
+        else out += line[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string serialize_ruleset(const Ruleset& rs) {
+    std::string out = str(state_magic, '\n');
+    for (const auto& t : rs.tables)
+        for (const auto& line : table_save_lines(t, true, true)) out += encode_line(line) + '\n';
     return out;
 }
 
@@ -205,7 +260,20 @@ Result<Ruleset> deserialize_ruleset(std::string_view text) {
     o.prog = "xdptables (stored state)";
     o.stored = true;
     std::string out;
-    auto r = restore_text(rs, text, o, [](const Ruleset&) -> Result<void> { return {}; }, out);
+    // Each stored line decoded and given its newline back (the text of earlier versions,
+    // without the first line, is read as it is).
+    std::vector<std::string> decoded;
+    const bool encoded = text.substr(0, state_magic.size() + 1) == str(state_magic, '\n');
+    for (auto line : input_lines(text)) {
+        if (!encoded) {
+            decoded.emplace_back(line);
+            continue;
+        }
+        if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+        decoded.push_back(decode_line(line) + '\n');
+    }
+    const std::vector<std::string_view> lines(decoded.begin(), decoded.end());
+    auto r = restore_lines(rs, lines, o, [](const Ruleset&) -> Result<void> { return {}; }, out);
     if (!r) return std::unexpected(r.error());
     std::reverse(rs.tables.begin(), rs.tables.end());
     return rs;

@@ -111,6 +111,11 @@ std::vector<const Chain*> selected_chains(const Table& t, const std::optional<st
 
 }  // namespace
 
+void reset_policy_counters(Table& t, std::string_view except) {
+    for (auto& ch : t.chains)
+        if (ch.builtin && ch.name != except) ch.set_counters({});
+}
+
 Result<void> kernel_check_table(const Table& t) {
     auto hooks = reaching_hooks(t);
     for (const auto& c : t.chains)
@@ -140,7 +145,7 @@ Result<void> kernel_check_table(const Table& t) {
 namespace {
 
 // apply_command's work; what it prints goes to `a` even when it fails afterwards.
-Result<void> apply_into(Ruleset& rs, Command& c, bool check_kernel, Applied& a) {
+Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
     if (!builtin_chains(c.table))
         return fail(Exit::version,
                     str("can't initialize iptables table `", c.table, "': ",
@@ -220,10 +225,9 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool check_kernel, Applied& a) 
             if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
             for (const Chain* sel : selected_chains(t, c.chain, true)) {
                 if (verbose) a.out += str("Flushing chain `", sel->name, "'\n");
-                Chain* ch = t.find(sel->name);
-                if (!ch->rules.empty()) a.changed = true;
-                ch->rules.clear();
+                t.find(sel->name)->rules.clear();
             }
+            a.changed = true;  // libiptc commits a flush even of empty chains
             break;
         }
         case CMD_ZERO:
@@ -315,16 +319,20 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool check_kernel, Applied& a) 
         default:
             return fail(Exit::parameter, "", Error::Style::bare);
     }
-    if (a.changed && check_kernel)
+    if (a.changed && standalone) {
         if (auto r = kernel_check_table(t); !r) return std::unexpected(r.error());
+        // Commands that only instantiated the table (-L, -S, -C) commit nothing.
+        if (c.cmd & ~(CMD_LIST | CMD_LIST_RULES | CMD_CHECK))
+            reset_policy_counters(t, c.cmd == CMD_SET_POLICY && (c.options & OPT_COUNTERS) ? *c.chain : "");
+    }
     return {};
 }
 
 }  // namespace
 
-Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel) {
+Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone) {
     Applied a;
-    if (auto r = apply_into(rs, c, check_kernel, a); !r) {
+    if (auto r = apply_into(rs, c, standalone, a); !r) {
         // What iptables printed before libiptc failed (parameter problems come first).
         Error e = r.error();
         if (e.code != Exit::parameter) e.out = std::move(a.out);

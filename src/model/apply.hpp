@@ -16,8 +16,17 @@ struct Applied {
 
 // Applies `c` to `rs` in place. On error `rs` may be partly modified: callers work on a
 // copy and keep it only on success (all-or-nothing, as libiptc's commit).
-// `check_kernel`: run kernel_check_table() on the result (restore defers it to COMMIT).
-Result<Applied> apply_command(Ruleset& rs, Command& c, bool check_kernel = true);
+// `standalone`: the command is committed on its own (iptables), not inside a restore
+// transaction (which does both at its COMMIT): run kernel_check_table() on the result
+// and reset the policy counters as libiptc's commit does (reset_policy_counters).
+Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone = true);
+
+// libiptc reads each builtin chain's policy counters as "zeroed" at the start of a
+// transaction, so its commit leaves them at what the kernel counted meanwhile (nothing,
+// in practice), unless the transaction set them (-P -c, restore's ":CHAIN P [p:b]").
+// Every commit of a table, even one that changes nothing else, does that to all of its
+// builtin chains but `except`.
+void reset_policy_counters(Table& t, std::string_view except = {});
 
 // What the kernel would refuse when the table is replaced (EINVAL from an extension's
 // checkentry, ELOOP for a jump loop reachable from a builtin chain).

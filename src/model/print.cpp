@@ -42,21 +42,25 @@ void save_addr(std::string& out, char letter, const Ipv4Net& n, bool inv) {
     out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv4_to_dotted(n.addr), '/', mask_to_save(n.mask));
 }
 
-void save_iface(std::string& out, char letter, const std::string& iface, bool inv, bool exact) {
-    if (iface.empty() || (iface == "+" && !exact)) return;
-    out += str(inv ? " !" : "", " -", letter, ' ');
-    // iptables-save prints a name with blanks or quotes bare; the exact form quotes it so
-    // that it reads back as one argument.
-    if (!exact || iface.find_first_of(" \t\n\"\\") == std::string::npos) {
-        out += iface;
+// A name as one restore argument: bare when that reads back the same, else quoted with
+// '"' and '\\' escaped (the exact form only: iptables-save prints every name bare).
+void save_name(std::string& out, std::string_view name, bool exact) {
+    if (!exact || (!name.empty() && name.find_first_of(" \t\n\"\\") == std::string_view::npos)) {
+        out += name;
         return;
     }
     out += '"';
-    for (char ch : iface) {
+    for (char ch : name) {
         if (ch == '"' || ch == '\\') out += '\\';
         out += ch;
     }
     out += '"';
+}
+
+void save_iface(std::string& out, char letter, const std::string& iface, bool inv, bool exact) {
+    if (iface.empty() || (iface == "+" && !exact)) return;
+    out += str(inv ? " !" : "", " -", letter, ' ');
+    save_name(out, iface, exact);
 }
 
 std::string addr_to_list(const Ipv4Net& n, bool numeric) {
@@ -183,7 +187,8 @@ std::string protocol_text(uint16_t proto) {
 std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs, bool exact) {
     std::string out;
     if (cs == CounterStyle::prefix) out += str('[', r.ctr.pkts, ':', r.ctr.bytes, "] ");
-    out += str("-A ", chain);
+    out += "-A ";
+    save_name(out, chain, exact);
     save_addr(out, 's', r.src, r.inv_src);
     save_addr(out, 'd', r.dst, r.inv_dst);
     save_iface(out, 'i', r.in_iface, r.inv_in, exact);
@@ -199,20 +204,29 @@ std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs,
         out += str(" -j ", r.target.kind->name);
         r.target.data->save(out);
     } else if (!r.target_name.empty()) {
-        out += str(r.is_goto ? " -g " : " -j ", r.target_name);
+        out += r.is_goto ? " -g " : " -j ";
+        save_name(out, r.target_name, exact);
     }
     return out;
 }
 
-std::string table_to_save(const Table& t, bool counters, bool exact) {
-    std::string out = "*" + t.name + "\n";
-    for (const auto& c : t.chains)
-        out += str(':', c.name, ' ', c.builtin ? c.policy : std::string("-"), " [", c.ctr.pkts, ':',
-                   c.ctr.bytes, "]\n");
+std::vector<std::string> table_save_lines(const Table& t, bool counters, bool exact) {
+    std::vector<std::string> lines{"*" + t.name};
+    for (const auto& c : t.chains) {
+        std::string line = ":";
+        save_name(line, c.name, exact);
+        lines.push_back(str(line, ' ', c.builtin ? c.policy : std::string("-"), " [", c.ctr.pkts, ':', c.ctr.bytes, ']'));
+    }
     for (const auto& c : t.chains)
         for (const auto& r : c.rules)
-            out += rule_to_save(r, c.name, counters ? CounterStyle::prefix : CounterStyle::none, exact) + '\n';
-    out += "COMMIT\n";
+            lines.push_back(rule_to_save(r, c.name, counters ? CounterStyle::prefix : CounterStyle::none, exact));
+    lines.push_back("COMMIT");
+    return lines;
+}
+
+std::string table_to_save(const Table& t, bool counters, bool exact) {
+    std::string out;
+    for (const auto& line : table_save_lines(t, counters, exact)) out += line + '\n';
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/ruleset.hpp"
 
@@ -17,13 +18,17 @@ enum class CounterStyle {
 };
 
 // One rule, "-A CHAIN ..." without the newline. `exact`: also what iptables-save leaves
-// out because it does not change the match (an interface of just "+"), and quotes an
-// interface name with blanks, so that the text restores to the very same rule (the
-// stored-state format).
+// out because it does not change the match (an interface of just "+"), and quotes the
+// interface and chain names that would not read back as one argument (blanks, quotes,
+// "" after -E), so that the text restores to the very same rule (the stored-state
+// format).
 std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs, bool exact = false);
 
 // The body of one table in iptables-save form, from "*table" to "COMMIT\n".
 std::string table_to_save(const Table& t, bool counters, bool exact = false);
+// The same, one line per element, without newlines (a line may hold one, inside a
+// quoted argument: a comment, a log prefix, a name given by -E or -i).
+std::vector<std::string> table_save_lines(const Table& t, bool counters, bool exact = false);
 
 // iptables -S [chain [rulenum]]. Nothing when the chain does not exist (the caller reports).
 std::string list_rules(const Table& t, const std::optional<std::string>& chain,

@@ -14,11 +14,17 @@ bindir=$(cd "$(dirname "$bin")" && pwd)
 export VECTORS=${VECTORS:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/iptables-1.8.9-tests}
 [ "$(id -u)" = 0 ] || { echo "diffrun: needs root (network namespaces)"; exit 77; }
 command -v iptables-legacy >/dev/null || { echo "diffrun: iptables-legacy missing"; exit 1; }
+# Cases run DIFF_JOBS at a time (each in namespaces of its own): most of a case's time is
+# spent waiting for the kernel (RCU grace periods), not on a CPU.
+jobs=${DIFF_JOBS:-8}
 
 tag="xdd$$"
-pass=0 failn=0 total=0
 work=$(mktemp -d)
-cleanup() { ip netns del "${tag}r" 2>/dev/null; ip netns del "${tag}x" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  local pids; pids=$(jobs -p); [ -z "$pids" ] || { kill $pids 2>/dev/null; wait; }
+  for ns in $(ip netns list | awk '{print $1}' | grep "^${tag}_"); do ip netns del "$ns"; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 normalize() {  # stdin -> stdout
@@ -27,8 +33,11 @@ normalize() {  # stdin -> stdout
       -e 's/^# Completed on .*/# Completed on DATE/'
 }
 
-run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file
-  local ns=$tag${1:0:1}
+# Each command line runs in a mount namespace of its own (ip netns exec makes one) with a
+# private /run, so that iptables-legacy's /run/xtables.lock is not shared between cases
+# running at the same time.
+run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file, $4 = case dir, $5 = ns
+  local ns=$5
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   local i=0
@@ -38,45 +47,66 @@ run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file
     {
       if [ "$1" = ref ]; then
         ip netns exec "$ns" env VECTORS="$VECTORS" PATH="/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
+          mount -t tmpfs xdd /run || exit 99
           iptables() { iptables-legacy "$@"; }
           iptables-save() { iptables-legacy-save "$@"; }
           iptables-restore() { iptables-legacy-restore "$@"; }
-          cd "$1"; eval "$2"' _ "$casedir" "$line" >"$work/o" 2>"$work/e" </dev/null
+          cd "$1"; eval "$2"' _ "$4" "$line" >"$3.o" 2>"$3.e" </dev/null
       else
         ip netns exec "$ns" env VECTORS="$VECTORS" PATH="$bindir:/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
+          mount -t tmpfs xdd /run || exit 99
           iptables() { xdptables "$@"; }
           iptables-save() { xdptables-save "$@"; }
           iptables-restore() { xdptables-restore "$@"; }
-          cd "$1"; eval "$2"' _ "$casedir" "$line" >"$work/o" 2>"$work/e" </dev/null
+          cd "$1"; eval "$2"' _ "$4" "$line" >"$3.o" 2>"$3.e" </dev/null
       fi
       echo "rc=$?"
-      echo "--- stdout"; normalize <"$work/o"
-      echo "--- stderr"; normalize <"$work/e"
+      echo "--- stdout"; normalize <"$3.o"
+      echo "--- stderr"; normalize <"$3.e"
     } | sed "s/^/[$i] /" >>"$3"
   done <"$2"
   if [ "$1" = dut ]; then ip netns exec "$ns" "$bin" detach >/dev/null 2>&1; fi
   ip netns del "$ns"
+  rm -f "$3.o" "$3.e"
 }
 
+# One case: both flavours, then PASS or the difference into $blk.res.
+run_case() {  # $1 = block file, $2 = case file, $3 = case dir, $4 = case number
+  local blk=$1
+  run_block ref "$blk" "$blk.ref" "$3" "${tag}_${4}r"
+  run_block dut "$blk" "$blk.dut" "$3" "${tag}_${4}x"
+  if cmp -s "$blk.ref" "$blk.dut"; then
+    echo PASS >"$blk.res"
+  else
+    { echo "FAIL $(basename "$2") case starting: $(head -1 "$blk")"
+      diff -u --label iptables-legacy --label xdptables "$blk.ref" "$blk.dut" | head -40
+    } >"$blk.res"
+  fi
+}
+
+n=0
 for f in "$@"; do
   casedir=$(cd "$(dirname "$f")" && pwd)
-  n=0
-  awk -v out="$work/blk" 'BEGIN{n=0} /^#/ {next} /^[[:space:]]*$/ {if (open) {close(f); open=0}; next}
-       { if (!open) { n++; f=sprintf("%s.%04d", out, n); open=1 } print > f }' "$f"
-  for blk in "$work"/blk.*; do
-    [ -e "$blk" ] || continue
-    total=$((total + 1))
-    run_block ref "$blk" "$work/ref"
-    run_block dut "$blk" "$work/dut"
-    if cmp -s "$work/ref" "$work/dut"; then
-      pass=$((pass + 1))
-    else
-      failn=$((failn + 1))
-      echo "FAIL $(basename "$f") case starting: $(head -1 "$blk")"
-      diff -u --label iptables-legacy --label xdptables "$work/ref" "$work/dut" | head -40
-    fi
-    rm -f "$blk"
+  start=$n
+  n=$(awk -v out="$work/blk" -v n="$n" '/^#/ {next} /^[[:space:]]*$/ {if (open) {close(f); open=0}; next}
+       { if (!open) { n++; f=sprintf("%s.%05d", out, n); open=1 } print > f } END {print n}' "$f")
+  for ((k = start + 1; k <= n; k++)); do
+    blk=$(printf '%s/blk.%05d' "$work" "$k")
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    run_case "$blk" "$f" "$casedir" "$k" &
   done
 done
+wait
+
+pass=0 failn=0
+for ((k = 1; k <= n; k++)); do
+  res=$(printf '%s/blk.%05d.res' "$work" "$k")
+  if [ "$(cat "$res" 2>/dev/null)" = PASS ]; then
+    pass=$((pass + 1))
+  else
+    failn=$((failn + 1))
+    if [ -s "$res" ]; then cat "$res"; else echo "FAIL case $k: no result"; fi
+  fi
+done
 echo "diff: $pass passed, $failn failed"
-[ "$failn" = 0 ]
+[ "$failn" = 0 ] && [ "$n" -gt 0 ]

@@ -1,0 +1,186 @@
+// The stored-state text (serialize_ruleset / deserialize_ruleset) must give back the very
+// same ruleset whatever its names and strings hold; libiptc's policy counter reset;
+// iptables-save/-restore command lines.
+#include <doctest/doctest.h>
+
+#include "cli/command.hpp"
+#include "cli/restore.hpp"
+#include "cli/tools.hpp"
+#include "model/apply.hpp"
+#include "model/print.hpp"
+
+using namespace xdpt;
+
+namespace {
+
+Ruleset restored(std::string_view text) {
+    Ruleset rs;
+    RestoreOptions o;
+    o.counters = true;
+    std::string out;
+    auto r = restore_text(rs, text, o, [](const Ruleset&) -> Result<void> { return {}; }, out);
+    REQUIRE(r);
+    return rs;
+}
+
+// Runs one iptables command line on `rs` as `xdptables` would.
+Result<Applied> run(Ruleset& rs, std::vector<std::string> argv) {
+    ParseOptions po;
+    auto parsed = parse_command(argv, po);
+    REQUIRE(parsed);
+    return apply_command(rs, std::get<Command>(*parsed));
+}
+
+std::string save(const Ruleset& rs) {
+    std::string out;
+    for (const auto& t : rs.tables) out += table_to_save(t, true);
+    return out;
+}
+
+// serialize -> deserialize -> serialize is the identity, and so is the saved text.
+void round_trip(const Ruleset& rs) {
+    const std::string stored = serialize_ruleset(rs);
+    auto back = deserialize_ruleset(stored);
+    REQUIRE_MESSAGE(back, stored);
+    CHECK(serialize_ruleset(*back) == stored);
+    CHECK(save(*back) == save(rs));
+}
+
+}  // namespace
+
+TEST_CASE("stored state: a newline inside a comment (unterminated quote in restore input)") {
+    Ruleset rs = restored("*filter\n-A INPUT -m comment --comment \"unterminated\nCOMMIT\n");
+    // What iptables-legacy-save prints for it: the newline is inside the quotes.
+    CHECK(save(rs) ==
+          "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+          "[0:0] -A INPUT -m comment --comment \"unterminated\n\"\nCOMMIT\n");
+    round_trip(rs);
+    // Every stored line is one line of the format: no raw newline inside one.
+    const std::string stored = serialize_ruleset(rs);
+    CHECK(stored.find("unterminated%0A") != std::string::npos);
+}
+
+TEST_CASE("stored state: chain names with blanks, quotes, backslashes, newlines (-E)") {
+    for (std::string name : {"a b", "x\"y", "back\\slash", "tab\there", "new\nline", "100%", "%0A", "%25"}) {
+        CAPTURE(name);
+        Ruleset rs;
+        REQUIRE(run(rs, {"-N", "old"}));
+        REQUIRE(run(rs, {"-A", "old", "-s", "198.18.0.1", "-j", "DROP"}));
+        REQUIRE(run(rs, {"-A", "INPUT", "-j", "old"}));
+        REQUIRE(run(rs, {"-A", "FORWARD", "-g", "old"}));
+        REQUIRE(run(rs, {"-E", "old", name}));
+        // iptables -S prints the name bare, as iptables does.
+        CHECK(list_rules(*rs.find("filter"), std::nullopt, 0, false).find("-A INPUT -j " + name + "\n") !=
+              std::string::npos);
+        round_trip(rs);
+        auto back = deserialize_ruleset(serialize_ruleset(rs));
+        REQUIRE(back);
+        const Table& t = *back->find("filter");
+        REQUIRE(t.find(name));
+        CHECK(t.find(name)->rules.size() == 1);
+        CHECK(t.references(name) == 2);
+    }
+}
+
+TEST_CASE("stored state: strings and interfaces with quotes, percent signs and newlines") {
+    Ruleset rs;
+    REQUIRE(run(rs, {"-A", "INPUT", "-m", "comment", "--comment", "100% %0A %25 \\n \\\\ \"q\" 's'", "-j", "ACCEPT"}));
+    REQUIRE(run(rs, {"-A", "INPUT", "-j", "LOG", "--log-prefix", "%0A\\"}));
+    REQUIRE(run(rs, {"-A", "INPUT", "-i", "n\nl", "-j", "ACCEPT"}));
+    REQUIRE(run(rs, {"-A", "INPUT", "-i", "a b", "-j", "ACCEPT"}));
+    REQUIRE(run(rs, {"-A", "FORWARD", "-o", "q\"x", "-j", "ACCEPT"}));
+    round_trip(rs);
+}
+
+TEST_CASE("stored state: text without the version line (written before it) still reads") {
+    auto rs = deserialize_ruleset("*filter\n:INPUT DROP [1:2]\n[3:4] -A INPUT -m comment --comment \"50%0A\" -j ACCEPT\nCOMMIT\n");
+    REQUIRE(rs);
+    CHECK(save(*rs) == "*filter\n:INPUT DROP [1:2]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                       "[3:4] -A INPUT -m comment --comment \"50%0A\" -j ACCEPT\nCOMMIT\n");
+}
+
+TEST_CASE("policy counters: every commit of a table zeroes those it does not set") {
+    Ruleset rs;
+    REQUIRE(run(rs, {"-P", "INPUT", "DROP", "-c", "100", "200"}));
+    REQUIRE(run(rs, {"-P", "OUTPUT", "ACCEPT", "-c", "7", "8"}));
+    // -P -c sets its chain and zeroes the other policies of the table.
+    CHECK(rs.find("filter")->find("INPUT")->ctr == Counters{0, 0});
+    CHECK(rs.find("filter")->find("OUTPUT")->ctr == Counters{7, 8});
+    REQUIRE(run(rs, {"-t", "raw", "-P", "OUTPUT", "DROP", "-c", "1", "2"}));
+    CHECK(rs.find("filter")->find("OUTPUT")->ctr == Counters{7, 8});  // another table
+    // Listing and checking commit nothing.
+    REQUIRE(run(rs, {"-L", "-n"}));
+    REQUIRE(run(rs, {"-S"}));
+    CHECK(rs.find("filter")->find("OUTPUT")->ctr == Counters{7, 8});
+    // A flush of an empty chain commits.
+    REQUIRE(run(rs, {"-F", "FORWARD"}));
+    CHECK(rs.find("filter")->find("OUTPUT")->ctr == Counters{0, 0});
+    CHECK(rs.find("raw")->find("OUTPUT")->ctr == Counters{1, 2});
+    // Rule counters survive.
+    REQUIRE(run(rs, {"-A", "INPUT", "-c", "5", "6"}));
+    REQUIRE(run(rs, {"-N", "x"}));
+    CHECK(rs.find("filter")->find("INPUT")->rules.at(0).ctr == Counters{5, 6});
+}
+
+TEST_CASE("policy counters: restore sets those with a chain line, zeroes the rest") {
+    Ruleset rs = restored("*filter\n:INPUT DROP [5:6]\n:OUTPUT DROP [7:8]\nCOMMIT\n");
+    RestoreOptions o;
+    o.noflush = true;
+    std::string out;
+    REQUIRE(restore_text(rs, "*filter\n:INPUT DROP [1:1]\n-A INPUT -j ACCEPT\nCOMMIT\n", o,
+                         [](const Ruleset&) -> Result<void> { return {}; }, out));
+    // Without -c a chain line sets zero; a chain without one is zeroed by the commit.
+    CHECK(rs.find("filter")->find("INPUT")->ctr == Counters{0, 0});
+    CHECK(rs.find("filter")->find("OUTPUT")->ctr == Counters{0, 0});
+    o.counters = true;
+    REQUIRE(restore_text(rs, "*filter\n:OUTPUT DROP [3:4]\nCOMMIT\n", o,
+                         [](const Ruleset&) -> Result<void> { return {}; }, out));
+    CHECK(rs.find("filter")->find("OUTPUT")->ctr == Counters{3, 4});
+}
+
+TEST_CASE("iptables-save command line: getopt clusters, prefixes, permutation, messages") {
+    auto s = parse_save_args("xdptables-save", {"-ctraw"});
+    REQUIRE(std::holds_alternative<SaveArgs>(s));
+    CHECK(std::get<SaveArgs>(s).counters);
+    CHECK(std::get<SaveArgs>(s).table == "raw");
+    s = parse_save_args("xdptables-save", {"--tab", "nat", "--co"});
+    REQUIRE(std::holds_alternative<SaveArgs>(s));
+    CHECK(std::get<SaveArgs>(s).table == "nat");
+    s = parse_save_args("xdptables-save", {"-h"});
+    REQUIRE(std::holds_alternative<ToolExit>(s));
+    CHECK(std::get<ToolExit>(s).status == 1);
+    CHECK(std::get<ToolExit>(s).err ==
+          "xdptables-save: invalid option -- 'h'\nLook at manual page `xdptables-save.8' for more information.\n");
+    s = parse_save_args("xdptables-save", {"--co=1"});
+    CHECK(std::get<ToolExit>(s).err.starts_with("xdptables-save: option '--counters' doesn't allow an argument\n"));
+    s = parse_save_args("xdptables-save", {"--tab"});
+    CHECK(std::get<ToolExit>(s).err.starts_with("xdptables-save: option '--table' requires an argument\n"));
+    s = parse_save_args("xdptables-save", {"raw"});
+    CHECK(std::get<ToolExit>(s).err == "Unknown arguments found on commandline\n");
+}
+
+TEST_CASE("iptables-restore command line: -cn, -w forms, ambiguous prefixes, the file anywhere") {
+    auto r = parse_restore_args("xdptables-restore", {"-cnv", "in.txt", "-T", "raw"});
+    REQUIRE(r);
+    REQUIRE(std::holds_alternative<RestoreArgs>(*r));
+    const auto& a = std::get<RestoreArgs>(*r);
+    CHECK(a.o.counters);
+    CHECK(a.o.noflush);
+    CHECK(a.o.verbose == 1);
+    CHECK(a.file == "in.txt");
+    CHECK(a.o.only_table == "raw");
+    r = parse_restore_args("xdptables-restore", {"--t"});
+    REQUIRE(r);
+    CHECK(std::get<ToolExit>(*r).err.starts_with(
+        "xdptables-restore: option '--t' is ambiguous; possibilities: '--test' '--table'\n"));
+    r = parse_restore_args("xdptables-restore", {"-w1"});
+    REQUIRE(r);
+    CHECK(std::get<ToolExit>(*r).err.starts_with("xdptables-restore: invalid option -- '1'\n"));
+    r = parse_restore_args("xdptables-restore", {"-w", "0x2"});
+    REQUIRE(r);
+    CHECK(std::get<RestoreArgs>(*r).wait == 2);
+    r = parse_restore_args("xdptables-restore", {"-w", "-W", "x"});
+    REQUIRE(!r);
+    CHECK(r.error().msg == "wait interval not numeric");
+    CHECK(r.error().line == 0);
+}
