@@ -27,10 +27,13 @@ struct XtInfo {
     uint8_t rev = 0;
     std::vector<uint8_t> data;
 
-    // The info structure `v` as its bytes.
+    // The info structure `v` as its bytes, zero padded to XT_ALIGN(sizeof v) as
+    // libxtables sends it.
     template <class T>
     static XtInfo of(std::string_view name, uint8_t rev, const T& v) {
-        XtInfo x{std::string(name), rev, std::vector<uint8_t>(sizeof(T))};
+        struct XtAlign { uint8_t a; uint16_t b; uint32_t c; uint64_t d; };  // struct _xt_align
+        constexpr size_t align = alignof(XtAlign);
+        XtInfo x{std::string(name), rev, std::vector<uint8_t>((sizeof(T) + align - 1) / align * align)};
         std::memcpy(x.data.data(), &v, sizeof(T));
         return x;
     }

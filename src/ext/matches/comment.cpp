@@ -1,4 +1,6 @@
 // -m comment: a note attached to the rule, matching everything (xt_comment).
+#include <linux/netfilter/xt_comment.h>
+
 #include <array>
 
 #include "ext/matches/common.hpp"
@@ -30,6 +32,12 @@ public:
 
     void print(std::string& out, bool) const override { out += str(" /* ", text_, " */"); }
     bool to_xdp(const Rule&, XdpCond&) const override { return true; }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_comment_info info{};
+        text_.copy(info.comment, sizeof info.comment - 1);
+        return XtInfo::of("comment", 0, info);
+    }
 
 private:
     std::string text_;

@@ -1,5 +1,8 @@
 // -m conntrack (xt_conntrack revision 3) and -m state, which iptables 1.8.9 sends to the
 // kernel as conntrack with the "state alias" flag and shows back as -m state.
+#include <arpa/inet.h>
+#include <linux/netfilter/xt_conntrack.h>
+
 #include <array>
 
 #include "core/netdb.hpp"
@@ -108,6 +111,23 @@ std::string names_text(std::span<const NameBit> names, unsigned mask) {
     return s;
 }
 
+// Our state bits as the kernel's XT_CONNTRACK_STATE_* bits.
+uint16_t kernel_states(unsigned mask) {
+    static constexpr std::array<std::pair<unsigned, uint16_t>, 7> map{{
+        {st_invalid, XT_CONNTRACK_STATE_INVALID},
+        {st_new, XT_CONNTRACK_STATE_BIT(IP_CT_NEW)},
+        {st_related, XT_CONNTRACK_STATE_BIT(IP_CT_RELATED)},
+        {st_established, XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED)},
+        {st_untracked, XT_CONNTRACK_STATE_UNTRACKED},
+        {st_snat, XT_CONNTRACK_STATE_SNAT},
+        {st_dnat, XT_CONNTRACK_STATE_DNAT},
+    }};
+    uint16_t out = 0;
+    for (auto [ours, kernel] : map)
+        if (mask & ours) out |= kernel;
+    return out;
+}
+
 struct Addr {
     HostMask hm;
 
@@ -131,6 +151,43 @@ public:
     Result<void> finish(unsigned seen, const ExtCtx&) override {
         if (seen == 0) return param_fail("conntrack: At least one option is required");
         return {};
+    }
+
+    // xt_conntrack_mtinfo3 (revision 3): option ids map to the XT_CONNTRACK_* flag bits
+    // by position (state, proto, 4 addresses, status, expire, 4 ports, dir).
+    XtInfo to_xt(const Rule&) const override {
+        xt_conntrack_mtinfo3 info{};
+        static constexpr std::array<std::pair<int, uint16_t>, 13> flag_of{{
+            {o_state, XT_CONNTRACK_STATE}, {o_proto, XT_CONNTRACK_PROTO},
+            {o_origsrc, XT_CONNTRACK_ORIGSRC}, {o_origdst, XT_CONNTRACK_ORIGDST},
+            {o_replsrc, XT_CONNTRACK_REPLSRC}, {o_repldst, XT_CONNTRACK_REPLDST},
+            {o_status, XT_CONNTRACK_STATUS}, {o_expire, XT_CONNTRACK_EXPIRES},
+            {o_origsrcport, XT_CONNTRACK_ORIGSRC_PORT}, {o_origdstport, XT_CONNTRACK_ORIGDST_PORT},
+            {o_replsrcport, XT_CONNTRACK_REPLSRC_PORT}, {o_repldstport, XT_CONNTRACK_REPLDST_PORT},
+            {o_dir, XT_CONNTRACK_DIRECTION},
+        }};
+        for (auto [id, flag] : flag_of) {
+            if (has(id)) info.match_flags |= flag;
+            if (inv(id)) info.invert_flags |= flag;
+        }
+        // --ctdir REPLY is the inverted direction test.
+        if (has(o_dir) && reply_) info.invert_flags |= XT_CONNTRACK_DIRECTION;
+        info.state_mask = kernel_states(state_);
+        info.status_mask = uint16_t(status_);
+        info.l4proto = proto_;
+        nf_inet_addr* addr[4][2] = {{&info.origsrc_addr, &info.origsrc_mask}, {&info.origdst_addr, &info.origdst_mask},
+                                    {&info.replsrc_addr, &info.replsrc_mask}, {&info.repldst_addr, &info.repldst_mask}};
+        uint16_t* port[4][2] = {{&info.origsrc_port, &info.origsrc_port_high}, {&info.origdst_port, &info.origdst_port_high},
+                                {&info.replsrc_port, &info.replsrc_port_high}, {&info.repldst_port, &info.repldst_port_high}};
+        for (int i = 0; i < 4; ++i) {
+            if (has(o_origsrc + i)) {
+                addr[i][0]->ip = htonl(addrs_[i].hm.addr);
+                addr[i][1]->ip = htonl(addrs_[i].hm.mask);
+            }
+            if (has(o_origsrcport + i)) *port[i][0] = ports_[i].lo, *port[i][1] = ports_[i].hi;
+        }
+        if (has(o_expire)) info.expires_min = expire_.lo, info.expires_max = expire_.hi;
+        return XtInfo::of("conntrack", 3, info);
     }
 
     void save(std::string& out) const override { dump(out, "--", true); }
@@ -237,6 +294,15 @@ public:
         state_ = *m;
         inv_ = invert;
         return {};
+    }
+
+    // iptables sends -m state as conntrack revision 3 marked as the state alias.
+    XtInfo to_xt(const Rule&) const override {
+        xt_conntrack_mtinfo3 info{};
+        info.match_flags = XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS;
+        if (inv_) info.invert_flags = XT_CONNTRACK_STATE;
+        info.state_mask = kernel_states(state_);
+        return XtInfo::of("conntrack", 3, info);
     }
 
     void save(std::string& out) const override {

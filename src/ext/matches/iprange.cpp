@@ -1,5 +1,8 @@
 // -m iprange: source and/or destination address within an inclusive range (xt_iprange
 // revision 1).
+#include <arpa/inet.h>
+#include <linux/netfilter/xt_iprange.h>
+
 #include <array>
 
 #include "ext/matches/common.hpp"
@@ -61,6 +64,20 @@ public:
         if (src_.set) c.src.push_back({range_to_prefixes(src_.lo, src_.hi), src_.inv});
         if (dst_.set) c.dst.push_back({range_to_prefixes(dst_.lo, dst_.hi), dst_.inv});
         return true;
+    }
+
+    // xt_iprange_mtinfo (revision 1), addresses in network order.
+    XtInfo to_xt(const Rule&) const override {
+        xt_iprange_mtinfo info{};
+        if (src_.set) {
+            info.src_min.ip = htonl(src_.lo), info.src_max.ip = htonl(src_.hi);
+            info.flags |= IPRANGE_SRC | (src_.inv ? IPRANGE_SRC_INV : 0);
+        }
+        if (dst_.set) {
+            info.dst_min.ip = htonl(dst_.lo), info.dst_max.ip = htonl(dst_.hi);
+            info.flags |= IPRANGE_DST | (dst_.inv ? IPRANGE_DST_INV : 0);
+        }
+        return XtInfo::of("iprange", 1, info);
     }
 
     void save(std::string& out) const override {

@@ -1,4 +1,6 @@
 // -m length: the packet's layer-3 length within a range (xt_length).
+#include <linux/netfilter/xt_length.h>
+
 #include <array>
 
 #include "ext/matches/common.hpp"
@@ -25,6 +27,13 @@ public:
     bool to_xdp(const Rule&, XdpCond& c) const override {
         c.len = c.len.intersect(ValueSet::range(range_.lo, range_.hi, inv_, 0xffff));
         return true;
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_length_info info{};
+        info.min = uint16_t(range_.lo), info.max = uint16_t(range_.hi);
+        info.invert = inv_;
+        return XtInfo::of("length", 0, info);
     }
 
     void save(std::string& out) const override {

@@ -1,5 +1,7 @@
 // -m limit: token-bucket rate limit (xt_limit). The rate is kept as the kernel wants it:
 // the average period between matches in 1/10000 seconds.
+#include <linux/netfilter/xt_limit.h>
+
 #include <array>
 #include <cstdlib>
 
@@ -99,6 +101,13 @@ public:
         return burst_ != 0 && user2credits(avg_ * burst_) >= user2credits(avg_);
     }
     bool refuses_out_of_range() const override { return true; }
+
+    // xt_rateinfo: iptables fills the period and the burst, the kernel the rest.
+    XtInfo to_xt(const Rule&) const override {
+        xt_rateinfo info{};
+        info.avg = avg_, info.burst = burst_;
+        return XtInfo::of("limit", 0, info);
+    }
 
     void save(std::string& out) const override {
         out += str(" --limit", rate_text(avg_));

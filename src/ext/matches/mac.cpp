@@ -1,5 +1,8 @@
 // -m mac: the Ethernet source address (xt_mac). The kernel allows it only where a
 // packet still has its link-layer header: PREROUTING, INPUT and FORWARD.
+#include <linux/netfilter/xt_mac.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -58,6 +61,13 @@ public:
         c.mac.push_back({mac_, inv_});
         c.needs_ether = true;
         return true;
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_mac_info info{};
+        std::copy(mac_.begin(), mac_.end(), info.srcaddr);
+        info.invert = inv_;
+        return XtInfo::of("mac", 0, info);
     }
 
     void save(std::string& out) const override {

@@ -1,4 +1,6 @@
 // -m mark: the packet mark, optionally under a mask (xt_mark revision 1).
+#include <linux/netfilter/xt_mark.h>
+
 #include <array>
 
 #include "ext/matches/common.hpp"
@@ -21,6 +23,14 @@ public:
         mm_ = *m;
         inv_ = invert;
         return {};
+    }
+
+    // xt_mark_mtinfo1 (revision 1).
+    XtInfo to_xt(const Rule&) const override {
+        xt_mark_mtinfo1 info{};
+        info.mark = mm_.mark, info.mask = mm_.mask;
+        info.invert = inv_;
+        return XtInfo::of("mark", 1, info);
     }
 
     void save(std::string& out) const override {

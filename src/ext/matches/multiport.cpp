@@ -1,5 +1,7 @@
 // -m multiport: up to 15 ports or port ranges (xt_multiport revision 1; a range takes two
 // of the 15 slots).
+#include <linux/netfilter/xt_multiport.h>
+
 #include <array>
 #include <vector>
 
@@ -115,6 +117,22 @@ public:
         else if (c.either_port) return false;  // two --ports alternatives: not one condition
         else c.either_port = s;
         return true;
+    }
+
+    // xt_multiport_v1 (revision 1): a range takes two slots, the first flagged.
+    XtInfo to_xt(const Rule&) const override {
+        xt_multiport_v1 info{};
+        info.flags = which_ == o_sports ? XT_MULTIPORT_SOURCE
+                   : which_ == o_dports ? XT_MULTIPORT_DESTINATION : XT_MULTIPORT_EITHER;
+        size_t n = 0;
+        for (const auto& it : items_) {
+            if (it.range) info.pflags[n] = 1;
+            info.ports[n++] = it.lo;
+            if (it.range) info.ports[n++] = it.hi;
+        }
+        info.count = uint8_t(n);
+        info.invert = inv_;
+        return XtInfo::of("multiport", 1, info);
     }
 
     void save(std::string& out) const override {

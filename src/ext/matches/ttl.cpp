@@ -1,4 +1,6 @@
 // -m ttl: compare the IPv4 time to live (ipt_ttl): equal, not equal, less, greater.
+#include <linux/netfilter_ipv4/ipt_ttl.h>
+
 #include <array>
 
 #include "ext/matches/common.hpp"
@@ -20,7 +22,7 @@ constexpr std::array<OptDef, 4> ttl_opts{{
     {.name = "ttl", .id = o_eq, .flags = alias, .excl = any_ttl},
 }};
 
-enum class Mode { eq, ne, lt, gt };
+enum class Mode { eq = IPT_TTL_EQ, ne = IPT_TTL_NE, lt = IPT_TTL_LT, gt = IPT_TTL_GT };
 
 class TtlData : public Data<TtlData> {
 public:
@@ -46,6 +48,13 @@ public:
             if (!m) c.ttl.reset(t);
         }
         return true;
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        ipt_ttl_info info{};
+        info.mode = static_cast<uint8_t>(mode_);
+        info.ttl = ttl_;
+        return XtInfo::of("ttl", 0, info);
     }
 
     void save(std::string& out) const override {

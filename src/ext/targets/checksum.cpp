@@ -1,4 +1,6 @@
 // -j CHECKSUM --checksum-fill: compute a missing checksum (xt_CHECKSUM, mangle only).
+#include <linux/netfilter/xt_CHECKSUM.h>
+
 #include <array>
 
 #include "ext/targets/common.hpp"
@@ -22,6 +24,11 @@ public:
         return {};
     }
     bool kernel_accepts(const Rule&, const ExtCtx&) const override { return fill; }
+    XtInfo to_xt(const Rule&) const override {
+        xt_CHECKSUM_info info{};
+        info.operation = fill ? XT_CHECKSUM_OP_FILL : 0;
+        return XtInfo::of("CHECKSUM", 0, info);
+    }
     void save(std::string& out) const override {
         if (fill) out += " --checksum-fill";
     }

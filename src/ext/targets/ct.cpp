@@ -1,7 +1,9 @@
 // -j CT: conntrack template for the connection (xt_CT revision 2, raw table only), and
 // its alias -j NOTRACK (CT with the notrack flag, printed under its own name).
-#include <array>
+#include <linux/netfilter/xt_CT.h>
 #include <strings.h>
+
+#include <array>
 
 #include "ext/targets/common.hpp"
 #include "model/ruleset.hpp"
@@ -30,6 +32,9 @@ enum : uint16_t {
     f_zone_reply = 1u << 3,
     f_zone_mark = 1u << 4,
 };
+static_assert(f_notrack == XT_CT_NOTRACK && f_notrack_alias == XT_CT_NOTRACK_ALIAS &&
+              f_zone_orig == XT_CT_ZONE_DIR_ORIG && f_zone_reply == XT_CT_ZONE_DIR_REPL &&
+              f_zone_mark == XT_CT_ZONE_MARK);
 constexpr size_t helper_size = 16, timeout_size = 32;
 // The kernel hands back only the first 32 bytes of the revision 1/2 structure (its
 // usersize is that of revision 0): of --timeout, iptables-save sees 4 characters.
@@ -132,6 +137,17 @@ public:
             if (!found) return false;
         }
         return timeout.empty();
+    }
+
+    // Revision 2 (xt_ct_target_info_v1), the one iptables picks for CT and NOTRACK alike;
+    // our flag bits are the kernel's XT_CT_*.
+    XtInfo to_xt(const Rule&) const override {
+        xt_ct_target_info_v1 info{};
+        info.flags = flags, info.zone = zone;
+        info.ct_events = ct_events, info.exp_events = exp_events;
+        helper.copy(info.helper, sizeof info.helper - 1);
+        timeout.copy(info.timeout, sizeof info.timeout - 1);
+        return XtInfo::of("CT", 2, info);
     }
 
     void save(std::string& out) const override {

@@ -1,4 +1,6 @@
 // -j LOG: kernel log of matching packets (xt_LOG).
+#include <linux/netfilter/xt_LOG.h>
+
 #include <array>
 
 #include "ext/targets/common.hpp"
@@ -18,6 +20,9 @@ enum : int {
     o_level = 6,
     o_prefix = 7,
 };
+static_assert(1 << o_tcp_sequence == XT_LOG_TCPSEQ && 1 << o_tcp_options == XT_LOG_TCPOPT &&
+              1 << o_ip_options == XT_LOG_IPOPT && 1 << o_uid == XT_LOG_UID &&
+              1 << o_macdecode == XT_LOG_MACDECODE);
 constexpr uint8_t log_flag_mask = 0x2f;  // XT_LOG_MASK
 constexpr uint8_t default_level = 4;     // LOG_WARNING
 constexpr size_t prefix_size = 30;       // xt_log_info.prefix
@@ -89,6 +94,13 @@ public:
             flags |= static_cast<uint8_t>(1u << opt.id);
             return {};
         }
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_log_info info{};
+        info.level = level, info.logflags = flags;
+        prefix.copy(info.prefix, sizeof info.prefix - 1);
+        return XtInfo::of("LOG", 0, info);
     }
 
     void save(std::string& out) const override {

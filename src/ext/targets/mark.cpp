@@ -1,4 +1,6 @@
 // -j MARK: set the packet mark (xt_MARK revision 2: mark = (mark & ~mask) ^ value).
+#include <linux/netfilter/xt_mark.h>
+
 #include <array>
 
 #include "ext/targets/common.hpp"
@@ -44,6 +46,13 @@ public:
     Result<void> finish(unsigned seen, const ExtCtx&) override {
         if (seen == 0) return param_fail("MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required");
         return {};
+    }
+
+    // xt_mark_tginfo2 (revision 2): every option is a mark/mask pair.
+    XtInfo to_xt(const Rule&) const override {
+        xt_mark_tginfo2 info{};
+        info.mark = mark, info.mask = mask;
+        return XtInfo::of("MARK", 2, info);
     }
 
     void save(std::string& out) const override { out += str(" --set-xmark ", hex(mark), '/', hex(mask)); }

@@ -1,4 +1,6 @@
 // -j NFLOG: hand packets to nfnetlink_log (xt_NFLOG).
+#include <linux/netfilter/xt_NFLOG.h>
+
 #include <array>
 
 #include "ext/targets/common.hpp"
@@ -65,6 +67,14 @@ public:
             return param_fail("NFLOG: option \"--nflog-range\" cannot be used together with \"--nflog-size\".\n");
         if (size) copy_len = true;
         return {};
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_nflog_info info{};
+        info.len = len, info.group = group, info.threshold = threshold;
+        info.flags = copy_len ? XT_NFLOG_F_COPY_LEN : 0;
+        prefix.copy(info.prefix, sizeof info.prefix - 1);
+        return XtInfo::of("NFLOG", 0, info);
     }
 
     void save(std::string& out) const override { emit(out, "--"); }

@@ -1,4 +1,6 @@
 // -j TCPMSS: rewrite the MSS option of TCP SYN packets (xt_TCPMSS, IPv4 flavour).
+#include <linux/netfilter/xt_TCPMSS.h>
+
 #include <array>
 
 #include "ext/targets/common.hpp"
@@ -67,6 +69,12 @@ public:
             for (const auto& h : ctx.hooks)
                 if (h != "FORWARD" && h != "OUTPUT" && h != "POSTROUTING") return false;
         return rule.proto == 6 && !rule.inv_proto && has_syn_match(rule);
+    }
+
+    XtInfo to_xt(const Rule&) const override {
+        xt_tcpmss_info info{};
+        info.mss = mss;
+        return XtInfo::of("TCPMSS", 0, info);
     }
 
     void save(std::string& out) const override {
