@@ -185,7 +185,12 @@ int main_xdptables(const std::vector<std::string>& args) {
     Ruleset next = loaded->rs;
     auto applied = apply_command(next, cmd);
     if (!applied) {
-        // A listing prints what it printed before failing? libiptc fails before output.
+        // libiptc had loaded the table before the command failed: it exists from now on.
+        if (!loaded->rs.find(cmd.table) && next.find(cmd.table)) {
+            Ruleset grown = loaded->rs;
+            grown.instantiate(cmd.table);
+            if (auto r = recommit(*loaded, grown); !r) return report(r.error(), prog);
+        }
         return report(applied.error(), prog);
     }
     std::string dp_notices;

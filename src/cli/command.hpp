@@ -85,8 +85,8 @@ struct ParseOptions {
 Result<std::variant<Command, EarlyExit>> parse_command(const std::vector<std::string>& argv,
                                                        const ParseOptions& po);
 
-// The help text of `xdptables -h`.
-std::string help_text();
+// The help text of `xdptables -h` (`prog`: xdptables-restore names itself in it).
+std::string help_text(std::string_view prog);
 // What -h adds for a target (or verdict) given before it, then for each match loaded.
 std::string extension_help(std::string_view name, bool target);
 

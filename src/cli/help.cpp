@@ -9,21 +9,21 @@
 
 namespace xdpt {
 
-std::string help_text() {
+std::string help_text(std::string_view prog) {
     const std::string v = XDPT_IPTABLES_VERSION;
-    return "xdptables v" + v + " (xdp)\n\n" +
-           R"(Usage: xdptables -[ACD] chain rule-specification [options]
-       xdptables -I chain [rulenum] rule-specification [options]
-       xdptables -R chain rulenum rule-specification [options]
-       xdptables -D chain rulenum [options]
-       xdptables -[LS] [chain [rulenum]] [options]
-       xdptables -[FZ] [chain] [options]
-       xdptables -[NX] chain
-       xdptables -E old-chain-name new-chain-name
-       xdptables -P chain target [options]
-       xdptables -h (print this help information)
-
-Commands:
+    const std::string p(prog);
+    return p + " v" + v + " (xdp)\n\n" +
+           "Usage: " + p + " -[ACD] chain rule-specification [options]\n"
+           "       " + p + " -I chain [rulenum] rule-specification [options]\n"
+           "       " + p + " -R chain rulenum rule-specification [options]\n"
+           "       " + p + " -D chain rulenum [options]\n"
+           "       " + p + " -[LS] [chain [rulenum]] [options]\n"
+           "       " + p + " -[FZ] [chain] [options]\n"
+           "       " + p + " -[NX] chain\n"
+           "       " + p + " -E old-chain-name new-chain-name\n"
+           "       " + p + " -P chain target [options]\n"
+           "       " + p + " -h (print this help information)\n\n" +
+           R"(Commands:
 Either long or short options are allowed.
   --append  -A chain		Append to chain
   --check   -C chain		Check for the existence of a rule

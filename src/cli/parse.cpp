@@ -201,8 +201,7 @@ struct Parser {
             return param_fail(str("interface name `", arg, "' must be shorter than IFNAMSIZ (15)"));
         out = std::string(arg);
         // xtables_parse_interface warns (once) about what the kernel will not match.
-        if (!arg.empty() && arg.back() != '+' && arg.find_first_of("/ ") != std::string_view::npos &&
-            po.notices)
+        if (arg.find_first_of("/ ") != std::string_view::npos && po.notices)
             *po.notices += str("Warning: weird character in interface `", arg,
                                "' ('/' and ' ' are not allowed by the kernel).\n");
         return {};
@@ -356,7 +355,7 @@ struct Parser {
                 c.policy = g.argv[g.optind++];
                 break;
             case 'h': {
-                std::string text = help_text();
+                std::string text = help_text(po.restore ? "xdptables-restore" : "xdptables");
                 if (target_slot >= 0) text += extension_help(exts[target_slot].inst.kind->name, true);
                 else if (is_standard_verdict(c.jumpto)) text += extension_help(c.jumpto, true);
                 bool any_match = false;
@@ -484,11 +483,11 @@ struct Parser {
                     have_b = true;
                 }
                 if (!have_b) return param_fail("-c requires packet and byte counter");
+                // sscanf("%llu"): leading blanks, a sign ("-1" wraps), digits, rest ignored.
                 auto scan = [](const std::string& s) -> std::optional<uint64_t> {
-                    // sscanf("%llu"): leading blanks, optional sign, digits, rest ignored.
-                    auto v = grammar::to_uint_prefix(s, 10);
-                    if (!v) return std::nullopt;
-                    return v->value;
+                    unsigned long long v = 0;
+                    if (std::sscanf(s.c_str(), "%llu", &v) != 1) return std::nullopt;
+                    return v;
                 };
                 auto p = scan(pcnt);
                 if (!p) return param_fail("-c packet counter not numeric");

@@ -151,6 +151,9 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
                     str("can't initialize iptables table `", c.table, "': ",
                         // libiptc's TC_INIT refuses a name too long for the kernel with EINVAL.
                         c.table.size() >= 32 ? "Module is wrong version" : "Table does not exist (do you need to insmod?)"));
+    // Refused before libiptc loads the table (what fails later leaves it loaded).
+    if (c.cmd == CMD_REPLACE && (c.srcs.size() != 1 || c.dsts.size() != 1))
+        return param_fail("Replacement rule does not specify a unique address");
     const bool existed = rs.find(c.table) != nullptr;
     Table& t = rs.instantiate(c.table);
     a.changed = !existed;
@@ -166,8 +169,6 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
         }
         if (auto r = resolve_target(t, c); !r) return std::unexpected(r.error());
     }
-    if (c.cmd == CMD_REPLACE && (c.srcs.size() != 1 || c.dsts.size() != 1))
-        return param_fail("Replacement rule does not specify a unique address");
 
     switch (c.cmd) {
         case CMD_APPEND:
@@ -295,6 +296,9 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             Chain* ch = t.find(*c.chain);
             if (!ch || ch->builtin) return runtime_fail(no_chain);
             if (c.newname.size() > 31) return einval();
+            // The kernel's chain head holds 29 characters: a longer name (30 or 31, which
+            // libiptc lets through) is cut there.
+            if (c.newname.size() > 29) c.newname.resize(29);
             Chain moved = std::move(*ch);
             t.chains.erase(t.chains.begin() + (ch - t.chains.data()));
             for (auto& other : t.chains)

@@ -6,7 +6,9 @@
 #
 # Case files: blocks separated by blank lines; '#' lines are comments. Each line of a block
 # is a shell command line in which `iptables`, `iptables-save` and `iptables-restore` are
-# the system under test. Usage: diffrun.sh XDPTABLES_BIN CASEFILE...
+# the system under test; it runs in an empty directory of its own for each flavour (files
+# a line writes stay for the next lines of the block), $CASES is the case file's directory.
+# Usage: diffrun.sh XDPTABLES_BIN CASEFILE...
 set -u
 bin=$1; shift
 bindir=$(cd "$(dirname "$bin")" && pwd)
@@ -42,23 +44,24 @@ run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file, $4 = ca
   ip -n "$ns" link set lo up
   local i=0
   : >"$3"
+  mkdir -p "$3.d"
   while IFS= read -r line; do
     i=$((i + 1))
     {
       if [ "$1" = ref ]; then
-        ip netns exec "$ns" env VECTORS="$VECTORS" PATH="/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
+        ip netns exec "$ns" env VECTORS="$VECTORS" CASES="$4" PATH="/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
           mount -t tmpfs xdd /run || exit 99
           iptables() { iptables-legacy "$@"; }
           iptables-save() { iptables-legacy-save "$@"; }
           iptables-restore() { iptables-legacy-restore "$@"; }
-          cd "$1"; eval "$2"' _ "$4" "$line" >"$3.o" 2>"$3.e" </dev/null
+          cd "$1"; eval "$2"' _ "$3.d" "$line" >"$3.o" 2>"$3.e" </dev/null
       else
-        ip netns exec "$ns" env VECTORS="$VECTORS" PATH="$bindir:/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
+        ip netns exec "$ns" env VECTORS="$VECTORS" CASES="$4" PATH="$bindir:/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
           mount -t tmpfs xdd /run || exit 99
           iptables() { xdptables "$@"; }
           iptables-save() { xdptables-save "$@"; }
           iptables-restore() { xdptables-restore "$@"; }
-          cd "$1"; eval "$2"' _ "$4" "$line" >"$3.o" 2>"$3.e" </dev/null
+          cd "$1"; eval "$2"' _ "$3.d" "$line" >"$3.o" 2>"$3.e" </dev/null
       fi
       echo "rc=$?"
       echo "--- stdout"; normalize <"$3.o"
@@ -67,7 +70,7 @@ run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file, $4 = ca
   done <"$2"
   if [ "$1" = dut ]; then ip netns exec "$ns" "$bin" detach >/dev/null 2>&1; fi
   ip netns del "$ns"
-  rm -f "$3.o" "$3.e"
+  rm -rf "$3.o" "$3.e" "$3.d"
 }
 
 # One case: both flavours, then PASS or the difference into $blk.res.
