@@ -299,7 +299,7 @@ public:
         nftnl_table_free(t);
         nftnl_batch_update(b_);
     }
-    void chain(const std::string& table, const std::string& name, const Hook* h) {
+    void chain(const std::string& table, const std::string& name, const Hook* h, bool drop) {
         nftnl_chain* c = nftnl_chain_alloc();
         nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
@@ -308,8 +308,12 @@ public:
             nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, h->hooknum);
             nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, h->prio);
             nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, h->type);
-            // The iptables policy is the chain's last rule, which counts it.
-            nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+            // The policy, counted by the chain's own counters: the kernel counts a packet
+            // there whenever it falls off the chain, also at the end of a chain entered by
+            // goto (which a last rule would miss).
+            nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, drop ? NF_DROP : NF_ACCEPT);
+            nftnl_chain_set_u64(c, NFTNL_CHAIN_PACKETS, 0);
+            nftnl_chain_set_u64(c, NFTNL_CHAIN_BYTES, 0);
         }
         nftnl_chain_nlmsg_build_payload(hdr(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL), c);
         nftnl_chain_free(c);
@@ -454,18 +458,13 @@ Result<void> install(const Ruleset& rs) {
                                         " rules"));
         b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
         // Chains first: rules jump to them by name.
-        for (const Chain& ch : t.chains) b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr);
+        for (const Chain& ch : t.chains)
+            b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
         for (const Chain& ch : t.chains) {
             for (const Rule& r : ch.rules) {
                 auto built = build_rule(name, ch.name, r);
                 if (!built) return std::unexpected(built.error());
                 b.rule(built->get());
-            }
-            if (ch.builtin) {
-                RuleBuilder pol(name, ch.name);
-                pol.counter();
-                pol.verdict(ch.policy == "DROP" ? NF_DROP : NF_ACCEPT);
-                b.rule(pol.get());
             }
         }
     }
@@ -505,20 +504,30 @@ Result<void> add_counters(Ruleset& rs) {
         return MNL_CB_OK;
     };
     if (auto r = dump(s->get(), NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return r;
+    // Policies: the base chains' counters.
+    std::map<std::pair<std::string, std::string>, Counters> policies;
+    auto each_chain = [&policies](const nlmsghdr* h) -> int {
+        nftnl_chain* c = nftnl_chain_alloc();
+        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4 &&
+            nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS))
+            policies[{nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)}] =
+                Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
+        nftnl_chain_free(c);
+        return MNL_CB_OK;
+    };
+    if (auto r = dump(s->get(), NFT_MSG_GETCHAIN, each_chain, "reading the netfilter counters"); !r) return r;
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
         for (Chain& ch : t.chains) {
-            auto it = counted.find({name, ch.name});
-            if (it == counted.end()) continue;
-            const auto& v = it->second;
-            if (v.size() != ch.rules.size() + (ch.builtin ? 1 : 0)) continue;
-            for (size_t i = 0; i < ch.rules.size(); ++i) {
-                ch.rules[i].ctr.pkts += v[i].pkts;
-                ch.rules[i].ctr.bytes += v[i].bytes;
+            if (auto p = policies.find({name, ch.name}); ch.builtin && p != policies.end()) {
+                ch.ctr.pkts += p->second.pkts;
+                ch.ctr.bytes += p->second.bytes;
             }
-            if (ch.builtin) {
-                ch.ctr.pkts += v.back().pkts;
-                ch.ctr.bytes += v.back().bytes;
+            auto it = counted.find({name, ch.name});
+            if (it == counted.end() || it->second.size() != ch.rules.size()) continue;
+            for (size_t i = 0; i < ch.rules.size(); ++i) {
+                ch.rules[i].ctr.pkts += it->second[i].pkts;
+                ch.rules[i].ctr.bytes += it->second[i].bytes;
             }
         }
     }

@@ -206,8 +206,16 @@ def generic_match(rng, idx):
         kind = rng.choice(["eq", "eq", "lt", "gt"])
         v = rng.choice(TTLS) if rng.random() < 0.85 else rng.randint(0, 255)
         return "-m ttl %s--ttl-%s %d" % (neg(rng) if kind == "eq" else "", kind, v)
-    if r < 0.82:
+    if r < 0.78:
         return "-m mac %s--mac-source %s" % (neg(rng), rng.choice(GEN_MACS).upper())
+    if r < 0.86:
+        # Judged by netfilter (conntrack sees the same frames in the same order on both
+        # sides).
+        states = ",".join(rng.sample(["NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED"],
+                                     rng.randint(1, 2)))
+        if rng.random() < 0.5:
+            return "-m conntrack %s--ctstate %s" % (neg(rng), states)
+        return "-m state %s--state %s" % (neg(rng), states)
     text = rng.choice(["r%d" % idx, '"rule %d"' % idx, "hit-me", '"a b c"'])
     return "-m comment --comment %s" % text
 
@@ -215,14 +223,14 @@ def generic_match(rng, idx):
 IFACES = [DUT_IN, DUT_IN, DUT_IN, "vin+", "v+", DUT_OUT, "lo", "eth0", "+"]
 
 
-def rule_body(rng, idx):
+def rule_body(rng, idx, output=False):
     parts = []
     if rng.random() < 0.3:
         parts.append("%s-s %s" % (neg(rng, 0.15), prefix(rng, rng.choice(SRCS))))
     if rng.random() < 0.3:
         dsts = LOCAL_DSTS + FWD_DSTS
         parts.append("%s-d %s" % (neg(rng, 0.15), prefix(rng, rng.choice(dsts))))
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and not output:
         parts.append("%s-i %s" % (neg(rng, 0.25), rng.choice(IFACES)))
     r, proto = rng.random(), None
     if r < 0.22:
@@ -251,6 +259,8 @@ def rule_body(rng, idx):
             m = icmp_match(rng)
         else:
             m = generic_match(rng, idx)
+        if output and m.startswith("-m mac"):
+            continue  # -m mac is not valid in OUTPUT
         if m.split()[1] not in modules:   # one of each module: two rarely match at all
             modules.add(m.split()[1])
             parts.append(m)
@@ -264,21 +274,26 @@ def conditions(body):
 
 def rules(seed, n, table, forward):
     rng = random.Random("%s:%d:%s:rules" % (seed, n, table))
+    # OUTPUT sees the dut's own replies (ICMP errors, RSTs, REJECT's answers), which only
+    # netfilter judges.
     if table == "filter":
         builtins = ["INPUT", "FORWARD", "OUTPUT"]
-        used = ["INPUT"] + (["FORWARD"] if forward else [])
+        used = ["INPUT"] + (["FORWARD"] if forward else []) + ["OUTPUT"]
     else:
         builtins = ["PREROUTING", "OUTPUT"]
-        used = ["PREROUTING"]
+        used = ["PREROUTING", "OUTPUT"]
     users = ["u%d" % i for i in range(0 if n < 3 else min(4, 1 + n // 40))]
     chains = {c: [] for c in builtins + users}
     p_term = min(0.35, 6.0 / max(n, 1))
     for idx in range(n):
         if users and rng.random() < 0.3:
             chain = rng.choice(users)
+        elif rng.random() < 0.12:
+            chain = used[-1]  # OUTPUT
         else:
-            chain = used[0] if len(used) == 1 or rng.random() < 0.6 else used[1]
-        callees = [u for u in users if chain not in users or u > chain]
+            chain = used[0] if len(used) == 2 or rng.random() < 0.6 else used[1]
+        # OUTPUT calls no user chain (they may hold -i and -m mac, invalid there).
+        callees = [] if chain == "OUTPUT" else [u for u in users if chain not in users or u > chain]
         r, target = rng.random(), ""
         if r < p_term:
             target = rng.choice(["ACCEPT", "DROP"])
@@ -290,9 +305,15 @@ def rules(seed, n, table, forward):
         # to the rules after it.
         need = 2 if target in ("ACCEPT", "DROP", "RETURN") else 1 if "-g" in target else 0
         for _ in range(30):
-            body = rule_body(rng, idx)
+            body = rule_body(rng, idx, chain == "OUTPUT")
             if conditions(body) >= need:
                 break
+        # REJECT: filter only (valid in INPUT, FORWARD and OUTPUT alike).
+        if table == "filter" and target == "DROP" and rng.random() < 0.4:
+            tcp_only = re.search(r"(?:^| )-p tcp", body) and not re.search(r"! -p tcp", body)
+            target = "REJECT --reject-with " + rng.choice(
+                ["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachable"]
+                + (["tcp-reset"] if tcp_only else []))
         if target and not target.startswith("-"):
             target = "-j " + target
         chains[chain].append([body, target])
@@ -301,7 +322,7 @@ def rules(seed, n, table, forward):
     for u in users:
         if any(t.endswith(" " + u) for rs in chains.values() for _, t in rs):
             continue
-        spots = [r for c in used + [x for x in users if x < u] for r in chains[c]
+        spots = [r for c in [c for c in used if c != "OUTPUT"] + [x for x in users if x < u] for r in chains[c]
                  if not re.search(r" u\d$", r[1])]
         if spots:
             rng.choice(spots)[1] = "-j " + u
