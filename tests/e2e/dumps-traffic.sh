@@ -15,7 +15,8 @@
 #      connected / refused / host-unreach / timeout), UDP and pings, a stray ACK, SYN+FIN
 #      (conntrack INVALID) and a bad checksum crafted by the peer, multicast to
 #      224.0.0.251:5353, the dut's own TCP/UDP/pings to the peer and to itself (OUTPUT, -o
-#      lo), forwarded peer<->behind connections and behind->dut; every outcome line must be
+#      lo), forwarded peer<->behind connections, behind->dut, behind's packets routed back
+#      to it through the dut (FORWARD in and out of one interface); every outcome line must be
 #      equal on both sides (the plans and the rules each exercises: traffic.py PROFILES);
 #   3. `*-save -c` after the traffic: every rule's and policy's [packets:bytes] must be equal.
 # ip6tables dumps are skipped (xdptables is IPv4 only; the 'dumps' test checks that they
@@ -96,7 +97,9 @@ build_side() {
     ip -n "$b" neigh replace "$ADDR_DUT_B" lladdr "$MAC_DUT_B" dev "$BEH_IF" nud permanent ||
     return 1
   ip -n "$p" route add "${ADDR_BEH%.*}.0/24" via "$ADDR_DUT_A" dev "$PEER_IF" &&
-    ip -n "$b" route add "${ADDR_PEER%.*}.0/24" via "$ADDR_DUT_B" dev "$BEH_IF"
+    ip -n "$b" route add "${ADDR_PEER%.*}.0/24" via "$ADDR_DUT_B" dev "$BEH_IF" &&
+    ip -n "$b" route add "$HAIRPIN_NET" via "$ADDR_DUT_B" dev "$BEH_IF" &&
+    ip -n "$d" route add "$HAIRPIN_NET" via "$ADDR_BEH" dev "$IF_B"
 }
 
 # $1 = side letter, $2 = flavour (legacy|xdptables), $3 = what (restore|save|save-c)

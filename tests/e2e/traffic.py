@@ -41,7 +41,9 @@ PEER_IF, BEH_IF = "p0", "b0"
 MACS = {"peer": "02:dd:00:00:01:01", "dut_a": "02:dd:00:00:01:02",
         "dut_b": "02:dd:00:00:02:01", "behind": "02:dd:00:00:02:02"}
 ADDR = {"A": "198.18.1.1", "D_A": "198.18.1.2", "D_B": "198.18.2.1", "B": "198.18.2.2",
-        "lo": "127.0.0.1", "mdns": "224.0.0.251"}
+        "lo": "127.0.0.1", "mdns": "224.0.0.251", "hairpin": "198.19.0.1"}
+HAIRPIN_NET = "198.19.0.0/16"   # the dut routes it to behind, behind to the dut: behind's
+                                # packets there come back to it through FORWARD, if_b to if_b
 NS_OF = {"A": "peer", "D": "dut", "B": "behind"}   # who sends
 LISTEN_TCP = [22, 53, 67, 80, 137, 443, 1723, 2000, 3390, 5666, 8080]
 LISTEN_UDP = [53, 67, 68, 137, 138, 500, 2000, 5353]
@@ -62,10 +64,13 @@ RAW_WAIT = 0.1
 #   tcp_bd            ports behind connects to on the dut (INPUT on if_b)
 #   raw_in            crafted TCP from the peer: (kind, port), kind: ack (stray ACK, no
 #                     connection), synfin (INVALID), badsum (SYN with a wrong checksum)
+#   raw_fwd           crafted TCP from the peer to behind (FORWARD), as raw_in
 #   icmp_in           crafted ICMP types (no echo) from the peer to the dut
+#   proto_in          IP protocols (no TCP/UDP/ICMP: esp, gre) from the peer to the dut
 # and always: pings peer->dut, dut->peer, dut->lo, peer->behind, behind->dut; TCP and UDP
 # from the dut to itself (127.0.0.1 and its own address: INPUT/OUTPUT -i/-o lo); UDP from the
-# peer to 224.0.0.251:5353 (the dut joined the group on if_a).
+# peer to 224.0.0.251:5353 (the dut joined the group on if_a); TCP, UDP and a ping from
+# behind to HAIRPIN_NET (forwarded back out of if_b; behind drops it silently).
 
 BASE = dict(
     tcp_in=[22, 53, 80, 443, 1723, 2000, 5666, 8080, 9],
@@ -77,7 +82,9 @@ BASE = dict(
     tcp_rev=[80, 2000],
     tcp_bd=[22, 2000],
     raw_in=[("ack", 22), ("ack", 4000), ("synfin", 22), ("badsum", 2000)],
+    raw_fwd=[("synfin", 22)],
     icmp_in=[13, 11],
+    proto_in=[50, 47],
 )
 
 
@@ -120,11 +127,14 @@ PROFILES = {
     # limit budgets (burst 5, never exceeded so the rate never matters): icmp in on ppp0 =
     # ping + echo reply of the dut's ping + port-unreachable for the dut's udp 9 + 2 raw
     # ICMP = 5; SYN (+SYN-FIN) on ppp0 to 22:80 reaching reject_log: tcp_in 22, 80, synfin
-    # 22, tcp_fwd 22 = 4; packets from wlan0 into WLAN: tcp_bd 22 + ping = 2.
+    # 22, tcp_fwd 22 = 4 (no raw_fwd: it would be the 5th); packets from wlan0 into WLAN:
+    # tcp_bd 22 + ping = 2. FORWARD -i eth1/eth2 and -o ppp0 --sport rules are not reached
+    # (if_b is wlan0; nothing is sent from those ports), nor the 192.168.x/10.x rules.
     "ipt-save-ipt-save-filter.txt": dict(if_a="ppp0", if_b="wlan0",
                                          tcp_in=[22, 80, 443, 2000, 9],
                                          udp_in=[53, 137, 2000, 9],
-                                         tcp_fwd=[22, 445, 3390], udp_fwd=[137, 2000],
+                                         tcp_fwd=[22, 139, 445, 3390], raw_fwd=[],
+                                         udp_fwd=[137, 445, 2000],
                                          tcp_bd=[22], raw_in=[("ack", 22), ("synfin", 22)],
                                          udp_out=[53, 2000, 9]),
     # every policy DROP, OUTPUT -j ACCEPT: everything the peer sends is dropped in INPUT or
@@ -150,6 +160,7 @@ def plan(dump):
     a += [("ping", "A", "D_A", 0)]
     a += [("raw-" + k, "A", "D_A", x) for k, x in p["raw_in"]]
     a += [("icmp", "A", "D_A", t) for t in p["icmp_in"]]
+    a += [("proto", "A", "D_A", x) for x in p["proto_in"]]
     a += [("mcast", "A", "mdns", 5353)]
     a += [("tcp", "D", "A", x) for x in p["tcp_out"]]
     a += [("udp", "D", "A", x) for x in p["udp_out"]]
@@ -159,9 +170,12 @@ def plan(dump):
     a += [("tcp", "A", "B", x) for x in p["tcp_fwd"]]
     a += [("udp", "A", "B", x) for x in p["udp_fwd"]]
     a += [("ping", "A", "B", 0)]
+    a += [("raw-" + k, "A", "B", x) for k, x in p["raw_fwd"]]
     a += [("tcp", "B", "A", x) for x in p["tcp_rev"]]
     a += [("tcp", "B", "D_B", x) for x in p["tcp_bd"]]
     a += [("ping", "B", "D_B", 0)]
+    a += [("tcp", "B", "hairpin", 22), ("udp", "B", "hairpin", 2000),
+          ("ping", "B", "hairpin", 0)]
     return a
 
 
@@ -170,7 +184,7 @@ def topo(dump):
     out = {"IF_A": p["if_a"], "IF_B": p["if_b"], "PEER_IF": PEER_IF, "BEH_IF": BEH_IF,
            "MAC_PEER": MACS["peer"], "MAC_DUT_A": MACS["dut_a"], "MAC_DUT_B": MACS["dut_b"],
            "MAC_BEH": MACS["behind"], "ADDR_PEER": ADDR["A"], "ADDR_DUT_A": ADDR["D_A"],
-           "ADDR_DUT_B": ADDR["D_B"], "ADDR_BEH": ADDR["B"]}
+           "ADDR_DUT_B": ADDR["D_B"], "ADDR_BEH": ADDR["B"], "HAIRPIN_NET": HAIRPIN_NET}
     for k, v in out.items():
         print("%s='%s'" % (k, v))
 
@@ -376,13 +390,9 @@ def raw_tcp(kind, src, dst, port, sport):
                          len(seg))
     c = gen.csum(pseudo + seg) ^ (0x5555 if kind == "badsum" else 0)
     seg = seg[:16] + struct.pack("!H", c) + seg[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(seg), 0x4242, 0x4000, 64, 6, 0,
-                     socket.inet_aton(src), socket.inet_aton(dst))
-    ip = ip[:10] + struct.pack("!H", gen.csum(ip)) + ip[12:]
     rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-    tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     try:
-        tx.sendto(ip + seg, (dst, 0))
+        send_ip(src, dst, 6, seg)
         seen = []
         for pkt, ihl in received(rx, RAW_WAIT):
             sp, dp = struct.unpack("!HH", pkt[ihl:ihl + 4])
@@ -393,7 +403,26 @@ def raw_tcp(kind, src, dst, port, sport):
         return ",".join(seen) or "none"
     finally:
         rx.close()
-        tx.close()
+
+
+def send_ip(src, dst, proto, payload):
+    """One IP packet built here (IP_HDRINCL), id 0x4242, DF."""
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0x4242, 0x4000, 64, proto,
+                     0, socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", gen.csum(ip)) + ip[12:]
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as tx:
+        tx.sendto(ip + payload, (dst, 0))
+
+
+def raw_proto(src, dst, proto):
+    """An IP packet of protocol proto (8 bytes of payload); the ICMP error it drew, or none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as rx:
+        send_ip(src, dst, proto, b"xdd-prot")
+        for pkt, ihl in received(rx, RAW_WAIT):
+            inner = pkt[ihl + 8:]
+            if len(inner) >= 20 and inner[9] == proto and inner[16:20] == socket.inet_aton(dst):
+                return "icmp-%d/%d" % (pkt[ihl], pkt[ihl + 1])
+        return "none"
 
 
 def run(dump, peer, dut, behind):
@@ -420,6 +449,8 @@ def run(dump, peer, dut, behind):
             out = icmp_exchange(daddr, 8, ident)
         elif act == "icmp":
             out = icmp_exchange(daddr, port, ident)
+        elif act == "proto":
+            out = raw_proto(ADDR[src], daddr, port)
         else:
             out = raw_tcp(act[4:], ADDR[src], daddr, port, sport)
         print("%-6s %s -> %s:%d  %s" % (act, src, dst, port, out), flush=True)
