@@ -434,7 +434,7 @@ TEST_CASE("edges: malformed or foreign frames pass uncounted") {
     EXPECT(send(udp_to(7)), DROP, all);
 }
 
-TEST_CASE("counters survive updates; -Z zeroes; restore --counters loads them") {
+TEST_CASE("rule counters survive updates, policy counters reset as in libiptc; -Z zeroes; restore --counters loads them") {
     load(filter(R"(-A INPUT -p udp
 -A INPUT -p tcp -j DROP)"));
     EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT:P");
@@ -443,7 +443,9 @@ TEST_CASE("counters survive updates; -Z zeroes; restore --counters loads them") 
     REQUIRE(run("xdptables", {"-I", "INPUT", "1", "-s", "198.18.0.99"}).rc == 0);
     Snapshot s = snapshot();
     CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {1, 40}, {1, 40}, {0, 0}});
-    CHECK(s.policy["filter/INPUT"] == Ctr{1, 40});
+    // libiptc resets the policy counters of a table at each commit of it (iptables-legacy
+    // shows 0 after -A); rule counters survive.
+    CHECK(s.policy["filter/INPUT"] == Ctr{0, 0});
     EXPECT(send(udp_to(7)), PASS, "INPUT#2 INPUT:P");
     EXPECT(send(icmp_pkt(8, 0)), PASS, "INPUT#4 INPUT:P");
     s = snapshot();
