@@ -118,7 +118,7 @@ mask_lock_path() { sed "s|^Can't lock [^:]*:|Can't lock LOCK:|" "$1"; }
   [ "$output" = $'-P INPUT ACCEPT\n-A INPUT -s 198.18.0.2/32 -j DROP' ]
 }
 
-@test "a writer waits for the lock: with -w 5, and without -w" {
+@test "a writer waits for the lock: with -w 5, without -w, and with -w 0 (no limit, as iptables-legacy)" {
   new_ns ns
   hold_lock "$ns" 2
   local t0=$SECONDS
@@ -131,8 +131,14 @@ mask_lock_path() { sed "s|^Can't lock [^:]*:|Can't lock LOCK:|" "$1"; }
   run in_ns "$ns" "$XDPT" -A INPUT -s 198.18.0.2 -j ACCEPT
   [ "$status" = 0 ]
   [ $((SECONDS - t0)) -ge 1 ]
+  wait "$holder"; holder=
+  hold_lock "$ns" 2
+  t0=$SECONDS
+  run in_ns "$ns" "$XDPT" -w 0 -A INPUT -s 198.18.0.3 -j ACCEPT
+  [ "$status" = 0 ]
+  [ $((SECONDS - t0)) -ge 1 ]
   run in_ns "$ns" "$XDPT" -S INPUT
-  [ "$output" = $'-P INPUT ACCEPT\n-A INPUT -s 198.18.0.1/32 -j ACCEPT\n-A INPUT -s 198.18.0.2/32 -j ACCEPT' ]
+  [ "$output" = $'-P INPUT ACCEPT\n-A INPUT -s 198.18.0.1/32 -j ACCEPT\n-A INPUT -s 198.18.0.2/32 -j ACCEPT\n-A INPUT -s 198.18.0.3/32 -j ACCEPT' ]
 }
 
 @test "the lock is per namespace: a held lock in one does not stop another" {
