@@ -15,6 +15,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -141,6 +142,10 @@ public:
         nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
     }
     void counter() { expr("counter"); }
+    // QUEUE: the verdict NF_QUEUE is queue 0 without bypass, which is what x_tables'
+    // NFQUEUE (revision 0, queue 0) returns; nftables takes no bare queue verdict, and
+    // kernels without nft_queue still have NFQUEUE.
+    void queue0() { xt(true, XtInfo::of("NFQUEUE", 0, xt_NFQ_info{})); }
     // nft_reject does what ipt_REJECT does (nf_send_unreach, nf_send_reset), and is not
     // bound to a table named filter.
     void reject(uint32_t type, uint8_t code) {
@@ -265,7 +270,7 @@ Result<RulePtr> build_rule(const std::string& table, const std::string& chain, c
     } else if (r.target_name == "RETURN") {
         b.verdict(NFT_RETURN);
     } else if (r.target_name == "QUEUE") {
-        b.verdict(NF_QUEUE);
+        b.queue0();
     } else if (!r.target_name.empty()) {
         b.verdict(r.is_goto ? NFT_GOTO : NFT_JUMP, r.target_name);
     }
