@@ -66,6 +66,11 @@ check "splice read not accelerated" test "$(redirected)" -eq "$before"
 # Many short connections with half-close (shutdown then blocking read): the self-test
 # finds blocking reads after shutdown(SHUT_WR) broken on 6.18, so these are fenced too.
 check "many short half-closed connections (fenced)" run "$NS1" many --port $((PORT + 21)) --count 500
+# Both directions at once, each shut down while the other end still reads: the same
+# half-close path (without the shutdowns, "bidir" above is accelerated), fenced.
+before=$(redirected)
+check "full duplex with half-close (fenced)" run "$NS1" bidirhc --port $((PORT + 22)) --bytes 8000000
+check "full duplex with half-close not accelerated" test "$(redirected)" -eq "$before"
 # Firewall: a namespace with an XDP program on lo is never accelerated.
 ip netns exec "$NS2" "$X" -A INPUT -p udp --dport 9 -j DROP >/dev/null 2>&1
 check "read with a firewall on lo" run "$NS2" read --port $PORT --bytes 1000000

@@ -5,7 +5,7 @@
 //   accel_io PATH [--bytes N] [--count N] [--port P] [--timeout S] [--seed S]
 //
 // PATH: read readv recv peek fionread poll epoll splice sendfile splicewrite shutdown rst
-//       large many busy pingpong bidir preexisting
+//       large many busy pingpong bidir bidirhc preexisting
 // Exit 0: every byte arrived in order; 1: wrong bytes or a wrong result; 3: timed out
 // (a hang); 2: usage. The payload is a keyed stream (byte i is a function of the seed and
 // i), checked byte by byte by the reader.
@@ -465,15 +465,23 @@ void path_pingpong(int flags) {
     close(p.client), close(p.server), close(l);
 }
 
-void path_bidir() {
+// Both ends send and read at once. With `half_close` each sender shuts its direction down
+// when done while the other end's reader is still blocked in read() (the pattern the
+// self-test finds broken on 6.18: a state-change wake-up ends that read with EAGAIN);
+// without it both readers take exactly their bytes and the connection is closed after.
+void bidir(bool half_close) {
     int port = opt.port;
     int l = listener(&port);
     Pair p = make_pair(l, port);
-    auto reader = [](int fd, uint64_t seed) {
-        recv_stream(opt.bytes, seed, [fd](uint8_t* b, size_t n) { return read(fd, b, n); }, true);
+    auto sender = [half_close](int fd, uint64_t seed) {
+        send_stream(fd, opt.bytes, seed);
+        if (half_close) shutdown(fd, SHUT_WR);
     };
-    std::thread a([&] { send_stream(p.client, opt.bytes, opt.seed); shutdown(p.client, SHUT_WR); });
-    std::thread b([&] { send_stream(p.server, opt.bytes, opt.seed + 1); shutdown(p.server, SHUT_WR); });
+    auto reader = [half_close](int fd, uint64_t seed) {
+        recv_stream(opt.bytes, seed, [fd](uint8_t* b, size_t n) { return read(fd, b, n); }, half_close);
+    };
+    std::thread a([&] { sender(p.client, opt.seed); });
+    std::thread b([&] { sender(p.server, opt.seed + 1); });
     std::thread c([&] { reader(p.server, opt.seed); });
     reader(p.client, opt.seed + 1);
     a.join(), b.join(), c.join();
@@ -566,7 +574,8 @@ int main(int argc, char** argv) {
     else if (p == "many") path_many();
     else if (p == "busy") path_pingpong(MSG_DONTWAIT);
     else if (p == "pingpong") path_pingpong(0);
-    else if (p == "bidir") path_bidir();
+    else if (p == "bidir") bidir(false);
+    else if (p == "bidirhc") bidir(true);
     else if (p == "preexisting") path_preexisting();
     else {
         std::fprintf(stderr, "accel_io: unknown path %s\n", p.c_str());
