@@ -24,6 +24,7 @@
 #include "dp/explain.hpp"
 #include "model/apply.hpp"
 #include "model/print.hpp"
+#include "core/timing.hpp"
 #include "store/state.hpp"
 #include "xdpt_config.h"
 
@@ -75,15 +76,23 @@ Result<Loaded> load_ruleset() {
     if (!anchor) return std::unexpected(anchor.error());
     if (!*anchor) return l;
     l.anchor = std::move(*anchor);
+    Phase load("load");
     auto text = load_state(*l.anchor);
     if (!text) return std::unexpected(text.error());
     if (!*text) return l;
-    auto rs = deserialize_ruleset(**text);
-    if (!rs) return std::unexpected(rs.error());
-    l.rs = std::move(*rs);
-    auto live = dp::add_live_counters(*l.anchor, l.rs);
-    if (!live) return std::unexpected(live.error());
-    l.live = std::move(*live);
+    {
+        Phase parse("load: parse the stored ruleset");
+        auto rs = deserialize_ruleset(**text);
+        if (!rs) return std::unexpected(rs.error());
+        l.rs = std::move(*rs);
+    }
+    {
+        Phase xdp("load: XDP counters");
+        auto live = dp::add_live_counters(*l.anchor, l.rs);
+        if (!live) return std::unexpected(live.error());
+        l.live = std::move(*live);
+    }
+    Phase nft("load: netfilter counters");
     if (auto r = nft::add_counters(l.rs); !r) return std::unexpected(r.error());
     return l;
 }

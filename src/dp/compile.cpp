@@ -389,43 +389,69 @@ ValueSet bits_to_set(const std::bitset<256>& b, uint32_t base, uint32_t max) {
 // An address field: one LPM entry per distinct prefix of the rules' terms, plus /0. The
 // longest matching entry p of an address decides every term: the address is in a term's
 // prefix q exactly when p lies within q (the prefixes are nested or disjoint).
+//
+// Sorted by (address, length) the prefixes come in the pre-order of their tree: a walk
+// with a stack of the enclosing prefixes applies each prefix's terms on the way in and
+// takes them back on the way out, so every rule's membership is edited only where one of
+// its terms starts or stops holding.
 void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_rule,
                std::vector<std::pair<xdpt_lpm_key, uint32_t>>& out) {
     const size_t n = per_rule.size();
-    std::map<Prefix, std::vector<std::pair<uint32_t, uint32_t>>> refs;  // prefix -> (rule, term)
-    refs[Prefix{0, 0}];
+    // Term (rule r, term k) is number first[r] + k.
+    std::vector<uint32_t> first(n + 1, 0), rule_of;
+    for (size_t r = 0; r < n; ++r) {
+        first[r + 1] = first[r] + uint32_t(per_rule[r]->size());
+        for (size_t k = 0; k < per_rule[r]->size(); ++k) rule_of.push_back(uint32_t(r));
+    }
+    std::vector<std::pair<Prefix, uint32_t>> refs;  // (prefix, term)
     for (size_t r = 0; r < n; ++r)
         for (size_t k = 0; k < per_rule[r]->size(); ++k)
-            for (const Prefix& q : (*per_rule[r])[k].prefixes) refs[q].push_back({uint32_t(r), uint32_t(k)});
+            for (Prefix q : (*per_rule[r])[k].prefixes) {
+                q.addr &= q.len ? ~0u << (32 - q.len) : 0;
+                refs.push_back({q, first[r] + uint32_t(k)});
+            }
+    refs.push_back({Prefix{0, 0}, UINT32_MAX});  // the /0 entry, no term
+    std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : a.second < b.second;
+    });
 
-    // Membership with no term hit: every term must be a negative one.
-    Working base(pool);
-    for (size_t r = 0; r < n; ++r) {
-        bool in = true;
-        for (const auto& t : *per_rule[r]) in = in && t.neg;
-        base.set(r, in);
-    }
-    for (const auto& [p, _] : refs) {
-        // The entries within which p lies: p's ancestors (and p) among the prefixes.
-        std::map<std::pair<uint32_t, uint32_t>, bool> hit;  // (rule, term) hit
-        std::set<uint32_t> touched;
-        for (int len = 0; len <= p.len; ++len) {
-            Prefix a{len ? p.addr & (~0u << (32 - len)) : 0, uint8_t(len)};
-            auto it = refs.find(a);
-            if (it == refs.end()) continue;
-            for (auto rt : it->second) hit[rt] = true, touched.insert(rt.first);
+    // A term holds when it is hit (the address lies in one of its prefixes) unless it is
+    // negated; a rule is in when all its terms hold.
+    std::vector<uint32_t> hits(rule_of.size(), 0);  // enclosing prefixes hitting a term
+    std::vector<uint32_t> unmet(n, 0);                // terms of the rule that do not hold
+    for (size_t r = 0; r < n; ++r)
+        for (const auto& t : *per_rule[r]) unmet[r] += t.neg ? 0 : 1;
+    Working w(pool);
+    for (size_t r = 0; r < n; ++r) w.set(r, unmet[r] == 0);
+    auto hit = [&](uint32_t term, int d) {
+        if (term == UINT32_MAX) return;
+        uint32_t before = hits[term];
+        hits[term] += uint32_t(d);
+        if ((before == 0) == (hits[term] == 0)) return;  // still hit, or still not
+        const uint32_t r = rule_of[term];
+        const bool neg = (*per_rule[r])[term - first[r]].neg;
+        const bool holds = (hits[term] != 0) != neg;
+        unmet[r] = holds ? unmet[r] - 1 : unmet[r] + 1;
+        w.set(r, unmet[r] == 0);
+    };
+
+    struct Open {
+        Prefix p;
+        size_t from, to;  // its refs
+    };
+    std::vector<Open> stack;
+    for (size_t i = 0; i < refs.size();) {
+        size_t j = i;
+        while (j < refs.size() && refs[j].first == refs[i].first) ++j;
+        const Prefix p = refs[i].first;
+        while (!stack.empty() && !stack.back().p.contains(p)) {
+            for (size_t k = stack.back().from; k < stack.back().to; ++k) hit(refs[k].second, -1);
+            stack.pop_back();
         }
-        std::vector<std::pair<size_t, bool>> saved;
-        for (uint32_t r : touched) {
-            bool in = true;
-            for (size_t k = 0; k < per_rule[r]->size(); ++k)
-                in = in && (hit.count({r, uint32_t(k)}) != (*per_rule[r])[k].neg);
-            saved.push_back({r, base.get(r)});
-            base.set(r, in);
-        }
-        xdpt_lpm_key key{p.len, __builtin_bswap32(p.addr)};
-        out.push_back({key, base.snapshot()});
-        for (auto [r, v] : saved) base.set(r, v);
+        for (size_t k = i; k < j; ++k) hit(refs[k].second, +1);
+        out.push_back({xdpt_lpm_key{p.len, __builtin_bswap32(p.addr)}, w.snapshot()});
+        stack.push_back({p, i, j});
+        i = j;
     }
 }
 

@@ -22,10 +22,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
 #include "core/str.hpp"
+#include "core/timing.hpp"
 #include "dp/compile.hpp"
 #include "model/print.hpp"
 #include "store/state.hpp"
@@ -293,6 +295,9 @@ Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
 
 Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Live& before,
                     const std::function<Result<void>(const Ruleset&)>& store, std::string* notices) {
+    Phase all("commit");
+    std::optional<Phase> ph;
+    ph.emplace("commit: flatten");
     auto program = flatten(rs);
     if (!program) return std::unexpected(program.error());
     // XDP counts only its drops; what it passes up netfilter judges and counts. The
@@ -301,6 +306,7 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     if (!std::getenv("XDPT_TEST_COUNT_ALL")) program->flags |= XDPT_CFG_MIRROR;
     // Netfilter first: if it refuses the ruleset, nothing has changed yet. Each later
     // failure puts the previous ruleset back there.
+    ph.emplace("commit: netfilter");
     if (auto r = nft::install(rs); !r) return r;
     auto undo = [&](Result<void> r) {
         (void)nft::install(prev);
@@ -309,6 +315,7 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     auto ifaces = list_ifaces();
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) return undo(sys_fail("counting CPUs", -ncpus));
+    ph.emplace("commit: build tables");
     Tables tables = build_tables(*program, ifaces, list_local(), uint32_t(ncpus));
     auto old = active_gen(a);
     if (!old) return undo(std::unexpected(old.error()));
@@ -316,17 +323,21 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     // maps in place costs one RCU grace period each (the kernel waits for programs
     // after every map-in-map update), so nothing is deleted that is not replaced.
     const uint32_t next = (*old + 1) % XDPT_GENERATIONS;
+    ph.emplace("commit: write generation");
     if (auto r = write_generation(a, next, tables); !r) {
         drop_generation(a, next);
         return undo(r);
     }
+    ph.emplace("commit: store");
     if (auto r = store(rs); !r) return undo(r);
+    ph.emplace("commit: flip, wait, attach");
     uint32_t zero = 0;
     if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY))
         return sys_fail("switching to the new classifier", errno);
     wait_for_readers();
     attach_all(a, ifaces, notices);
 
+    ph.emplace("commit: fold counters");
     // What the old generation counted after the snapshot: add it to the rules that
     // kept their slot.
     auto final_counts = read_counters(a, *old);

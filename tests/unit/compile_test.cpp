@@ -1,0 +1,138 @@
+// The classifier compiler against brute force: random rules over addresses (nested,
+// negated, several prefixes per term, several terms), protocol, ports and TTL; for random
+// packets, the AND of the bitmaps the compiled tables give (LPM longest match for the
+// addresses, the value arrays for the rest) must be exactly the set of rules whose
+// condition the packet meets.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "dp/compile.hpp"
+
+using namespace xdpt;
+using namespace xdpt::dp;
+
+namespace {
+
+bool addr_ok(const std::vector<AddrTerm>& terms, uint32_t a) {
+    for (const auto& t : terms) {
+        bool in = false;
+        for (const auto& p : t.prefixes) in = in || p.contains(Prefix{a, 32});
+        if (in == t.neg) return false;
+    }
+    return true;
+}
+
+// The rules (flat indices) set in bitmap `id`.
+std::vector<bool> expand(const Tables& t, uint32_t id, size_t n) {
+    std::vector<bool> out(n);
+    const xdpt_bitmap& b = t.bitmaps.at(id);
+    for (size_t r = 0; r < n; ++r) {
+        const xdpt_chunk& c = t.chunks.at(b.chunk[r / XDPT_CHUNK_BITS]);
+        out[r] = c.words[(r % XDPT_CHUNK_BITS) / 64] >> (r % 64) & 1;
+    }
+    return out;
+}
+
+uint32_t lpm(const std::vector<std::pair<xdpt_lpm_key, uint32_t>>& entries, uint32_t a) {
+    int best = -1;
+    uint32_t id = UINT32_MAX;
+    for (const auto& [k, v] : entries) {
+        Prefix p{__builtin_bswap32(k.addr), uint8_t(k.prefixlen)};
+        if (p.contains(Prefix{a, 32}) && int(p.len) > best) best = p.len, id = v;
+    }
+    return id;
+}
+
+Prefix random_prefix(std::mt19937& g) {
+    // A small address space so that prefixes nest and collide often.
+    static const uint8_t lens[] = {0, 8, 12, 16, 20, 24, 28, 30, 32};
+    uint8_t len = lens[g() % std::size(lens)];
+    uint32_t a = 0xC6120000u | (g() & 0xffff);
+    if (g() % 4 == 0) a = g();
+    a &= len ? ~0u << (32 - len) : 0;
+    return {a, len};
+}
+
+std::vector<AddrTerm> random_terms(std::mt19937& g) {
+    std::vector<AddrTerm> out;
+    int n = int(g() % 4) - 1;  // mostly 0 or 1 term, sometimes 2
+    for (int i = 0; i < n; ++i) {
+        AddrTerm t;
+        int np = 1 + int(g() % 3 == 0 ? g() % 4 : 0);
+        for (int k = 0; k < np; ++k) t.prefixes.push_back(random_prefix(g));
+        t.neg = g() % 3 == 0;
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+uint32_t random_addr(std::mt19937& g, const Program& p) {
+    // Mostly near the rules' prefixes: an address inside one of them, bits flipped.
+    if (g() % 5 == 0) return g();
+    const auto& c = p.rules[g() % p.rules.size()].cond;
+    const auto& terms = g() % 2 ? c.src : c.dst;
+    if (terms.empty() || terms[0].prefixes.empty()) return 0xC6120000u | (g() & 0xffff);
+    const Prefix q = terms[0].prefixes[g() % terms[0].prefixes.size()];
+    uint32_t host = q.len == 32 ? 0 : g() & (~0u >> q.len);
+    return q.addr | host;
+}
+
+}  // namespace
+
+TEST_CASE("compiled tables select exactly the rules a packet meets") {
+    for (uint32_t seed = 1; seed <= 12; ++seed) {
+        std::mt19937 g(seed);
+        Program p;
+        const size_t n = seed <= 8 ? 1 + g() % 200 : 4000 + g() % 6000;  // up to 3 chunks
+        for (size_t r = 0; r < n; ++r) {
+            FlatRule f;
+            f.cond.src = random_terms(g);
+            f.cond.dst = random_terms(g);
+            if (g() % 2) {
+                f.cond.proto.reset();
+                f.cond.proto.set(g() % 2 ? 6 : 17);
+                if (g() % 5 == 0) f.cond.proto.flip();
+            }
+            if (g() % 3 == 0) {
+                uint32_t lo = g() % 2000, hi = lo + g() % 50;
+                f.cond.dport = ValueSet::range(lo, hi, g() % 4 == 0, 0xffff);
+            }
+            if (g() % 6 == 0) {
+                f.cond.ttl.reset();
+                f.cond.ttl.set(64);
+            }
+            f.slot = uint32_t(r);
+            p.rules.push_back(std::move(f));
+        }
+        const Tables t = build_tables(p, {}, {}, 1);
+        CAPTURE(seed);
+        CAPTURE(n);
+        for (int i = 0; i < 300; ++i) {
+            const uint32_t s = random_addr(g, p), d = random_addr(g, p);
+            const uint32_t proto = g() % 3 == 0 ? 1 : g() % 2 ? 6 : 17;
+            const uint32_t dport = g() % 2100, ttl = g() % 2 ? 64 : 63;
+            std::vector<bool> want(n);
+            for (size_t r = 0; r < n; ++r) {
+                const XdpCond& c = p.rules[r].cond;
+                want[r] = addr_ok(c.src, s) && addr_ok(c.dst, d) && c.proto[proto] && c.dport.contains(dport) &&
+                          c.ttl[ttl];
+            }
+            std::vector<bool> got(n, true);
+            auto and_with = [&](uint32_t id) {
+                auto b = expand(t, id, n);
+                for (size_t r = 0; r < n; ++r) got[r] = got[r] && b[r];
+            };
+            const uint32_t active = t.cfg.active_fields;
+            if (active & (1u << XDPT_F_SRC)) and_with(lpm(t.src, s));
+            if (active & (1u << XDPT_F_DST)) and_with(lpm(t.dst, d));
+            if (active & (1u << XDPT_F_PROTO)) and_with(t.values.at(XDPT_SMALL_PROTO + proto));
+            if (active & (1u << XDPT_F_DPORT)) and_with(t.values.at(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + dport));
+            if (active & (1u << XDPT_F_TTL)) and_with(t.values.at(XDPT_SMALL_TTL + ttl));
+            CAPTURE(s);
+            CAPTURE(d);
+            REQUIRE(got == want);
+        }
+    }
+}
