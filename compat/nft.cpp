@@ -25,6 +25,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "core/str.hpp"
@@ -324,8 +325,45 @@ public:
         nftnl_chain_free(c);
         nftnl_batch_update(b_);
     }
-    void rule(nftnl_rule* r) {
-        nftnl_rule_nlmsg_build_payload(hdr(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
+    // Appends `r` to its chain, or inserts it just before the rule with handle `before`.
+    void rule(nftnl_rule* r, uint64_t before = 0) {
+        if (before) nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, before);
+        nftnl_rule_nlmsg_build_payload(hdr(NFT_MSG_NEWRULE, NLM_F_CREATE | (before ? 0 : NLM_F_APPEND)), r);
+        nftnl_batch_update(b_);
+    }
+    void delete_rule(const std::string& table, const std::string& chain, uint64_t handle) {
+        nftnl_rule* r = nftnl_rule_alloc();
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
+        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain.c_str());
+        nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+        nftnl_rule_nlmsg_build_payload(hdr(NFT_MSG_DELRULE, 0), r);
+        nftnl_rule_free(r);
+        nftnl_batch_update(b_);
+    }
+    // An existing base chain's policy, and its counters set to zero when `zero`.
+    void update_chain(const std::string& table, const std::string& name, bool drop, bool zero) {
+        nftnl_chain* c = nftnl_chain_alloc();
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name.c_str());
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, drop ? NF_DROP : NF_ACCEPT);
+        if (zero) {
+            nftnl_chain_set_u64(c, NFTNL_CHAIN_PACKETS, 0);
+            nftnl_chain_set_u64(c, NFTNL_CHAIN_BYTES, 0);
+        }
+        nftnl_chain_nlmsg_build_payload(hdr(NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+        nftnl_chain_free(c);
+        nftnl_batch_update(b_);
+    }
+    // Deletes a chain with the rules it still has.
+    void delete_chain(const std::string& table, const std::string& name) {
+        nftnl_chain* c = nftnl_chain_alloc();
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name.c_str());
+        nftnl_chain_nlmsg_build_payload(hdr(NFT_MSG_DELCHAIN, 0), c);
+        nftnl_chain_free(c);
         nftnl_batch_update(b_);
     }
 
@@ -448,32 +486,180 @@ std::string table_name(const Table& t) {
     return str(own_prefix, t.name);
 }
 
-Result<void> install(const Ruleset& rs) {
+namespace {
+
+// The chains of every table of family ip, by table.
+Result<std::map<std::string, std::set<std::string>>> list_chains(mnl_socket* s) {
+    std::map<std::string, std::set<std::string>> out;
+    auto each = [&out](const nlmsghdr* h) -> int {
+        nftnl_chain* c = nftnl_chain_alloc();
+        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4)
+            out[nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)].insert(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+        nftnl_chain_free(c);
+        return MNL_CB_OK;
+    };
+    if (auto r = dump(s, NFT_MSG_GETCHAIN, each, "listing the nftables chains"); !r) return std::unexpected(r.error());
+    return out;
+}
+
+// Adds to `b` what turns the kernel's table `name` (as it was when `t` was loaded from
+// it) into `t` rule by rule: the rules without a handle inserted where they stand,
+// those the kernel has and `t` has not deleted, new user chains made, gone ones deleted.
+// False, with nothing added, when the kernel's table is not known well enough for that,
+// or when so much changed that making the table anew costs less.
+Result<bool> patch_table(Batch& b, const std::string& name, const Table& t, const std::set<std::string>& kernel) {
+    size_t rules = 0, ops = 0;
+    for (const Chain& ch : t.chains) {
+        rules += ch.rules.size();
+        if (!kernel.count(ch.name)) {
+            if (ch.builtin || ch.nft_linked) return false;  // renamed, or the table is not what was loaded
+            for (const Rule& r : ch.rules)
+                if (r.nft) return false;
+            ops += ch.rules.size() + 1;
+            continue;
+        }
+        if (!ch.nft_linked) return false;
+        // The kept rules, in the kernel's order.
+        size_t k = 0;
+        for (const Rule& r : ch.rules) {
+            if (!r.nft) {
+                ++ops;
+                continue;
+            }
+            while (k < ch.nft_rules.size() && ch.nft_rules[k] != r.nft) ++k, ++ops;
+            if (k == ch.nft_rules.size()) return false;
+            ++k;
+        }
+        ops += ch.nft_rules.size() - k;
+    }
+    for (const std::string& c : kernel)
+        if (!t.find(c)) ++ops;
+    if (ops > 64 && ops * 2 > rules) return false;
+
+    // References first go, then chains come, then rules that may jump to them.
+    for (const Chain& ch : t.chains) {
+        if (!kernel.count(ch.name)) continue;
+        std::set<uint64_t> kept;
+        for (const Rule& r : ch.rules) kept.insert(r.nft);
+        for (uint64_t h : ch.nft_rules)
+            if (!kept.count(h)) b.delete_rule(name, ch.name, h);
+    }
+    for (const Chain& ch : t.chains)
+        if (!kernel.count(ch.name)) b.chain(name, ch.name, nullptr, false);
+    for (const Chain& ch : t.chains) {
+        // Each new rule goes just before the next kept one (in order: one inserted before
+        // the same rule lands after those inserted before it), or at the end.
+        uint64_t next_kept = 0;
+        std::vector<uint64_t> before(ch.rules.size());
+        for (size_t i = ch.rules.size(); i-- > 0;) {
+            before[i] = next_kept;
+            if (ch.rules[i].nft) next_kept = ch.rules[i].nft;
+        }
+        for (size_t i = 0; i < ch.rules.size(); ++i) {
+            if (ch.rules[i].nft) continue;
+            auto built = build_rule(name, ch.name, ch.rules[i]);
+            if (!built) return std::unexpected(built.error());
+            b.rule(built->get(), before[i]);
+        }
+        if (ch.builtin) b.update_chain(name, ch.name, ch.policy == "DROP", !ch.nft_counts);
+    }
+    for (const std::string& c : kernel)
+        if (!t.find(c)) b.delete_chain(name, c);
+    return true;
+}
+
+// Adds to `b` table `t` made anew as `name`.
+Result<void> make_table(Batch& b, const std::string& name, const Table& t) {
+    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
+    // Chains first: rules jump to them by name.
+    for (const Chain& ch : t.chains)
+        b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
+    for (const Chain& ch : t.chains)
+        for (const Rule& r : ch.rules) {
+            auto built = build_rule(name, ch.name, r);
+            if (!built) return std::unexpected(built.error());
+            b.rule(built->get());
+        }
+    return {};
+}
+
+}  // namespace
+
+Result<void> install(Ruleset& rs, bool patch) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
+    auto existing = list_tables(s->get());
+    if (!existing) return std::unexpected(existing.error());
+    std::map<std::string, std::set<std::string>> chains;
+    if (patch) {
+        auto c = list_chains(s->get());
+        if (!c) return std::unexpected(c.error());
+        chains = std::move(*c);
+    }
     Batch b;
-    std::vector<Existing> existing;
-    if (auto r = delete_owned(s->get(), b, &existing); !r) return r;
+    std::set<std::string> wanted;
+    std::vector<bool> patched;
     for (const Table& t : rs.tables) {
         const std::string name = table_name(t);
-        for (const Existing& e : existing)
-            if (e.name == name && !e.ours)
+        wanted.insert(name);
+        bool ours = false;
+        for (const Existing& e : *existing) {
+            if (e.name != name) continue;
+            if (!e.ours)
                 return runtime_fail(str("table ip ", name, " is not xdptables' (iptables-nft?); the ", t.name,
                                         " table needs that name for its ", t.name == "raw" ? "CT" : "CHECKSUM",
                                         " rules"));
-        b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
-        // Chains first: rules jump to them by name.
-        for (const Chain& ch : t.chains)
-            b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
-        for (const Chain& ch : t.chains) {
-            for (const Rule& r : ch.rules) {
-                auto built = build_rule(name, ch.name, r);
-                if (!built) return std::unexpected(built.error());
-                b.rule(built->get());
-            }
+            ours = true;
         }
+        bool done = false;
+        if (patch && ours) {
+            auto p = patch_table(b, name, t, chains[name]);
+            if (!p) return std::unexpected(p.error());
+            done = *p;
+        }
+        if (!done) {
+            if (ours) b.table(NFT_MSG_DELTABLE, 0, name);
+            if (auto r = make_table(b, name, t); !r) return r;
+        }
+        patched.push_back(done);
     }
-    return b.send(s->get(), "loading the netfilter rules");
+    for (const Existing& e : *existing)
+        if (e.ours && !wanted.count(e.name)) b.table(NFT_MSG_DELTABLE, 0, e.name);
+    if (auto r = b.send(s->get(), "loading the netfilter rules"); !r) return r;
+
+    // What the kernel holds now. A table made anew counts from zero: its counts are all
+    // in the ruleset's counters. A patched one keeps the rules and counters it kept; the
+    // handles of the rules it gained are not known (a later commit of this process makes
+    // their chain anew).
+    for (size_t i = 0; i < rs.tables.size(); ++i)
+        for (Chain& ch : rs.tables[i].chains) {
+            bool added = false;
+            ch.nft_rules.clear();
+            for (Rule& r : ch.rules) {
+                if (!patched[i]) r.nft = 0, r.nft_live = {};
+                if (r.nft) ch.nft_rules.push_back(r.nft);
+                else added = true;
+            }
+            ch.nft_linked = patched[i] && !added;
+            if (!patched[i]) ch.nft_counts = false, ch.nft_live = {};
+        }
+    return {};
+}
+
+LiveOut::LiveOut(Ruleset& rs) : rs_(rs) { move(-1); }
+LiveOut::~LiveOut() { move(+1); }
+
+void LiveOut::move(int sign) {
+    auto apply = [sign](Counters& c, const Counters& live) {
+        c.pkts += uint64_t(sign) * live.pkts;
+        c.bytes += uint64_t(sign) * live.bytes;
+    };
+    for (Table& t : rs_.tables)
+        for (Chain& ch : t.chains) {
+            if (ch.nft_counts) apply(ch.ctr, ch.nft_live);
+            for (Rule& r : ch.rules)
+                if (r.nft) apply(r.ctr, r.nft_live);
+        }
 }
 
 Result<void> remove() {
@@ -487,8 +673,12 @@ Result<void> remove() {
 Result<void> add_counters(Ruleset& rs) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
-    // Counters per (table, chain), in rule order.
-    std::map<std::pair<std::string, std::string>, std::vector<Counters>> counted;
+    // Handles and counters per (table, chain), in rule order.
+    struct Held {
+        uint64_t handle;
+        Counters c;
+    };
+    std::map<std::pair<std::string, std::string>, std::vector<Held>> counted;
     auto each = [&counted](const nlmsghdr* h) -> int {
         nftnl_rule* r = nftnl_rule_alloc();
         if (nftnl_rule_nlmsg_parse(h, r) < 0) {
@@ -504,19 +694,24 @@ Result<void> add_counters(Ruleset& rs) {
             }
         nftnl_expr_iter_destroy(it);
         if (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_IPV4)
-            counted[{nftnl_rule_get_str(r, NFTNL_RULE_TABLE), nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)}].push_back(c);
+            counted[{nftnl_rule_get_str(r, NFTNL_RULE_TABLE), nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)}].push_back(
+                {nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE), c});
         nftnl_rule_free(r);
         return MNL_CB_OK;
     };
     if (auto r = dump(s->get(), NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return r;
-    // Policies: the base chains' counters.
+    // Every chain; the policies: the base chains' counters.
+    std::set<std::pair<std::string, std::string>> chains;
     std::map<std::pair<std::string, std::string>, Counters> policies;
-    auto each_chain = [&policies](const nlmsghdr* h) -> int {
+    auto each_chain = [&](const nlmsghdr* h) -> int {
         nftnl_chain* c = nftnl_chain_alloc();
-        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4 &&
-            nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS))
-            policies[{nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)}] =
-                Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
+        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4) {
+            std::pair<std::string, std::string> key{nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+                                                    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)};
+            if (nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS))
+                policies[key] = Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
+            chains.insert(std::move(key));
+        }
         nftnl_chain_free(c);
         return MNL_CB_OK;
     };
@@ -524,16 +719,30 @@ Result<void> add_counters(Ruleset& rs) {
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
         for (Chain& ch : t.chains) {
+            ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
+            for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
             if (auto p = policies.find({name, ch.name}); ch.builtin && p != policies.end()) {
                 ch.ctr.pkts += p->second.pkts;
                 ch.ctr.bytes += p->second.bytes;
+                ch.nft_live = p->second;
+                ch.nft_counts = true;
             }
             auto it = counted.find({name, ch.name});
-            if (it == counted.end() || it->second.size() != ch.rules.size()) continue;
-            for (size_t i = 0; i < ch.rules.size(); ++i) {
-                ch.rules[i].ctr.pkts += it->second[i].pkts;
-                ch.rules[i].ctr.bytes += it->second[i].bytes;
+            if (it == counted.end()) {
+                // A chain the kernel has without rules (every chain of a table it has).
+                ch.nft_linked = ch.rules.empty() && chains.count({name, ch.name});
+                continue;
             }
+            if (it->second.size() != ch.rules.size()) continue;
+            for (size_t i = 0; i < ch.rules.size(); ++i) {
+                Rule& r = ch.rules[i];
+                r.ctr.pkts += it->second[i].c.pkts;
+                r.ctr.bytes += it->second[i].c.bytes;
+                r.nft = it->second[i].handle;
+                r.nft_live = it->second[i].c;
+                ch.nft_rules.push_back(r.nft);
+            }
+            ch.nft_linked = true;
         }
     }
     return {};

@@ -21,16 +21,36 @@ namespace xdpt::nft {
 // nftables form. Either way xdptables marks the tables it owns and touches no other.
 std::string table_name(const Table& t);
 
-// Replaces xdptables' tables with those of `rs`, every counter zero, in one netlink
-// batch: the kernel applies all of it or nothing. Tables it does not own are never
-// touched; a name it needs that another owner holds is an error.
-Result<void> install(const Ruleset& rs);
+// Makes xdptables' tables those of `rs`, in one netlink batch: the kernel applies all of
+// it or nothing. With `patch`, a table loaded from the kernel (add_counters linked its
+// rules) is changed rule by rule: the rules it keeps keep their handles and counters;
+// otherwise, and when much changed, a table is made anew, every counter zero. Records in
+// `rs` what the kernel now holds. Tables xdptables does not own are never touched; a
+// name it needs that another owner holds is an error.
+Result<void> install(Ruleset& rs, bool patch = true);
 
 // Deletes xdptables' tables, if there are any.
 Result<void> remove();
 
-// Adds what the table counted since `install` to the counters of `rs` (the ruleset it
-// was installed from); chains whose rules do not line up with `rs` are left out.
+// Adds what the kernel's rules and base chains counted to the counters of `rs` (the
+// ruleset they were installed from), and links its rules and chains to theirs (handles,
+// the counts added) for a later patching `install`; chains whose rules do not line up
+// with `rs` are left out, and unlinked.
 Result<void> add_counters(Ruleset& rs);
+
+// While it lives, the counters of `rs` leave out what the kernel still counts for the
+// rules and chains a patching `install` kept (the form the ruleset is stored in: those
+// counts are added back when it is loaded again).
+class LiveOut {
+public:
+    explicit LiveOut(Ruleset& rs);
+    ~LiveOut();
+    LiveOut(const LiveOut&) = delete;
+    LiveOut& operator=(const LiveOut&) = delete;
+
+private:
+    void move(int sign);
+    Ruleset& rs_;
+};
 
 }  // namespace xdpt::nft

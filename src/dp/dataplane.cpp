@@ -105,38 +105,117 @@ void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
     }
 }
 
-// A new array map of `n` elements, filled from `data` through mmap.
-template <class T>
-Result<Fd> make_array(const char* name, const std::vector<T>& data, size_t n = 0) {
-    n = std::max<size_t>({1, n, data.size()});
-    LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-    Fd fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(T), static_cast<uint32_t>(n), &mo));
-    if (!fd) return sys_fail(str("creating map ", name), errno);
-    if (!data.empty()) {
-        Mapping m(fd.get(), n * stride(sizeof(T)), PROT_READ | PROT_WRITE);
-        if (!m) return sys_fail(str("mapping map ", name), errno);
-        for (size_t i = 0; i < data.size(); ++i) std::memcpy(m.at(i * stride(sizeof(T))), &data[i], sizeof(T));
-    }
+// Room for growth when an inner map is made: a few more rules (-A, -I) then fit in it
+// and the next commit refills it where it stands.
+uint32_t with_room(size_t n) { return static_cast<uint32_t>(std::max<size_t>(1, n + n / 8 + 64)); }
+
+// The inner map `outer`[gen] when it can be refilled in place: the same type and value
+// size, room for `need` elements, and not more than twice too big. Replacing an inner map
+// costs an RCU grace period (the kernel waits for running programs after every update of
+// a map-in-map); refilling one costs none. The generation written is the inactive one:
+// no program reads it since the wait that followed the last flip.
+Fd reusable(const Anchor& a, const char* outer, uint32_t gen, bpf_map_type type, uint32_t value_size, size_t need) {
+    Fd fd = inner_map(a, outer, gen);
+    if (!fd) return fd;
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) || info.type != uint32_t(type) ||
+        info.value_size != value_size || info.max_entries < need || info.max_entries > 2 * need + 4096)
+        return Fd{};
     return fd;
 }
 
+// An array map of `n` elements (at least), filled from `data` through mmap; the rest of
+// what the program may read (up to n) zeroed. Reuses `old` when given.
+template <class T>
+Result<Fd> fill_array(Fd old, const char* name, const std::vector<T>& data, size_t n = 0) {
+    n = std::max<size_t>({1, n, data.size()});
+    Fd fd = std::move(old);
+    size_t cap = n;
+    if (fd) {
+        bpf_map_info info{};
+        uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd.get(), &info, &len)) return sys_fail(str("reading map ", name), errno);
+        cap = info.max_entries;
+    } else {
+        cap = with_room(n);
+        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+        fd = Fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(T), static_cast<uint32_t>(cap), &mo));
+        if (!fd) return sys_fail(str("creating map ", name), errno);
+    }
+    Mapping m(fd.get(), cap * stride(sizeof(T)), PROT_READ | PROT_WRITE);
+    if (!m) return sys_fail(str("mapping map ", name), errno);
+    if (stride(sizeof(T)) == sizeof(T)) {
+        if (!data.empty()) std::memcpy(m.at(0), data.data(), data.size() * sizeof(T));
+    } else {
+        for (size_t i = 0; i < data.size(); ++i) std::memcpy(m.at(i * stride(sizeof(T))), &data[i], sizeof(T));
+    }
+    std::memset(m.at(data.size() * stride(sizeof(T))), 0, (n - data.size()) * stride(sizeof(T)));
+    return fd;
+}
+
+// A hash or LPM map holding exactly `data`. Refilled in place when `old` is given: what
+// it holds is read in one batch, then what has to go is deleted and what is new or
+// changed written, each in one batch where the kernel has batches for the map type.
 template <class K, class V>
-Result<Fd> make_keyed(bpf_map_type type, const char* name, const std::vector<std::pair<K, V>>& data, uint32_t flags) {
-    LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = flags);
-    Fd fd(bpf_map_create(type, name, sizeof(K), sizeof(V), static_cast<uint32_t>(std::max<size_t>(1, data.size())), &mo));
-    if (!fd) return sys_fail(str("creating map ", name), errno);
-    if (data.empty()) return fd;
+Result<Fd> fill_keyed(Fd old, bpf_map_type type, const char* name, const std::vector<std::pair<K, V>>& data,
+                      uint32_t flags) {
+    auto key_of = [](const K& k) { return std::string(reinterpret_cast<const char*>(&k), sizeof k); };
+    std::vector<K> keys, gone;
+    std::vector<V> values;
+    if (old) {
+        std::map<std::string, V> have;
+        std::vector<K> ks(4096);
+        std::vector<V> vs(4096);
+        K in{}, out{};
+        bool first = true, ok = true;
+        for (;;) {
+            uint32_t count = uint32_t(ks.size());
+            int rc = bpf_map_lookup_batch(old.get(), first ? nullptr : &in, &out, ks.data(), vs.data(), &count, nullptr);
+            if (rc && errno != ENOENT) {
+                ok = false;
+                break;
+            }
+            for (uint32_t i = 0; i < count; ++i) have.emplace(key_of(ks[i]), vs[i]);
+            if (rc) break;  // ENOENT: that was the last batch
+            in = out, first = false;
+        }
+        if (ok) {
+            std::map<std::string, const V*> want;
+            for (const auto& [k, v] : data) want.emplace(key_of(k), &v);
+            for (const auto& [kb, v] : have)
+                if (!want.count(kb)) {
+                    K k;
+                    std::memcpy(&k, kb.data(), sizeof k);
+                    gone.push_back(k);
+                }
+            for (const auto& [k, v] : data) {
+                auto it = have.find(key_of(k));
+                if (it == have.end() || std::memcmp(&it->second, &v, sizeof v) != 0) keys.push_back(k), values.push_back(v);
+            }
+            uint32_t count = uint32_t(gone.size());
+            if (!gone.empty() && (bpf_map_delete_batch(old.get(), gone.data(), &count, nullptr) || count != gone.size()))
+                for (const K& k : gone)
+                    if (bpf_map_delete_elem(old.get(), &k) && errno != ENOENT) return sys_fail(str("emptying map ", name), errno);
+        } else {
+            old = Fd{};  // no batch lookup for this map type: a new map
+        }
+    }
+    Fd fd = std::move(old);
+    if (!fd) {
+        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = flags);
+        fd = Fd(bpf_map_create(type, name, sizeof(K), sizeof(V), with_room(data.size()), &mo));
+        if (!fd) return sys_fail(str("creating map ", name), errno);
+        for (const auto& [k, v] : data) keys.push_back(k), values.push_back(v);
+    }
+    if (keys.empty()) return fd;
     // One syscall for all of it where the kernel has batch updates for the map type;
     // element by element otherwise.
-    std::vector<K> keys;
-    std::vector<V> values;
-    keys.reserve(data.size()), values.reserve(data.size());
-    for (const auto& [k, v] : data) keys.push_back(k), values.push_back(v);
-    uint32_t count = static_cast<uint32_t>(data.size());
-    if (bpf_map_update_batch(fd.get(), keys.data(), values.data(), &count, nullptr) == 0 && count == data.size())
+    uint32_t count = static_cast<uint32_t>(keys.size());
+    if (bpf_map_update_batch(fd.get(), keys.data(), values.data(), &count, nullptr) == 0 && count == keys.size())
         return fd;
-    for (const auto& [k, v] : data)
-        if (bpf_map_update_elem(fd.get(), &k, &v, BPF_ANY)) return sys_fail(str("filling map ", name), errno);
+    for (size_t i = 0; i < keys.size(); ++i)
+        if (bpf_map_update_elem(fd.get(), &keys[i], &values[i], BPF_ANY)) return sys_fail(str("filling map ", name), errno);
     return fd;
 }
 
@@ -240,26 +319,43 @@ void wait_for_readers() {
 Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
     struct Inner {
         const char* outer;
+        Fd reused;
         Result<Fd> fd;
     };
     const std::vector<xdpt_config> cfg{t.cfg};
-    std::vector<xdpt_counter> no_counters;
+    const std::vector<xdpt_counter> no_counters;
+    const size_t nctr = size_t(t.cfg.nslots) * t.cfg.ncpus;
+    auto arr = [&](const char* outer, const char* name, const auto& data, size_t n = 0) {
+        using T = typename std::decay_t<decltype(data)>::value_type;
+        Fd old = reusable(a, outer, gen, BPF_MAP_TYPE_ARRAY, sizeof(T), std::max<size_t>({1, n, data.size()}));
+        const bool in_place = bool(old);
+        auto fd = fill_array(std::move(old), name, data, n);
+        return Inner{outer, in_place && fd ? Fd(dup(fd->get())) : Fd{}, std::move(fd)};
+    };
+    auto keyed = [&](const char* outer, const char* name, bpf_map_type type, const auto& data, uint32_t flags) {
+        using V = typename std::decay_t<decltype(data)>::value_type::second_type;
+        Fd old = reusable(a, outer, gen, type, sizeof(V), data.size());
+        const bool in_place = bool(old);
+        auto fd = fill_keyed(std::move(old), type, name, data, flags);
+        return Inner{outer, in_place && fd ? Fd(dup(fd->get())) : Fd{}, std::move(fd)};
+    };
     Inner inners[] = {
-        {"xdpt_values", make_array("xdpt_values_g", t.values)},
-        {"xdpt_bitmaps", make_array("xdpt_bitmaps_g", t.bitmaps)},
-        {"xdpt_chunks", make_array("xdpt_chunks_g", t.chunks)},
-        {"xdpt_rules", make_array("xdpt_rules_g", t.rules)},
-        {"xdpt_counters", make_array("xdpt_counters_g", no_counters, size_t(t.cfg.nslots) * t.cfg.ncpus)},
-        {"xdpt_src", make_keyed(BPF_MAP_TYPE_LPM_TRIE, "xdpt_src_g", t.src, BPF_F_NO_PREALLOC)},
-        {"xdpt_dst", make_keyed(BPF_MAP_TYPE_LPM_TRIE, "xdpt_dst_g", t.dst, BPF_F_NO_PREALLOC)},
-        {"xdpt_local", make_keyed(BPF_MAP_TYPE_LPM_TRIE, "xdpt_local_g", t.local, BPF_F_NO_PREALLOC)},
-        {"xdpt_ifaces", make_keyed(BPF_MAP_TYPE_HASH, "xdpt_ifaces_g", t.ifaces, 0)},
-        {"xdpt_macs", make_keyed(BPF_MAP_TYPE_HASH, "xdpt_macs_g", t.macs, 0)},
+        arr("xdpt_values", "xdpt_values_g", t.values),
+        arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps),
+        arr("xdpt_chunks", "xdpt_chunks_g", t.chunks),
+        arr("xdpt_rules", "xdpt_rules_g", t.rules),
+        arr("xdpt_counters", "xdpt_counters_g", no_counters, nctr),
+        keyed("xdpt_src", "xdpt_src_g", BPF_MAP_TYPE_LPM_TRIE, t.src, BPF_F_NO_PREALLOC),
+        keyed("xdpt_dst", "xdpt_dst_g", BPF_MAP_TYPE_LPM_TRIE, t.dst, BPF_F_NO_PREALLOC),
+        keyed("xdpt_local", "xdpt_local_g", BPF_MAP_TYPE_LPM_TRIE, t.local, BPF_F_NO_PREALLOC),
+        keyed("xdpt_ifaces", "xdpt_ifaces_g", BPF_MAP_TYPE_HASH, t.ifaces, 0),
+        keyed("xdpt_macs", "xdpt_macs_g", BPF_MAP_TYPE_HASH, t.macs, 0),
         // The config last: the program ignores a generation without it.
-        {"xdpt_cfg", make_array("xdpt_cfg_g", cfg)},
+        arr("xdpt_cfg", "xdpt_cfg_g", cfg),
     };
     for (auto& in : inners) {
         if (!in.fd) return std::unexpected(in.fd.error());
+        if (in.reused) continue;  // refilled where it stands
         int fd = in.fd->get();
         if (a.map(in.outer) < 0) return fail(Exit::resource, "lo's xdptables program is from another version");
         if (bpf_map_update_elem(a.map(in.outer), &gen, &fd, BPF_ANY))
@@ -309,8 +405,14 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     ph.emplace("commit: netfilter");
     if (auto r = nft::install(rs); !r) return r;
     auto undo = [&](Result<void> r) {
-        (void)nft::install(prev);
+        Ruleset back = prev;
+        (void)nft::install(back, false);
         return r;
+    };
+    // The ruleset as stored: without what netfilter still counts for the rules it kept.
+    auto stored = [&] {
+        nft::LiveOut out(rs);
+        return store(rs);
     };
     auto ifaces = list_ifaces();
     int ncpus = libbpf_num_possible_cpus();
@@ -329,7 +431,7 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
         return undo(r);
     }
     ph.emplace("commit: store");
-    if (auto r = store(rs); !r) return undo(r);
+    if (auto r = stored(); !r) return undo(r);
     ph.emplace("commit: flip, wait, attach");
     uint32_t zero = 0;
     if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY))
@@ -357,7 +459,7 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
             add(ch.ctr, ch.slot);
             for (Rule& r : ch.rules) add(r.ctr, r.slot);
         }
-    if (moved) return store(rs);
+    if (moved) return stored();
     return {};
 }
 

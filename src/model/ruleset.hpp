@@ -42,9 +42,15 @@ struct Rule {
     // the counters by hand (-Z, -c, restore) detaches it, so in-flight packets counted
     // by the old generation are not added on top.
     int32_t slot = -1;
+    // The rule in the netfilter layer: its nftables handle (0: none known), and what the
+    // kernel had counted there when the ruleset was loaded (included in ctr). A commit
+    // keeps the kernel rule (and its counter) while the handle stays.
+    uint64_t nft = 0;
+    Counters nft_live;
 
-    // Counters set by hand (-Z, -c, restore): they no longer follow the slot.
-    void set_counters(Counters c) { ctr = c, slot = -1; }
+    // Counters set by hand (-Z, -c, restore): they no longer follow the slot, and the
+    // kernel rule is made anew (its counter from zero).
+    void set_counters(Counters c) { ctr = c, slot = -1, nft = 0, nft_live = {}; }
 
     // Same rule for -D/-C/-I matching: everything but the counters.
     bool same_as(const Rule& o) const;
@@ -56,7 +62,14 @@ struct Chain {
     std::string policy;  // builtins only: ACCEPT or DROP
     Counters ctr;        // builtins only: policy counters
     int32_t slot = -1;   // as Rule::slot
-    void set_counters(Counters c) { ctr = c, slot = -1; }
+    // The chain in the netfilter layer when the ruleset was loaded: the handles of its
+    // rules in order (known when `nft_linked`), and its policy counters there
+    // (`nft_live`, included in ctr while `nft_counts`).
+    bool nft_linked = false;
+    std::vector<uint64_t> nft_rules;
+    bool nft_counts = false;
+    Counters nft_live;
+    void set_counters(Counters c) { ctr = c, slot = -1, nft_counts = false, nft_live = {}; }
     std::vector<Rule> rules;
 };
 

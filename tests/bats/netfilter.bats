@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# The netfilter layer across edits: a change patches xdptables' nftables table rule by
+# rule, so the rules it keeps keep their kernel counters (no packet counted between two
+# commands is lost) and their handles; the counters shown are iptables-legacy's for the
+# same commands and the same packets.
+
+load helpers
+
+setup() { require_root; }
+teardown() { teardown_namespaces; }
+
+# send NS N: N UDP datagrams to 127.0.0.1:9999, where nothing listens (each one also
+# brings an ICMP port unreachable back through INPUT).
+send() {
+  in_ns "$1" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range($2): s.sendto(b'x' * 10, ('127.0.0.1', 9999))"
+}
+
+# The handle of the kernel rule of xdptables' INPUT chain whose text contains $2.
+handle_of() {
+  in_ns "$1" nft -a list chain ip xdptables-filter INPUT 2>/dev/null | grep -F -- "$2" | sed 's/.*# handle //'
+}
+
+# The same commands and packets in both namespaces.
+both() {
+  in_ns "$x" "$XDPT" "$@"
+  in_ns "$l" iptables-legacy "$@"
+}
+
+@test "rule edits keep the kernel's counters and handles, and count as iptables-legacy does" {
+  new_ns x
+  new_ns l
+  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+  both -A INPUT -p udp --dport 9999 -j ACCEPT
+  both -A INPUT -p icmp -j ACCEPT
+  send "$x" 5; send "$l" 5
+  h_udp=$(handle_of "$x" "udp dport 9999")
+  h_icmp=$(handle_of "$x" "ip protocol icmp")
+  [ -n "$h_udp" ] && [ -n "$h_icmp" ]
+  both -A INPUT -p tcp -j ACCEPT
+  send "$x" 3; send "$l" 3
+  both -I INPUT 1 -p sctp -j DROP
+  both -D INPUT -p tcp -j ACCEPT
+  send "$x" 2; send "$l" 2
+  # Kept: same handles (patched, not made anew).
+  [ "$(handle_of "$x" "udp dport 9999")" = "$h_udp" ]
+  [ "$(handle_of "$x" "ip protocol icmp")" = "$h_icmp" ]
+  run in_ns "$x" "$XDPT" -L INPUT -v -x -n
+  xl=$output
+  run in_ns "$l" iptables-legacy -L INPUT -v -x -n
+  [ "$xl" = "$output" ]
+  [[ "$xl" == *"      10      380 ACCEPT     17"* ]]
+  # -Z of one rule zeroes it in the kernel too; the others keep counting.
+  both -Z INPUT 2
+  send "$x" 1; send "$l" 1
+  both -R INPUT 1 -p sctp -j ACCEPT
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
+  xs=$(echo "$output" | grep -v '^#')
+  run in_ns "$l" iptables-legacy-save -c
+  [ "$xs" = "$(echo "$output" | grep -v '^#')" ]
+  [[ "$xs" == *"[1:38] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
+  [[ "$xs" == *"[11:"*"] -A INPUT -p icmp -j ACCEPT"* ]]
+}
