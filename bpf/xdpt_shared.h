@@ -11,17 +11,23 @@
 #define XDPT_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 
-/* The ruleset store: an mmapable array of pages, replaced whole on every commit. */
+/* The ruleset store: an mmapable array of pages. Page 0 holds the header; the pages
+ * after it are two halves of equal size, one holding the current text, the other the
+ * next one being written. A commit writes the inactive half, then flips `active` (one
+ * aligned 4-byte store): a reader (under the namespace lock) or a crash mid-write sees
+ * the old text or the new one. A text too big for a half gets a new, bigger map. */
 #define XDPT_STORE_PAGE 4096
 #define XDPT_STORE_MAGIC 0x58445054u /* "XDPT" */
-#define XDPT_STORE_VERSION 1u
+#define XDPT_STORE_VERSION 2u
 
 struct xdpt_store_header {
 	__u32 magic;
 	__u32 version;
-	__u64 length; /* bytes of text after the header */
+	__u32 active;    /* the half holding the current text: 0 or 1 */
+	__u32 pad;
+	__u64 length[2]; /* bytes of text in each half */
 };
-XDPT_ASSERT(sizeof(struct xdpt_store_header) == 16, "store header layout");
+XDPT_ASSERT(sizeof(struct xdpt_store_header) == 32, "store header layout");
 
 /*
  * The classifier (linear bit vector search).

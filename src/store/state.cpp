@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -150,6 +151,9 @@ Result<int> store_map(const Anchor& anchor) {
 struct Mapping {
     void* addr = MAP_FAILED;
     size_t len = 0;
+    Mapping() = default;
+    Mapping(Mapping&& o) noexcept : addr(std::exchange(o.addr, MAP_FAILED)), len(o.len) {}
+    Mapping& operator=(Mapping&&) = delete;
     ~Mapping() {
         if (addr != MAP_FAILED) munmap(addr, len);
     }
@@ -178,44 +182,82 @@ Result<NsLock> NsLock::acquire(int wait_seconds) {
     return l;
 }
 
-Result<std::optional<std::string>> load_state(const Anchor& anchor) {
+namespace {
+
+// The store's inner map, mapped, with its header checked; `writable` for a commit.
+struct Store {
+    Fd fd;
+    Mapping m;
+    size_t half_pages = 0;
+    xdpt_store_header* header() const { return static_cast<xdpt_store_header*>(m.addr); }
+    char* half(uint32_t h) const {
+        return static_cast<char*>(m.addr) + (1 + size_t(h & 1) * half_pages) * XDPT_STORE_PAGE;
+    }
+};
+
+// The store map's current inner map; none before the first commit.
+Result<std::optional<Store>> open_store(const Anchor& anchor, bool writable) {
     auto store = store_map(anchor);
     if (!store) return std::unexpected(store.error());
     uint32_t key = 0, inner_id = 0;
-    if (bpf_map_lookup_elem(*store, &key, &inner_id)) return std::optional<std::string>{};
-    Fd inner(bpf_map_get_fd_by_id(inner_id));
-    if (!inner) return sys_fail("opening the xdptables store", errno);
+    if (bpf_map_lookup_elem(*store, &key, &inner_id)) return std::optional<Store>{};
+    Store st;
+    st.fd = Fd(bpf_map_get_fd_by_id(inner_id));
+    if (!st.fd) return sys_fail("opening the xdptables store", errno);
     bpf_map_info mi{};
     uint32_t ml = sizeof(mi);
-    if (bpf_obj_get_info_by_fd(inner.get(), &mi, &ml)) return sys_fail("reading the xdptables store", errno);
-    Mapping m;
-    m.len = static_cast<size_t>(mi.max_entries) * XDPT_STORE_PAGE;
-    m.addr = mmap(nullptr, m.len, PROT_READ, MAP_SHARED, inner.get(), 0);
-    if (m.addr == MAP_FAILED) return sys_fail("mapping the xdptables store", errno);
-    xdpt_store_header h;
-    std::memcpy(&h, m.addr, sizeof(h));
-    if (h.magic != XDPT_STORE_MAGIC || h.version != XDPT_STORE_VERSION || h.length > m.len - sizeof(h))
+    if (bpf_obj_get_info_by_fd(st.fd.get(), &mi, &ml)) return sys_fail("reading the xdptables store", errno);
+    st.m.len = static_cast<size_t>(mi.max_entries) * XDPT_STORE_PAGE;
+    st.m.addr = mmap(nullptr, st.m.len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, st.fd.get(), 0);
+    if (st.m.addr == MAP_FAILED) return sys_fail("mapping the xdptables store", errno);
+    st.half_pages = mi.max_entries > 1 ? (mi.max_entries - 1) / 2 : 0;
+    const xdpt_store_header& h = *st.header();
+    if (h.magic != XDPT_STORE_MAGIC || h.version != XDPT_STORE_VERSION || h.active > 1 ||
+        h.length[h.active] > st.half_pages * XDPT_STORE_PAGE)
         return fail(Exit::resource, "the xdptables store in this namespace is from another version");
-    return std::optional<std::string>(std::string(static_cast<const char*>(m.addr) + sizeof(h), h.length));
+    return std::optional<Store>(std::move(st));
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> load_state(const Anchor& anchor) {
+    auto st = open_store(anchor, false);
+    if (!st) return std::unexpected(st.error());
+    if (!*st) return std::optional<std::string>{};
+    const xdpt_store_header& h = *(*st)->header();
+    return std::optional<std::string>(std::string((*st)->half(h.active), h.length[h.active]));
 }
 
 Result<void> store_state(const Anchor& anchor, const std::string& text) {
+    const size_t pages = (text.size() + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE;
+    auto st = open_store(anchor, true);
+    if (!st) return std::unexpected(st.error());
+    if (*st && (*st)->half_pages >= pages) {
+        // In place: the inactive half, then the flip.
+        Store& s = **st;
+        xdpt_store_header* h = s.header();
+        const uint32_t next = h->active ^ 1;
+        std::memcpy(s.half(next), text.data(), text.size());
+        h->length[next] = text.size();
+        __atomic_store_n(&h->active, next, __ATOMIC_RELEASE);
+        return {};
+    }
+    // A new map with room for growth, installed in the store map in one update.
     auto store = store_map(anchor);
     if (!store) return std::unexpected(store.error());
-    const size_t bytes = sizeof(xdpt_store_header) + text.size();
-    const uint32_t pages = static_cast<uint32_t>((bytes + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE);
+    const size_t half = pages + pages / 8 + 4;
     LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
     Fd inner(bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpt_store_pg", sizeof(uint32_t), XDPT_STORE_PAGE,
-                            pages ? pages : 1, &mo));
+                            static_cast<uint32_t>(1 + 2 * half), &mo));
     if (!inner) return sys_fail("creating the xdptables store", errno);
     {
         Mapping m;
-        m.len = static_cast<size_t>(pages ? pages : 1) * XDPT_STORE_PAGE;
+        m.len = (1 + 2 * half) * XDPT_STORE_PAGE;
         m.addr = mmap(nullptr, m.len, PROT_READ | PROT_WRITE, MAP_SHARED, inner.get(), 0);
         if (m.addr == MAP_FAILED) return sys_fail("mapping the xdptables store", errno);
-        xdpt_store_header h{XDPT_STORE_MAGIC, XDPT_STORE_VERSION, text.size()};
+        xdpt_store_header h{XDPT_STORE_MAGIC, XDPT_STORE_VERSION, 0, 0, {text.size(), 0}};
         std::memcpy(m.addr, &h, sizeof(h));
-        std::memcpy(static_cast<char*>(m.addr) + sizeof(h), text.data(), text.size());
+        std::memcpy(static_cast<char*>(m.addr) + XDPT_STORE_PAGE, text.data(), text.size());
     }
     uint32_t key = 0;
     int fd = inner.get();
