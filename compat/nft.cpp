@@ -1,6 +1,7 @@
 #include "compat/nft.hpp"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
@@ -670,6 +671,27 @@ Result<void> remove() {
     return b.send(s->get(), "removing the netfilter rules");
 }
 
+namespace {
+
+// Calls f on every attribute in [begin, end).
+template <class F>
+void for_each_attr(const void* begin, const void* end, F&& f) {
+    const auto* a = static_cast<const nlattr*>(begin);
+    while (mnl_attr_ok(a, int(static_cast<const char*>(end) - reinterpret_cast<const char*>(a)))) {
+        f(a);
+        a = mnl_attr_next(a);
+    }
+}
+
+// Calls f on every attribute nested in `nest`.
+template <class F>
+void for_each_nested(const nlattr* nest, F&& f) {
+    const char* p = static_cast<const char*>(mnl_attr_get_payload(nest));
+    for_each_attr(p, p + mnl_attr_get_payload_len(nest), f);
+}
+
+}  // namespace
+
 Result<void> add_counters(Ruleset& rs) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
@@ -679,24 +701,37 @@ Result<void> add_counters(Ruleset& rs) {
         Counters c;
     };
     std::map<std::pair<std::string, std::string>, std::vector<Held>> counted;
+    // Read straight from the attributes (table, chain, handle, the counter expression's
+    // data): a full parse of every expression of every rule would cost more than the
+    // kernel's dump.
     auto each = [&counted](const nlmsghdr* h) -> int {
-        nftnl_rule* r = nftnl_rule_alloc();
-        if (nftnl_rule_nlmsg_parse(h, r) < 0) {
-            nftnl_rule_free(r);
-            return MNL_CB_ERROR;
-        }
-        Counters c;
-        nftnl_expr_iter* it = nftnl_expr_iter_create(r);
-        for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it))
-            if (std::strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0) {
-                c.pkts = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-                c.bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+        const auto* g = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(h));
+        if (g->nfgen_family != NFPROTO_IPV4) return MNL_CB_OK;
+        const char *table = nullptr, *chain = nullptr;
+        Held held{0, {}};
+        for_each_attr(mnl_nlmsg_get_payload_offset(h, sizeof(nfgenmsg)), mnl_nlmsg_get_payload_tail(h), [&](const nlattr* a) {
+            switch (mnl_attr_get_type(a)) {
+                case NFTA_RULE_TABLE: table = mnl_attr_get_str(a); break;
+                case NFTA_RULE_CHAIN: chain = mnl_attr_get_str(a); break;
+                case NFTA_RULE_HANDLE: held.handle = be64toh(mnl_attr_get_u64(a)); break;
+                case NFTA_RULE_EXPRESSIONS:
+                    for_each_nested(a, [&](const nlattr* elem) {
+                        const char* name = nullptr;
+                        const nlattr* data = nullptr;
+                        for_each_nested(elem, [&](const nlattr* x) {
+                            if (mnl_attr_get_type(x) == NFTA_EXPR_NAME) name = mnl_attr_get_str(x);
+                            else if (mnl_attr_get_type(x) == NFTA_EXPR_DATA) data = x;
+                        });
+                        if (!name || !data || std::strcmp(name, "counter") != 0) return;
+                        for_each_nested(data, [&](const nlattr* x) {
+                            if (mnl_attr_get_type(x) == NFTA_COUNTER_PACKETS) held.c.pkts = be64toh(mnl_attr_get_u64(x));
+                            else if (mnl_attr_get_type(x) == NFTA_COUNTER_BYTES) held.c.bytes = be64toh(mnl_attr_get_u64(x));
+                        });
+                    });
+                    break;
             }
-        nftnl_expr_iter_destroy(it);
-        if (nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == NFPROTO_IPV4)
-            counted[{nftnl_rule_get_str(r, NFTNL_RULE_TABLE), nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)}].push_back(
-                {nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE), c});
-        nftnl_rule_free(r);
+        });
+        if (table && chain) counted[{table, chain}].push_back(held);
         return MNL_CB_OK;
     };
     if (auto r = dump(s->get(), NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return r;
