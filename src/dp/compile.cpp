@@ -380,9 +380,12 @@ void build_domain(Pool& pool, size_t nrules, uint32_t n,
 }
 
 ValueSet bits_to_set(const std::bitset<256>& b, uint32_t base, uint32_t max) {
-    std::vector<std::pair<uint32_t, uint32_t>> iv;
-    for (uint32_t i = 0; i < 256; ++i)
-        if (b[i]) iv.push_back({base + i, base + i});
+    std::vector<std::pair<uint32_t, uint32_t>> iv;  // runs of set bits, in order
+    for (uint32_t i = 0; i < 256; ++i) {
+        if (!b[i]) continue;
+        if (!iv.empty() && iv.back().second + 1 == base + i) iv.back().second = base + i;
+        else iv.push_back({base + i, base + i});
+    }
     return ValueSet::of(std::move(iv), max);
 }
 
