@@ -53,6 +53,9 @@ XDPT_ASSERT(sizeof(struct xdpt_store_header) == 32, "store header layout");
 /* Walk budget: set bits visited plus words skipped, per chain walk. A packet that needs
  * more goes to the kernel uncounted. */
 #define XDPT_MAX_STEPS 65536
+/* Counter slots a first pass records for counting without a second one (a power of 2);
+ * a walk that meets more counts by walking again. */
+#define XDPT_MAX_HITS 64
 
 struct xdpt_chunk {
 	__u64 summary;

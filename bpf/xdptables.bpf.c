@@ -56,6 +56,14 @@ struct {
 	__type(value, __u64);
 } xdpt_stats SEC(".maps");
 
+/* The counter slots a walk met, recorded on its first pass: when the verdict is one XDP
+ * counts (a drop), they are counted from here instead of walking again. */
+struct xdpt_hits {
+	__u32 n;
+	__u32 slot[XDPT_MAX_HITS];
+};
+struct walk;
+
 /* One outer array (a slot per generation) per kind of classifier map. */
 #define XDPT_GEN_ARRAY(name, inner)                       \
 	struct {                                          \
@@ -74,8 +82,19 @@ struct {
 		__uint(value_size, sizeof(vtype));                      \
 	}
 
-XDPT_INNER_ARRAY(xdpt_cfg_t, struct xdpt_config, 1);
-XDPT_INNER_ARRAY(xdpt_values_t, __u32, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE);
+/* Inner arrays of a fixed size, without BPF_F_INNER_MAP: every generation's map has the
+ * template's size, so the verifier inlines their lookups (no helper call). */
+#define XDPT_FIXED_ARRAY(tname, vtype, n)                               \
+	struct tname {                                                  \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                       \
+		__uint(map_flags, BPF_F_MMAPABLE);                      \
+		__uint(max_entries, n);                                 \
+		__type(key, __u32);                                     \
+		__uint(value_size, sizeof(vtype));                      \
+	}
+
+XDPT_FIXED_ARRAY(xdpt_cfg_t, struct xdpt_config, 1);
+XDPT_FIXED_ARRAY(xdpt_values_t, __u32, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE);
 XDPT_INNER_ARRAY(xdpt_bitmaps_t, struct xdpt_bitmap, 1);
 XDPT_INNER_ARRAY(xdpt_chunks_t, struct xdpt_chunk, 1);
 XDPT_INNER_ARRAY(xdpt_rules_t, struct xdpt_rule, 1);
@@ -152,14 +171,46 @@ struct walk {
 	__u32 pos;               /* next flat index that may match */
 	__u32 result;
 	__u32 count;             /* count the rules met (the second pass, or the only one) */
+	__u32 record;            /* not counting: record the slots met in xdpt_scratch */
 	__u32 base;              /* this CPU's first counter */
 	__u32 bytes;             /* what a packet counts: the IP total length */
 };
 
+/* Per CPU: the recorded slots, and the two walks of a packet (raw PREROUTING, then
+ * filter INPUT or FORWARD), kept here rather than on the program's stack (512 bytes for
+ * the whole call chain). */
+struct xdpt_scratch {
+	struct xdpt_hits hits;
+	struct walk w, wf;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpt_scratch);
+} xdpt_scratch SEC(".maps");
+
+static __always_inline struct xdpt_hits *scratch_hits(void)
+{
+	__u32 zero = 0;
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
+	return sc ? &sc->hits : 0;
+}
+
 static __always_inline void count_rule(struct walk *w, __u32 slot)
 {
-	if (!w->count)
+	if (!w->count) {
+		if (w->record) {
+			struct xdpt_hits *h = scratch_hits();
+			if (h) {
+				__u32 n = h->n;
+				if (n < XDPT_MAX_HITS)
+					h->slot[n & (XDPT_MAX_HITS - 1)] = slot;
+				h->n = n + 1;
+			}
+		}
 		return;
+	}
 	void *counters = gen_map(&xdpt_counters, w->gen);
 	if (!counters)
 		return;
@@ -267,15 +318,56 @@ kernel:
 }
 
 /* Walks one entry chain from `start`. Returns the walk result. */
-static __always_inline __u32 walk_chain(struct walk *w, __u32 start, __u32 count)
+/* A global function: the verifier checks it (and walk_step) once, on its own, instead of
+ * once per call site with every state of the caller. */
+__noinline int walk_chain(struct walk *wp, __u32 start, __u32 count)
 {
-	w->count = count;
-	w->pos = start;
-	w->result = W_RUNNING;
-	bpf_loop(XDPT_MAX_STEPS, walk_step, w, 0);
-	if (w->result == W_RUNNING)
+	if (!wp)
+		return W_KERNEL;
+	/* bpf_loop takes its context on this function's stack. */
+	struct walk w = *wp;
+	w.count = count;
+	w.pos = start;
+	w.result = W_RUNNING;
+	bpf_loop(XDPT_MAX_STEPS, walk_step, &w, 0);
+	*wp = w;
+	if (w.result == W_RUNNING)
 		return W_KERNEL; /* out of steps */
-	return w->result;
+	return w.result;
+}
+
+/* One recorded slot counted (a bpf_loop callback: a bounded loop would have the
+ * verifier walk every iteration at every call site). */
+static long count_hit(__u32 i, struct walk *w)
+{
+	struct xdpt_hits *h = scratch_hits();
+	__u32 k = w->pos + i;
+	if (!h || k >= XDPT_MAX_HITS)
+		return 1;
+	count_rule(w, h->slot[k & (XDPT_MAX_HITS - 1)]);
+	return 0;
+}
+
+/* Counts the recorded slots [from, to) of the scratch, as the walk `wp` met them. */
+__noinline int count_met(struct walk *wp, __u32 from, __u32 to)
+{
+	if (!wp || to > XDPT_MAX_HITS || from > to)
+		return 0;
+	struct walk w = *wp;
+	w.count = 1;
+	w.pos = from; /* the walk is over: its position is the first slot to count */
+	bpf_loop(to - from, count_hit, &w, 0);
+	return 0;
+}
+
+/* Counts what a first pass of `start` met: the slots it recorded, [from, to) of the
+ * scratch, or, when the passes met more than it holds, by walking again. */
+static __always_inline void count_walk(struct walk *w, __u32 start, __u32 from, __u32 to)
+{
+	if (to > XDPT_MAX_HITS || from > to)
+		walk_chain(w, start, 1);
+	else
+		count_met(w, from, to);
 }
 
 /* ---- the program ------------------------------------------------------------------ */
@@ -507,43 +599,47 @@ int xdpt_main(struct xdp_md *ctx)
 		filter_stage = 0;
 
 	/* The field lookups. */
-	struct walk w = {};
-	w.gen = gen;
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
+	if (!sc)
+		goto kernel;
+	struct walk *w = &sc->w, *wf = &sc->wf;
+	__builtin_memset(w, 0, sizeof(*w));
+	w->gen = gen;
 	__u32 active = cfg->active_fields;
 	void *vals = gen_map(&xdpt_values, gen);
 	if (!vals)
 		goto kernel;
-	w.chunk_mask = ~0u;
+	w->chunk_mask = ~0u;
 	void *bitmaps = gen_map(&xdpt_bitmaps, gen);
 	if (!bitmaps)
 		goto kernel;
 
-	if (active & (1u << XDPT_F_SRC) && add_field(&w, bitmaps, lpm_id(&xdpt_src, gen, saddr)))
+	if (active & (1u << XDPT_F_SRC) && add_field(w, bitmaps, lpm_id(&xdpt_src, gen, saddr)))
 		goto kernel;
-	if (active & (1u << XDPT_F_DST) && add_field(&w, bitmaps, lpm_id(&xdpt_dst, gen, daddr)))
+	if (active & (1u << XDPT_F_DST) && add_field(w, bitmaps, lpm_id(&xdpt_dst, gen, daddr)))
 		goto kernel;
 	if (active & (1u << XDPT_F_PROTO) &&
-	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_PROTO + ip->protocol + (fragoff ? 256 : 0))))
+	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_PROTO + ip->protocol + (fragoff ? 256 : 0))))
 		goto kernel;
-	if (active & (1u << XDPT_F_FLAGS) && add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_FLAGS + (flags & 0xff))))
+	if (active & (1u << XDPT_F_FLAGS) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_FLAGS + (flags & 0xff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_SPORT) &&
-	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (sport & 0xffff))))
+	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (sport & 0xffff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_DPORT) &&
-	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (dport & 0xffff))))
+	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (dport & 0xffff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_LEN) &&
-	    add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (tot & 0xffff))))
+	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (tot & 0xffff))))
 		goto kernel;
-	if (active & (1u << XDPT_F_IIF) && add_field(&w, bitmaps, ifc->iif_bitmap))
+	if (active & (1u << XDPT_F_IIF) && add_field(w, bitmaps, ifc->iif_bitmap))
 		goto kernel;
 	if (active & (1u << XDPT_F_MAC)) {
 		__u64 mac = 0;
 		__builtin_memcpy(&mac, eth->h_source, 6);
 		void *mm = gen_map(&xdpt_macs, gen);
 		__u32 *id = mm ? bpf_map_lookup_elem(mm, &mac) : 0;
-		if (add_field(&w, bitmaps, id ? *id : cfg->mac_default))
+		if (add_field(w, bitmaps, id ? *id : cfg->mac_default))
 			goto kernel;
 	}
 	/* TTL and output interface are looked up per walk: raw PREROUTING sees no output
@@ -552,8 +648,8 @@ int xdpt_main(struct xdp_md *ctx)
 	__u32 cpu = bpf_get_smp_processor_id();
 	if (cpu >= cfg->ncpus)
 		goto kernel;
-	w.base = cpu * cfg->nslots;
-	w.bytes = tot;
+	w->base = cpu * cfg->nslots;
+	w->bytes = tot;
 	/* With rules left to the kernel, a walk may end in one after it met others: walk
 	 * once to learn the verdict, then again counting. Otherwise count on the way. */
 	/* In mirror mode only a drop is counted here: walk once to learn the verdict. */
@@ -562,22 +658,28 @@ int xdpt_main(struct xdp_md *ctx)
 	/* After raw PREROUTING, only the kernel decides: later tables come first there, or
 	 * conntrack must see what filter drops. */
 	const __u32 raw_only = (cfg->flags & XDPT_CFG_LATER_ONLY) || (mirror && (cfg->flags & XDPT_CFG_DEFRAG));
-	struct walk wf = w;
+	/* The first passes record the slots they meet, to be counted without walking again. */
+	struct xdpt_hits *hits = &sc->hits;
+	hits->n = 0;
+	w->record = two_pass;
+	__u32 n_raw = 0;
+	*wf = *w;
 
 	int raw = (cfg->flags & XDPT_CFG_HAS_RAW) != 0;
 	if (raw) {
-		if (active & (1u << XDPT_F_TTL) && add_field(&w, bitmaps, value_id(vals, XDPT_SMALL_TTL + ttl)))
+		if (active & (1u << XDPT_F_TTL) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_TTL + ttl)))
 			goto kernel;
-		if (active & (1u << XDPT_F_OIF) && add_field(&w, bitmaps, cfg->oif_none))
+		if (active & (1u << XDPT_F_OIF) && add_field(w, bitmaps, cfg->oif_none))
 			goto kernel;
-		__u32 r = walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], !two_pass);
+		__u32 r = walk_chain(w, cfg->entry[XDPT_RAW_PREROUTING], !two_pass);
 		if (r == W_KERNEL)
 			goto kernel;
+		n_raw = hits->n;
 		if (r == W_DROP || raw_only || !filter_stage) {
 			if (r != W_DROP && (raw_only || mirror))
 				goto kernel; /* what XDP counted in a single pass stays: exact for raw */
 			if (two_pass)
-				walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], 1);
+				count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
 			stat(r == W_DROP ? XDPT_S_DROP : XDPT_S_ACCEPT);
 			return r == W_DROP ? XDP_DROP : XDP_PASS;
 		}
@@ -593,7 +695,7 @@ int xdpt_main(struct xdp_md *ctx)
 
 	/* ip_forward decrements the TTL before the FORWARD hook. */
 	const __u32 fttl = (entry == XDPT_FILTER_FORWARD ? ttl - 1 : ttl) & 0xff;
-	if (active & (1u << XDPT_F_TTL) && add_field(&wf, bitmaps, value_id(vals, XDPT_SMALL_TTL + fttl)))
+	if (active & (1u << XDPT_F_TTL) && add_field(wf, bitmaps, value_id(vals, XDPT_SMALL_TTL + fttl)))
 		goto kernel;
 	if (active & (1u << XDPT_F_OIF)) {
 		__u32 oid = cfg->oif_none;
@@ -603,17 +705,18 @@ int xdpt_main(struct xdp_md *ctx)
 				goto kernel;
 			oid = o->oif_bitmap;
 		}
-		if (add_field(&wf, bitmaps, oid))
+		if (add_field(wf, bitmaps, oid))
 			goto kernel;
 	}
-	__u32 r = walk_chain(&wf, cfg->entry[entry & 3], !two_pass && count_filter);
+	__u32 r = walk_chain(wf, cfg->entry[entry & 3], !two_pass && count_filter);
 	if (r == W_KERNEL || (mirror && r != W_DROP))
 		goto kernel;
 	if (two_pass) {
+		__u32 n_all = hits->n;
 		if (raw)
-			walk_chain(&w, cfg->entry[XDPT_RAW_PREROUTING], 1);
+			count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
 		if (count_filter)
-			walk_chain(&wf, cfg->entry[entry & 3], 1);
+			count_walk(wf, cfg->entry[entry & 3], n_raw, n_all);
 	}
 	if (r == W_DROP) {
 		stat(XDPT_S_DROP);

@@ -126,9 +126,11 @@ Fd reusable(const Anchor& a, const char* outer, uint32_t gen, bpf_map_type type,
 }
 
 // An array map of `n` elements (at least), filled from `data` through mmap; the rest of
-// what the program may read (up to n) zeroed. Reuses `old` when given.
+// what the program may read (up to n) zeroed. Reuses `old` when given. A `fixed` one has
+// exactly the size of the program's template for it, and not its BPF_F_INNER_MAP flag
+// (the verifier then inlines its lookups).
 template <class T>
-Result<Fd> fill_array(Fd old, const char* name, const std::vector<T>& data, size_t n = 0) {
+Result<Fd> fill_array(Fd old, const char* name, const std::vector<T>& data, size_t n, bool fixed) {
     n = std::max<size_t>({1, n, data.size()});
     Fd fd = std::move(old);
     size_t cap = n;
@@ -138,8 +140,8 @@ Result<Fd> fill_array(Fd old, const char* name, const std::vector<T>& data, size
         if (bpf_obj_get_info_by_fd(fd.get(), &info, &len)) return sys_fail(str("reading map ", name), errno);
         cap = info.max_entries;
     } else {
-        cap = with_room(n);
-        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+        cap = fixed ? n : with_room(n);
+        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | (fixed ? 0u : BPF_F_INNER_MAP));
         fd = Fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(T), static_cast<uint32_t>(cap), &mo));
         if (!fd) return sys_fail(str("creating map ", name), errno);
     }
@@ -325,11 +327,11 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
     const std::vector<xdpt_config> cfg{t.cfg};
     const std::vector<xdpt_counter> no_counters;
     const size_t nctr = size_t(t.cfg.nslots) * t.cfg.ncpus;
-    auto arr = [&](const char* outer, const char* name, const auto& data, size_t n = 0) {
+    auto arr = [&](const char* outer, const char* name, const auto& data, size_t n = 0, bool fixed = false) {
         using T = typename std::decay_t<decltype(data)>::value_type;
         Fd old = reusable(a, outer, gen, BPF_MAP_TYPE_ARRAY, sizeof(T), std::max<size_t>({1, n, data.size()}));
         const bool in_place = bool(old);
-        auto fd = fill_array(std::move(old), name, data, n);
+        auto fd = fill_array(std::move(old), name, data, n, fixed);
         return Inner{outer, in_place && fd ? Fd(dup(fd->get())) : Fd{}, std::move(fd)};
     };
     auto keyed = [&](const char* outer, const char* name, bpf_map_type type, const auto& data, uint32_t flags) {
@@ -340,7 +342,7 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
         return Inner{outer, in_place && fd ? Fd(dup(fd->get())) : Fd{}, std::move(fd)};
     };
     Inner inners[] = {
-        arr("xdpt_values", "xdpt_values_g", t.values),
+        arr("xdpt_values", "xdpt_values_g", t.values, 0, true),
         arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps),
         arr("xdpt_chunks", "xdpt_chunks_g", t.chunks),
         arr("xdpt_rules", "xdpt_rules_g", t.rules),
@@ -351,7 +353,7 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
         keyed("xdpt_ifaces", "xdpt_ifaces_g", BPF_MAP_TYPE_HASH, t.ifaces, 0),
         keyed("xdpt_macs", "xdpt_macs_g", BPF_MAP_TYPE_HASH, t.macs, 0),
         // The config last: the program ignores a generation without it.
-        arr("xdpt_cfg", "xdpt_cfg_g", cfg),
+        arr("xdpt_cfg", "xdpt_cfg_g", cfg, 0, true),
     };
     for (auto& in : inners) {
         if (!in.fd) return std::unexpected(in.fd.error());

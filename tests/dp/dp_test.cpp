@@ -396,6 +396,23 @@ TEST_CASE("rules XDP cannot decide hand matching packets over uncounted") {
     EXPECT(send(frag), PASS, "");
 }
 
+// The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and
+// filter together) and counts them from there; a walk that meets more walks again. Both
+// ways every rule met counts once, on either side of the boundary.
+TEST_CASE("counting what a walk met: recorded up to 64 slots, walked again past that") {
+    for (int n : {1, 62, 63, 70}) {
+        CAPTURE(n);
+        std::string rules;
+        for (int i = 0; i < n; ++i) rules += "-A INPUT -p udp\n";
+        rules += "-A INPUT -p udp --dport 1 -m conntrack --ctstate NEW -j ACCEPT\n-A INPUT -p udp --dport 4 -j DROP";
+        load(raw("-A PREROUTING -p udp") + filter(rules));
+        std::string want;
+        for (int i = 1; i <= n; ++i) want += "INPUT#" + std::to_string(i) + " ";
+        EXPECT(send(udp_to(4)), DROP, want + "INPUT#" + std::to_string(n + 2) + " raw:PREROUTING#1 raw:PREROUTING:P");
+        EXPECT(send(udp_to(5)), PASS, want + "INPUT:P raw:PREROUTING#1 raw:PREROUTING:P");
+    }
+}
+
 // As iptables-legacy counts frames sent to ff:ff:ff:ff:ff:ff: local (and broadcast)
 // destinations reach INPUT, nothing is forwarded.
 TEST_CASE("link-layer broadcast: delivered locally, never forwarded") {
