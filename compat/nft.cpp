@@ -332,12 +332,13 @@ public:
         nftnl_rule_nlmsg_build_payload(hdr(NFT_MSG_NEWRULE, NLM_F_CREATE | (before ? 0 : NLM_F_APPEND)), r);
         nftnl_batch_update(b_);
     }
+    // Deletes the rule with handle `handle`, or every rule of the chain for 0.
     void delete_rule(const std::string& table, const std::string& chain, uint64_t handle) {
         nftnl_rule* r = nftnl_rule_alloc();
         nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
         nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
         nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain.c_str());
-        nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+        if (handle) nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
         nftnl_rule_nlmsg_build_payload(hdr(NFT_MSG_DELRULE, 0), r);
         nftnl_rule_free(r);
         nftnl_batch_update(b_);
@@ -537,7 +538,10 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t, cons
         if (!t.find(c)) ++ops;
     if (ops > 64 && ops * 2 > rules) return false;
 
-    // References first go, then chains come, then rules that may jump to them.
+    // References first go (with every rule of a chain that goes: a rule jumping to its
+    // own chain would keep it), then chains come, then rules that may jump to them.
+    for (const std::string& c : kernel)
+        if (!t.find(c)) b.delete_rule(name, c, 0);
     for (const Chain& ch : t.chains) {
         if (!kernel.count(ch.name)) continue;
         std::set<uint64_t> kept;

@@ -303,9 +303,9 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             t.chains.erase(t.chains.begin() + (ch - t.chains.data()));
             for (auto& other : t.chains)
                 for (auto& r : other.rules)
-                    if (!r.target.kind && r.target_name == *c.chain) r.target_name = c.newname;
+                    if (!r.target.kind && r.target_name == *c.chain) r.retarget(c.newname);
             for (auto& r : moved.rules)
-                if (!r.target.kind && r.target_name == *c.chain) r.target_name = c.newname;
+                if (!r.target.kind && r.target_name == *c.chain) r.retarget(c.newname);
             t.add_user_chain(c.newname).rules = std::move(moved.rules);
             a.changed = true;
             break;

@@ -51,6 +51,9 @@ struct Rule {
     // Counters set by hand (-Z, -c, restore): they no longer follow the slot, and the
     // kernel rule is made anew (its counter from zero).
     void set_counters(Counters c) { ctr = c, slot = -1, nft = 0, nft_live = {}; }
+    // The rule now jumps to `chain` (-E renamed its target): the kernel rule is made anew
+    // (its counts so far stay in ctr).
+    void retarget(std::string chain) { target_name = std::move(chain), nft = 0, nft_live = {}; }
 
     // Same rule for -D/-C/-I matching: everything but the counters.
     bool same_as(const Rule& o) const;

@@ -63,3 +63,29 @@ both() {
   [[ "$xs" == *"[1:38] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
   [[ "$xs" == *"[11:"*"] -A INPUT -p icmp -j ACCEPT"* ]]
 }
+
+@test "renaming, emptying and deleting chains with jumps counts as iptables-legacy does" {
+  new_ns x
+  new_ns l
+  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+  both -N a
+  both -N b
+  both -A INPUT -p udp -j a
+  both -A a -p udp --dport 9999
+  both -A b -g a
+  send "$x" 4; send "$l" 4
+  both -E a c
+  send "$x" 2; send "$l" 2
+  both -D INPUT 1
+  both -F c
+  both -F b
+  both -X c
+  send "$x" 1; send "$l" 1
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
+  xs=$(echo "$output" | grep -v '^#')
+  run in_ns "$l" iptables-legacy-save -c
+  [ "$xs" = "$(echo "$output" | grep -v '^#')" ]
+  run in_ns "$x" nft list tables
+  [ "$output" = "table ip xdptables-filter" ]
+  [ "$(in_ns "$x" nft list chain ip xdptables-filter c 2>&1 | grep -c 'No such file')" = 1 ]
+}
