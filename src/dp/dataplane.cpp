@@ -24,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "core/str.hpp"
@@ -355,14 +356,29 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
         // The config last: the program ignores a generation without it.
         arr("xdpt_cfg", "xdpt_cfg_g", cfg, 0, true),
     };
+    // The maps made anew go into their outer maps. The kernel waits for an RCU grace
+    // period after each such update; made from one thread each, the waits overlap (a
+    // fresh namespace's first commit installs all eleven: ~105 -> ~15 ms). Their order
+    // does not matter: no program reads the inactive generation.
+    std::vector<std::pair<const char*, int>> installs;
     for (auto& in : inners) {
         if (!in.fd) return std::unexpected(in.fd.error());
         if (in.reused) continue;  // refilled where it stands
-        int fd = in.fd->get();
         if (a.map(in.outer) < 0) return fail(Exit::resource, "lo's xdptables program is from another version");
-        if (bpf_map_update_elem(a.map(in.outer), &gen, &fd, BPF_ANY))
-            return sys_fail(str("installing map ", in.outer), errno);
+        installs.push_back({in.outer, in.fd->get()});
     }
+    std::vector<int> errs(installs.size(), 0);
+    auto install = [&](size_t i) {
+        int fd = installs[i].second;
+        if (bpf_map_update_elem(a.map(installs[i].first), &gen, &fd, BPF_ANY)) errs[i] = errno;
+    };
+    {
+        std::vector<std::jthread> threads;
+        for (size_t i = 1; i < installs.size(); ++i) threads.emplace_back(install, i);
+        if (!installs.empty()) install(0);
+    }
+    for (size_t i = 0; i < installs.size(); ++i)
+        if (errs[i]) return sys_fail(str("installing map ", installs[i].first), errs[i]);
     return {};
 }
 
