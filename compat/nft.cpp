@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -521,6 +522,13 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t, cons
             continue;
         }
         if (!ch.nft_linked) return false;
+        // Rules this process made, handles unknown: only an unchanged chain is known (it
+        // still gets its policy below).
+        if (std::find(ch.nft_rules.begin(), ch.nft_rules.end(), unknown_handle) != ch.nft_rules.end()) {
+            if (ch.rules.size() != ch.nft_rules.size()) return false;
+            for (size_t k = 0; k < ch.rules.size(); ++k)
+                if (ch.rules[k].nft != ch.nft_rules[k]) return false;
+        }
         // The kept rules, in the kernel's order.
         size_t k = 0;
         for (const Rule& r : ch.rules) {
@@ -633,19 +641,18 @@ Result<void> install(Ruleset& rs, bool patch) {
     if (auto r = b.send(s->get(), "loading the netfilter rules"); !r) return r;
 
     // What the kernel holds now. A table made anew counts from zero: its counts are all
-    // in the ruleset's counters. A patched one keeps the rules and counters it kept; the
-    // handles of the rules it gained are not known (a later commit of this process makes
-    // their chain anew).
+    // in the ruleset's counters. A patched one keeps the rules and counters it kept. The
+    // handles of the rules a batch made are not read back: they are `unknown_handle`, so
+    // that a later commit of this process (xdptables-restore, one per table block) leaves
+    // such a chain alone while it is unchanged, and makes its table anew otherwise.
     for (size_t i = 0; i < rs.tables.size(); ++i)
         for (Chain& ch : rs.tables[i].chains) {
-            bool added = false;
             ch.nft_rules.clear();
             for (Rule& r : ch.rules) {
-                if (!patched[i]) r.nft = 0, r.nft_live = {};
-                if (r.nft) ch.nft_rules.push_back(r.nft);
-                else added = true;
+                if (!patched[i] || !r.nft) r.nft = unknown_handle, r.nft_live = {};
+                ch.nft_rules.push_back(r.nft);
             }
-            ch.nft_linked = patched[i] && !added;
+            ch.nft_linked = true;
             if (!patched[i]) ch.nft_counts = false, ch.nft_live = {};
         }
     return {};

@@ -7,6 +7,7 @@
 // XDP stays an exact prefilter in front of it: it drops (and counts) only what it can
 // decide, and passes the rest up uncounted, to be judged and counted here.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,9 @@ namespace xdpt::nft {
 // allows only in a table of that name (CT in raw, CHECKSUM in mangle) and has no native
 // nftables form. Either way xdptables marks the tables it owns and touches no other.
 std::string table_name(const Table& t);
+
+// The handle of a rule this process put into the kernel, not read back.
+inline constexpr uint64_t unknown_handle = ~uint64_t(0);
 
 // Makes xdptables' tables those of `rs`, in one netlink batch: the kernel applies all of
 // it or nothing. With `patch`, a table loaded from the kernel (add_counters linked its

@@ -323,7 +323,12 @@ int main_restore(const std::vector<std::string>& args) {
     auto commit = [&](const Ruleset& now) -> Result<void> {
         Ruleset prev = committed;
         committed = now;
-        return save_ruleset(*loaded, committed, prev, &notices);
+        auto r = save_ruleset(*loaded, committed, prev, &notices);
+        // The next table block goes on from what the kernel now holds: the netfilter
+        // handles this commit made or kept, the counts it folded in. (`now` is `work`;
+        // the restore holds no reference into it across a COMMIT.)
+        if (r) work = committed;
+        return r;
     };
     o.notices = &notices;
     auto r = restore_text(work, text, o, commit, out);

@@ -89,3 +89,38 @@ both() {
   [ "$output" = "table ip xdptables-filter" ]
   [ "$(in_ns "$x" nft list chain ip xdptables-filter c 2>&1 | grep -c 'No such file')" = 1 ]
 }
+
+@test "a restore of several tables commits each on what the one before left, as iptables-legacy does" {
+  new_ns x
+  new_ns l
+  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+  # A filter block big enough to be made anew (not patched), then nat and raw blocks:
+  # each COMMIT goes on from the kernel's table as the previous one left it.
+  f="$BATS_TEST_TMPDIR/multi.rules"
+  {
+    echo '*filter'
+    for i in $(seq 1 100); do echo "-A INPUT -p udp -m udp --dport $((20000 + i)) -j DROP"; done
+    echo '-A INPUT -p udp -m udp --dport 9999 -j ACCEPT'
+    echo '-A INPUT -p icmp -j ACCEPT'
+    echo 'COMMIT'
+    echo '*nat'
+    echo '-A OUTPUT -p tcp -m tcp --dport 1 -j RETURN'
+    echo 'COMMIT'
+    echo '*raw'
+    echo '-A OUTPUT -p udp -m udp --dport 9999'
+    echo 'COMMIT'
+  } > "$f"
+  for round in 1 2 3; do
+    run in_ns "$x" "$XDPT_BINDIR/xdptables-restore" < "$f"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    in_ns "$l" iptables-legacy-restore < "$f"
+    send "$x" 2; send "$l" 2
+  done
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
+  xs=$(echo "$output" | grep -v '^#')
+  run in_ns "$l" iptables-legacy-save -c
+  [ "$xs" = "$(echo "$output" | grep -v '^#')" ]
+  [[ "$xs" == *"[2:76] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
+  [[ "$xs" == *"[2:76] -A OUTPUT -p udp -m udp --dport 9999"* ]]
+}
