@@ -598,7 +598,19 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t) {
 
 }  // namespace
 
-Result<void> install(Ruleset& rs, bool patch) {
+// The sent batch and what it decided per table: patched, or made anew.
+struct Change::Impl {
+    Socket sock;
+    Batch batch;
+    std::vector<bool> patched;
+};
+
+Change::Change() = default;
+Change::Change(Change&&) noexcept = default;
+Change& Change::operator=(Change&&) noexcept = default;
+Change::~Change() = default;
+
+Result<Change> prepare(const Ruleset& rs, bool patch) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
     auto existing = list_tables(s->get());
@@ -609,9 +621,11 @@ Result<void> install(Ruleset& rs, bool patch) {
         if (!c) return std::unexpected(c.error());
         chains = std::move(*c);
     }
-    Batch b;
+    Change out;
+    out.impl_ = std::make_unique<Change::Impl>();
+    out.impl_->sock = std::move(*s);
+    Batch& b = out.impl_->batch;
     std::set<std::string> wanted;
-    std::vector<bool> patched;
     for (const Table& t : rs.tables) {
         const std::string name = table_name(t);
         wanted.insert(name);
@@ -632,29 +646,42 @@ Result<void> install(Ruleset& rs, bool patch) {
         }
         if (!done) {
             if (ours) b.table(NFT_MSG_DELTABLE, 0, name);
-            if (auto r = make_table(b, name, t); !r) return r;
+            if (auto r = make_table(b, name, t); !r) return std::unexpected(r.error());
         }
-        patched.push_back(done);
+        out.impl_->patched.push_back(done);
     }
     for (const Existing& e : *existing)
         if (e.ours && !wanted.count(e.name)) b.table(NFT_MSG_DELTABLE, 0, e.name);
-    if (auto r = b.send(s->get(), "loading the netfilter rules"); !r) return r;
+    return out;
+}
 
-    // What the kernel holds now. A table made anew counts from zero: its counts are all
-    // in the ruleset's counters. A patched one keeps the rules and counters it kept. The
-    // handles of the rules a batch made are not read back: they are `unknown_handle`, so
-    // that a later commit of this process (xdptables-restore, one per table block) leaves
-    // such a chain alone while it is unchanged, and makes its table anew otherwise.
-    for (size_t i = 0; i < rs.tables.size(); ++i)
+void Change::refuse_for_test() { impl_->batch.table(NFT_MSG_DELTABLE, 0, str(own_prefix, "test-refusal")); }
+
+Result<void> Change::send() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules"); }
+
+// A table made anew counts from zero: its counts are all in the ruleset's counters. A
+// patched one keeps the rules and counters it kept. The handles of the rules a batch
+// makes are not read back: they are `unknown_handle`, so that a later commit of this
+// process (xdptables-restore, one per table block) leaves such a chain alone while it is
+// unchanged, and makes its table anew otherwise.
+void Change::settle(Ruleset& rs) const {
+    for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
         for (Chain& ch : rs.tables[i].chains) {
             ch.nft_rules.clear();
             for (Rule& r : ch.rules) {
-                if (!patched[i] || !r.nft) r.nft = unknown_handle, r.nft_live = {};
+                if (!impl_->patched[i] || !r.nft) r.nft = unknown_handle, r.nft_live = {};
                 ch.nft_rules.push_back(r.nft);
             }
             ch.nft_linked = true;
-            if (!patched[i]) ch.nft_counts = false, ch.nft_live = {};
+            if (!impl_->patched[i]) ch.nft_counts = false, ch.nft_live = {};
         }
+}
+
+Result<void> install(Ruleset& rs, bool patch) {
+    auto c = prepare(rs, patch);
+    if (!c) return std::unexpected(c.error());
+    if (auto r = c->send(); !r) return r;
+    c->settle(rs);
     return {};
 }
 

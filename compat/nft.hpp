@@ -8,6 +8,7 @@
 // decide, and passes the rest up uncounted, to be judged and counted here.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,33 @@ std::string table_name(const Table& t);
 
 // The handle of a rule this process put into the kernel, not read back.
 inline constexpr uint64_t unknown_handle = ~uint64_t(0);
+
+// A change of xdptables' tables, built (`prepare`) and not yet sent: dropped unsent, it
+// changes nothing.
+class Change {
+public:
+    Change();
+    Change(Change&&) noexcept;
+    Change& operator=(Change&&) noexcept;
+    ~Change();
+    // Sends the batch: the kernel applies all of it or nothing.
+    Result<void> send();
+    // Records in `rs` (the ruleset it was prepared from) what the kernel holds once the
+    // change is sent: the rules and counters it kept, those it made anew.
+    void settle(Ruleset& rs) const;
+    // Makes the kernel refuse the batch (it also deletes a table that does not exist):
+    // for tests of what a refusal leaves behind.
+    void refuse_for_test();
+
+private:
+    friend Result<Change> prepare(const Ruleset& rs, bool patch);
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// The change that makes xdptables' tables those of `rs` (see `install`), checked and
+// built against what the kernel holds now.
+Result<Change> prepare(const Ruleset& rs, bool patch = true);
 
 // Makes xdptables' tables those of `rs`, in one netlink batch: the kernel applies all of
 // it or nothing. With `patch`, a table loaded from the kernel (add_counters linked its

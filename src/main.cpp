@@ -109,7 +109,7 @@ Result<void> save_ruleset(Loaded& l, Ruleset& rs, const Ruleset& prev, std::stri
     }
     const Anchor& a = *l.anchor;
     auto r = dp::commit(a, rs, prev, l.live,
-                        [&a](const Ruleset& now) { return store_state(a, serialize_ruleset(now)); }, notices);
+                        [&a](const Ruleset& now) { return stage_state(a, serialize_ruleset(now)); }, notices);
     l.live = {};
     return r;
 }

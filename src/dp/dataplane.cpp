@@ -407,8 +407,14 @@ Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
     return live;
 }
 
+// XDPT_TEST_FAIL=<step>: the tests' way to make one step of a commit fail for real.
+static bool injected(std::string_view step) {
+    const char* f = std::getenv("XDPT_TEST_FAIL");
+    return f && step == f;
+}
+
 Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Live& before,
-                    const std::function<Result<void>(const Ruleset&)>& store, std::string* notices) {
+                    const std::function<Result<StagedState>(const Ruleset&)>& stage, std::string* notices) {
     Phase all("commit");
     std::optional<Phase> ph;
     ph.emplace("commit: flatten");
@@ -418,42 +424,69 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     // classifier tests (tests/dp, BPF_PROG_TEST_RUN: no packet reaches netfilter) have
     // it count every verdict instead, to see each path it takes.
     if (!std::getenv("XDPT_TEST_COUNT_ALL")) program->flags |= XDPT_CFG_MIRROR;
-    // Netfilter first: if it refuses the ruleset, nothing has changed yet. Each later
-    // failure puts the previous ruleset back there.
-    ph.emplace("commit: netfilter");
-    if (auto r = nft::install(rs); !r) return r;
-    auto undo = [&](Result<void> r) {
-        Ruleset back = prev;
-        (void)nft::install(back, false);
-        return r;
-    };
-    // The ruleset as stored: without what netfilter still counts for the rules it kept.
-    auto stored = [&] {
-        nft::LiveOut out(rs);
-        return store(rs);
-    };
+
+    // One change across both layers. Everything that can fail is done first where no
+    // packet and no reader looks: the netfilter batch built, the inactive generation
+    // written, the stored text staged. Then the batch is sent, the one step the kernel
+    // may still refuse (all of it or nothing); a refusal drops what was staged, and
+    // nothing has changed. After it only flips remain.
+    ph.emplace("commit: netfilter (prepare)");
+    auto change = nft::prepare(rs);
+    if (!change) return std::unexpected(change.error());
     auto ifaces = list_ifaces();
     int ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0) return undo(sys_fail("counting CPUs", -ncpus));
+    if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
     ph.emplace("commit: build tables");
     Tables tables = build_tables(*program, ifaces, list_local(), uint32_t(ncpus));
     auto old = active_gen(a);
-    if (!old) return undo(std::unexpected(old.error()));
+    if (!old) return std::unexpected(old.error());
     // The inactive slot still holds the generation before the last one: replacing its
     // maps in place costs one RCU grace period each (the kernel waits for programs
     // after every map-in-map update), so nothing is deleted that is not replaced.
     const uint32_t next = (*old + 1) % XDPT_GENERATIONS;
     ph.emplace("commit: write generation");
-    if (auto r = write_generation(a, next, tables); !r) {
+    auto written = write_generation(a, next, tables);
+    if (written && injected("generation")) written = fail(Exit::resource, "writing the classifier: injected failure");
+    if (auto& r = written; !r) {
         drop_generation(a, next);
-        return undo(r);
+        return r;
     }
+    // The ruleset as stored: as the kernel will hold it once the batch is in, without
+    // what netfilter still counts for the rules it keeps.
     ph.emplace("commit: store");
-    if (auto r = stored(); !r) return undo(r);
+    Ruleset settled = rs;
+    change->settle(settled);
+    auto staged = [&] {
+        nft::LiveOut out(settled);
+        return stage(settled);
+    }();
+    if (!staged) {
+        drop_generation(a, next);
+        return std::unexpected(staged.error());
+    }
+    ph.emplace("commit: netfilter");
+    if (injected("netfilter")) change->refuse_for_test();
+    if (auto r = change->send(); !r) {
+        drop_generation(a, next);
+        return r;
+    }
+    rs = std::move(settled);
     ph.emplace("commit: flip, wait, attach");
     uint32_t zero = 0;
-    if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY))
-        return sys_fail("switching to the new classifier", errno);
+    if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY)) {
+        // Cannot happen short of a broken anchor; netfilter gets the old ruleset back.
+        int err = errno;
+        Ruleset back = prev;
+        (void)nft::install(back, false);
+        return sys_fail("switching to the new classifier", err);
+    }
+    if (auto r = staged->publish(); !r) {
+        // Only a new store map can fail to go in: flip back, as if nothing happened.
+        (void)bpf_map_update_elem(a.map("xdpt_active"), &zero, &*old, BPF_ANY);
+        Ruleset back = prev;
+        (void)nft::install(back, false);
+        return r;
+    }
     wait_for_readers();
     attach_all(a, ifaces, notices);
 
@@ -477,8 +510,11 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
             add(ch.ctr, ch.slot);
             for (Rule& r : ch.rules) add(r.ctr, r.slot);
         }
-    if (moved) return stored();
-    return {};
+    if (!moved) return {};
+    nft::LiveOut out(rs);
+    auto again = stage(rs);
+    if (!again) return std::unexpected(again.error());
+    return again->publish();
 }
 
 }  // namespace xdpt::dp

@@ -24,12 +24,14 @@ Result<Live> add_live_counters(const Anchor& anchor, Ruleset& rs);
 
 // Compiles `rs` and makes it the active generation. Then folds what the old generation
 // counted after `before` was taken into `rs`'s counters (rules that kept their slot), so
-// that nothing counted is lost. `store` writes the ruleset text; it is called before the
-// flip (the new rules) and, when packets arrived meanwhile, after it (their counts).
+// that nothing counted is lost. `stage` writes the ruleset text where no load looks yet;
+// it is called before the change (the new rules), published with it, and, when packets
+// arrived meanwhile, after it (their counts). Netfilter and XDP change together: what
+// fails leaves both as they were.
 // `notices` receives warnings (rules left to the kernel, interfaces not covered).
 // `prev` is the ruleset before the command: rules XDP cannot decide are reported only
 // when they are new.
 Result<void> commit(const Anchor& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
-                    const std::function<Result<void>(const Ruleset&)>& store, std::string* notices);
+                    const std::function<Result<StagedState>(const Ruleset&)>& stage, std::string* notices);
 
 }  // namespace xdpt::dp

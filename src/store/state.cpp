@@ -228,21 +228,38 @@ Result<std::optional<std::string>> load_state(const Anchor& anchor) {
     return std::optional<std::string>(std::string((*st)->half(h.active), h.length[h.active]));
 }
 
-Result<void> store_state(const Anchor& anchor, const std::string& text) {
+// Where a staged text went: the inactive half of the current map (published by the
+// flip of `active`), or a new map (published by installing it in the store map).
+struct StagedState::Impl {
+    std::optional<Store> st;
+    uint32_t next = 0;
+    Fd fresh;
+    int store = -1;
+};
+
+StagedState::StagedState() = default;
+StagedState::StagedState(StagedState&&) noexcept = default;
+StagedState& StagedState::operator=(StagedState&&) noexcept = default;
+StagedState::~StagedState() = default;
+
+Result<StagedState> stage_state(const Anchor& anchor, const std::string& text) {
     const size_t pages = (text.size() + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE;
     auto st = open_store(anchor, true);
     if (!st) return std::unexpected(st.error());
+    StagedState out;
+    out.impl_ = std::make_unique<StagedState::Impl>();
+    StagedState::Impl& to = *out.impl_;
     if (*st && (*st)->half_pages >= pages) {
-        // In place: the inactive half, then the flip.
+        // In place: the inactive half, no reader looks there.
         Store& s = **st;
         xdpt_store_header* h = s.header();
-        const uint32_t next = h->active ^ 1;
-        std::memcpy(s.half(next), text.data(), text.size());
-        h->length[next] = text.size();
-        __atomic_store_n(&h->active, next, __ATOMIC_RELEASE);
-        return {};
+        to.next = h->active ^ 1;
+        std::memcpy(s.half(to.next), text.data(), text.size());
+        h->length[to.next] = text.size();
+        to.st.emplace(std::move(**st));
+        return out;
     }
-    // A new map with room for growth, installed in the store map in one update.
+    // A new map with room for growth.
     auto store = store_map(anchor);
     if (!store) return std::unexpected(store.error());
     const size_t half = pages + pages / 8 + 4;
@@ -259,11 +276,26 @@ Result<void> store_state(const Anchor& anchor, const std::string& text) {
         std::memcpy(m.addr, &h, sizeof(h));
         std::memcpy(static_cast<char*>(m.addr) + XDPT_STORE_PAGE, text.data(), text.size());
     }
+    to.fresh = std::move(inner);
+    to.store = *store;
+    return out;
+}
+
+Result<void> StagedState::publish() {
+    if (impl_->st) {
+        __atomic_store_n(&impl_->st->header()->active, impl_->next, __ATOMIC_RELEASE);
+        return {};
+    }
     uint32_t key = 0;
-    int fd = inner.get();
-    if (bpf_map_update_elem(*store, &key, &fd, BPF_ANY))
-        return sys_fail("updating the xdptables store", errno);
+    int fd = impl_->fresh.get();
+    if (bpf_map_update_elem(impl_->store, &key, &fd, BPF_ANY)) return sys_fail("updating the xdptables store", errno);
     return {};
+}
+
+Result<void> store_state(const Anchor& anchor, const std::string& text) {
+    auto staged = stage_state(anchor, text);
+    if (!staged) return std::unexpected(staged.error());
+    return staged->publish();
 }
 
 Result<void> remove_state() {

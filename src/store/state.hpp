@@ -4,6 +4,7 @@
 // works under `ip netns exec` (fresh /sys, no bpffs) and disappears with the namespace.
 #pragma once
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -62,6 +63,24 @@ private:
 // The stored ruleset text (iptables-save -c format of every instantiated table), or
 // nothing when the anchor holds none yet.
 Result<std::optional<std::string>> load_state(const Anchor& anchor);
+
+// A stored text written where no load looks yet: `publish` makes it the current one in
+// one step (for a text that fits the current map, one aligned store that cannot fail).
+// Dropped unpublished, it changes nothing.
+class StagedState {
+public:
+    StagedState();
+    StagedState(StagedState&&) noexcept;
+    StagedState& operator=(StagedState&&) noexcept;
+    ~StagedState();
+    Result<void> publish();
+
+private:
+    friend Result<StagedState> stage_state(const Anchor& anchor, const std::string& text);
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+Result<StagedState> stage_state(const Anchor& anchor, const std::string& text);
 
 // Replaces the stored text atomically: it becomes visible to the next load_state() in
 // one step.

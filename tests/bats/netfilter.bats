@@ -23,6 +23,19 @@ handle_of() {
   in_ns "$1" nft -a list chain ip xdptables-filter INPUT 2>/dev/null | grep -F -- "$2" | sed 's/.*# handle //'
 }
 
+# $x for xdptables and $l for iptables-legacy, lo up in both.
+pair() {
+  new_ns x
+  new_ns l
+  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+}
+
+# Both namespaces' save -c (comment lines aside) are the same; $xs holds xdptables'.
+same_saves() {
+  xs=$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#')
+  [ "$xs" = "$(in_ns "$l" iptables-legacy-save -c | grep -v '^#')" ]
+}
+
 # The same commands and packets in both namespaces.
 both() {
   in_ns "$x" "$XDPT" "$@"
@@ -30,9 +43,7 @@ both() {
 }
 
 @test "rule edits keep the kernel's counters and handles, and count as iptables-legacy does" {
-  new_ns x
-  new_ns l
-  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+  pair
   both -A INPUT -p udp --dport 9999 -j ACCEPT
   both -A INPUT -p icmp -j ACCEPT
   send "$x" 5; send "$l" 5
@@ -56,18 +67,13 @@ both() {
   both -Z INPUT 2
   send "$x" 1; send "$l" 1
   both -R INPUT 1 -p sctp -j ACCEPT
-  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
-  xs=$(echo "$output" | grep -v '^#')
-  run in_ns "$l" iptables-legacy-save -c
-  [ "$xs" = "$(echo "$output" | grep -v '^#')" ]
+  same_saves
   [[ "$xs" == *"[1:38] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
   [[ "$xs" == *"[11:"*"] -A INPUT -p icmp -j ACCEPT"* ]]
 }
 
 @test "renaming, emptying and deleting chains with jumps counts as iptables-legacy does" {
-  new_ns x
-  new_ns l
-  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+  pair
   both -N a
   both -N b
   both -A INPUT -p udp -j a
@@ -81,19 +87,14 @@ both() {
   both -F b
   both -X c
   send "$x" 1; send "$l" 1
-  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
-  xs=$(echo "$output" | grep -v '^#')
-  run in_ns "$l" iptables-legacy-save -c
-  [ "$xs" = "$(echo "$output" | grep -v '^#')" ]
+  same_saves
   run in_ns "$x" nft list tables
   [ "$output" = "table ip xdptables-filter" ]
   [ "$(in_ns "$x" nft list chain ip xdptables-filter c 2>&1 | grep -c 'No such file')" = 1 ]
 }
 
 @test "a restore of several tables commits each on what the one before left, as iptables-legacy does" {
-  new_ns x
-  new_ns l
-  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+  pair
   # A filter block big enough to be made anew (not patched), then nat and raw blocks:
   # each COMMIT goes on from the kernel's table as the previous one left it.
   f="$BATS_TEST_TMPDIR/multi.rules"
@@ -117,10 +118,34 @@ both() {
     in_ns "$l" iptables-legacy-restore < "$f"
     send "$x" 2; send "$l" 2
   done
-  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
-  xs=$(echo "$output" | grep -v '^#')
-  run in_ns "$l" iptables-legacy-save -c
-  [ "$xs" = "$(echo "$output" | grep -v '^#')" ]
+  same_saves
   [[ "$xs" == *"[2:76] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
   [[ "$xs" == *"[2:76] -A OUTPUT -p udp -m udp --dport 9999"* ]]
+}
+
+@test "a commit that fails in either layer leaves both as they were" {
+  pair
+  both -A INPUT -p udp --dport 9999 -j ACCEPT
+  both -A INPUT -p icmp -j ACCEPT
+  send "$x" 3; send "$l" 3
+  saved=$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#')
+  tables=$(in_ns "$x" nft -a list ruleset 2>/dev/null)
+  # The netfilter batch refused by the kernel after the XDP generation was written, and
+  # the XDP generation failing after the batch was built: a DROP that would catch the
+  # next packets, in neither layer afterwards.
+  run env XDPT_TEST_FAIL=netfilter ip netns exec "$x" "$XDPT" -I INPUT 1 -p udp --dport 9999 -j DROP
+  [ "$status" -eq 1 ]
+  [ "$output" = "xdptables: loading the netfilter rules: No chain/target/match by that name." ]
+  run env XDPT_TEST_FAIL=generation ip netns exec "$x" "$XDPT" -I INPUT 1 -p udp --dport 9999 -j DROP
+  [ "$status" -eq 4 ]
+  [[ "$output" == *"writing the classifier"* ]]
+  [ "$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#')" = "$saved" ]
+  [ "$(in_ns "$x" nft -a list ruleset 2>/dev/null)" = "$tables" ]
+  send "$x" 2; send "$l" 2
+  # Then the same command goes through, and the DROP bites (in XDP).
+  both -I INPUT 1 -p udp --dport 9999 -j DROP
+  send "$x" 4; send "$l" 4
+  same_saves
+  [[ "$xs" == *"[5:190] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
+  [[ "$xs" == *"[4:152] -A INPUT -p udp -m udp --dport 9999 -j DROP"* ]]
 }
