@@ -59,6 +59,10 @@ constexpr Hook hooks[] = {
     {"filter", "INPUT", NF_INET_LOCAL_IN, 0, "filter"},
     {"filter", "FORWARD", NF_INET_FORWARD, 0, "filter"},
     {"filter", "OUTPUT", NF_INET_LOCAL_OUT, 0, "filter"},
+    // NF_IP_PRI_SECURITY: after filter (SELinux labels the packets filter let through).
+    {"security", "INPUT", NF_INET_LOCAL_IN, 50, "filter"},
+    {"security", "FORWARD", NF_INET_FORWARD, 50, "filter"},
+    {"security", "OUTPUT", NF_INET_LOCAL_OUT, 50, "filter"},
 };
 
 const Hook* find_hook(std::string_view table, std::string_view chain) {

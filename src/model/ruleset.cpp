@@ -26,11 +26,12 @@ struct TableDef {
     std::array<std::string_view, 5> chains;
     size_t n;
 };
-constexpr std::array<TableDef, 4> table_defs{{
+constexpr std::array<TableDef, 5> table_defs{{
     {"filter", {"INPUT", "FORWARD", "OUTPUT"}, 3},
     {"nat", {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}, 4},
     {"mangle", {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}, 5},
     {"raw", {"PREROUTING", "OUTPUT"}, 2},
+    {"security", {"INPUT", "FORWARD", "OUTPUT"}, 3},
 }};
 }  // namespace
 

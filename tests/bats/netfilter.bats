@@ -149,3 +149,23 @@ both() {
   [[ "$xs" == *"[5:190] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
   [[ "$xs" == *"[4:152] -A INPUT -p udp -m udp --dport 9999 -j DROP"* ]]
 }
+
+@test "the security table judges after filter, as iptables-legacy's does" {
+  pair
+  both -A INPUT -p udp --dport 9998 -j DROP
+  both -A INPUT -p udp -j ACCEPT
+  both -t security -A INPUT -p udp --dport 9999 -j DROP
+  both -t security -A INPUT -p udp -j ACCEPT
+  send "$x" 3; send "$l" 3
+  for ns in "$x" "$l"; do
+    in_ns "$ns" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(2): s.sendto(b'y' * 10, ('127.0.0.1', 9998))"
+  done
+  same_saves
+  [[ "$xs" == *"[2:76] -A INPUT -p udp -m udp --dport 9998 -j DROP"* ]]
+  [[ "$xs" == *"[3:114] -A INPUT -p udp -m udp --dport 9999 -j DROP"* ]]
+  run in_ns "$x" nft list tables
+  [[ "$output" == *"table ip xdptables-security"* ]]
+}
