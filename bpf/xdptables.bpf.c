@@ -62,7 +62,6 @@ struct xdpt_hits {
 	__u32 n;
 	__u32 slot[XDPT_MAX_HITS];
 };
-struct walk;
 
 /* One outer array (a slot per generation) per kind of classifier map. */
 #define XDPT_GEN_ARRAY(name, inner)                       \

@@ -27,6 +27,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -495,17 +496,22 @@ std::string table_name(const Table& t) {
 
 namespace {
 
-// The chains of every table of family ip, by table.
-Result<std::map<std::string, std::set<std::string>>> list_chains(mnl_socket* s) {
-    std::map<std::string, std::set<std::string>> out;
+// Every chain of family ip, by table, with its counters when it is a base chain (the
+// policy's).
+using KernelChains = std::map<std::string, std::map<std::string, std::optional<Counters>>>;
+Result<KernelChains> read_chains(mnl_socket* s, std::string_view what) {
+    KernelChains out;
     auto each = [&out](const nlmsghdr* h) -> int {
         nftnl_chain* c = nftnl_chain_alloc();
-        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4)
-            out[nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)].insert(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4) {
+            auto& policy = out[nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)][nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)];
+            if (nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS))
+                policy = Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
+        }
         nftnl_chain_free(c);
         return MNL_CB_OK;
     };
-    if (auto r = dump(s, NFT_MSG_GETCHAIN, each, "listing the nftables chains"); !r) return std::unexpected(r.error());
+    if (auto r = dump(s, NFT_MSG_GETCHAIN, each, what); !r) return std::unexpected(r.error());
     return out;
 }
 
@@ -514,7 +520,8 @@ Result<std::map<std::string, std::set<std::string>>> list_chains(mnl_socket* s) 
 // those the kernel has and `t` has not deleted, new user chains made, gone ones deleted.
 // False, with nothing added, when the kernel's table is not known well enough for that,
 // or when so much changed that making the table anew costs less.
-Result<bool> patch_table(Batch& b, const std::string& name, const Table& t, const std::set<std::string>& kernel) {
+Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
+                         const std::map<std::string, std::optional<Counters>>& kernel) {
     size_t rules = 0, ops = 0;
     for (const Chain& ch : t.chains) {
         rules += ch.rules.size();
@@ -546,13 +553,13 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t, cons
         }
         ops += ch.nft_rules.size() - k;
     }
-    for (const std::string& c : kernel)
+    for (const auto& [c, _] : kernel)
         if (!t.find(c)) ++ops;
     if (ops > 64 && ops * 2 > rules) return false;
 
     // References first go (with every rule of a chain that goes: a rule jumping to its
     // own chain would keep it), then chains come, then rules that may jump to them.
-    for (const std::string& c : kernel)
+    for (const auto& [c, _] : kernel)
         if (!t.find(c)) b.delete_rule(name, c, 0);
     for (const Chain& ch : t.chains) {
         if (!kernel.count(ch.name)) continue;
@@ -580,7 +587,7 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t, cons
         }
         if (ch.builtin) b.update_chain(name, ch.name, ch.policy == "DROP", !ch.nft_counts);
     }
-    for (const std::string& c : kernel)
+    for (const auto& [c, _] : kernel)
         if (!t.find(c)) b.delete_chain(name, c);
     return true;
 }
@@ -619,9 +626,9 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
     if (!s) return std::unexpected(s.error());
     auto existing = list_tables(s->get());
     if (!existing) return std::unexpected(existing.error());
-    std::map<std::string, std::set<std::string>> chains;
+    KernelChains chains;
     if (patch) {
-        auto c = list_chains(s->get());
+        auto c = read_chains(s->get(), "listing the nftables chains");
         if (!c) return std::unexpected(c.error());
         chains = std::move(*c);
     }
@@ -778,36 +785,26 @@ Result<void> add_counters(Ruleset& rs) {
     };
     if (auto r = dump(s->get(), NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return r;
     // Every chain; the policies: the base chains' counters.
-    std::set<std::pair<std::string, std::string>> chains;
-    std::map<std::pair<std::string, std::string>, Counters> policies;
-    auto each_chain = [&](const nlmsghdr* h) -> int {
-        nftnl_chain* c = nftnl_chain_alloc();
-        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4) {
-            std::pair<std::string, std::string> key{nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
-                                                    nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)};
-            if (nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS))
-                policies[key] = Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
-            chains.insert(std::move(key));
-        }
-        nftnl_chain_free(c);
-        return MNL_CB_OK;
-    };
-    if (auto r = dump(s->get(), NFT_MSG_GETCHAIN, each_chain, "reading the netfilter counters"); !r) return r;
+    auto chains = read_chains(s->get(), "reading the netfilter counters");
+    if (!chains) return std::unexpected(chains.error());
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
         for (Chain& ch : t.chains) {
             ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
             for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
-            if (auto p = policies.find({name, ch.name}); ch.builtin && p != policies.end()) {
-                ch.ctr.pkts += p->second.pkts;
-                ch.ctr.bytes += p->second.bytes;
-                ch.nft_live = p->second;
+            const std::optional<Counters>* policy = nullptr;
+            if (auto kt = chains->find(name); kt != chains->end())
+                if (auto kc = kt->second.find(ch.name); kc != kt->second.end()) policy = &kc->second;
+            if (ch.builtin && policy && *policy) {
+                ch.ctr.pkts += (*policy)->pkts;
+                ch.ctr.bytes += (*policy)->bytes;
+                ch.nft_live = **policy;
                 ch.nft_counts = true;
             }
             auto it = counted.find({name, ch.name});
             if (it == counted.end()) {
                 // A chain the kernel has without rules (every chain of a table it has).
-                ch.nft_linked = ch.rules.empty() && chains.count({name, ch.name});
+                ch.nft_linked = ch.rules.empty() && policy;
                 continue;
             }
             if (it->second.size() != ch.rules.size()) continue;

@@ -21,10 +21,10 @@
 #include "compat/nft.hpp"
 #include "core/str.hpp"
 #include "dp/dataplane.hpp"
+#include "core/timing.hpp"
 #include "dp/explain.hpp"
 #include "model/apply.hpp"
 #include "model/print.hpp"
-#include "core/timing.hpp"
 #include "store/state.hpp"
 #include "xdpt_config.h"
 
@@ -320,14 +320,12 @@ int main_restore(const std::vector<std::string>& args) {
     std::vector<std::string> seen;
     o.tables_seen = &seen;
     std::string notices;
-    auto commit = [&](const Ruleset& now) -> Result<void> {
-        Ruleset prev = committed;
+    // `now` is `work`, committed in place: the next table block goes on from what the
+    // kernel then holds (the netfilter handles this commit made or kept, the counts it
+    // folded in).
+    auto commit = [&](Ruleset& now) -> Result<void> {
+        auto r = save_ruleset(*loaded, now, committed, &notices);
         committed = now;
-        auto r = save_ruleset(*loaded, committed, prev, &notices);
-        // The next table block goes on from what the kernel now holds: the netfilter
-        // handles this commit made or kept, the counts it folded in. (`now` is `work`;
-        // the restore holds no reference into it across a COMMIT.)
-        if (r) work = committed;
         return r;
     };
     o.notices = &notices;

@@ -65,7 +65,7 @@ std::vector<std::string_view> input_lines(std::string_view text) {
 }  // namespace
 
 static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_view>& lines, const RestoreOptions& o,
-                           const std::function<Result<void>(const Ruleset&)>& commit, std::string& out) {
+                           const std::function<Result<void>(Ruleset&)>& commit, std::string& out) {
     int line = 0;
     bool in_table = false;
     std::string curtable;
@@ -211,7 +211,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
 }
 
 Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
-                          const std::function<Result<void>(const Ruleset&)>& commit,
+                          const std::function<Result<void>(Ruleset&)>& commit,
                           std::string& out) {
     return restore_lines(rs, input_lines(text), o, commit, out);
 }

@@ -27,10 +27,11 @@ struct RestoreOptions {
     bool stored = false;  // reading the stored state (see ParseOptions::stored)
 };
 
-// Applies `text` to `rs`. `commit` runs at every COMMIT with the ruleset as it then is;
-// `out` collects what restore prints on stdout (-v).
+// Applies `text` to `rs`. `commit` runs at every COMMIT with the ruleset as it then is
+// (`rs`, which it may update: the next table block goes on from it); `out` collects what
+// restore prints on stdout (-v).
 Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
-                          const std::function<Result<void>(const Ruleset&)>& commit,
+                          const std::function<Result<void>(Ruleset&)>& commit,
                           std::string& out);
 
 // The state format: iptables-save -c of every table, in the ruleset's table order.

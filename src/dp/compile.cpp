@@ -414,9 +414,7 @@ void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_
                 refs.push_back({q, first[r] + uint32_t(k)});
             }
     refs.push_back({Prefix{0, 0}, UINT32_MAX});  // the /0 entry, no term
-    std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first < b.first : a.second < b.second;
-    });
+    std::sort(refs.begin(), refs.end());
 
     // A term holds when it is hit (the address lies in one of its prefixes) unless it is
     // negated; a rule is in when all its terms hold.

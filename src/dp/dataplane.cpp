@@ -110,20 +110,28 @@ void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
 // and the next commit refills it where it stands.
 uint32_t with_room(size_t n) { return static_cast<uint32_t>(std::max<size_t>(1, n + n / 8 + 64)); }
 
+// An inner map to refill where it stands, and its number of elements.
+struct Reusable {
+    Fd fd;
+    uint32_t max_entries = 0;
+    explicit operator bool() const { return bool(fd); }
+};
+
 // The inner map `outer`[gen] when it can be refilled in place: the same type and value
 // size, room for `need` elements, and not more than twice too big. Replacing an inner map
 // costs an RCU grace period (the kernel waits for running programs after every update of
 // a map-in-map); refilling one costs none. The generation written is the inactive one:
 // no program reads it since the wait that followed the last flip.
-Fd reusable(const Anchor& a, const char* outer, uint32_t gen, bpf_map_type type, uint32_t value_size, size_t need) {
+Reusable reusable(const Anchor& a, const char* outer, uint32_t gen, bpf_map_type type, uint32_t value_size,
+                  size_t need) {
     Fd fd = inner_map(a, outer, gen);
-    if (!fd) return fd;
+    if (!fd) return {};
     bpf_map_info info{};
     uint32_t len = sizeof info;
     if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) || info.type != uint32_t(type) ||
         info.value_size != value_size || info.max_entries < need || info.max_entries > 2 * need + 4096)
-        return Fd{};
-    return fd;
+        return {};
+    return {std::move(fd), info.max_entries};
 }
 
 // An array map of `n` elements (at least), filled from `data` through mmap; the rest of
@@ -131,16 +139,11 @@ Fd reusable(const Anchor& a, const char* outer, uint32_t gen, bpf_map_type type,
 // exactly the size of the program's template for it, and not its BPF_F_INNER_MAP flag
 // (the verifier then inlines its lookups).
 template <class T>
-Result<Fd> fill_array(Fd old, const char* name, const std::vector<T>& data, size_t n, bool fixed) {
+Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data, size_t n, bool fixed) {
     n = std::max<size_t>({1, n, data.size()});
-    Fd fd = std::move(old);
-    size_t cap = n;
-    if (fd) {
-        bpf_map_info info{};
-        uint32_t len = sizeof info;
-        if (bpf_obj_get_info_by_fd(fd.get(), &info, &len)) return sys_fail(str("reading map ", name), errno);
-        cap = info.max_entries;
-    } else {
+    Fd fd = std::move(old.fd);
+    size_t cap = old.max_entries;
+    if (!fd) {
         cap = fixed ? n : with_room(n);
         LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | (fixed ? 0u : BPF_F_INNER_MAP));
         fd = Fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(T), static_cast<uint32_t>(cap), &mo));
@@ -322,25 +325,30 @@ void wait_for_readers() {
 Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
     struct Inner {
         const char* outer;
-        Fd reused;
+        bool reused;  // refilled where it stands: nothing to install
         Result<Fd> fd;
     };
     const std::vector<xdpt_config> cfg{t.cfg};
     const std::vector<xdpt_counter> no_counters;
     const size_t nctr = size_t(t.cfg.nslots) * t.cfg.ncpus;
+    // `fill` makes or refills the map from what `reusable` found.
+    auto inner = [&](const char* outer, bpf_map_type type, uint32_t value_size, size_t need, auto fill) {
+        Reusable old = reusable(a, outer, gen, type, value_size, need);
+        const int was = old ? old.fd.get() : -1;
+        Result<Fd> fd = fill(std::move(old));
+        // Reused when the fill kept the old map (it may make a new one instead).
+        const bool reused = fd && was >= 0 && fd->get() == was;
+        return Inner{outer, reused, std::move(fd)};
+    };
     auto arr = [&](const char* outer, const char* name, const auto& data, size_t n = 0, bool fixed = false) {
         using T = typename std::decay_t<decltype(data)>::value_type;
-        Fd old = reusable(a, outer, gen, BPF_MAP_TYPE_ARRAY, sizeof(T), std::max<size_t>({1, n, data.size()}));
-        const bool in_place = bool(old);
-        auto fd = fill_array(std::move(old), name, data, n, fixed);
-        return Inner{outer, in_place && fd ? Fd(dup(fd->get())) : Fd{}, std::move(fd)};
+        return inner(outer, BPF_MAP_TYPE_ARRAY, sizeof(T), std::max<size_t>({1, n, data.size()}),
+                     [&](Reusable old) { return fill_array(std::move(old), name, data, n, fixed); });
     };
     auto keyed = [&](const char* outer, const char* name, bpf_map_type type, const auto& data, uint32_t flags) {
         using V = typename std::decay_t<decltype(data)>::value_type::second_type;
-        Fd old = reusable(a, outer, gen, type, sizeof(V), data.size());
-        const bool in_place = bool(old);
-        auto fd = fill_keyed(std::move(old), type, name, data, flags);
-        return Inner{outer, in_place && fd ? Fd(dup(fd->get())) : Fd{}, std::move(fd)};
+        return inner(outer, type, sizeof(V), data.size(),
+                     [&](Reusable old) { return fill_keyed(std::move(old.fd), type, name, data, flags); });
     };
     Inner inners[] = {
         arr("xdpt_values", "xdpt_values_g", t.values, 0, true),
@@ -363,7 +371,7 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
     std::vector<std::pair<const char*, int>> installs;
     for (auto& in : inners) {
         if (!in.fd) return std::unexpected(in.fd.error());
-        if (in.reused) continue;  // refilled where it stands
+        if (in.reused) continue;
         if (a.map(in.outer) < 0) return fail(Exit::resource, "lo's xdptables program is from another version");
         installs.push_back({in.outer, in.fd->get()});
     }
@@ -414,7 +422,7 @@ static bool injected(std::string_view step) {
 }
 
 Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Live& before,
-                    const std::function<Result<StagedState>(const Ruleset&)>& stage, std::string* notices) {
+                    const std::function<Result<Publish>(const Ruleset&)>& stage, std::string* notices) {
     Phase all("commit");
     std::optional<Phase> ph;
     ph.emplace("commit: flatten");
@@ -473,19 +481,18 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     rs = std::move(settled);
     ph.emplace("commit: flip, wait, attach");
     uint32_t zero = 0;
-    if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY)) {
-        // Cannot happen short of a broken anchor; netfilter gets the old ruleset back.
-        int err = errno;
-        Ruleset back = prev;
-        (void)nft::install(back, false);
-        return sys_fail("switching to the new classifier", err);
-    }
-    if (auto r = staged->publish(); !r) {
-        // Only a new store map can fail to go in: flip back, as if nothing happened.
-        (void)bpf_map_update_elem(a.map("xdpt_active"), &zero, &*old, BPF_ANY);
+    // Neither flip can fail short of a broken anchor (or, for a store outgrowing its map,
+    // no memory); if one does, the previous ruleset goes back into netfilter.
+    auto undo = [&](Result<void> r) {
         Ruleset back = prev;
         (void)nft::install(back, false);
         return r;
+    };
+    if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY))
+        return undo(sys_fail("switching to the new classifier", errno));
+    if (auto r = (*staged)(); !r) {
+        (void)bpf_map_update_elem(a.map("xdpt_active"), &zero, &*old, BPF_ANY);
+        return undo(r);
     }
     wait_for_readers();
     attach_all(a, ifaces, notices);
@@ -514,7 +521,7 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     nft::LiveOut out(rs);
     auto again = stage(rs);
     if (!again) return std::unexpected(again.error());
-    return again->publish();
+    return (*again)();
 }
 
 }  // namespace xdpt::dp

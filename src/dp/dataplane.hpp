@@ -32,6 +32,6 @@ Result<Live> add_live_counters(const Anchor& anchor, Ruleset& rs);
 // `prev` is the ruleset before the command: rules XDP cannot decide are reported only
 // when they are new.
 Result<void> commit(const Anchor& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
-                    const std::function<Result<StagedState>(const Ruleset&)>& stage, std::string* notices);
+                    const std::function<Result<Publish>(const Ruleset&)>& stage, std::string* notices);
 
 }  // namespace xdpt::dp

@@ -12,9 +12,9 @@
 
 #include <chrono>
 #include <cstring>
-#include <utility>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/str.hpp"
@@ -228,74 +228,42 @@ Result<std::optional<std::string>> load_state(const Anchor& anchor) {
     return std::optional<std::string>(std::string((*st)->half(h.active), h.length[h.active]));
 }
 
-// Where a staged text went: the inactive half of the current map (published by the
-// flip of `active`), or a new map (published by installing it in the store map).
-struct StagedState::Impl {
-    std::optional<Store> st;
-    uint32_t next = 0;
-    Fd fresh;
-    int store = -1;
-};
-
-StagedState::StagedState() = default;
-StagedState::StagedState(StagedState&&) noexcept = default;
-StagedState& StagedState::operator=(StagedState&&) noexcept = default;
-StagedState::~StagedState() = default;
-
-Result<StagedState> stage_state(const Anchor& anchor, const std::string& text) {
+Result<Publish> stage_state(const Anchor& anchor, const std::string& text) {
     const size_t pages = (text.size() + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE;
     auto st = open_store(anchor, true);
     if (!st) return std::unexpected(st.error());
-    StagedState out;
-    out.impl_ = std::make_unique<StagedState::Impl>();
-    StagedState::Impl& to = *out.impl_;
     if (*st && (*st)->half_pages >= pages) {
-        // In place: the inactive half, no reader looks there.
+        // In place: the inactive half, where no load looks; published by the flip.
         Store& s = **st;
-        xdpt_store_header* h = s.header();
-        to.next = h->active ^ 1;
-        std::memcpy(s.half(to.next), text.data(), text.size());
-        h->length[to.next] = text.size();
-        to.st.emplace(std::move(**st));
-        return out;
+        const uint32_t next = s.header()->active ^ 1;
+        std::memcpy(s.half(next), text.data(), text.size());
+        s.header()->length[next] = text.size();
+        return Publish([s = std::move(s), next]() -> Result<void> {
+            __atomic_store_n(&s.header()->active, next, __ATOMIC_RELEASE);
+            return {};
+        });
     }
-    // A new map with room for growth.
+    // A new map with room for growth, the text in its first half; published by putting
+    // it in the store map.
     auto store = store_map(anchor);
     if (!store) return std::unexpected(store.error());
-    const size_t half = pages + pages / 8 + 4;
+    Store s;
+    s.half_pages = pages + pages / 8 + 4;
+    const auto entries = static_cast<uint32_t>(1 + 2 * s.half_pages);
     LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-    Fd inner(bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpt_store_pg", sizeof(uint32_t), XDPT_STORE_PAGE,
-                            static_cast<uint32_t>(1 + 2 * half), &mo));
-    if (!inner) return sys_fail("creating the xdptables store", errno);
-    {
-        Mapping m;
-        m.len = (1 + 2 * half) * XDPT_STORE_PAGE;
-        m.addr = mmap(nullptr, m.len, PROT_READ | PROT_WRITE, MAP_SHARED, inner.get(), 0);
-        if (m.addr == MAP_FAILED) return sys_fail("mapping the xdptables store", errno);
-        xdpt_store_header h{XDPT_STORE_MAGIC, XDPT_STORE_VERSION, 0, 0, {text.size(), 0}};
-        std::memcpy(m.addr, &h, sizeof(h));
-        std::memcpy(static_cast<char*>(m.addr) + XDPT_STORE_PAGE, text.data(), text.size());
-    }
-    to.fresh = std::move(inner);
-    to.store = *store;
-    return out;
-}
-
-Result<void> StagedState::publish() {
-    if (impl_->st) {
-        __atomic_store_n(&impl_->st->header()->active, impl_->next, __ATOMIC_RELEASE);
+    s.fd = Fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpt_store_pg", sizeof(uint32_t), XDPT_STORE_PAGE, entries, &mo));
+    if (!s.fd) return sys_fail("creating the xdptables store", errno);
+    s.m.len = size_t(entries) * XDPT_STORE_PAGE;
+    s.m.addr = mmap(nullptr, s.m.len, PROT_READ | PROT_WRITE, MAP_SHARED, s.fd.get(), 0);
+    if (s.m.addr == MAP_FAILED) return sys_fail("mapping the xdptables store", errno);
+    *s.header() = xdpt_store_header{XDPT_STORE_MAGIC, XDPT_STORE_VERSION, 0, 0, {text.size(), 0}};
+    std::memcpy(s.half(0), text.data(), text.size());
+    return Publish([fd = std::move(s.fd), outer = *store]() -> Result<void> {
+        uint32_t key = 0;
+        int inner = fd.get();
+        if (bpf_map_update_elem(outer, &key, &inner, BPF_ANY)) return sys_fail("updating the xdptables store", errno);
         return {};
-    }
-    uint32_t key = 0;
-    int fd = impl_->fresh.get();
-    if (bpf_map_update_elem(impl_->store, &key, &fd, BPF_ANY)) return sys_fail("updating the xdptables store", errno);
-    return {};
-}
-
-Result<void> store_state(const Anchor& anchor, const std::string& text) {
-    auto staged = stage_state(anchor, text);
-    if (!staged) return std::unexpected(staged.error());
-    return staged->publish();
+    });
 }
 
 Result<void> remove_state() {

@@ -3,8 +3,8 @@
 // (netlink query of lo's XDP program, then its maps by id), never through a path, so it
 // works under `ip netns exec` (fresh /sys, no bpffs) and disappears with the namespace.
 #pragma once
+#include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -64,27 +64,13 @@ private:
 // nothing when the anchor holds none yet.
 Result<std::optional<std::string>> load_state(const Anchor& anchor);
 
-// A stored text written where no load looks yet: `publish` makes it the current one in
-// one step (for a text that fits the current map, one aligned store that cannot fail).
-// Dropped unpublished, it changes nothing.
-class StagedState {
-public:
-    StagedState();
-    StagedState(StagedState&&) noexcept;
-    StagedState& operator=(StagedState&&) noexcept;
-    ~StagedState();
-    Result<void> publish();
+// Makes a staged ruleset text the current one, in one step: for a text that fits the
+// current map, one aligned store that cannot fail.
+using Publish = std::move_only_function<Result<void>()>;
 
-private:
-    friend Result<StagedState> stage_state(const Anchor& anchor, const std::string& text);
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
-};
-Result<StagedState> stage_state(const Anchor& anchor, const std::string& text);
-
-// Replaces the stored text atomically: it becomes visible to the next load_state() in
-// one step.
-Result<void> store_state(const Anchor& anchor, const std::string& text);
+// Writes the ruleset text where no load looks yet; dropped unpublished, it changes
+// nothing.
+Result<Publish> stage_state(const Anchor& anchor, const std::string& text);
 
 // Detaches the program from every interface (lo last) and drops every map: the namespace
 // is as if xdptables never ran.

@@ -9,13 +9,13 @@ load helpers
 setup() { require_root; }
 teardown() { teardown_namespaces; }
 
-# send NS N: N UDP datagrams to 127.0.0.1:9999, where nothing listens (each one also
-# brings an ICMP port unreachable back through INPUT).
+# send NS N [PORT]: N UDP datagrams to 127.0.0.1:PORT (9999), where nothing listens
+# (each one also brings an ICMP port unreachable back through INPUT).
 send() {
   in_ns "$1" python3 -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range($2): s.sendto(b'x' * 10, ('127.0.0.1', 9999))"
+for _ in range($2): s.sendto(b'x' * 10, ('127.0.0.1', ${3:-9999}))"
 }
 
 # The handle of the kernel rule of xdptables' INPUT chain whose text contains $2.
@@ -30,9 +30,12 @@ pair() {
   for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
 }
 
+# xdptables-save -c of $x, comment lines aside.
+xsave() { in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#'; }
+
 # Both namespaces' save -c (comment lines aside) are the same; $xs holds xdptables'.
 same_saves() {
-  xs=$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#')
+  xs=$(xsave)
   [ "$xs" = "$(in_ns "$l" iptables-legacy-save -c | grep -v '^#')" ]
 }
 
@@ -128,7 +131,7 @@ both() {
   both -A INPUT -p udp --dport 9999 -j ACCEPT
   both -A INPUT -p icmp -j ACCEPT
   send "$x" 3; send "$l" 3
-  saved=$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#')
+  saved=$(xsave)
   tables=$(in_ns "$x" nft -a list ruleset 2>/dev/null)
   # The netfilter batch refused by the kernel after the XDP generation was written, and
   # the XDP generation failing after the batch was built: a DROP that would catch the
@@ -139,7 +142,7 @@ both() {
   run env XDPT_TEST_FAIL=generation ip netns exec "$x" "$XDPT" -I INPUT 1 -p udp --dport 9999 -j DROP
   [ "$status" -eq 4 ]
   [[ "$output" == *"writing the classifier"* ]]
-  [ "$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#')" = "$saved" ]
+  [ "$(xsave)" = "$saved" ]
   [ "$(in_ns "$x" nft -a list ruleset 2>/dev/null)" = "$tables" ]
   send "$x" 2; send "$l" 2
   # Then the same command goes through, and the DROP bites (in XDP).
@@ -157,12 +160,7 @@ both() {
   both -t security -A INPUT -p udp --dport 9999 -j DROP
   both -t security -A INPUT -p udp -j ACCEPT
   send "$x" 3; send "$l" 3
-  for ns in "$x" "$l"; do
-    in_ns "$ns" python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(2): s.sendto(b'y' * 10, ('127.0.0.1', 9998))"
-  done
+  send "$x" 2 9998; send "$l" 2 9998
   same_saves
   [[ "$xs" == *"[2:76] -A INPUT -p udp -m udp --dport 9998 -j DROP"* ]]
   [[ "$xs" == *"[3:114] -A INPUT -p udp -m udp --dport 9999 -j DROP"* ]]
