@@ -180,4 +180,16 @@ enum xdpt_stat {
 
 #define XDPT_GENERATIONS 2
 
+/* The number of elements of the classifier arrays whose size follows the ruleset. A
+ * program is loaded with these as its inner map sizes, and every generation's maps have
+ * exactly them, so that the verifier inlines their lookups (an inner map of varying size,
+ * BPF_F_INNER_MAP, costs a helper call per lookup). A ruleset that outgrows them, or is
+ * far smaller, gets a new program (src/store/state.cpp). */
+struct xdpt_capacity {
+	__u32 bitmaps;
+	__u32 chunks;
+	__u32 rules;
+	__u32 counters; /* slots times CPUs */
+};
+
 #endif

@@ -72,17 +72,8 @@ struct xdpt_hits {
 		__array(values, inner);                   \
 	} name SEC(".maps")
 
-#define XDPT_INNER_ARRAY(tname, vtype, n)                               \
-	struct tname {                                                  \
-		__uint(type, BPF_MAP_TYPE_ARRAY);                       \
-		__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);    \
-		__uint(max_entries, n);                                 \
-		__type(key, __u32);                                     \
-		__uint(value_size, sizeof(vtype));                      \
-	}
-
-/* Inner arrays of a fixed size, without BPF_F_INNER_MAP: every generation's map has the
- * template's size, so the verifier inlines their lookups (no helper call). */
+/* Inner arrays without BPF_F_INNER_MAP: every generation's map has the template's size,
+ * so the verifier inlines their lookups (no helper call). */
 #define XDPT_FIXED_ARRAY(tname, vtype, n)                               \
 	struct tname {                                                  \
 		__uint(type, BPF_MAP_TYPE_ARRAY);                       \
@@ -94,10 +85,14 @@ struct xdpt_hits {
 
 XDPT_FIXED_ARRAY(xdpt_cfg_t, struct xdpt_config, 1);
 XDPT_FIXED_ARRAY(xdpt_values_t, __u32, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE);
-XDPT_INNER_ARRAY(xdpt_bitmaps_t, struct xdpt_bitmap, 1);
-XDPT_INNER_ARRAY(xdpt_chunks_t, struct xdpt_chunk, 1);
-XDPT_INNER_ARRAY(xdpt_rules_t, struct xdpt_rule, 1);
-XDPT_INNER_ARRAY(xdpt_counters_t, struct xdpt_counter, 1);
+/* Sized at load (struct xdpt_capacity): 1 is a placeholder. */
+XDPT_FIXED_ARRAY(xdpt_bitmaps_t, struct xdpt_bitmap, 1);
+XDPT_FIXED_ARRAY(xdpt_chunks_t, struct xdpt_chunk, 1);
+XDPT_FIXED_ARRAY(xdpt_rules_t, struct xdpt_rule, 1);
+XDPT_FIXED_ARRAY(xdpt_counters_t, struct xdpt_counter, 1);
+
+/* The sizes the inner arrays above were given at load, for the loader to read back. */
+const volatile struct xdpt_capacity xdpt_cap = {};
 
 struct xdpt_lpm_t {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

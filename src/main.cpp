@@ -102,14 +102,9 @@ Result<Loaded> load_ruleset() {
 // in `l` is used up by the first commit (later ones in the same process start from the
 // text alone).
 Result<void> save_ruleset(Loaded& l, Ruleset& rs, const Ruleset& prev, std::string* notices) {
-    if (!l.anchor) {
-        auto created = ensure_anchor();
-        if (!created) return std::unexpected(created.error());
-        l.anchor = std::move(*created);
-    }
-    const Anchor& a = *l.anchor;
-    auto r = dp::commit(a, rs, prev, l.live,
-                        [&a](const Ruleset& now) { return stage_state(a, serialize_ruleset(now)); }, notices);
+    auto r = dp::commit(l.anchor, rs, prev, l.live,
+                        [](const Anchor& a, const Ruleset& now) { return stage_state(a, serialize_ruleset(now)); },
+                        notices);
     l.live = {};
     return r;
 }

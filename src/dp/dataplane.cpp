@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -110,6 +111,29 @@ void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
 // and the next commit refills it where it stands.
 uint32_t with_room(size_t n) { return static_cast<uint32_t>(std::max<size_t>(1, n + n / 8 + 64)); }
 
+// The size a program gives an inner array of which `need` elements are used: with room,
+// rounded up to eight steps per doubling, so that a ruleset growing rule by rule gets a
+// new program (inner arrays of new sizes) only every eighth or so of growth.
+uint32_t sized(size_t need) {
+    const size_t n = with_room(need);
+    const size_t step = std::max<size_t>(1, std::bit_floor(n) / 8);
+    return static_cast<uint32_t>((n + step - 1) / step * step);
+}
+
+// What a generation of `t` uses of each sized inner array.
+xdpt_capacity needs(const Tables& t) {
+    return {uint32_t(t.bitmaps.size()), uint32_t(t.chunks.size()), uint32_t(t.rules.size()),
+            t.cfg.nslots * t.cfg.ncpus};
+}
+
+// Whether a program of capacity `have` holds tables that need `need`, and is not much
+// larger than they (a ruleset that shrank gives its memory back).
+bool fits(const xdpt_capacity& have, const xdpt_capacity& need) {
+    auto ok = [](uint32_t h, uint32_t n) { return n <= h && h <= 4 * size_t(sized(n)); };
+    return ok(have.bitmaps, need.bitmaps) && ok(have.chunks, need.chunks) && ok(have.rules, need.rules) &&
+           ok(have.counters, need.counters);
+}
+
 // An inner map to refill where it stands, and its number of elements.
 struct Reusable {
     Fd fd;
@@ -145,7 +169,7 @@ Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data
     size_t cap = old.max_entries;
     if (!fd) {
         cap = fixed ? n : with_room(n);
-        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | (fixed ? 0u : BPF_F_INNER_MAP));
+        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | (fixed ? 0u : uint32_t(BPF_F_INNER_MAP)));
         fd = Fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(T), static_cast<uint32_t>(cap), &mo));
         if (!fd) return sys_fail(str("creating map ", name), errno);
     }
@@ -322,7 +346,7 @@ void wait_for_readers() {
     if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) usleep(20000);
 }
 
-Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
+Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, const xdpt_capacity& cap) {
     struct Inner {
         const char* outer;
         bool reused;  // refilled where it stands: nothing to install
@@ -330,7 +354,6 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
     };
     const std::vector<xdpt_config> cfg{t.cfg};
     const std::vector<xdpt_counter> no_counters;
-    const size_t nctr = size_t(t.cfg.nslots) * t.cfg.ncpus;
     // `fill` makes or refills the map from what `reusable` found.
     auto inner = [&](const char* outer, bpf_map_type type, uint32_t value_size, size_t need, auto fill) {
         Reusable old = reusable(a, outer, gen, type, value_size, need);
@@ -352,10 +375,10 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t) {
     };
     Inner inners[] = {
         arr("xdpt_values", "xdpt_values_g", t.values, 0, true),
-        arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps),
-        arr("xdpt_chunks", "xdpt_chunks_g", t.chunks),
-        arr("xdpt_rules", "xdpt_rules_g", t.rules),
-        arr("xdpt_counters", "xdpt_counters_g", no_counters, nctr),
+        arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps, cap.bitmaps, true),
+        arr("xdpt_chunks", "xdpt_chunks_g", t.chunks, cap.chunks, true),
+        arr("xdpt_rules", "xdpt_rules_g", t.rules, cap.rules, true),
+        arr("xdpt_counters", "xdpt_counters_g", no_counters, cap.counters, true),
         keyed("xdpt_src", "xdpt_src_g", BPF_MAP_TYPE_LPM_TRIE, t.src, BPF_F_NO_PREALLOC),
         keyed("xdpt_dst", "xdpt_dst_g", BPF_MAP_TYPE_LPM_TRIE, t.dst, BPF_F_NO_PREALLOC),
         keyed("xdpt_local", "xdpt_local_g", BPF_MAP_TYPE_LPM_TRIE, t.local, BPF_F_NO_PREALLOC),
@@ -421,8 +444,8 @@ static bool injected(std::string_view step) {
     return f && step == f;
 }
 
-Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Live& before,
-                    const std::function<Result<Publish>(const Ruleset&)>& stage, std::string* notices) {
+Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
+                    const Stage& stage, std::string* notices) {
     Phase all("commit");
     std::optional<Phase> ph;
     ph.emplace("commit: flatten");
@@ -446,14 +469,40 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
     ph.emplace("commit: build tables");
     Tables tables = build_tables(*program, ifaces, list_local(), uint32_t(ncpus));
-    auto old = active_gen(a);
-    if (!old) return std::unexpected(old.error());
-    // The inactive slot still holds the generation before the last one: replacing its
-    // maps in place costs one RCU grace period each (the kernel waits for programs
-    // after every map-in-map update), so nothing is deleted that is not replaced.
-    const uint32_t next = (*old + 1) % XDPT_GENERATIONS;
+
+    // The program: the anchor, when its inner arrays hold the tables; otherwise a new one
+    // sized for them, which takes the anchor's place at the flip.
+    const xdpt_capacity need = needs(tables);
+    std::optional<Anchor> fresh;
+    std::optional<uint32_t> old;  // the anchor's active generation
+    if (anchor) {
+        auto have = anchor_capacity(*anchor);
+        if (!have) return std::unexpected(have.error());
+        auto gen = active_gen(*anchor);
+        if (!gen) return std::unexpected(gen.error());
+        old = *gen;
+        if (!fits(*have, need)) fresh.emplace();
+    } else {
+        fresh.emplace();
+    }
+    if (fresh) {
+        ph.emplace("commit: load a program");
+        const xdpt_capacity cap{sized(need.bitmaps), sized(need.chunks), sized(need.rules), sized(need.counters)};
+        auto loaded = load_anchor(cap, anchor ? &*anchor : nullptr);
+        if (!loaded) return std::unexpected(loaded.error());
+        *fresh = std::move(*loaded);
+    }
+    const Anchor& a = fresh ? *fresh : *anchor;
+    auto cap = anchor_capacity(a);
+    if (!cap) return std::unexpected(cap.error());
+    // A new program reads generation 0 from the start, and no packet meets it before the
+    // switch. In the anchor, the inactive slot still holds the generation before the last
+    // one: replacing its maps in place costs one RCU grace period each (the kernel waits
+    // for programs after every map-in-map update), so nothing is deleted that is not
+    // replaced.
+    const uint32_t next = fresh ? 0 : (*old + 1) % XDPT_GENERATIONS;
     ph.emplace("commit: write generation");
-    auto written = write_generation(a, next, tables);
+    auto written = write_generation(a, next, tables, *cap);
     if (written && injected("generation")) written = fail(Exit::resource, "writing the classifier: injected failure");
     if (auto& r = written; !r) {
         drop_generation(a, next);
@@ -466,7 +515,7 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
     change->settle(settled);
     auto staged = [&] {
         nft::LiveOut out(settled);
-        return stage(settled);
+        return stage(a, settled);
     }();
     if (!staged) {
         drop_generation(a, next);
@@ -488,19 +537,29 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
         (void)nft::install(back, false);
         return r;
     };
-    if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY))
+    if (fresh) {
+        if (auto r = switch_anchor(anchor ? &*anchor : nullptr, a); !r) return undo(r);
+    } else if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY)) {
         return undo(sys_fail("switching to the new classifier", errno));
+    }
     if (auto r = (*staged)(); !r) {
-        (void)bpf_map_update_elem(a.map("xdpt_active"), &zero, &*old, BPF_ANY);
+        if (!fresh) (void)bpf_map_update_elem(a.map("xdpt_active"), &zero, &*old, BPF_ANY);
+        else if (anchor) (void)switch_anchor(&a, *anchor);
+        else (void)remove_state();
         return undo(r);
     }
     wait_for_readers();
     attach_all(a, ifaces, notices);
+    // The program before, if it was replaced: its counts are folded below.
+    std::optional<Anchor> was;
+    if (fresh) was = std::exchange(anchor, std::move(fresh));
+    const Anchor& counted = was ? *was : *anchor;
 
     ph.emplace("commit: fold counters");
     // What the old generation counted after the snapshot: add it to the rules that
     // kept their slot.
-    auto final_counts = read_counters(a, *old);
+    if (!old) return {};
+    auto final_counts = read_counters(counted, *old);
     if (!final_counts || final_counts->size() != before.snapshot.size() || before.snapshot.empty()) return {};
     bool moved = false;
     auto add = [&](Counters& c, int32_t slot) {
@@ -519,7 +578,7 @@ Result<void> commit(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Liv
         }
     if (!moved) return {};
     nft::LiveOut out(rs);
-    auto again = stage(rs);
+    auto again = stage(*anchor, rs);
     if (!again) return std::unexpected(again.error());
     return (*again)();
 }

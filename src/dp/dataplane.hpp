@@ -22,6 +22,9 @@ struct Live {
 // slot.
 Result<Live> add_live_counters(const Anchor& anchor, Ruleset& rs);
 
+// Stages the stored text of a ruleset in the anchor's store.
+using Stage = std::function<Result<Publish>(const Anchor&, const Ruleset&)>;
+
 // Compiles `rs` and makes it the active generation. Then folds what the old generation
 // counted after `before` was taken into `rs`'s counters (rules that kept their slot), so
 // that nothing counted is lost. `stage` writes the ruleset text where no load looks yet;
@@ -31,7 +34,10 @@ Result<Live> add_live_counters(const Anchor& anchor, Ruleset& rs);
 // `notices` receives warnings (rules left to the kernel, interfaces not covered).
 // `prev` is the ruleset before the command: rules XDP cannot decide are reported only
 // when they are new.
-Result<void> commit(const Anchor& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
-                    const std::function<Result<Publish>(const Ruleset&)>& stage, std::string* notices);
+// When the anchor's inner arrays do not fit the compiled ruleset (or there is no anchor
+// yet), a program sized for it is loaded and takes the anchor's place at the flip;
+// `anchor` is then the new one.
+Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
+                    const Stage& stage, std::string* notices);
 
 }  // namespace xdpt::dp

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -103,23 +104,7 @@ Result<Anchor> open_anchor(uint32_t id) {
     return a;
 }
 
-// Loads the anchor program and attaches it to lo.
-Result<Anchor> create_anchor() {
-    quiet_libbpf();
-    Skel skel(xdptables_bpf__open_and_load());
-    if (!skel) return sys_fail("loading the xdptables BPF program", errno);
-    unsigned ifindex = lo_ifindex();
-    int prog_fd = bpf_program__fd(skel->progs.xdpt_main);
-    LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
-    // XDP_FLAGS_UPDATE_IF_NOEXIST: never replace somebody else's program.
-    int err = bpf_xdp_attach(static_cast<int>(ifindex), prog_fd,
-                             XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao);
-    if (err) return sys_fail("attaching the xdptables XDP program to lo", -err);
-    bpf_prog_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) return sys_fail("reading the xdptables program", errno);
-    return open_anchor(info.id);
-}
+using Rodata = std::remove_pointer_t<decltype(xdptables_bpf::rodata)>;
 
 }  // namespace
 
@@ -132,11 +117,82 @@ Result<std::optional<Anchor>> find_anchor() {
     return std::optional<Anchor>(std::move(*a));
 }
 
-Result<Anchor> ensure_anchor() {
-    auto a = find_anchor();
-    if (!a) return std::unexpected(a.error());
-    if (*a) return std::move(**a);
-    return create_anchor();
+Result<Anchor> load_anchor(const xdpt_capacity& cap, const Anchor* keep) {
+    quiet_libbpf();
+    Skel skel(xdptables_bpf__open());
+    if (!skel) return sys_fail("loading the xdptables BPF program", errno);
+    skel->rodata->xdpt_cap = cap;
+    // The inner map templates of those sizes, made here: this libbpf cannot resize the
+    // ones it reads from the object. Each outer map keeps what it needs of its template.
+    std::vector<Fd> templates;
+    for (auto [outer, value_size, n] :
+         {std::tuple{skel->maps.xdpt_bitmaps, sizeof(xdpt_bitmap), cap.bitmaps},
+          {skel->maps.xdpt_chunks, sizeof(xdpt_chunk), cap.chunks}, {skel->maps.xdpt_rules, sizeof(xdpt_rule), cap.rules},
+          {skel->maps.xdpt_counters, sizeof(xdpt_counter), cap.counters}}) {
+        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+        Fd t(bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpt_template", sizeof(uint32_t), uint32_t(value_size),
+                            std::max(1u, n), &mo));
+        if (!t) return sys_fail("sizing the xdptables BPF program", errno);
+        if (int err = bpf_map__set_inner_map_fd(outer, t.get()); err)
+            return sys_fail("sizing the xdptables BPF program", -err);
+        templates.push_back(std::move(t));
+    }
+    // The stored ruleset goes on in the new program.
+    if (keep && keep->map(store_map_name) >= 0)
+        if (int err = bpf_map__reuse_fd(skel->maps.xdpt_store, keep->map(store_map_name)); err)
+            return sys_fail("loading the xdptables BPF program", -err);
+    if (int err = xdptables_bpf__load(skel.get()); err) return sys_fail("loading the xdptables BPF program", -err);
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.xdpt_main), &info, &len))
+        return sys_fail("reading the xdptables program", errno);
+    // Its own descriptors: the program lives on after the skeleton is gone.
+    return open_anchor(info.id);
+}
+
+Result<xdpt_capacity> anchor_capacity(const Anchor& a) {
+    for (const auto& [name, fd] : a.maps) {
+        if (!name.ends_with(".rodata")) continue;
+        Rodata ro{};
+        bpf_map_info mi{};
+        uint32_t ml = sizeof(mi), zero = 0;
+        if (bpf_obj_get_info_by_fd(fd.get(), &mi, &ml) || mi.value_size != sizeof ro ||
+            bpf_map_lookup_elem(fd.get(), &zero, &ro))
+            continue;
+        return ro.xdpt_cap;
+    }
+    return fail(Exit::resource, "lo's xdptables program is from another version; `xdptables detach' removes it");
+}
+
+Result<void> switch_anchor(const Anchor* from, const Anchor& to) {
+    const int lo = static_cast<int>(lo_ifindex());
+    if (!from) {
+        // XDP_FLAGS_UPDATE_IF_NOEXIST: never replace somebody else's program.
+        LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
+        if (int err = bpf_xdp_attach(lo, to.prog.get(), XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao); err)
+            return sys_fail("attaching the xdptables XDP program to lo", -err);
+        return {};
+    }
+    // lo first: from then on the new program is the anchor. Each interface is swapped in
+    // one step (XDP_FLAGS_REPLACE: only while it carries the old program), in the mode it
+    // had; until then its packets meet the old program, and the ruleset before.
+    std::vector<int> ifindexes{lo};
+    if (struct if_nameindex* names = if_nameindex()) {
+        for (auto* n = names; n->if_index; ++n)
+            if (static_cast<int>(n->if_index) != lo) ifindexes.push_back(static_cast<int>(n->if_index));
+        if_freenameindex(names);
+    }
+    for (int ifindex : ifindexes) {
+        LIBBPF_OPTS(bpf_xdp_query_opts, q);
+        if (bpf_xdp_query(ifindex, 0, &q)) continue;
+        for (auto [mode, prog_id] : {std::pair{XDP_FLAGS_SKB_MODE, q.skb_prog_id}, std::pair{XDP_FLAGS_DRV_MODE, q.drv_prog_id}}) {
+            if (prog_id != from->prog_id) continue;
+            LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = from->prog.get());
+            if (int err = bpf_xdp_attach(ifindex, to.prog.get(), mode | XDP_FLAGS_REPLACE, &ao); err && ifindex == lo)
+                return sys_fail("replacing the xdptables XDP program on lo", -err);
+        }
+    }
+    return {};
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "xdpt_shared.h"
 
 namespace xdpt {
 
@@ -47,8 +48,16 @@ struct Anchor {
 // foreign XDP program on lo.
 Result<std::optional<Anchor>> find_anchor();
 
-// The anchor, loaded and attached to lo first when missing.
-Result<Anchor> ensure_anchor();
+// Loads the program with inner arrays of the sizes `cap`, not attached yet; the stored
+// ruleset of `keep` (the anchor it is to replace) goes on in it.
+Result<Anchor> load_anchor(const xdpt_capacity& cap, const Anchor* keep);
+
+// The sizes of the inner arrays the anchor's program was loaded with.
+Result<xdpt_capacity> anchor_capacity(const Anchor& anchor);
+
+// Makes `to` the anchor: attached to lo, and in place of `from` (when there is one) on
+// every interface that carries it. Fails only when lo cannot be given `to`.
+Result<void> switch_anchor(const Anchor* from, const Anchor& to);
 
 // The per-namespace writer lock (flock on the namespace's nsfs inode). `wait_seconds`:
 // -1 wait forever, 0 wait forever too (xdptables always serialises), N give up after N s.

@@ -101,3 +101,66 @@ policies=$'-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT'
   run in_ns "$ns" "$XDPT" detach extra
   [ "$status" = 2 ]
 }
+
+# The XDP program on interface $2 of namespace $1, or nothing.
+if_xdp_prog_id() {
+  ip -n "$1" -j link show "$2" | jq -r '.[0].xdp.prog.id // empty'
+}
+
+# N rules that no test packet matches: sources in 198.19.0.0/16.
+filler() {
+  local i
+  printf '*filter\n'
+  for ((i = 0; i < $1; i++)); do printf -- '-A INPUT -s 198.19.%d.%d/32 -p udp -m udp --dport %d -j DROP\n' $((i >> 8)) $((i & 255)) $((1024 + i)); done
+  printf 'COMMIT\n'
+}
+
+@test "a ruleset that outgrows its program's arrays moves to a new program on every interface, and no count is lost" {
+  new_ns x
+  new_ns g
+  ip link add xbv$$ netns "$x" type veth peer name xbp$$ netns "$g"
+  in_ns "$x" ip addr add 198.18.7.2/24 dev xbv$$
+  in_ns "$g" ip addr add 198.18.7.1/24 dev xbp$$
+  for ns in "$x" "$g"; do in_ns "$ns" ip link set lo up; done
+  in_ns "$x" ip link set xbv$$ up
+  in_ns "$g" ip link set xbp$$ up
+  in_ns "$x" "$XDPT" -A INPUT -s 198.18.7.1 -p udp --dport 9 -j DROP
+  local p1 p2 p3
+  p1=$(lo_xdp_prog_id "$x")
+  [ -n "$p1" ] && [ "$(if_xdp_prog_id "$x" xbv$$)" = "$p1" ]
+  flood() {
+    in_ns "$g" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range($1): s.sendto(b'x' * 10, ('198.18.7.2', 9))"
+  }
+  drops() { in_ns "$x" "$XDPT" -L INPUT 1 -v -x -n | awk '{print $1}'; }
+  flood 20
+  [ "$(drops)" = 20 ]
+  # 3000 more rules do not fit the first program's arrays: a new program, sized for
+  # them, takes lo and the veth; the first rule keeps its count.
+  filler 3000 | in_ns "$x" "$XDPT_BINDIR/xdptables-restore" -n
+  p2=$(lo_xdp_prog_id "$x")
+  [ -n "$p2" ] && [ "$p2" != "$p1" ]
+  [ "$(if_xdp_prog_id "$x" xbv$$)" = "$p2" ]
+  wait_gone prog "$p1"
+  [ "$(drops)" = 20 ]
+  # The new program judges in XDP: the stack never sees the packets.
+  local before after
+  before=$(in_ns "$x" awk '/^Ip:/ && n++ {print $4}' /proc/net/snmp)
+  flood 30
+  after=$(in_ns "$x" awk '/^Ip:/ && n++ {print $4}' /proc/net/snmp)
+  [ "$(drops)" = 50 ]
+  [ "$after" = "$before" ]
+  # One more rule of the same shape fits: the program stays.
+  in_ns "$x" "$XDPT" -A INPUT -s 198.18.8.1 -p udp --dport 7000 -j DROP
+  [ "$(lo_xdp_prog_id "$x")" = "$p2" ]
+  # Back to a few rules: a smaller program gives the memory back.
+  in_ns "$x" "$XDPT" -F INPUT
+  in_ns "$x" "$XDPT" -A INPUT -s 198.18.7.1 -p udp --dport 9 -j DROP
+  p3=$(lo_xdp_prog_id "$x")
+  [ -n "$p3" ] && [ "$p3" != "$p2" ]
+  [ "$(if_xdp_prog_id "$x" xbv$$)" = "$p3" ]
+  flood 5
+  [ "$(drops)" = 5 ]
+}
