@@ -7,6 +7,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
@@ -289,8 +290,11 @@ Result<RulePtr> build_rule(const std::string& table, const std::string& chain, c
 
 class Batch {
 public:
-    Batch() : b_(nftnl_batch_alloc(1 << 18, 1 << 16)) {
-        nftnl_batch_begin(buf(), seq_++);
+    // With `genid`, the kernel applies the batch only while its ruleset generation is
+    // still that one (and refuses it with ERESTART otherwise).
+    explicit Batch(std::optional<uint32_t> genid = {}) : b_(nftnl_batch_alloc(1 << 18, 1 << 16)) {
+        nlmsghdr* begin = nftnl_batch_begin(buf(), seq_++);
+        if (genid) mnl_attr_put_u32(begin, NFNL_BATCH_GENID, htonl(*genid));
         nftnl_batch_update(b_);
     }
     ~Batch() { nftnl_batch_free(b_); }
@@ -407,13 +411,19 @@ public:
                 if (e->error && !first_err) first_err = -e->error;
             }
         }
-        if (first_err) return kernel_fail(what, first_err);
+        if (first_err) {
+            raced_ = first_err == ERESTART;
+            return kernel_fail(what, first_err);
+        }
         return {};
     }
+    // The last send was refused because the kernel's generation had moved on.
+    bool raced() const { return raced_; }
 
 private:
     nftnl_batch* b_;
     uint32_t seq_ = 1;
+    bool raced_ = false;
     char* buf() { return static_cast<char*>(nftnl_batch_buffer(b_)); }
     nlmsghdr* hdr(uint16_t type, uint16_t flags) {
         return nftnl_nlmsg_build_hdr(buf(), type, NFPROTO_IPV4, flags, seq_++);
@@ -467,6 +477,26 @@ Result<std::vector<Existing>> list_tables(mnl_socket* s) {
     };
     if (auto r = dump(s, NFT_MSG_GETTABLE, each, "listing the nftables tables"); !r) return std::unexpected(r.error());
     return out;
+}
+
+// The kernel's nftables ruleset generation: every committed batch moves it on by one.
+Result<uint32_t> read_genid(mnl_socket* s) {
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    const uint32_t seq = 1;
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
+    if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return kernel_fail("reading the nftables generation", errno);
+    std::optional<uint32_t> id;
+    auto cb = [](const nlmsghdr* h, void* data) -> int {
+        nftnl_gen* g = nftnl_gen_alloc();
+        if (g && nftnl_gen_nlmsg_parse(h, g) == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID))
+            *static_cast<std::optional<uint32_t>*>(data) = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+        nftnl_gen_free(g);
+        return MNL_CB_OK;
+    };
+    ssize_t n = mnl_socket_recvfrom(s, buf.data(), buf.size());
+    if (n < 0 || mnl_cb_run(buf.data(), size_t(n), seq, mnl_socket_get_portid(s), cb, &id) < 0 || !id)
+        return kernel_fail("reading the nftables generation", n < 0 ? errno : EPROTO);
+    return *id;
 }
 
 // Deletes every table xdptables owns (in `b`).
@@ -533,12 +563,13 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
             continue;
         }
         if (!ch.nft_linked) return false;
-        // Rules this process made, handles unknown: only an unchanged chain is known (it
-        // still gets its policy below).
+        // Rules whose handles are unknown (made by this process, or not read): the chain
+        // can only have kept them all, in order, and grown at its end (its new rules are
+        // appended below; it still gets its policy).
         if (std::find(ch.nft_rules.begin(), ch.nft_rules.end(), unknown_handle) != ch.nft_rules.end()) {
-            if (ch.rules.size() != ch.nft_rules.size()) return false;
+            if (ch.rules.size() < ch.nft_rules.size()) return false;
             for (size_t k = 0; k < ch.rules.size(); ++k)
-                if (ch.rules[k].nft != ch.nft_rules[k]) return false;
+                if (ch.rules[k].nft != (k < ch.nft_rules.size() ? ch.nft_rules[k] : 0)) return false;
         }
         // The kept rules, in the kernel's order.
         size_t k = 0;
@@ -611,8 +642,10 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t) {
 
 // The sent batch and what it decided per table: patched, or made anew.
 struct Change::Impl {
+    Impl(Socket s, uint32_t genid) : sock(std::move(s)), batch(genid), genid(genid) {}
     Socket sock;
     Batch batch;
+    uint32_t genid;  // the kernel's generation the batch was built on
     std::vector<bool> patched;
 };
 
@@ -624,6 +657,10 @@ Change::~Change() = default;
 Result<Change> prepare(const Ruleset& rs, bool patch) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
+    // The generation the batch is built on, read before what it is built from: the kernel
+    // refuses the batch if anything changed meanwhile.
+    auto genid = read_genid(s->get());
+    if (!genid) return std::unexpected(genid.error());
     auto existing = list_tables(s->get());
     if (!existing) return std::unexpected(existing.error());
     KernelChains chains;
@@ -633,8 +670,7 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
         chains = std::move(*c);
     }
     Change out;
-    out.impl_ = std::make_unique<Change::Impl>();
-    out.impl_->sock = std::move(*s);
+    out.impl_ = std::make_unique<Change::Impl>(std::move(*s), *genid);
     Batch& b = out.impl_->batch;
     std::set<std::string> wanted;
     for (const Table& t : rs.tables) {
@@ -670,12 +706,26 @@ void Change::refuse_for_test() { impl_->batch.table(NFT_MSG_DELTABLE, 0, str(own
 
 Result<void> Change::send() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules"); }
 
+bool Change::raced() const { return impl_->batch.raced(); }
+
+Result<void> bump_generation_for_test() {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    Batch b;
+    const std::string name = str(own_prefix, "test-race");
+    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE, name);
+    b.table(NFT_MSG_DELTABLE, 0, name);
+    return b.send(s->get(), "changing nftables for a test");
+}
+
 // A table made anew counts from zero: its counts are all in the ruleset's counters. A
 // patched one keeps the rules and counters it kept. The handles of the rules a batch
 // makes are not read back: they are `unknown_handle`, so that a later commit of this
 // process (xdptables-restore, one per table block) leaves such a chain alone while it is
 // unchanged, and makes its table anew otherwise.
 void Change::settle(Ruleset& rs) const {
+    // The batch is one commit: the generation after it is the next one (0 is skipped).
+    rs.nft_genid = impl_->genid + 1 == 0 ? 1 : impl_->genid + 1;
     for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
         for (Chain& ch : rs.tables[i].chains) {
             ch.nft_rules.clear();
@@ -741,15 +791,17 @@ void for_each_nested(const nlattr* nest, F&& f) {
 
 }  // namespace
 
-Result<void> add_counters(Ruleset& rs) {
-    auto s = open_socket();
-    if (!s) return std::unexpected(s.error());
-    // Handles and counters per (table, chain), in rule order.
-    struct Held {
-        uint64_t handle;
-        Counters c;
-    };
-    std::map<std::pair<std::string, std::string>, std::vector<Held>> counted;
+namespace {
+
+// Handles and counters of the kernel's rules per (table, chain), in rule order.
+struct Held {
+    uint64_t handle;
+    Counters c;
+};
+using HeldRules = std::map<std::pair<std::string, std::string>, std::vector<Held>>;
+
+Result<HeldRules> read_rules(mnl_socket* s) {
+    HeldRules counted;
     // Read straight from the attributes (table, chain, handle, the counter expression's
     // data): a full parse of every expression of every rule would cost more than the
     // kernel's dump.
@@ -783,9 +835,16 @@ Result<void> add_counters(Ruleset& rs) {
         if (table && chain) counted[{table, chain}].push_back(held);
         return MNL_CB_OK;
     };
-    if (auto r = dump(s->get(), NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return r;
-    // Every chain; the policies: the base chains' counters.
-    auto chains = read_chains(s->get(), "reading the netfilter counters");
+    if (auto r = dump(s, NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return std::unexpected(r.error());
+    return counted;
+}
+
+// Links the chains of `rs` to the kernel's and adds the policies' counts. With `rules`
+// (what the kernel's rules hold, read), their counts too and their handles; without, the
+// kernel is known to hold exactly the rules of `rs` (nothing changed since they were
+// committed), their handles unknown.
+Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
+    auto chains = read_chains(s, "reading the netfilter counters");
     if (!chains) return std::unexpected(chains.error());
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
@@ -801,8 +860,17 @@ Result<void> add_counters(Ruleset& rs) {
                 ch.nft_live = **policy;
                 ch.nft_counts = true;
             }
-            auto it = counted.find({name, ch.name});
-            if (it == counted.end()) {
+            if (!rules) {
+                if (!policy) continue;
+                for (Rule& r : ch.rules) {
+                    r.nft = unknown_handle;
+                    ch.nft_rules.push_back(r.nft);
+                }
+                ch.nft_linked = true;
+                continue;
+            }
+            auto it = rules->find({name, ch.name});
+            if (it == rules->end()) {
                 // A chain the kernel has without rules (every chain of a table it has).
                 ch.nft_linked = ch.rules.empty() && policy;
                 continue;
@@ -820,6 +888,27 @@ Result<void> add_counters(Ruleset& rs) {
         }
     }
     return {};
+}
+
+}  // namespace
+
+Result<void> add_counters(Ruleset& rs) {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    auto rules = read_rules(s->get());
+    if (!rules) return std::unexpected(rules.error());
+    return link(s->get(), rs, &*rules);
+}
+
+Result<bool> link_unchanged(Ruleset& rs) {
+    if (!rs.nft_genid) return false;
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    auto genid = read_genid(s->get());
+    if (!genid) return std::unexpected(genid.error());
+    if (*genid != *rs.nft_genid) return false;
+    if (auto r = link(s->get(), rs, nullptr); !r) return std::unexpected(r.error());
+    return true;
 }
 
 }  // namespace xdpt::nft

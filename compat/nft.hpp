@@ -34,8 +34,11 @@ public:
     Change(Change&&) noexcept;
     Change& operator=(Change&&) noexcept;
     ~Change();
-    // Sends the batch: the kernel applies all of it or nothing.
+    // Sends the batch: the kernel applies all of it or nothing. It refuses it when
+    // nftables changed since `prepare` read it.
     Result<void> send();
+    // The refusal was that one: prepared again, the change may go through.
+    bool raced() const;
     // Records in `rs` (the ruleset it was prepared from) what the kernel holds once the
     // change is sent: the rules and counters it kept, those it made anew.
     void settle(Ruleset& rs) const;
@@ -61,6 +64,10 @@ Result<Change> prepare(const Ruleset& rs, bool patch = true);
 // name it needs that another owner holds is an error.
 Result<void> install(Ruleset& rs, bool patch = true);
 
+// Moves the kernel's nftables generation on (one batch that makes and deletes a table):
+// for tests of a commit racing another nftables user.
+Result<void> bump_generation_for_test();
+
 // Deletes xdptables' tables, if there are any.
 Result<void> remove();
 
@@ -69,6 +76,13 @@ Result<void> remove();
 // the counts added) for a later patching `install`; chains whose rules do not line up
 // with `rs` are left out, and unlinked.
 Result<void> add_counters(Ruleset& rs);
+
+// As add_counters, without reading the kernel's rules, when nothing changed in nftables
+// since the commit that stored `rs` (its nft_genid is still the kernel's generation):
+// every chain is linked with its rules' handles unknown (a patching `install` may then
+// only append to it) and the policies' counts are added; the rules' counts are left out.
+// False, with nothing done, when the generation moved on.
+Result<bool> link_unchanged(Ruleset& rs);
 
 // While it lives, the counters of `rs` leave out what the kernel still counts for the
 // rules and chains a patching `install` kept (the form the ruleset is stored in: those

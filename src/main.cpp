@@ -70,7 +70,10 @@ struct Loaded {
     dp::Live live;
 };
 
-Result<Loaded> load_ruleset() {
+// `rule_counts`: the rules' counts are wanted (listings, save, and any change but adding
+// at the end of a chain, which needs the kernel rules' handles). Without, and when
+// nftables did not change since the last commit, the kernel's rules are not read back.
+Result<Loaded> load_ruleset(bool rule_counts = true) {
     Loaded l;
     auto anchor = find_anchor();
     if (!anchor) return std::unexpected(anchor.error());
@@ -93,6 +96,11 @@ Result<Loaded> load_ruleset() {
         l.live = std::move(*live);
     }
     Phase nft("load: netfilter counters");
+    if (!rule_counts) {
+        auto linked = nft::link_unchanged(l.rs);
+        if (!linked) return std::unexpected(linked.error());
+        if (*linked) return l;
+    }
     if (auto r = nft::add_counters(l.rs); !r) return std::unexpected(r.error());
     return l;
 }
@@ -184,7 +192,9 @@ int main_xdptables(const std::vector<std::string>& args) {
     if (auto r = require_privileges(cmd.table.c_str()); !r) return report(r.error(), prog);
     auto lock = NsLock::acquire(cmd.wait);
     if (!lock) return report(lock.error(), prog);
-    auto loaded = load_ruleset();
+    // Appending, adding a chain, a policy and checking touch no rule the kernel holds.
+    const bool rule_counts = cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK);
+    auto loaded = load_ruleset(rule_counts);
     if (!loaded) return report(loaded.error(), prog);
     Ruleset next = loaded->rs;
     auto applied = apply_command(next, cmd);

@@ -223,6 +223,8 @@ namespace {
 // newline inside an argument (an unterminated quote in restore input, -E with a
 // newline) cannot split it.
 constexpr std::string_view state_magic = "# xdptables state 2";
+// The nftables generation the stored ruleset was committed in (Ruleset::nft_genid).
+constexpr std::string_view genid_line = "# nft-genid ";
 
 std::string encode_line(std::string_view line) {
     std::string out;
@@ -248,6 +250,7 @@ std::string decode_line(std::string_view line) {
 
 std::string serialize_ruleset(const Ruleset& rs) {
     std::string out = str(state_magic, '\n');
+    if (rs.nft_genid) out += str(genid_line, *rs.nft_genid, '\n');
     for (const auto& t : rs.tables)
         for (const auto& line : table_save_lines(t, true, true)) out += encode_line(line) + '\n';
     return out;
@@ -264,7 +267,15 @@ Result<Ruleset> deserialize_ruleset(std::string_view text) {
     // without the first line, is read as it is).
     std::vector<std::string> decoded;
     const bool encoded = text.substr(0, state_magic.size() + 1) == str(state_magic, '\n');
+    std::optional<uint32_t> genid;
     for (auto line : input_lines(text)) {
+        if (encoded && line.starts_with(genid_line)) {
+            auto digits = line.substr(genid_line.size());
+            if (digits.ends_with('\n')) digits.remove_suffix(1);
+            if (auto v = grammar::to_uint(digits, 0, UINT32_MAX, 10))
+                genid = uint32_t(*v);
+            continue;
+        }
         if (!encoded) {
             decoded.emplace_back(line);
             continue;
@@ -276,6 +287,7 @@ Result<Ruleset> deserialize_ruleset(std::string_view text) {
     auto r = restore_lines(rs, lines, o, [](const Ruleset&) -> Result<void> { return {}; }, out);
     if (!r) return std::unexpected(r.error());
     std::reverse(rs.tables.begin(), rs.tables.end());
+    rs.nft_genid = genid;
     return rs;
 }
 

@@ -510,22 +510,39 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     }
     // The ruleset as stored: as the kernel will hold it once the batch is in, without
     // what netfilter still counts for the rules it keeps.
-    ph.emplace("commit: store");
-    Ruleset settled = rs;
-    change->settle(settled);
-    auto staged = [&] {
-        nft::LiveOut out(settled);
-        return stage(a, settled);
-    }();
-    if (!staged) {
-        drop_generation(a, next);
-        return std::unexpected(staged.error());
-    }
-    ph.emplace("commit: netfilter");
-    if (injected("netfilter")) change->refuse_for_test();
-    if (auto r = change->send(); !r) {
-        drop_generation(a, next);
-        return r;
+    Ruleset settled;
+    std::optional<Publish> staged;
+    for (int attempt = 1;; ++attempt) {
+        ph.emplace("commit: store");
+        settled = rs;
+        change->settle(settled);
+        auto st = [&] {
+            nft::LiveOut out(settled);
+            return stage(a, settled);
+        }();
+        if (!st) {
+            drop_generation(a, next);
+            return std::unexpected(st.error());
+        }
+        ph.emplace("commit: netfilter");
+        if (injected("netfilter")) change->refuse_for_test();
+        if (attempt == 1 && injected("race")) (void)nft::bump_generation_for_test();
+        auto sent = change->send();
+        if (sent) {
+            staged = std::move(*st);
+            break;
+        }
+        if (!change->raced() || attempt == 3) {
+            drop_generation(a, next);
+            return sent;
+        }
+        // Another user of nftables changed something since the batch was built: built
+        // again on what the kernel holds now.
+        change = nft::prepare(rs);
+        if (!change) {
+            drop_generation(a, next);
+            return std::unexpected(change.error());
+        }
     }
     rs = std::move(settled);
     ph.emplace("commit: flip, wait, attach");

@@ -96,6 +96,10 @@ struct Ruleset {
     // Instantiated tables, most recently instantiated first (the kernel's table list order,
     // which is what iptables-save prints).
     std::vector<Table> tables;
+    // The nftables generation the netfilter layer had right after the commit that made it
+    // hold this ruleset: while the kernel's generation is still that one, nothing changed
+    // there since, and its tables are exactly these (their rules in this order).
+    std::optional<uint32_t> nft_genid;
 
     Table* find(std::string_view name);
     const Table* find(std::string_view name) const;

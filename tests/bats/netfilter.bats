@@ -30,6 +30,13 @@ pair() {
   for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
 }
 
+# $x alone, lo up, with its first rule: UDP to port 9999 accepted.
+solo() {
+  new_ns x
+  in_ns "$x" ip link set lo up
+  in_ns "$x" "$XDPT" -A INPUT -p udp --dport 9999 -j ACCEPT
+}
+
 # xdptables-save -c of $x, comment lines aside.
 xsave() { in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#'; }
 
@@ -166,4 +173,40 @@ both() {
   [[ "$xs" == *"[3:114] -A INPUT -p udp -m udp --dport 9999 -j DROP"* ]]
   run in_ns "$x" nft list tables
   [[ "$output" == *"table ip xdptables-security"* ]]
+}
+
+@test "an append trusts the kernel's rules only while nftables is unchanged since the last commit" {
+  solo
+  send "$x" 3
+  in_ns "$x" "$XDPT" -A INPUT -p icmp -j ACCEPT
+  # Appended without reading the rules back: the first one kept its kernel counter.
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
+  [[ "$output" == *"[3:114] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
+  # Somebody else empties xdptables' chain: the next append must see it and put the
+  # whole chain back, not append to what it believes is there.
+  in_ns "$x" nft flush chain ip xdptables-filter INPUT
+  in_ns "$x" "$XDPT" -A INPUT -p tcp -j ACCEPT
+  run in_ns "$x" nft list chain ip xdptables-filter INPUT
+  [ "$(grep -c 'counter packets' <<<"$output")" = 3 ]
+  [[ "$output" == *"udp dport 9999"* ]] && [[ "$output" == *"ip protocol icmp"* ]] && [[ "$output" == *"ip protocol tcp"* ]]
+  # What the flushed rule had counted went with it; it counts again from there.
+  send "$x" 2
+  run in_ns "$x" "$XDPT" -L INPUT -v -x -n
+  [[ "$output" == *"       2       76 ACCEPT     17"* ]]
+}
+
+@test "a commit that races another nftables user is built again on what the kernel then holds" {
+  solo
+  send "$x" 2
+  # XDPT_TEST_FAIL=race: another batch goes in between this commit's reading of nftables
+  # and its batch; the kernel refuses the batch (its generation moved on), and the
+  # commit is made again.
+  XDPT_TEST_FAIL=race in_ns "$x" "$XDPT" -A INPUT -p icmp -j ACCEPT
+  XDPT_TEST_FAIL=race in_ns "$x" "$XDPT" -I INPUT 1 -p tcp -j ACCEPT
+  in_ns "$x" "$XDPT" -A INPUT -p sctp -j ACCEPT
+  send "$x" 1
+  run in_ns "$x" nft list chain ip xdptables-filter INPUT
+  [ "$(grep -c 'counter packets' <<<"$output")" = 4 ]
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
+  [[ "$output" == *$'[0:0] -A INPUT -p tcp -j ACCEPT\n[3:114] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT\n[1:66] -A INPUT -p icmp -j ACCEPT\n[0:0] -A INPUT -p sctp -j ACCEPT'* ]]
 }
