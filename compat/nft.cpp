@@ -481,16 +481,32 @@ Result<void> delete_owned(mnl_socket* s, Batch& b, std::vector<Existing>* tables
 
 }  // namespace
 
+namespace {
+
+// The first target of `t` that the kernel runs only in a table of iptables' own name
+// (x_tables compares the target's table with the name nft_compat passes, the nftables
+// table's): CT and NOTRACK in raw, CHECKSUM in mangle, the nat targets in nat. Empty
+// when there is none.
+std::string_view bound_target(const Table& t) {
+    for (const Chain& ch : t.chains)
+        for (const Rule& r : ch.rules) {
+            const std::string_view n = r.target_name;
+            if ((t.name == "raw" && (n == "CT" || n == "NOTRACK")) || (t.name == "mangle" && n == "CHECKSUM") ||
+                (t.name == "nat" &&
+                 (n == "SNAT" || n == "DNAT" || n == "MASQUERADE" || n == "REDIRECT" || n == "NETMAP")))
+                return n;
+        }
+    return {};
+}
+
+}  // namespace
+
 std::string table_name(const Table& t) {
     // For the conformance test only: iptables' own table names, so that iptables-nft
     // can decode what xdptables loaded (tests/compat).
     if (const char* layout = std::getenv("XDPT_NFT_LAYOUT"); layout && std::string_view(layout) == "iptables-nft")
         return t.name;
-    for (const Chain& ch : t.chains)
-        for (const Rule& r : ch.rules)
-            if ((t.name == "raw" && (r.target_name == "CT" || r.target_name == "NOTRACK")) ||
-                (t.name == "mangle" && r.target_name == "CHECKSUM"))
-                return t.name;
+    if (!bound_target(t).empty()) return t.name;
     return str(own_prefix, t.name);
 }
 
@@ -645,8 +661,7 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
             if (e.name != name) continue;
             if (!e.ours)
                 return runtime_fail(str("table ip ", name, " is not xdptables' (iptables-nft?); the ", t.name,
-                                        " table needs that name for its ", t.name == "raw" ? "CT" : "CHECKSUM",
-                                        " rules"));
+                                        " table needs that name for its ", bound_target(t), " rules"));
             ours = true;
         }
         bool done = false;
