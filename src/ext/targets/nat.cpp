@@ -82,7 +82,11 @@ std::optional<uint16_t> service_port(std::string_view s) {
 // libxt_NAT's parse_ports: "port", "port-port" or "port-port/base"; the first port and
 // the base may be service names, the top of a range may not. Only TCP, UDP, SCTP, DCCP
 // (and ICMP, whose id is a port to NAT) have ports to map.
-Result<void> parse_ports(std::string_view arg, bool portok, Range& r) {
+//
+// The structure of revision 0 has no base port: a shifted range there keeps its flag
+// and prints as ".../0", which iptables cannot read back; `stored` takes it back from
+// xdptables' stored state.
+Result<void> parse_ports(std::string_view arg, bool portok, bool stored, Range& r) {
     if (!portok) return param_fail("Need TCP, UDP, SCTP or DCCP with port specification");
     r.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
     auto bad = [](std::string_view s) { return param_fail(str("Port `", s, "' not valid")); };
@@ -118,7 +122,7 @@ Result<void> parse_ports(std::string_view arg, bool portok, Range& r) {
     // The base of a shifted range; what follows its number is not looked at.
     arg = end.substr(1);
     uint32_t base = 0;
-    if (auto b = port_prefix(arg, 1))
+    if (auto b = port_prefix(arg, stored ? 0 : 1))
         base = uint32_t(b->value);
     else if (auto s = service_port(arg))
         base = *s;
@@ -139,13 +143,13 @@ std::optional<uint32_t> pton(std::string_view s) {
 // libxt_NAT's parse_to for IPv4: "[addr[-addr]][:ports]". A second colon means an IPv6
 // address (refused as a bad address); brackets are IPv6 only. The ports are read first.
 // As in iptables, a colon at offset 2 is taken for "[]:" and leaves no address either.
-Result<void> parse_to(std::string_view arg, bool portok, Range& r) {
+Result<void> parse_to(std::string_view arg, bool portok, bool stored, Range& r) {
     if (arg.find('[') != std::string_view::npos) return param_fail("Invalid address format");
     size_t colon = arg.find(':');
     if (colon != std::string_view::npos && arg.find(':', colon + 1) != std::string_view::npos)
         colon = std::string_view::npos;
     if (colon != std::string_view::npos) {
-        if (auto p = parse_ports(arg.substr(colon + 1), portok, r); !p) return p;
+        if (auto p = parse_ports(arg.substr(colon + 1), portok, stored, r); !p) return p;
         if (colon == 0 || colon == 2) return {};
         arg = arg.substr(0, colon);
     }
@@ -175,12 +179,12 @@ public:
         switch (opt.id) {
             case o_to_dest:
             case o_to_src:
-                if (auto r = parse_to(arg, portok, got); !r) return r;
+                if (auto r = parse_to(arg, portok, ctx.stored, got); !r) return r;
                 range_.min_ip = got.min_ip, range_.max_ip = got.max_ip;
                 range_.min_port = got.min_port, range_.max_port = got.max_port;
                 break;
             case o_to_ports:
-                if (auto r = parse_ports(arg, portok, got); !r) return r;
+                if (auto r = parse_ports(arg, portok, ctx.stored, got); !r) return r;
                 range_.min_port = got.min_port, range_.max_port = got.max_port;
                 break;
             case o_random: got.flags = NF_NAT_RANGE_PROTO_RANDOM; break;
