@@ -279,3 +279,26 @@ peers() {
   [[ "$xs" == *"[1:32] -A POSTROUTING -o vn -p udp -m udp --dport 6000 -j SNAT --to-source 198.18.10.9"* ]]
   [[ "$xs" == *"[1:32] -A POSTROUTING -o vn -p udp -m udp --dport 6002 -j MASQUERADE --to-ports 50000-50010"* ]]
 }
+
+@test "a nat table is the nftables table nat while it has nat targets, and keeps its counts across the change" {
+  pair
+  both -t nat -A OUTPUT -p udp -j ACCEPT
+  # The datagrams make new connections; without a nat target (conntrack not in use)
+  # nat sees none of them, as with iptables-legacy.
+  send "$x" 1; send "$l" 1
+  run in_ns "$x" nft list tables
+  [ "$output" = "table ip xdptables-nat" ]
+  both -t nat -I OUTPUT -p udp --dport 5 -j DNAT --to-destination 127.0.0.1:6
+  run in_ns "$x" nft list tables
+  [ "$output" = "table ip nat" ]
+  send "$x" 1; send "$l" 1
+  both -t nat -A OUTPUT -p tcp -j ACCEPT
+  send "$x" 1; send "$l" 1
+  same_saves
+  [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
+  both -t nat -D OUTPUT 1
+  run in_ns "$x" nft list tables
+  [ "$output" = "table ip xdptables-nat" ]
+  same_saves
+  [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
+}
