@@ -511,16 +511,31 @@ Result<void> delete_owned(mnl_socket* s, Batch& b, std::vector<Existing>* tables
 
 }  // namespace
 
+bool binds_table_name(std::string_view table, std::string_view target) {
+    return (table == "raw" && (target == "CT" || target == "NOTRACK")) || (table == "mangle" && target == "CHECKSUM") ||
+           (table == "nat" &&
+            (target == "SNAT" || target == "DNAT" || target == "MASQUERADE" || target == "REDIRECT" || target == "NETMAP"));
+}
+
+namespace {
+
+// The first target of `t` that binds its table's name (binds_table_name); empty when
+// there is none.
+std::string_view bound_target(const Table& t) {
+    for (const Chain& ch : t.chains)
+        for (const Rule& r : ch.rules)
+            if (binds_table_name(t.name, r.target_name)) return r.target_name;
+    return {};
+}
+
+}  // namespace
+
 std::string table_name(const Table& t) {
     // For the conformance test only: iptables' own table names, so that iptables-nft
     // can decode what xdptables loaded (tests/compat).
     if (const char* layout = std::getenv("XDPT_NFT_LAYOUT"); layout && std::string_view(layout) == "iptables-nft")
         return t.name;
-    for (const Chain& ch : t.chains)
-        for (const Rule& r : ch.rules)
-            if ((t.name == "raw" && (r.target_name == "CT" || r.target_name == "NOTRACK")) ||
-                (t.name == "mangle" && r.target_name == "CHECKSUM"))
-                return t.name;
+    if (!bound_target(t).empty()) return t.name;
     return str(own_prefix, t.name);
 }
 
@@ -586,7 +601,7 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
     }
     for (const auto& [c, _] : kernel)
         if (!t.find(c)) ++ops;
-    if (ops > 64 && ops * 2 > rules) return false;
+    if (ops > small_patch && ops * 2 > rules) return false;
 
     // References first go (with every rule of a chain that goes: a rule jumping to its
     // own chain would keep it), then chains come, then rules that may jump to them.
@@ -681,8 +696,7 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
             if (e.name != name) continue;
             if (!e.ours)
                 return runtime_fail(str("table ip ", name, " is not xdptables' (iptables-nft?); the ", t.name,
-                                        " table needs that name for its ", t.name == "raw" ? "CT" : "CHECKSUM",
-                                        " rules"));
+                                        " table needs that name for its ", bound_target(t), " rules"));
             ours = true;
         }
         bool done = false;

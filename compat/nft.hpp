@@ -23,6 +23,15 @@ namespace xdpt::nft {
 // nftables form. Either way xdptables marks the tables it owns and touches no other.
 std::string table_name(const Table& t);
 
+// Whether rules with `target` need their table to bear iptables' own name (`table`):
+// x_tables checks it (the nftables table's, through nft_compat), and they have no native
+// nftables form. CT and NOTRACK in raw, CHECKSUM in mangle, the nat targets in nat.
+bool binds_table_name(std::string_view table, std::string_view target);
+
+// A change of at most this many rules and chains to a table is always made as a patch
+// (a larger one may make the table anew, when that costs less).
+inline constexpr size_t small_patch = 64;
+
 // The handle of a rule this process put into the kernel, not read back.
 inline constexpr uint64_t unknown_handle = ~uint64_t(0);
 

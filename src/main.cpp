@@ -192,8 +192,12 @@ int main_xdptables(const std::vector<std::string>& args) {
     if (auto r = require_privileges(cmd.table.c_str()); !r) return report(r.error(), prog);
     auto lock = NsLock::acquire(cmd.wait);
     if (!lock) return report(lock.error(), prog);
-    // Appending, adding a chain, a policy and checking touch no rule the kernel holds.
-    const bool rule_counts = cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK);
+    // Appending, adding a chain, a policy and checking touch no rule the kernel holds,
+    // unless the append makes its table anew (its name changes, or many rules come at
+    // once): the kernel's counts then have to be in the ruleset.
+    const bool remakes = (cmd.cmd & CMD_APPEND) && (nft::binds_table_name(cmd.table, cmd.jumpto) ||
+                                                    cmd.srcs.size() * cmd.dsts.size() > nft::small_patch);
+    const bool rule_counts = remakes || (cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK));
     auto loaded = load_ruleset(rule_counts);
     if (!loaded) return report(loaded.error(), prog);
     Ruleset next = loaded->rs;

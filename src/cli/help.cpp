@@ -207,6 +207,16 @@ constexpr ExtHelp ext_helps[] = {
          "[!] --destination-port port[:port]\n"
          " --dport ...\n"
          "\t\t\t\tmatch destination port(s)\n"},
+    {"sctp", false,
+         "sctp match options\n"
+         "[!] --source-port port[:port]                          match source port(s)\n"
+         " --sport ...\n"
+         "[!] --destination-port port[:port]                     match destination port(s)\n"
+         " --dport ...\n"
+         "[!] --chunk-types (all|any|none) (chunktype[:flags])+\tmatch if all, any or none of\n"
+         "\t\t\t\t\t\t        chunktypes are present\n"
+         "chunktypes - DATA INIT INIT_ACK SACK HEARTBEAT HEARTBEAT_ACK ABORT SHUTDOWN SHUTDOWN_ACK ERROR "
+         "COOKIE_ECHO COOKIE_ACK ECN_ECNE ECN_CWR SHUTDOWN_COMPLETE ASCONF ASCONF_ACK FORWARD_TSN ALL NONE\n"},
     {"ttl", false,
          "ttl match options:\n"
          "[!] --ttl-eq value\tMatch time to live value\n"
@@ -278,6 +288,35 @@ constexpr ExtHelp ext_helps[] = {
     {"CHECKSUM", true,
          "CHECKSUM target options\n"
          "  --checksum-fill\t\t\tFill in packet checksum.\n"},
+    {"SNAT", true,
+         "SNAT target options:\n"
+         " --to-source [<ipaddr>[-<ipaddr>]][:port[-port]]\n"
+         "\t\t\t\tAddress to map source to.\n"
+         "[--random] [--random-fully] [--persistent]\n"},
+    // Revision 2's help, the revision iptables uses.
+    {"DNAT", true,
+         "DNAT target options:\n"
+         " --to-destination [<ipaddr>[-<ipaddr>]][:port[-port[/port]]]\n"
+         "\t\t\t\tAddress to map destination to.\n"
+         "[--random] [--persistent]\n"},
+    {"MASQUERADE", true,
+         "MASQUERADE target options:\n"
+         " --to-ports <port>[-<port>]\n"
+         "\t\t\t\tPort (range) to map to.\n"
+         " --random\n"
+         "\t\t\t\tRandomize source port.\n"
+         " --random-fully\n"
+         "\t\t\t\tFully randomize source port.\n"},
+    {"REDIRECT", true,
+         "REDIRECT target options:\n"
+         " --to-ports <port>[-<port>]\n"
+         "\t\t\t\tPort (range) to map to.\n"
+         " [--random]\n"},
+    {"NETMAP", true,
+         "NETMAP target options:\n"
+         "  --to address[/mask]\n"
+         "\t\t\t\tNetwork address to map to.\n"
+         "\n"},
     {"TCPMSS", true,
          "TCPMSS target mutually-exclusive options:\n"
          "  --set-mss value               explicitly set MSS option to specified value\n"

@@ -127,6 +127,7 @@ struct Parser {
         x.rule = &c.rule;
         x.table = c.table;
         x.notices = po.notices;
+        x.stored = po.stored;
         return x;
     }
 

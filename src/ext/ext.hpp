@@ -68,6 +68,9 @@ struct ExtCtx {
     // Where warnings that iptables prints to stderr go; null when re-reading stored
     // state (nothing is printed then).
     std::string* notices = nullptr;
+    // Re-reading xdptables' own stored state: an extension takes back the text it saves
+    // even where iptables would refuse that text (a value iptables prints but cannot read).
+    bool stored = false;
     // For kernel_accepts(): the builtin chains (hooks) from which the rule's chain is
     // reachable; empty for an unreachable user chain.
     std::vector<std::string> hooks;

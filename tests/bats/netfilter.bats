@@ -210,3 +210,155 @@ both() {
   run in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c
   [[ "$output" == *$'[0:0] -A INPUT -p tcp -j ACCEPT\n[3:114] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT\n[1:66] -A INPUT -p icmp -j ACCEPT\n[0:0] -A INPUT -p sctp -j ACCEPT'* ]]
 }
+
+# udp_ask NS PORT [BIND_ADDR [BIND_PORT]] [DEST]: one datagram from a fresh socket to
+# DEST:PORT (127.0.0.1); prints the reply and where it came from, or "no reply".
+udp_ask() {
+  in_ns "$1" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+if '${3:-}': s.bind(('${3:-}', int('${4:-0}')))
+s.sendto(b'ping', ('${5:-127.0.0.1}', $2))
+try:
+    data, peer = s.recvfrom(100)
+    print(data.decode(), 'from %s:%d' % peer)
+except OSError:
+    print('no reply')"
+}
+
+# udp_echo NS ADDR N PORT...: in the background, answers N datagrams on ADDR:PORT...
+# (then exits, or after 10 s), each with "seen SRC:SPORT at PORT" as it saw them; its
+# pid in $echo_pid.
+udp_echo() {
+  local ns=$1 addr=$2 n=$3; shift 3
+  in_ns "$ns" python3 -c "
+import socket, select, time
+socks = []
+for p in '$*'.split():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('$addr', int(p)))
+    socks.append(s)
+left, end = $n, time.time() + 10
+while left > 0 and time.time() < end:
+    for s in select.select(socks, [], [], 0.2)[0]:
+        data, peer = s.recvfrom(100)
+        s.sendto(('seen %s:%d at %d' % (peer + (s.getsockname()[1],))).encode(), peer)
+        left -= 1" >/dev/null 2>&1 &
+  echo_pid=$!
+}
+
+@test "nat OUTPUT DNAT and REDIRECT bring local datagrams to the listening port, counted as iptables-legacy does" {
+  pair
+  both -t nat -A OUTPUT -p udp -d 127.0.0.1 --dport 9001 -j REDIRECT --to-ports 7777
+  both -t nat -A OUTPUT -p udp -d 127.0.0.1 --dport 9002 -j DNAT --to-destination 127.0.0.1:7777
+  # A shifted range: 9003 is 2 past the base 9001, so it goes to 7770 + 2 (without the
+  # base, 9003 modulo the 10 ports would make it 7773).
+  both -t nat -A OUTPUT -p udp -d 127.0.0.1 --dport 9003 -j DNAT --to-destination :7770-7779/9001
+  for ns in "$x" "$l"; do
+    udp_echo "$ns" 127.0.0.1 3 7777 7772 7773
+    sleep 0.3
+    # Each answer comes back from the port asked: conntrack undoes the translation.
+    run udp_ask "$ns" 9001
+    [[ "$output" == "seen 127.0.0.1:"*" at 7777 from 127.0.0.1:9001" ]]
+    run udp_ask "$ns" 9002
+    [[ "$output" == "seen 127.0.0.1:"*" at 7777 from 127.0.0.1:9002" ]]
+    run udp_ask "$ns" 9003
+    [[ "$output" == "seen 127.0.0.1:"*" at 7772 from 127.0.0.1:9003" ]]
+    run udp_ask "$ns" 9004
+    [ "$output" = "no reply" ]
+    wait "$echo_pid"
+  done
+  same_saves
+  [[ "$xs" == *"[1:32] -A OUTPUT -d 127.0.0.1/32 -p udp -m udp --dport 9001 -j REDIRECT --to-ports 7777"* ]]
+  [[ "$xs" == *"[1:32] -A OUTPUT -d 127.0.0.1/32 -p udp -m udp --dport 9003 -j DNAT --to-destination :7770-7779/9001"* ]]
+  run in_ns "$x" nft list tables
+  [[ "$output" == *"table ip nat"* ]]
+}
+
+# $x and $l each with a peer namespace ($px, $pl) behind a veth: 198.18.10.1/24 (and
+# 198.18.10.9) on this side, 198.18.10.2/24 on the peer's.
+peers() {
+  pair
+  new_ns px
+  new_ns pl
+  local a b
+  for a in "$x:$px" "$l:$pl"; do
+    b=${a#*:} a=${a%%:*}
+    ip link add vn netns "$a" type veth peer name vp netns "$b"
+    in_ns "$a" ip addr add 198.18.10.1/24 dev vn
+    in_ns "$a" ip addr add 198.18.10.9/32 dev vn
+    in_ns "$b" ip addr add 198.18.10.2/24 dev vp
+    in_ns "$a" ip link set vn up
+    in_ns "$b" ip link set vp up
+    in_ns "$b" ip link set lo up
+  done
+}
+
+@test "nat POSTROUTING SNAT and MASQUERADE change the source the peer sees, counted as iptables-legacy does" {
+  peers
+  both -t nat -A POSTROUTING -o vn -p udp --dport 6000 -j SNAT --to-source 198.18.10.9
+  both -t nat -A POSTROUTING -o vn -p udp --dport 6001 -j MASQUERADE
+  both -t nat -A POSTROUTING -o vn -p udp --dport 6002 -j MASQUERADE --to-ports 50000-50010
+  both -t nat -A POSTROUTING -o vn -p udp --dport 6003 -j SNAT --to-source 198.18.10.9:40000-40000
+  for a in "$x:$px" "$l:$pl"; do
+    p=${a#*:} ns=${a%%:*}
+    udp_echo "$p" 198.18.10.2 5 6000 6001 6002 6003 6004
+    sleep 0.3
+    run udp_ask "$ns" 6000 198.18.10.1 30000 198.18.10.2
+    [ "$output" = "seen 198.18.10.9:30000 at 6000 from 198.18.10.2:6000" ]
+    run udp_ask "$ns" 6001 198.18.10.9 30000 198.18.10.2
+    [ "$output" = "seen 198.18.10.1:30000 at 6001 from 198.18.10.2:6001" ]
+    run udp_ask "$ns" 6002 198.18.10.1 30000 198.18.10.2
+    [[ "$output" == "seen 198.18.10.1:500"[01]?" at 6002 from 198.18.10.2:6002" ]]
+    run udp_ask "$ns" 6003 198.18.10.1 30000 198.18.10.2
+    [ "$output" = "seen 198.18.10.9:40000 at 6003 from 198.18.10.2:6003" ]
+    # No rule: the source as bound.
+    run udp_ask "$ns" 6004 198.18.10.1 30000 198.18.10.2
+    [ "$output" = "seen 198.18.10.1:30000 at 6004 from 198.18.10.2:6004" ]
+    wait "$echo_pid"
+  done
+  same_saves
+  [[ "$xs" == *"[1:32] -A POSTROUTING -o vn -p udp -m udp --dport 6000 -j SNAT --to-source 198.18.10.9"* ]]
+  [[ "$xs" == *"[1:32] -A POSTROUTING -o vn -p udp -m udp --dport 6002 -j MASQUERADE --to-ports 50000-50010"* ]]
+}
+
+@test "a nat table is the nftables table nat while it has nat targets, and keeps its counts across the change" {
+  pair
+  both -t nat -A OUTPUT -p udp -j ACCEPT
+  # The datagrams make new connections; without a nat target (conntrack not in use)
+  # nat sees none of them, as with iptables-legacy.
+  send "$x" 1; send "$l" 1
+  run in_ns "$x" nft list tables
+  [ "$output" = "table ip xdptables-nat" ]
+  both -t nat -I OUTPUT -p udp --dport 5 -j DNAT --to-destination 127.0.0.1:6
+  run in_ns "$x" nft list tables
+  [ "$output" = "table ip nat" ]
+  send "$x" 1; send "$l" 1
+  both -t nat -A OUTPUT -p tcp -j ACCEPT
+  send "$x" 1; send "$l" 1
+  same_saves
+  [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
+  both -t nat -D OUTPUT 1
+  run in_ns "$x" nft list tables
+  [ "$output" = "table ip xdptables-nat" ]
+  same_saves
+  [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
+}
+
+@test "an append that makes a table anew reads the kernel's counts first, as iptables-legacy keeps them" {
+  pair
+  both -t raw -A OUTPUT -p udp -j ACCEPT
+  send "$x" 3; send "$l" 3
+  # CT takes the table to the nftables table raw: made anew, its counts from the ruleset.
+  both -t raw -A OUTPUT -p tcp -j CT --notrack
+  run in_ns "$x" nft list tables
+  [[ "$output" == *"table ip raw"* ]]
+  # Many rules at once (one per address) make it anew too.
+  both -A OUTPUT -p udp -j ACCEPT
+  send "$x" 2; send "$l" 2
+  both -A OUTPUT -s "$(echo 198.18.1.{1..9} | tr ' ' ,)" -d "$(echo 198.18.2.{1..8} | tr ' ' ,)" -j DROP
+  same_saves
+  [[ "$xs" == *"[5:190] -A OUTPUT -p udp -j ACCEPT"* ]]
+  [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
+}

@@ -1,5 +1,6 @@
-# Rules for tests/compat/xt.sh beyond iptables' own vectors: the targets iptables 1.8.9
-# ships no vector for here (CT, NOTRACK, CHECKSUM, TCPMSS) and the fields of every
+# Rules for tests/compat/xt.sh beyond iptables' own vectors: the targets and matches
+# iptables 1.8.9 ships no vector for here (CT, NOTRACK, CHECKSUM, TCPMSS, the nat targets,
+# sctp) and the fields of every
 # extension's kernel structure the vectors leave at zero. Same format as iptables' .t
 # files; only OK lines are read.
 :INPUT,FORWARD,OUTPUT
@@ -65,3 +66,48 @@
 *nat
 :PREROUTING,INPUT,OUTPUT,POSTROUTING
 -p tcp --dport 80 -m conntrack --ctstate NEW -m comment --comment web;=;OK
+:POSTROUTING,INPUT
+# A shifted port range in a revision 0 target (SNAT, MASQUERADE) keeps only its flag and
+# is saved as ".../0", which no restore takes: xt.sh then loads its batch rule by rule.
+-j SNAT --to-source 198.18.0.1;=;OK
+-j SNAT --to-source 198.18.0.1-198.18.0.10 --random --random-fully --persistent;=;OK
+-p tcp -j SNAT --to-source 198.18.0.1:1024-65535;=;OK
+-p udp -j SNAT --to-source 198.18.0.1-198.18.0.3:53 --persistent;=;OK
+-p sctp -j SNAT --to-source :1000 --random;=;OK
+-p icmp -j SNAT --to-source 198.18.0.5:7;=;OK
+-p tcp -j SNAT --to-source 198.18.0.1:1-2/3;-p tcp -j SNAT --to-source 198.18.0.1:1-2/0;OK
+:PREROUTING,OUTPUT
+-j DNAT --to-destination 198.18.0.2;=;OK
+-j DNAT --to-destination 198.18.0.2-198.18.0.4 --random --persistent;=;OK
+-p tcp --dport 80 -j DNAT --to-destination 198.18.0.2:8080;=;OK
+-p tcp -j DNAT --to-destination 198.18.0.2:1000-2000/3000;=;OK
+-p dccp -j DNAT --to-destination 198.18.0.2-198.18.0.9:1000-2000/65535;=;OK
+-p udp -j DNAT --to-destination :53;=;OK
+-j REDIRECT;=;OK
+-j REDIRECT --random;=;OK
+-p tcp -j REDIRECT --to-ports 8080;=;OK
+-p udp -j REDIRECT --to-ports 5353-5400 --random;=;OK
+:POSTROUTING
+-j MASQUERADE;=;OK
+-j MASQUERADE --random --random-fully;=;OK
+-p tcp -j MASQUERADE --to-ports 1024;=;OK
+-p udp -j MASQUERADE --to-ports 1024-65535 --random;=;OK
+-p udp -j MASQUERADE --to-ports 10-20/30;-p udp -j MASQUERADE --to-ports 10-20/0;OK
+:PREROUTING,INPUT,OUTPUT,POSTROUTING
+-j NETMAP --to 198.18.8.0/24;=;OK
+-j NETMAP --to 198.18.9.1/32;=;OK
+-d 198.18.7.0/24 -j NETMAP --to 198.18.0.0/15;=;OK
+-p sctp -m sctp --dport 7 -j NETMAP --to 198.18.0.0/16;=;OK
+*filter
+:INPUT,FORWARD,OUTPUT
+-p sctp -m sctp --sport 1;=;OK
+-p sctp -m sctp --sport 1:65535 ! --dport 80;=;OK
+-p sctp -m sctp ! --sport 10:20 --dport 0:65535;=;OK
+-p sctp -m sctp --chunk-types all DATA,INIT;=;OK
+-p sctp -m sctp --chunk-types any DATA:IUbe,ABORT:T,SHUTDOWN_COMPLETE:t;=;OK
+-p sctp -m sctp ! --chunk-types only INIT_ACK,SACK,HEARTBEAT,HEARTBEAT_ACK,SHUTDOWN,SHUTDOWN_ACK,ERROR,COOKIE_ECHO,COOKIE_ACK,ECN_ECNE,ECN_CWR;=;OK
+-p sctp -m sctp --chunk-types any I_DATA,RE_CONFIG,PAD,ASCONF,ASCONF_ACK,FORWARD_TSN,I_FORWARD_TSN;=;OK
+-p sctp -m sctp --chunk-types only ALL;=;OK
+-p sctp -m sctp --chunk-types all NONE;=;OK
+-p sctp -m sctp --sport 5 --dport 6 ! --chunk-types any DATA:E,ABORT:T,SHUTDOWN_COMPLETE:T;=;OK
+-p sctp -m sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA:B;-p sctp -m sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA;OK

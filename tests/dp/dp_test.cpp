@@ -396,6 +396,23 @@ TEST_CASE("rules XDP cannot decide hand matching packets over uncounted") {
     EXPECT(send(frag), PASS, "");
 }
 
+// XDP does not read SCTP chunks: a packet an sctp match may judge goes up uncounted
+// (netfilter judges and counts it), and the rule's -p keeps it from other protocols.
+TEST_CASE("sctp: rules with the sctp match are left to netfilter") {
+    load(filter(R"(-A INPUT -p sctp -m sctp --dport 80 -j DROP
+-A INPUT -p sctp -m sctp ! --chunk-types any INIT -j DROP
+-A INPUT -p udp --dport 80 -j DROP
+-A INPUT -p sctp -j DROP)"));
+    // Common header (ports 1000 -> DPORT, verification tag, checksum), one DATA chunk.
+    auto sctp_to = [](uint8_t dport) {
+        return Ip{.proto = IPPROTO_SCTP, .l4 = Bytes{0x03, 0xe8, 0x00, dport, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4}};
+    };
+    EXPECT(send(sctp_to(80)), PASS, "");
+    EXPECT(send(sctp_to(81)), PASS, "");
+    EXPECT(send(udp_to(80)), DROP, "INPUT#3");
+    EXPECT(send(udp_to(81)), PASS, "INPUT:P");
+}
+
 // The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and
 // filter together) and counts them from there; a walk that meets more walks again. Both
 // ways every rule met counts once, on either side of the boundary.

@@ -20,7 +20,7 @@ namespace xdpt {
 // The match kinds, as registry.cpp names them.
 extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_iprange,
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
-    match_limit, match_mark;
+    match_limit, match_mark, match_sctp;
 
 namespace matches {
 
