@@ -284,41 +284,60 @@ uint64_t mac_key(const std::array<uint8_t, 6>& mac) {
 
 namespace {
 
-// Interned chunks and bitmaps. Chunk 0 is the empty chunk.
+// A hash of 64-bit words (a multiply-xorshift mix; equal words, equal hash).
+template <class W>
+uint64_t hash_words(const W* w, size_t n) {
+    static_assert(sizeof(W) == 8);
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (size_t i = 0; i < n; ++i) {
+        h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+// Interned chunks and bitmaps. Chunk 0 is the empty chunk. Found by a hash of their
+// words, then compared whole: no key is copied (a chunk is 520 bytes, and a compile
+// interns one per elementary interval of every field).
 class Pool {
 public:
-    explicit Pool(Tables& t, size_t nchunks) : t_(t), nchunks_(nchunks) {
-        xdpt_chunk zero{};
-        intern_chunk(zero);
-    }
+    explicit Pool(Tables& t, size_t nchunks) : t_(t), nchunks_(nchunks) { t_.chunks.push_back(xdpt_chunk{}); }
 
     uint32_t intern_chunk(const xdpt_chunk& c) {
-        std::string key(reinterpret_cast<const char*>(&c), sizeof c);
-        auto [it, fresh] = chunk_ids_.try_emplace(std::move(key), uint32_t(t_.chunks.size()));
-        if (fresh) t_.chunks.push_back(c);
-        return it->second;
+        if (!c.summary) return 0;  // every word zero
+        return intern(chunk_ids_, t_.chunks, hash_words(c.words, XDPT_CHUNK_WORDS), c,
+                      [](const xdpt_chunk& a, const xdpt_chunk& b) { return std::memcmp(&a, &b, sizeof a) == 0; });
     }
 
     uint32_t intern_bitmap(const std::array<uint32_t, XDPT_CHUNKS>& ids) {
-        std::string key(reinterpret_cast<const char*>(ids.data()), sizeof(uint32_t) * XDPT_CHUNKS);
-        auto [it, fresh] = bitmap_ids_.try_emplace(std::move(key), uint32_t(t_.bitmaps.size()));
-        if (fresh) {
-            xdpt_bitmap b{};
-            for (size_t c = 0; c < XDPT_CHUNKS; ++c) {
-                b.chunk[c] = ids[c];
-                if (ids[c] != 0) b.chunk_mask |= 1u << c;
-            }
-            t_.bitmaps.push_back(b);
+        uint64_t words[XDPT_CHUNKS / 2];
+        std::memcpy(words, ids.data(), sizeof words);
+        xdpt_bitmap b{};
+        for (size_t c = 0; c < XDPT_CHUNKS; ++c) {
+            b.chunk[c] = ids[c];
+            if (ids[c] != 0) b.chunk_mask |= 1u << c;
         }
-        return it->second;
+        return intern(bitmap_ids_, t_.bitmaps, hash_words(words, XDPT_CHUNKS / 2), b,
+                      [](const xdpt_bitmap& x, const xdpt_bitmap& y) { return std::memcmp(&x, &y, sizeof x) == 0; });
     }
 
     size_t nchunks() const { return nchunks_; }
 
 private:
+    template <class T, class Eq>
+    static uint32_t intern(std::unordered_multimap<uint64_t, uint32_t>& ids, std::vector<T>& all, uint64_t h,
+                           const T& v, Eq&& eq) {
+        for (auto [it, end] = ids.equal_range(h); it != end; ++it)
+            if (eq(all[it->second], v)) return it->second;
+        const auto id = uint32_t(all.size());
+        all.push_back(v);
+        ids.emplace(h, id);
+        return id;
+    }
+
     Tables& t_;
     size_t nchunks_;
-    std::unordered_map<std::string, uint32_t> chunk_ids_, bitmap_ids_;
+    std::unordered_multimap<uint64_t, uint32_t> chunk_ids_, bitmap_ids_;
 };
 
 // A bitmap being edited: words plus the interned id of every clean chunk.
