@@ -191,6 +191,16 @@ static __always_inline struct xdpt_hits *scratch_hits(void)
 	return sc ? &sc->hits : 0;
 }
 
+/* One packet of `bytes` on counter `idx` (this CPU's base plus a slot). */
+static __always_inline void add_count(void *counters, __u32 idx, __u32 bytes)
+{
+	struct xdpt_counter *c = bpf_map_lookup_elem(counters, &idx);
+	if (c) {
+		c->packets += 1;
+		c->bytes += bytes;
+	}
+}
+
 static __always_inline void count_rule(struct walk *w, __u32 slot)
 {
 	if (!w->count) {
@@ -206,14 +216,8 @@ static __always_inline void count_rule(struct walk *w, __u32 slot)
 		return;
 	}
 	void *counters = gen_map(&xdpt_counters, w->gen);
-	if (!counters)
-		return;
-	__u32 idx = w->base + slot;
-	struct xdpt_counter *c = bpf_map_lookup_elem(counters, &idx);
-	if (c) {
-		c->packets += 1;
-		c->bytes += w->bytes;
-	}
+	if (counters)
+		add_count(counters, w->base + slot, w->bytes);
 }
 
 /* One step: either skip to the next word or chunk that can match, or take one rule. */
@@ -342,15 +346,28 @@ static long count_hit(__u32 i, struct walk *w)
 	return 0;
 }
 
+/* The slots counted without a loop: most packets meet only a few counted rules. */
+#define XDPT_DIRECT_HITS 4
+
 /* Counts the recorded slots [from, to) of the scratch, as the walk `wp` met them. */
 __noinline int count_met(struct walk *wp, __u32 from, __u32 to)
 {
 	if (!wp || to > XDPT_MAX_HITS || from > to)
 		return 0;
+	struct xdpt_hits *h = scratch_hits();
+	void *counters = gen_map(&xdpt_counters, wp->gen);
+	if (!h || !counters)
+		return 0;
+#pragma unroll
+	for (int k = 0; k < XDPT_DIRECT_HITS; k++) {
+		if (from + k >= to)
+			return 0;
+		add_count(counters, wp->base + h->slot[(from + k) & (XDPT_MAX_HITS - 1)], wp->bytes);
+	}
 	struct walk w = *wp;
 	w.count = 1;
-	w.pos = from; /* the walk is over: its position is the first slot to count */
-	bpf_loop(to - from, count_hit, &w, 0);
+	w.pos = from + XDPT_DIRECT_HITS; /* the walk is over: its position is the first slot to count */
+	bpf_loop(to - w.pos, count_hit, &w, 0);
 	return 0;
 }
 
