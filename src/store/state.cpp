@@ -188,8 +188,11 @@ Result<void> switch_anchor(const Anchor* from, const Anchor& to) {
         for (auto [mode, prog_id] : {std::pair{XDP_FLAGS_SKB_MODE, q.skb_prog_id}, std::pair{XDP_FLAGS_DRV_MODE, q.drv_prog_id}}) {
             if (prog_id != from->prog_id) continue;
             LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = from->prog.get());
-            if (int err = bpf_xdp_attach(ifindex, to.prog.get(), mode | XDP_FLAGS_REPLACE, &ao); err && ifindex == lo)
-                return sys_fail("replacing the xdptables XDP program on lo", -err);
+            int err = bpf_xdp_attach(ifindex, to.prog.get(), mode | XDP_FLAGS_REPLACE, &ao);
+            if (err && ifindex == lo) return sys_fail("replacing the xdptables XDP program on lo", -err);
+            // Never left judging by the ruleset before: without it, the interface's
+            // packets go to netfilter until the commit's attach gives it the new one.
+            if (err) (void)bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ao);
         }
     }
     return {};
