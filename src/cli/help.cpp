@@ -362,6 +362,14 @@ constexpr ExtHelp ext_helps[] = {
          "  --connlimit-mask n     group hosts using prefix length (default: max len)\n"
          "  --connlimit-saddr      select source address for grouping\n"
          "  --connlimit-daddr      select destination addresses for grouping\n"},
+    {"esp", false,
+         "esp match options:\n"
+         "[!] --espspi spi[:spi]\n"
+         "\t\t\t\tmatch spi (range)\n"},
+    {"ah", false,
+         "ah match options:\n"
+         "[!] --ahspi spi[:spi]\n"
+         "\t\t\t\tmatch spi (range)\n"},
     {"TCPMSS", true,
          "TCPMSS target mutually-exclusive options:\n"
          "  --set-mss value               explicitly set MSS option to specified value\n"

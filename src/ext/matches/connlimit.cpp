@@ -35,6 +35,7 @@ public:
                 auto m = parse_plen_mask("connlimit", opt.name, arg);
                 if (!m) return failure(m);
                 mask_ = *m;
+                mask_given_ = true;
                 return {};
             }
         }
@@ -54,17 +55,17 @@ public:
 
     XtInfo to_xt(const Rule&) const override {
         xt_connlimit_info info{};
-        // iptables starts from an all-ones IPv6 mask; the IPv4 one is its first word.
-        std::memset(info.v6_mask, 0xff, sizeof info.v6_mask);
+        // iptables starts from an all-ones IPv6 mask, the IPv4 one its first word; a
+        // --connlimit-mask writes all four words, the three after it zero.
+        if (!mask_given_) std::memset(info.v6_mask, 0xff, sizeof info.v6_mask);
         info.v4_mask = htonl(mask_);
         info.limit = limit_, info.flags = flags_;
         return XtInfo::of("connlimit", 1, info);
     }
 
-    void save(std::string& out) const override {
-        out += str(flags_ & XT_CONNLIMIT_INVERT ? " --connlimit-upto " : " --connlimit-above ", limit_,
-                   " --connlimit-mask ", prefix_bits(), flags_ & XT_CONNLIMIT_DADDR ? " --connlimit-daddr" : " --connlimit-saddr");
-    }
+    void save(std::string& out) const override { save_as(out, true); }
+    // Without a --connlimit-mask the structure differs (see to_xt): -C tells them apart.
+    void save_exact(std::string& out) const override { save_as(out, mask_given_); }
 
     void print(std::string& out, bool) const override {
         out += str(" #conn ", flags_ & XT_CONNLIMIT_DADDR ? "dst" : "src", '/', prefix_bits(),
@@ -73,6 +74,13 @@ public:
 
 private:
     uint32_t mask_ = 0xffffffff, limit_ = 0, flags_ = 0;
+    bool mask_given_ = false;
+
+    void save_as(std::string& out, bool with_mask) const {
+        out += str(flags_ & XT_CONNLIMIT_INVERT ? " --connlimit-upto " : " --connlimit-above ", limit_);
+        if (with_mask) out += str(" --connlimit-mask ", prefix_bits());
+        out += flags_ & XT_CONNLIMIT_DADDR ? " --connlimit-daddr" : " --connlimit-saddr";
+    }
 
     // 32 less the position of the mask's highest zero bit, plus one: a contiguous mask's
     // prefix length, as iptables counts it.
