@@ -317,6 +317,59 @@ constexpr ExtHelp ext_helps[] = {
          "  --to address[/mask]\n"
          "\t\t\t\tNetwork address to map to.\n"
          "\n"},
+    {"addrtype", false,
+         "Address type match options:\n"
+         " [!] --src-type type[,...]      Match source address type\n"
+         " [!] --dst-type type[,...]      Match destination address type\n"
+         "     --limit-iface-in           Match only on the packet's incoming device\n"
+         "     --limit-iface-out          Match only on the packet's outgoing device\n"
+         "\n"
+         "Valid types:           \n"
+         "                                UNSPEC\n"
+         "                                UNICAST\n"
+         "                                LOCAL\n"
+         "                                BROADCAST\n"
+         "                                ANYCAST\n"
+         "                                MULTICAST\n"
+         "                                BLACKHOLE\n"
+         "                                UNREACHABLE\n"
+         "                                PROHIBIT\n"
+         "                                THROW\n"
+         "                                NAT\n"
+         "                                XRESOLVE\n"},
+    {"pkttype", false,
+         "pkttype match options:\n"
+         "[!] --pkt-type packettype    match packet type\n"
+         "Valid packet types:\n"
+         "\tunicast       \t\tto us\n"
+         "\tbroadcast     \t\tto all\n"
+         "\tmulticast     \t\tto group\n"
+         "\totherhost     \t\tto someone else\n"
+         "\n"},
+    {"dscp", false,
+         "dscp match options\n"
+         "[!] --dscp value\t\tMatch DSCP codepoint with numerical value\n"
+         "  \t\t                This value can be in decimal (ex: 32)\n"
+         "               \t\tor in hex (ex: 0x20)\n"
+         "[!] --dscp-class name\t\tMatch the DiffServ class. This value may\n"
+         "\t\t\t\tbe any of the BE,EF, AFxx or CSx classes\n"
+         "\n"
+         "\t\t\t\tThese two options are mutually exclusive !\n"},
+    {"connlimit", false,
+         "connlimit match options:\n"
+         "  --connlimit-upto n     match if the number of existing connections is 0..n\n"
+         "  --connlimit-above n    match if the number of existing connections is >n\n"
+         "  --connlimit-mask n     group hosts using prefix length (default: max len)\n"
+         "  --connlimit-saddr      select source address for grouping\n"
+         "  --connlimit-daddr      select destination addresses for grouping\n"},
+    {"esp", false,
+         "esp match options:\n"
+         "[!] --espspi spi[:spi]\n"
+         "\t\t\t\tmatch spi (range)\n"},
+    {"ah", false,
+         "ah match options:\n"
+         "[!] --ahspi spi[:spi]\n"
+         "\t\t\t\tmatch spi (range)\n"},
     {"TCPMSS", true,
          "TCPMSS target mutually-exclusive options:\n"
          "  --set-mss value               explicitly set MSS option to specified value\n"

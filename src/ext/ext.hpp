@@ -113,6 +113,10 @@ public:
     }
     // iptables-save form, each option with a leading space: " --dport 80".
     virtual void save(std::string& out) const = 0;
+    // The stored-state form (see rule_to_save's `exact`): also what iptables-save leaves
+    // out although the kernel's structure holds it, so that the text reads back to the
+    // same structure. Rules are the same rule when their exact forms are.
+    virtual void save_exact(std::string& out) const { save(out); }
     // iptables -L form with its leading space: " tcp dpt:80" (`numeric` is -n).
     virtual void print(std::string& out, bool numeric) const = 0;
 };
@@ -158,6 +162,11 @@ struct ExtInst {
     std::string save_text() const {
         std::string s;
         if (data) data->save(s);
+        return s;
+    }
+    std::string exact_text() const {
+        std::string s;
+        if (data) data->save_exact(s);
         return s;
     }
 };

@@ -8,17 +8,19 @@ namespace xdpt {
 // Matches (src/ext/match_*.cpp).
 extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_iprange,
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
-    match_limit, match_mark, match_sctp;
+    match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
+    match_connlimit, match_esp, match_ah;
 // Targets (src/ext/target_*.cpp).
 extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, target_CT,
     target_CHECKSUM, target_MARK, target_NOTRACK, target_SNAT, target_DNAT, target_MASQUERADE,
     target_REDIRECT, target_NETMAP;
 
 namespace {
-constexpr std::array<const ExtKind*, 14> matches{
+constexpr std::array<const ExtKind*, 20> matches{
     &match_tcp, &match_udp, &match_icmp, &match_multiport, &match_iprange,
     &match_comment, &match_conntrack, &match_state, &match_length, &match_ttl,
-    &match_mac, &match_limit, &match_mark, &match_sctp,
+    &match_mac, &match_limit, &match_mark, &match_sctp, &match_addrtype,
+    &match_pkttype, &match_dscp, &match_connlimit, &match_esp, &match_ah,
 };
 constexpr std::array<const ExtKind*, 13> targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,

@@ -197,12 +197,14 @@ std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs,
     if (r.frag) out += str(r.inv_frag ? " !" : "", " -f");
     for (const auto& m : r.matches) {
         out += str(" -m ", m.kind->name);
-        m.data->save(out);
+        if (exact) m.data->save_exact(out);
+        else m.data->save(out);
     }
     if (cs == CounterStyle::inline_) out += str(" -c ", r.ctr.pkts, ' ', r.ctr.bytes);
     if (r.target.kind) {
         out += str(" -j ", r.target.kind->name);
-        r.target.data->save(out);
+        if (exact) r.target.data->save_exact(out);
+        else r.target.data->save(out);
     } else if (!r.target_name.empty()) {
         out += r.is_goto ? " -g " : " -j ";
         save_name(out, r.target_name, exact);

@@ -14,10 +14,10 @@ bool Rule::same_as(const Rule& o) const {
         return false;
     for (size_t i = 0; i < matches.size(); ++i)
         if (matches[i].kind != o.matches[i].kind ||
-            matches[i].save_text() != o.matches[i].save_text())
+            matches[i].exact_text() != o.matches[i].exact_text())
             return false;
     if (target.kind != o.target.kind) return false;
-    return target.save_text() == o.target.save_text();
+    return target.exact_text() == o.target.exact_text();
 }
 
 namespace {

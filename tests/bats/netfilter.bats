@@ -362,3 +362,30 @@ peers() {
   [[ "$xs" == *"[5:190] -A OUTPUT -p udp -j ACCEPT"* ]]
   [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
 }
+
+# peer_send NS ADDR N: N UDP datagrams from NS to ADDR:7000 (broadcast allowed).
+peer_send() {
+  in_ns "$1" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+for _ in range($3): s.sendto(b'x' * 10, ('$2', 7000))"
+}
+
+@test "addrtype and pkttype rules judge real unicast and broadcast datagrams as iptables-legacy does" {
+  peers
+  both -A INPUT -p udp -m addrtype --dst-type BROADCAST --limit-iface-in
+  both -A INPUT -p udp -m pkttype --pkt-type broadcast -j DROP
+  both -A INPUT -p udp -m addrtype --dst-type LOCAL -j ACCEPT
+  both -A INPUT -p udp -m pkttype ! --pkt-type unicast
+  both -A INPUT -p udp -j DROP
+  for p in "$px" "$pl"; do
+    peer_send "$p" 198.18.10.1 3
+    peer_send "$p" 198.18.10.255 2
+  done
+  same_saves
+  [[ "$xs" == *"[2:76] -A INPUT -p udp -m addrtype --dst-type BROADCAST --limit-iface-in"* ]]
+  [[ "$xs" == *"[2:76] -A INPUT -p udp -m pkttype --pkt-type broadcast -j DROP"* ]]
+  [[ "$xs" == *"[3:114] -A INPUT -p udp -m addrtype --dst-type LOCAL -j ACCEPT"* ]]
+  [[ "$xs" == *"[0:0] -A INPUT -p udp -m pkttype ! --pkt-type unicast"* ]]
+}

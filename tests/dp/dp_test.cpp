@@ -413,6 +413,24 @@ TEST_CASE("sctp: rules with the sctp match are left to netfilter") {
     EXPECT(send(udp_to(81)), PASS, "INPUT:P");
 }
 
+// XDP knows neither the route type of an address nor skb->pkt_type: a packet an addrtype,
+// pkttype, dscp or connlimit match may judge goes up uncounted, and a packet their rules'
+// other fields rule out is still decided in XDP.
+TEST_CASE("addrtype, pkttype, dscp, connlimit: rules with them are left to netfilter") {
+    const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    for (const char* m : {"-m addrtype --dst-type LOCAL", "-m addrtype ! --src-type LOCAL --limit-iface-in",
+                          "-m pkttype --pkt-type unicast", "-m pkttype ! --pkt-type broadcast",
+                          "-m dscp --dscp 0", "-m connlimit --connlimit-upto 5"}) {
+        CAPTURE(m);
+        load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + " -j DROP\n-A INPUT -p udp --dport 81 -j DROP"));
+        EXPECT(send(udp_to(80)), PASS, "");
+        EXPECT(send(udp_to(81)), DROP, "INPUT#2");
+        EXPECT(send_frame(frame(udp_to(80), bcast, veth0().peer_mac), veth0()), PASS, "");
+        EXPECT(send(udp_to(82)), PASS, "INPUT:P");
+        EXPECT(send(tcp_pkt(1, 80)), PASS, "INPUT:P");
+    }
+}
+
 // The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and
 // filter together) and counts them from there; a walk that meets more walks again. Both
 // ways every rule met counts once, on either side of the boundary.

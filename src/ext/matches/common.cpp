@@ -79,25 +79,6 @@ int mask_to_cidr(uint32_t mask) {
     return -1;
 }
 
-// xtopt_parse_plenmask for IPv4: a prefix length 0..32, else a numeric dotted mask (a
-// non-contiguous one ends up as /32, as in libxtables).
-Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
-    if (auto len = grammar::to_uint(arg, 0, 32))
-        return *len == 0 ? 0u : 0xffffffffu << (32 - *len);
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_flags = AI_NUMERICHOST;
-    addrinfo* res = nullptr;
-    std::string n(arg);
-    if (getaddrinfo(n.c_str(), nullptr, &hints, &res) != 0)
-        return param_fail(str(ext, ": bad value for option \"--", opt, "\", neither a valid network mask nor valid CIDR (0-32).\n"));
-    uint32_t m = ntohl(reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr.s_addr);
-    freeaddrinfo(res);
-    int len = mask_to_cidr(m);
-    if (len < 0) return 0xffffffffu;
-    return len == 0 ? 0u : 0xffffffffu << (32 - len);
-}
-
 }  // namespace
 
 const OptDef& canonical(std::span<const OptDef> opts, int id) {
@@ -182,6 +163,25 @@ Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std
     auto mask = parse_plen_mask(ext, opt, arg.substr(slash + 1));
     if (!mask) return failure(mask);
     return HostMask{*host, *mask};
+}
+
+// xtopt_parse_plenmask for IPv4: a prefix length 0..32, else a numeric dotted mask (a
+// non-contiguous one ends up as /32, as in libxtables).
+Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
+    if (auto len = grammar::to_uint(arg, 0, 32))
+        return *len == 0 ? 0u : 0xffffffffu << (32 - *len);
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_flags = AI_NUMERICHOST;
+    addrinfo* res = nullptr;
+    std::string n(arg);
+    if (getaddrinfo(n.c_str(), nullptr, &hints, &res) != 0)
+        return param_fail(str(ext, ": bad value for option \"--", opt, "\", neither a valid network mask nor valid CIDR (0-32).\n"));
+    uint32_t m = ntohl(reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr.s_addr);
+    freeaddrinfo(res);
+    int len = mask_to_cidr(m);
+    if (len < 0) return 0xffffffffu;
+    return len == 0 ? 0u : 0xffffffffu << (32 - len);
 }
 
 std::string mask_suffix(uint32_t mask) {

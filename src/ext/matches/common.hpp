@@ -20,7 +20,8 @@ namespace xdpt {
 // The match kinds, as registry.cpp names them.
 extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_iprange,
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
-    match_limit, match_mark, match_sctp;
+    match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
+    match_connlimit, match_esp, match_ah;
 
 namespace matches {
 
@@ -76,6 +77,10 @@ struct HostMask {
     uint32_t addr = 0, mask = 0xffffffff;
 };
 Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std::string_view arg);
+
+// XTTYPE_PLENMASK for IPv4: a prefix length 0..32 or a numeric dotted mask, as a mask
+// (a non-contiguous dotted mask ends up as /32, as in libxtables).
+Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg);
 
 // xtables_ipmask_to_numeric: "" for /32, "/N" for a prefix, "/a.b.c.d" otherwise.
 std::string mask_suffix(uint32_t mask);
