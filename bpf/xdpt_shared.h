@@ -123,6 +123,10 @@ XDPT_ASSERT(sizeof(struct xdpt_rule) == 16, "rule layout");
 #define XDPT_IF_ETHER 1u    /* Ethernet: has a MAC, -m mac applies */
 #define XDPT_IF_LOOPBACK 2u /* lo */
 #define XDPT_IF_RPF 4u      /* reverse path filter on: routing may drop after PREROUTING */
+#define XDPT_IF_KNOWN 8u    /* set on every compiled interface (an empty array slot has none) */
+/* Interfaces with an ifindex below this are also in an array indexed by ifindex, whose
+ * lookups the verifier inlines (the hash map's cost a call and a hash per packet). */
+#define XDPT_IFARRAY 256
 struct xdpt_iface {
 	__u8 mac[6];
 	__u16 flags;

@@ -85,6 +85,7 @@ struct xdpt_hits {
 
 XDPT_FIXED_ARRAY(xdpt_cfg_t, struct xdpt_config, 1);
 XDPT_FIXED_ARRAY(xdpt_values_t, __u32, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE);
+XDPT_FIXED_ARRAY(xdpt_ifarr_t, struct xdpt_iface, XDPT_IFARRAY);
 /* Sized at load (struct xdpt_capacity): 1 is a placeholder. */
 XDPT_FIXED_ARRAY(xdpt_bitmaps_t, struct xdpt_bitmap, 1);
 XDPT_FIXED_ARRAY(xdpt_chunks_t, struct xdpt_chunk, 1);
@@ -126,6 +127,7 @@ XDPT_GEN_ARRAY(xdpt_src, struct xdpt_lpm_t);
 XDPT_GEN_ARRAY(xdpt_dst, struct xdpt_lpm_t);
 XDPT_GEN_ARRAY(xdpt_local, struct xdpt_lpm_t);
 XDPT_GEN_ARRAY(xdpt_ifaces, struct xdpt_ifaces_t);
+XDPT_GEN_ARRAY(xdpt_ifarr, struct xdpt_ifarr_t);
 XDPT_GEN_ARRAY(xdpt_macs, struct xdpt_macs_t);
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -140,6 +142,20 @@ static __always_inline void stat(__u32 which)
 static __always_inline void *gen_map(void *outer, __u32 gen)
 {
 	return bpf_map_lookup_elem(outer, &gen);
+}
+
+/* The compiled record of interface `ifindex` in generation `gen`, or none. */
+static __always_inline struct xdpt_iface *iface(__u32 gen, __u32 ifindex)
+{
+	void *m;
+	struct xdpt_iface *i;
+	if (ifindex < XDPT_IFARRAY) {
+		m = gen_map(&xdpt_ifarr, gen);
+		i = m ? bpf_map_lookup_elem(m, &ifindex) : 0;
+		return i && (i->flags & XDPT_IF_KNOWN) ? i : 0;
+	}
+	m = gen_map(&xdpt_ifaces, gen);
+	return m ? bpf_map_lookup_elem(m, &ifindex) : 0;
 }
 
 /* Count trailing zeros of a non-zero word, without branches: BPF has no such
@@ -460,9 +476,7 @@ int xdpt_main(struct xdp_md *ctx)
 	}
 
 	/* The interface: unknown ones (added since the last compile) go to the kernel. */
-	void *ifm = gen_map(&xdpt_ifaces, gen);
-	__u32 ifindex = ctx->ingress_ifindex;
-	struct xdpt_iface *ifc = ifm ? bpf_map_lookup_elem(ifm, &ifindex) : 0;
+	struct xdpt_iface *ifc = iface(gen, ctx->ingress_ifindex);
 	if (!ifc) {
 		stat(XDPT_S_KERNEL);
 		return XDP_PASS;
@@ -711,7 +725,7 @@ int xdpt_main(struct xdp_md *ctx)
 	if (active & (1u << XDPT_F_OIF)) {
 		__u32 oid = cfg->oif_none;
 		if (entry == XDPT_FILTER_FORWARD) {
-			struct xdpt_iface *o = bpf_map_lookup_elem(ifm, &oif);
+			struct xdpt_iface *o = iface(gen, oif);
 			if (!o)
 				goto kernel;
 			oid = o->oif_bitmap;

@@ -552,16 +552,18 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     }
 
     const uint32_t oif_none = bitmap_of(pool, n, [&](size_t r) { return iface_ok(cond(r).oif, ""); });
+    t.ifarr.assign(XDPT_IFARRAY, xdpt_iface{});
     for (const Iface& i : ifaces) {
         xdpt_iface rec{};
         std::memcpy(rec.mac, i.mac.data(), 6);
-        rec.flags = i.flags;
+        rec.flags = uint16_t(i.flags | XDPT_IF_KNOWN);
         const bool ether = i.flags & XDPT_IF_ETHER;
         rec.iif_bitmap = bitmap_of(pool, n, [&](size_t r) {
             return iface_ok(cond(r).iif, i.name) && (ether || !cond(r).needs_ether);
         });
         rec.oif_bitmap = bitmap_of(pool, n, [&](size_t r) { return iface_ok(cond(r).oif, i.name); });
         t.ifaces.push_back({i.ifindex, rec});
+        if (i.ifindex < XDPT_IFARRAY) t.ifarr[i.ifindex] = rec;
     }
 
     uint32_t mac_default = all;

@@ -74,6 +74,7 @@ struct Tables {
     std::vector<xdpt_chunk> chunks;
     std::vector<xdpt_rule> rules;
     std::vector<std::pair<uint32_t, xdpt_iface>> ifaces;
+    std::vector<xdpt_iface> ifarr;  // XDPT_IFARRAY slots: those of ifaces below it
     std::vector<std::pair<uint64_t, uint32_t>> macs;
 };
 

@@ -383,6 +383,7 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, co
         keyed("xdpt_dst", "xdpt_dst_g", BPF_MAP_TYPE_LPM_TRIE, t.dst, BPF_F_NO_PREALLOC),
         keyed("xdpt_local", "xdpt_local_g", BPF_MAP_TYPE_LPM_TRIE, t.local, BPF_F_NO_PREALLOC),
         keyed("xdpt_ifaces", "xdpt_ifaces_g", BPF_MAP_TYPE_HASH, t.ifaces, 0),
+        arr("xdpt_ifarr", "xdpt_ifarr_g", t.ifarr, 0, true),
         keyed("xdpt_macs", "xdpt_macs_g", BPF_MAP_TYPE_HASH, t.macs, 0),
         // The config last: the program ignores a generation without it.
         arr("xdpt_cfg", "xdpt_cfg_g", cfg, 0, true),
@@ -415,7 +416,8 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, co
 
 void drop_generation(const Anchor& a, uint32_t gen) {
     for (const char* outer : {"xdpt_cfg", "xdpt_values", "xdpt_bitmaps", "xdpt_chunks", "xdpt_rules", "xdpt_counters",
-                              "xdpt_src", "xdpt_dst", "xdpt_local", "xdpt_ifaces", "xdpt_macs"})
+                              "xdpt_src", "xdpt_dst", "xdpt_local", "xdpt_ifaces", "xdpt_ifarr",
+                              "xdpt_macs"})
         if (a.map(outer) >= 0) bpf_map_delete_elem(a.map(outer), &gen);
 }
 

@@ -164,3 +164,34 @@ for _ in range($1): s.sendto(b'x' * 10, ('198.18.7.2', 9))"
   flood 5
   [ "$(drops)" = 5 ]
 }
+
+@test "interfaces with small and large ifindexes are both judged in XDP" {
+  new_ns x
+  new_ns g
+  # ifindex 7 sits in the program's interface array, 3000 only in its hash map.
+  ip link add xbs$$ index 7 netns "$x" type veth peer name xbt$$ netns "$g"
+  ip link add xbl$$ index 3000 netns "$x" type veth peer name xbm$$ netns "$g"
+  in_ns "$x" ip addr add 198.18.7.2/24 dev xbs$$
+  in_ns "$x" ip addr add 198.18.8.2/24 dev xbl$$
+  in_ns "$g" ip addr add 198.18.7.1/24 dev xbt$$
+  in_ns "$g" ip addr add 198.18.8.1/24 dev xbm$$
+  for l in lo xbs$$ xbl$$; do in_ns "$x" ip link set "$l" up; done
+  for l in lo xbt$$ xbm$$; do in_ns "$g" ip link set "$l" up; done
+  [ "$(in_ns "$x" cat /sys/class/net/xbl$$/ifindex)" = 3000 ]
+  in_ns "$x" "$XDPT" -A INPUT -i xbs$$ -p udp --dport 9 -j DROP
+  in_ns "$x" "$XDPT" -A INPUT -i xbl$$ -p udp --dport 9 -j DROP
+  [ -n "$(if_xdp_prog_id "$x" xbs$$)" ] && [ -n "$(if_xdp_prog_id "$x" xbl$$)" ]
+  local before after
+  before=$(in_ns "$x" awk '/^Ip:/ && n++ {print $4}' /proc/net/snmp)
+  in_ns "$g" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(4): s.sendto(b'x' * 10, ('198.18.7.2', 9))
+for _ in range(6): s.sendto(b'x' * 10, ('198.18.8.2', 9))"
+  after=$(in_ns "$x" awk '/^Ip:/ && n++ {print $4}' /proc/net/snmp)
+  # Both dropped by XDP (the stack saw none of them), each counted by its own rule.
+  [ "$after" = "$before" ]
+  run in_ns "$x" "$XDPT" -L INPUT -v -x -n
+  [[ "$output" == *"       4      152 DROP       17   --  xbs$$"* ]]
+  [[ "$output" == *"       6      228 DROP       17   --  xbl$$"* ]]
+}
