@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <span>
 #include <string>
 #include <string_view>
@@ -89,12 +91,20 @@ public:
         (void)seen, (void)ctx;
         return {};
     }
+    // Whether finish() runs before the driver's mandatory / also / exclusive checks, as
+    // libxtables runs an extension's x6_fcheck before xtables_options_fcheck (for the
+    // extensions whose final check can fail when a mandatory option is missing too).
+    virtual bool finish_first() const { return false; }
     // What the kernel's checkentry would refuse with EINVAL once the rule is placed in
     // `ctx.table` (protocol requirements, value ranges it rejects). Return false to refuse.
     virtual bool kernel_accepts(const Rule& rule, const ExtCtx& ctx) const {
         (void)rule, (void)ctx;
         return true;
     }
+    // A kernel object that rules share by name (hashlimit's table): {name, kind}. Within
+    // a table the kernel refuses a rule whose kind differs from that of the first rule
+    // with the name (which created the object).
+    virtual std::optional<std::pair<std::string, std::string>> kernel_shared() const { return std::nullopt; }
     // Whether kernel_accepts() refuses with ERANGE (xt_limit's overflow check) rather
     // than EINVAL.
     virtual bool refuses_out_of_range() const { return false; }

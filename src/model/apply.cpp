@@ -118,6 +118,9 @@ void reset_policy_counters(Table& t, std::string_view except) {
 
 Result<void> kernel_check_table(const Table& t) {
     auto hooks = reaching_hooks(t);
+    // Kernel objects that rules share by name (ExtData::kernel_shared): the first rule
+    // creates the object and fixes its kind, later ones must agree.
+    std::map<std::pair<std::string_view, std::string>, std::string> shared;
     for (const auto& c : t.chains)
         for (const auto& r : c.rules) {
             ExtCtx ctx;
@@ -129,9 +132,15 @@ Result<void> kernel_check_table(const Table& t) {
                 if (!e.kind->hooks.empty())
                     for (const auto& h : hooks[c.name])
                         if (!list_contains(e.kind->hooks, h)) return einval();
-                if (e.data->kernel_accepts(r, ctx)) return {};
-                if (e.data->refuses_out_of_range()) return runtime_fail("Numerical result out of range");
-                return einval();
+                if (!e.data->kernel_accepts(r, ctx)) {
+                    if (e.data->refuses_out_of_range()) return runtime_fail("Numerical result out of range");
+                    return einval();
+                }
+                if (auto obj = e.data->kernel_shared()) {
+                    auto [it, fresh] = shared.try_emplace({e.kind->name, obj->first}, obj->second);
+                    if (!fresh && it->second != obj->second) return einval();
+                }
+                return {};
             };
             for (const auto& m : r.matches)
                 if (auto ok = check(m); !ok) return ok;

@@ -111,3 +111,11 @@
 -p sctp -m sctp --chunk-types all NONE;=;OK
 -p sctp -m sctp --sport 5 --dport 6 ! --chunk-types any DATA:E,ABORT:T,SHUTDOWN_COMPLETE:T;=;OK
 -p sctp -m sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA:B;-p sctp -m sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA;OK
+# recent and hashlimit: what the vectors leave out (mask, rdest, inversion, reap, TTL;
+# byte rates, masks, table sizes, rate-match periods)
+-m recent ! --rcheck --seconds 10 --reap --hitcount 3 --rttl --name a_b --mask 255.255.0.0 --rdest;=;OK
+-m recent --remove --name ab --mask 255.255.255.255 --rsource;=;OK
+-m hashlimit --hashlimit-above 10/min --hashlimit-burst 20 --hashlimit-mode srcip,dstport --hashlimit-name b --hashlimit-srcmask 24 --hashlimit-dstmask 16;=;OK
+-m hashlimit --hashlimit-upto 7/day --hashlimit-burst 5 --hashlimit-name d --hashlimit-htable-size 100 --hashlimit-htable-max 200 --hashlimit-htable-gcinterval 500 --hashlimit-htable-expire 3000;=;OK
+-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name rm --hashlimit-htable-expire 60000 --hashlimit-rate-match --hashlimit-rate-interval 7;=;OK
+-m hashlimit --hashlimit-above 1kb/s --hashlimit-burst 2kb --hashlimit-mode srcip,srcport,dstip,dstport --hashlimit-name i;=;OK

@@ -431,6 +431,22 @@ TEST_CASE("addrtype, pkttype, dscp, connlimit: rules with them are left to netfi
     }
 }
 
+// recent's address lists and hashlimit's buckets live in the kernel and change with every
+// packet: a packet such a rule may judge goes up uncounted, and a packet the rule's other
+// fields rule out is still decided in XDP.
+TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
+    for (const char* m : {"-m recent --set", "-m recent ! --rcheck --seconds 5 --name x --rdest",
+                          "-m hashlimit --hashlimit-upto 1/sec --hashlimit-name dp1",
+                          "-m hashlimit --hashlimit-above 1kb/s --hashlimit-mode srcip --hashlimit-name dp2"}) {
+        CAPTURE(m);
+        load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + " -j DROP\n-A INPUT -p udp --dport 81 -j DROP"));
+        EXPECT(send(udp_to(80)), PASS, "");
+        EXPECT(send(udp_to(81)), DROP, "INPUT#2");
+        EXPECT(send(udp_to(82)), PASS, "INPUT:P");
+        EXPECT(send(tcp_pkt(1, 80)), PASS, "INPUT:P");
+    }
+}
+
 // The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and
 // filter together) and counts them from there; a walk that meets more walks again. Both
 // ways every rule met counts once, on either side of the boundary.

@@ -50,6 +50,17 @@ std::optional<uint16_t> port_by_name(std::string_view name) {
     return it->second;
 }
 
+// xtables_ipmask_to_cidr: the prefix length of a contiguous mask, or -1.
+int mask_to_cidr(uint32_t mask) {
+    for (int len = 32; len >= 0; --len) {
+        uint32_t m = len == 0 ? 0 : 0xffffffffu << (32 - len);
+        if (m == mask) return len;
+    }
+    return -1;
+}
+
+}  // namespace
+
 // xtopt_parse_host for IPv4: every answer must be the same address.
 Result<uint32_t> parse_host(std::string_view arg) {
     addrinfo hints{};
@@ -69,17 +80,6 @@ Result<uint32_t> parse_host(std::string_view arg) {
     if (several) return param_fail(str(arg, " resolves to more than one address\n"));
     return addr.value_or(0);
 }
-
-// xtables_ipmask_to_cidr: the prefix length of a contiguous mask, or -1.
-int mask_to_cidr(uint32_t mask) {
-    for (int len = 32; len >= 0; --len) {
-        uint32_t m = len == 0 ? 0 : 0xffffffffu << (32 - len);
-        if (m == mask) return len;
-    }
-    return -1;
-}
-
-}  // namespace
 
 const OptDef& canonical(std::span<const OptDef> opts, int id) {
     for (const auto& o : opts)
@@ -165,11 +165,11 @@ Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std
     return HostMask{*host, *mask};
 }
 
-// xtopt_parse_plenmask for IPv4: a prefix length 0..32, else a numeric dotted mask (a
-// non-contiguous one ends up as /32, as in libxtables).
-Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
-    if (auto len = grammar::to_uint(arg, 0, 32))
-        return *len == 0 ? 0u : 0xffffffffu << (32 - *len);
+// xtopt_parse_plen for IPv4: a prefix length 0..32, else a numeric dotted mask read as
+// its prefix length (255, uint8_t of -1, for a non-contiguous one).
+Result<uint8_t> parse_plen(std::string_view ext, std::string_view opt, std::string_view arg) {
+    arg = c_string(arg);
+    if (auto len = grammar::to_uint(arg, 0, 32)) return static_cast<uint8_t>(*len);
     addrinfo hints{};
     hints.ai_family = AF_INET;
     hints.ai_flags = AI_NUMERICHOST;
@@ -179,9 +179,16 @@ Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std
         return param_fail(str(ext, ": bad value for option \"--", opt, "\", neither a valid network mask nor valid CIDR (0-32).\n"));
     uint32_t m = ntohl(reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr.s_addr);
     freeaddrinfo(res);
-    int len = mask_to_cidr(m);
-    if (len < 0) return 0xffffffffu;
-    return len == 0 ? 0u : 0xffffffffu << (32 - len);
+    return static_cast<uint8_t>(mask_to_cidr(m));
+}
+
+// xtopt_parse_plenmask for IPv4: the prefix length of xtopt_parse_plen as a mask (a
+// non-contiguous dotted mask ends up as /32, as in libxtables).
+Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
+    auto len = parse_plen(ext, opt, arg);
+    if (!len) return failure(len);
+    if (*len > 32) return 0xffffffffu;
+    return *len == 0 ? 0u : 0xffffffffu << (32 - *len);
 }
 
 std::string mask_suffix(uint32_t mask) {

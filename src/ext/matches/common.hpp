@@ -21,7 +21,7 @@ namespace xdpt {
 extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_iprange,
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
     match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
-    match_connlimit, match_esp, match_ah;
+    match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
 
 namespace matches {
 
@@ -77,6 +77,14 @@ struct HostMask {
     uint32_t addr = 0, mask = 0xffffffff;
 };
 Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std::string_view arg);
+
+// XTTYPE_HOST for IPv4: a name or numeric address through getaddrinfo; every answer
+// must be the same address (host order).
+Result<uint32_t> parse_host(std::string_view arg);
+
+// XTTYPE_PLEN for IPv4: a prefix length 0..32 or a numeric dotted mask, as a prefix
+// length (255 for a non-contiguous mask, as libxtables stores -1 in its uint8_t).
+Result<uint8_t> parse_plen(std::string_view ext, std::string_view opt, std::string_view arg);
 
 // XTTYPE_PLENMASK for IPv4: a prefix length 0..32 or a numeric dotted mask, as a mask
 // (a non-contiguous dotted mask ends up as /32, as in libxtables).
