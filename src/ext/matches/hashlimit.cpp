@@ -5,6 +5,7 @@
 #include <linux/netfilter/xt_hashlimit.h>
 
 #include <array>
+#include <csignal>
 #include <cinttypes>
 #include <cstdlib>
 #include <cstring>
@@ -273,6 +274,10 @@ public:
             if (seen & (1u << o_burst)) {
                 const uint64_t unit = cost_to_bytes(avg_);
                 if (burst_ < unit) return param_fail(str("burst cannot be smaller than ", unit, "b"));
+                // A rate of under 2 bytes/s makes the unit 0, and iptables 1.8.9 divides by
+                // it: it dies of SIGFPE before changing anything. The same end, on purpose
+                // (a division by zero would be undefined here).
+                if (unit == 0) std::raise(SIGFPE);
                 burst = static_cast<uint32_t>(burst_);
                 burst /= unit;
                 if (burst_ % unit) ++burst;
