@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "xdpt_ip.h"
 #include "xdpt_shared.h"
 
 #ifndef AF_INET
@@ -523,18 +524,9 @@ int xdpt_main(struct xdp_md *ctx)
 		stat(XDPT_S_KERNEL);
 		return XDP_PASS;
 	}
-	{
-		__u16 *p = (__u16 *)ip;
-		__u32 sum = 0;
-#pragma unroll
-		for (int i = 0; i < 10; i++)
-			sum += p[i];
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		if (sum != 0xffff) {
-			stat(XDPT_S_BAD_IP);
-			return XDP_PASS;
-		}
+	if (!xdpt_ip_csum_ok(ip)) {
+		stat(XDPT_S_BAD_IP);
+		return XDP_PASS;
 	}
 
 	__u32 frag = bpf_ntohs(ip->frag_off);

@@ -32,7 +32,8 @@ bool binds_table_name(std::string_view table, std::string_view target);
 // (a larger one may make the table anew, when that costs less).
 inline constexpr size_t small_patch = 64;
 
-// The handle of a rule this process put into the kernel, not read back.
+// The handle of a rule the kernel holds that was not read: one this process's batch
+// made, or one a load linked without reading the rules back (link_unchanged).
 inline constexpr uint64_t unknown_handle = ~uint64_t(0);
 
 // A change of xdptables' tables, built (`prepare`) and not yet sent: dropped unsent, it

@@ -475,41 +475,41 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     // The program: the anchor, when its inner arrays hold the tables; otherwise a new one
     // sized for them, which takes the anchor's place at the flip.
     const xdpt_capacity need = needs(tables);
-    std::optional<Anchor> fresh;
-    std::optional<uint32_t> old;  // the anchor's active generation
+    std::optional<uint32_t> old;      // the anchor's active generation
+    std::optional<xdpt_capacity> cap;  // the sizes of the program written to
     if (anchor) {
         auto have = anchor_capacity(*anchor);
         if (!have) return std::unexpected(have.error());
         auto gen = active_gen(*anchor);
         if (!gen) return std::unexpected(gen.error());
         old = *gen;
-        if (!fits(*have, need)) fresh.emplace();
-    } else {
-        fresh.emplace();
+        if (fits(*have, need)) cap = *have;
     }
-    if (fresh) {
+    std::optional<Anchor> fresh;
+    if (!cap) {
         ph.emplace("commit: load a program");
-        const xdpt_capacity cap{sized(need.bitmaps), sized(need.chunks), sized(need.rules), sized(need.counters)};
-        auto loaded = load_anchor(cap, anchor ? &*anchor : nullptr);
+        cap = xdpt_capacity{sized(need.bitmaps), sized(need.chunks), sized(need.rules), sized(need.counters)};
+        auto loaded = load_anchor(*cap, anchor ? &*anchor : nullptr);
         if (!loaded) return std::unexpected(loaded.error());
-        *fresh = std::move(*loaded);
+        fresh = std::move(*loaded);
     }
     const Anchor& a = fresh ? *fresh : *anchor;
-    auto cap = anchor_capacity(a);
-    if (!cap) return std::unexpected(cap.error());
     // A new program reads generation 0 from the start, and no packet meets it before the
     // switch. In the anchor, the inactive slot still holds the generation before the last
     // one: replacing its maps in place costs one RCU grace period each (the kernel waits
     // for programs after every map-in-map update), so nothing is deleted that is not
     // replaced.
     const uint32_t next = fresh ? 0 : (*old + 1) % XDPT_GENERATIONS;
+    // A failure before the batch went in: the generation written is dropped, and nothing
+    // has changed.
+    auto abandon = [&](const Error& e) {
+        drop_generation(a, next);
+        return std::unexpected(e);
+    };
     ph.emplace("commit: write generation");
     auto written = write_generation(a, next, tables, *cap);
     if (written && injected("generation")) written = fail(Exit::resource, "writing the classifier: injected failure");
-    if (auto& r = written; !r) {
-        drop_generation(a, next);
-        return r;
-    }
+    if (!written) return abandon(written.error());
     // The ruleset as stored: as the kernel will hold it once the batch is in, without
     // what netfilter still counts for the rules it keeps.
     Ruleset settled;
@@ -522,10 +522,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
             nft::LiveOut out(settled);
             return stage(a, settled);
         }();
-        if (!st) {
-            drop_generation(a, next);
-            return std::unexpected(st.error());
-        }
+        if (!st) return abandon(st.error());
         ph.emplace("commit: netfilter");
         if (injected("netfilter")) change->refuse_for_test();
         if (attempt == 1 && injected("race")) (void)nft::bump_generation_for_test();
@@ -534,17 +531,11 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
             staged = std::move(*st);
             break;
         }
-        if (!change->raced() || attempt == 3) {
-            drop_generation(a, next);
-            return sent;
-        }
+        if (!change->raced() || attempt == 3) return abandon(sent.error());
         // Another user of nftables changed something since the batch was built: built
         // again on what the kernel holds now.
         change = nft::prepare(rs);
-        if (!change) {
-            drop_generation(a, next);
-            return std::unexpected(change.error());
-        }
+        if (!change) return abandon(change.error());
     }
     rs = std::move(settled);
     ph.emplace("commit: flip, wait, attach");

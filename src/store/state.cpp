@@ -57,6 +57,30 @@ void quiet_libbpf() {
 
 unsigned lo_ifindex() { return if_nametoindex(anchor_ifname); }
 
+// Calls `f(ifindex, mode)` for every interface that carries program `prog_id`, in each
+// XDP mode it carries it in (generic, native); lo first or last. Stops at the first
+// error `f` returns.
+template <class F>
+Result<void> for_each_attachment(uint32_t prog_id, bool lo_first, F&& f) {
+    const int lo = static_cast<int>(lo_ifindex());
+    std::vector<int> ifindexes;
+    if (lo_first) ifindexes.push_back(lo);
+    if (struct if_nameindex* names = if_nameindex()) {
+        for (auto* n = names; n->if_index; ++n)
+            if (static_cast<int>(n->if_index) != lo) ifindexes.push_back(static_cast<int>(n->if_index));
+        if_freenameindex(names);
+    }
+    if (!lo_first) ifindexes.push_back(lo);
+    for (int ifindex : ifindexes) {
+        LIBBPF_OPTS(bpf_xdp_query_opts, q);
+        if (bpf_xdp_query(ifindex, 0, &q)) continue;
+        for (auto [mode, id] : {std::pair{XDP_FLAGS_SKB_MODE, q.skb_prog_id}, std::pair{XDP_FLAGS_DRV_MODE, q.drv_prog_id}})
+            if (id == prog_id)
+                if (auto r = f(ifindex, uint32_t(mode)); !r) return r;
+    }
+    return {};
+}
+
 // The id of the XDP program on lo (generic or native), 0 if none.
 Result<uint32_t> anchor_prog_id() {
     unsigned ifindex = lo_ifindex();
@@ -176,26 +200,15 @@ Result<void> switch_anchor(const Anchor* from, const Anchor& to) {
     // lo first: from then on the new program is the anchor. Each interface is swapped in
     // one step (XDP_FLAGS_REPLACE: only while it carries the old program), in the mode it
     // had; until then its packets meet the old program, and the ruleset before.
-    std::vector<int> ifindexes{lo};
-    if (struct if_nameindex* names = if_nameindex()) {
-        for (auto* n = names; n->if_index; ++n)
-            if (static_cast<int>(n->if_index) != lo) ifindexes.push_back(static_cast<int>(n->if_index));
-        if_freenameindex(names);
-    }
-    for (int ifindex : ifindexes) {
-        LIBBPF_OPTS(bpf_xdp_query_opts, q);
-        if (bpf_xdp_query(ifindex, 0, &q)) continue;
-        for (auto [mode, prog_id] : {std::pair{XDP_FLAGS_SKB_MODE, q.skb_prog_id}, std::pair{XDP_FLAGS_DRV_MODE, q.drv_prog_id}}) {
-            if (prog_id != from->prog_id) continue;
-            LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = from->prog.get());
-            int err = bpf_xdp_attach(ifindex, to.prog.get(), mode | XDP_FLAGS_REPLACE, &ao);
-            if (err && ifindex == lo) return sys_fail("replacing the xdptables XDP program on lo", -err);
-            // Never left judging by the ruleset before: without it, the interface's
-            // packets go to netfilter until the commit's attach gives it the new one.
-            if (err) (void)bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ao);
-        }
-    }
-    return {};
+    return for_each_attachment(from->prog_id, true, [&](int ifindex, uint32_t mode) -> Result<void> {
+        LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = from->prog.get());
+        int err = bpf_xdp_attach(ifindex, to.prog.get(), mode | XDP_FLAGS_REPLACE, &ao);
+        if (err && ifindex == lo) return sys_fail("replacing the xdptables XDP program on lo", -err);
+        // Never left judging by the ruleset before: without it, the interface's packets
+        // go to netfilter until the commit's attach gives it the new one.
+        if (err) (void)bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ao);
+        return {};
+    });
 }
 
 namespace {
@@ -329,29 +342,17 @@ Result<void> remove_state() {
     auto anchor = find_anchor();  // refuses foreign programs
     if (!anchor) return std::unexpected(anchor.error());
     if (!*anchor) return {};
-    const uint32_t id = (*anchor)->prog_id;
-    const int lo = static_cast<int>(lo_ifindex());
-    std::vector<int> ifindexes;
-    if (struct if_nameindex* names = if_nameindex()) {
-        for (auto* n = names; n->if_index; ++n)
-            if (static_cast<int>(n->if_index) != lo) ifindexes.push_back(static_cast<int>(n->if_index));
-        if_freenameindex(names);
-    }
-    ifindexes.push_back(lo);  // the anchor goes last: it holds the state
-    for (int ifindex : ifindexes) {
-        LIBBPF_OPTS(bpf_xdp_query_opts, q);
-        if (bpf_xdp_query(ifindex, 0, &q)) continue;
-        for (auto [mode, prog_id] : {std::pair{XDP_FLAGS_SKB_MODE, q.skb_prog_id}, std::pair{XDP_FLAGS_DRV_MODE, q.drv_prog_id}}) {
-            if (prog_id != id) continue;
-            LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = (*anchor)->prog.get());
-            if (int err = bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ao); err && err != -ENOENT) {
-                char name[IF_NAMESIZE] = "?";
-                if_indextoname(static_cast<unsigned>(ifindex), name);
-                return sys_fail(str("detaching the xdptables XDP program from ", name), -err);
-            }
+    // The anchor goes last: it holds the state.
+    const Anchor& a = **anchor;
+    return for_each_attachment(a.prog_id, false, [&](int ifindex, uint32_t mode) -> Result<void> {
+        LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = a.prog.get());
+        if (int err = bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ao); err && err != -ENOENT) {
+            char name[IF_NAMESIZE] = "?";
+            if_indextoname(static_cast<unsigned>(ifindex), name);
+            return sys_fail(str("detaching the xdptables XDP program from ", name), -err);
         }
-    }
-    return {};
+        return {};
+    });
 }
 
 Result<void> require_privileges(const char* table) {

@@ -10,6 +10,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "xdpt_ip.h"
+
 #define AF_INET 2
 
 SEC("xdp")
@@ -22,14 +24,7 @@ int xdp_route(struct xdp_md *ctx)
 	struct iphdr *ip = (void *)(eth + 1);
 	if ((void *)(ip + 1) > end || ip->ihl != 5)
 		return XDP_PASS;
-	__u16 *p = (__u16 *)ip;
-	__u32 sum = 0;
-#pragma unroll
-	for (int i = 0; i < 10; i++)
-		sum += p[i];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	if (sum != 0xffff)
+	if (!xdpt_ip_csum_ok(ip))
 		return XDP_PASS;
 	__u8 *l4 = (void *)(ip + 1);
 	if ((void *)(l4 + 4) > end)
