@@ -150,6 +150,8 @@ enum xdpt_entry { XDPT_RAW_PREROUTING = 0, XDPT_FILTER_INPUT, XDPT_FILTER_FORWAR
  * there. With DEFRAG (conntrack sees every packet before filter) only raw PREROUTING is
  * decided here: a drop in filter would skip conntrack's update of the flow. */
 #define XDPT_CFG_MIRROR 64u
+/* The class cache is off (benchmarks of the walk alone; tests of both paths). */
+#define XDPT_CFG_NO_CACHE 128u
 
 struct xdpt_config {
 	__u32 flags;
@@ -161,7 +163,7 @@ struct xdpt_config {
 	__u32 mac_default;          /* bitmap for source MACs not in the mac map */
 	__u32 all_bitmap;           /* every rule */
 	__u32 oif_none;             /* rules whose -o allows no output interface (INPUT, raw) */
-	__u32 pad;
+	__u32 epoch;                /* this generation's number: the class cache's entries carry it */
 };
 XDPT_ASSERT(sizeof(struct xdpt_config) == 48, "config layout");
 
@@ -179,10 +181,41 @@ enum xdpt_stat {
 	XDPT_S_ACCEPT,     /* judged and accepted */
 	XDPT_S_DROP,       /* judged and dropped */
 	XDPT_S_NO_STATE,   /* no ruleset: passed */
+	XDPT_S_CACHE_HIT,  /* a walk's outcome taken from the class cache */
+	XDPT_S_CACHE_MISS, /* a walk done (and its outcome kept when it fits) */
 	XDPT_NSTATS
 };
 
 #define XDPT_GENERATIONS 2
+
+/*
+ * The class cache. A walk's outcome depends on nothing but where it starts and the
+ * bitmap ids its field lookups gave (the packet's class in every field): two packets
+ * with the same ids meet the same rules. So the outcome of a walk is kept, keyed by the
+ * generation's epoch, the start and the ids: its result and the counter slots it met.
+ * A packet whose class tuple was seen before costs its field lookups and one hash
+ * lookup, whatever the rules' shape; a miss walks as before and fills the entry. Exact
+ * by construction: an entry is only ever read back by a walk that would do the same.
+ * The epoch changes with every generation written, so the entries of a ruleset are never
+ * met by the next one (they age out of the LRU).
+ */
+#define XDPT_CACHE_ENTRIES 65536
+#define XDPT_CACHE_SLOTS 15 /* a walk that meets more counted rules is not kept */
+
+struct xdpt_cache_key {
+	__u32 epoch;
+	__u32 start; /* flat index the walk starts at | number of ids << 24 */
+	__u32 ids[XDPT_NFIELDS];
+};
+XDPT_ASSERT(sizeof(struct xdpt_cache_key) == 52, "cache key layout");
+
+struct xdpt_cache_val {
+	__u8 result; /* enum walk result: 1 accept, 2 drop, 3 kernel */
+	__u8 n;      /* counter slots met, in order */
+	__u16 pad;
+	__u32 slot[XDPT_CACHE_SLOTS];
+};
+XDPT_ASSERT(sizeof(struct xdpt_cache_val) == 64, "cache value layout");
 
 /* The number of elements of the classifier arrays whose size follows the ruleset. A
  * program is loaded with these as its inner map sizes, and every generation's maps have

@@ -131,6 +131,14 @@ XDPT_GEN_ARRAY(xdpt_ifaces, struct xdpt_ifaces_t);
 XDPT_GEN_ARRAY(xdpt_ifarr, struct xdpt_ifarr_t);
 XDPT_GEN_ARRAY(xdpt_macs, struct xdpt_macs_t);
 
+/* The class cache (bpf/xdpt_shared.h): one per program, shared by its generations. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPT_CACHE_ENTRIES);
+	__type(key, struct xdpt_cache_key);
+	__type(value, struct xdpt_cache_val);
+} xdpt_cache SEC(".maps");
+
 /* ---- helpers ---------------------------------------------------------------------- */
 
 static __always_inline void stat(__u32 which)
@@ -185,6 +193,8 @@ struct walk {
 	__u32 record;            /* not counting: record the slots met in xdpt_scratch */
 	__u32 base;              /* this CPU's first counter */
 	__u32 bytes;             /* what a packet counts: the IP total length */
+	__u32 epoch;             /* the generation's epoch (the cache key's) */
+	__u32 cache;             /* the class cache is on */
 };
 
 /* Per CPU: the recorded slots, and the two walks of a packet (raw PREROUTING, then
@@ -193,6 +203,8 @@ struct walk {
 struct xdpt_scratch {
 	struct xdpt_hits hits;
 	struct walk w, wf;
+	struct xdpt_cache_key key;
+	struct xdpt_cache_val val;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -349,6 +361,53 @@ __noinline int walk_chain(struct walk *wp, __u32 start, __u32 count)
 	if (w.result == W_RUNNING)
 		return W_KERNEL; /* out of steps */
 	return w.result;
+}
+
+/* Walks one entry chain from `start`, recording the slots it meets, through the class
+ * cache: a walk with the same start and field ids in this epoch is not walked again. */
+static __always_inline int cached_walk(struct walk *wp, __u32 start)
+{
+	__u32 zero = 0;
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
+	if (!wp || !sc)
+		return W_KERNEL;
+	if (!wp->cache)
+		return walk_chain(wp, start, 0);
+	struct xdpt_hits *h = &sc->hits;
+	struct xdpt_cache_key *key = &sc->key;
+	__u32 nids = wp->nids;
+	key->epoch = wp->epoch;
+	key->start = start | nids << 24;
+#pragma unroll
+	for (int k = 0; k < XDPT_NFIELDS; k++)
+		key->ids[k] = k < nids ? wp->ids[k] : 0;
+	__u32 n0 = h->n;
+	struct xdpt_cache_val *v = bpf_map_lookup_elem(&xdpt_cache, key);
+	if (v) {
+		stat(XDPT_S_CACHE_HIT);
+		__u32 n = v->n;
+		if (n > XDPT_CACHE_SLOTS || n0 + n > XDPT_MAX_HITS)
+			return walk_chain(wp, start, 0);
+#pragma unroll
+		for (int k = 0; k < XDPT_CACHE_SLOTS; k++)
+			if (k < n)
+				h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)] = v->slot[k];
+		h->n = n0 + n;
+		return v->result;
+	}
+	stat(XDPT_S_CACHE_MISS);
+	int r = walk_chain(wp, start, 0);
+	__u32 met = h->n - n0;
+	if (met > XDPT_CACHE_SLOTS || h->n > XDPT_MAX_HITS)
+		return r;
+	struct xdpt_cache_val *nv = &sc->val;
+	nv->result = r;
+	nv->n = met;
+#pragma unroll
+	for (int k = 0; k < XDPT_CACHE_SLOTS; k++)
+		nv->slot[k] = k < met ? h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)] : 0;
+	bpf_map_update_elem(&xdpt_cache, key, nv, BPF_ANY);
+	return r;
 }
 
 /* One recorded slot counted (a bpf_loop callback: a bounded loop would have the
@@ -667,18 +726,21 @@ int xdpt_main(struct xdp_md *ctx)
 		goto kernel;
 	w->base = cpu * cfg->nslots;
 	w->bytes = tot;
-	/* With rules left to the kernel, a walk may end in one after it met others: walk
-	 * once to learn the verdict, then again counting. Otherwise count on the way. */
-	/* In mirror mode only a drop is counted here: walk once to learn the verdict. */
+	w->epoch = cfg->epoch;
+	w->cache = !(cfg->flags & XDPT_CFG_NO_CACHE);
+	/* Every walk records the counter slots it meets (or takes them from the class cache);
+	 * they are counted once the outcome is known, without walking again. What XDP counts
+	 * depends on the mode: in mirror mode (as deployed) only a drop, netfilter counting
+	 * what XDP passes up; otherwise (the classifier tests) every verdict, unless a walk
+	 * ends in a rule left to the kernel. */
 	const __u32 mirror = (cfg->flags & XDPT_CFG_MIRROR) != 0;
-	const __u32 two_pass = (cfg->flags & XDPT_CFG_HAS_KERNEL) != 0 || mirror;
+	const __u32 count_all = !(cfg->flags & XDPT_CFG_HAS_KERNEL) && !mirror;
 	/* After raw PREROUTING, only the kernel decides: later tables come first there, or
 	 * conntrack must see what filter drops. */
 	const __u32 raw_only = (cfg->flags & XDPT_CFG_LATER_ONLY) || (mirror && (cfg->flags & XDPT_CFG_DEFRAG));
-	/* The first passes record the slots they meet, to be counted without walking again. */
 	struct xdpt_hits *hits = &sc->hits;
 	hits->n = 0;
-	w->record = two_pass;
+	w->record = 1;
 	__u32 n_raw = 0;
 	*wf = *w;
 
@@ -688,15 +750,19 @@ int xdpt_main(struct xdp_md *ctx)
 			goto kernel;
 		if (active & (1u << XDPT_F_OIF) && add_field(w, bitmaps, cfg->oif_none))
 			goto kernel;
-		__u32 r = walk_chain(w, cfg->entry[XDPT_RAW_PREROUTING], !two_pass);
+		__u32 r = cached_walk(w, cfg->entry[XDPT_RAW_PREROUTING]);
 		if (r == W_KERNEL)
 			goto kernel;
 		n_raw = hits->n;
 		if (r == W_DROP || raw_only || !filter_stage) {
-			if (r != W_DROP && (raw_only || mirror))
-				goto kernel; /* what XDP counted in a single pass stays: exact for raw */
-			if (two_pass)
-				count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
+			if (r != W_DROP && (raw_only || mirror)) {
+				/* Raw's counts are exact whatever comes after it: counted here
+				 * when every verdict is. */
+				if (count_all)
+					count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
+				goto kernel;
+			}
+			count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
 			stat(r == W_DROP ? XDPT_S_DROP : XDPT_S_ACCEPT);
 			return r == W_DROP ? XDP_DROP : XDP_PASS;
 		}
@@ -725,10 +791,10 @@ int xdpt_main(struct xdp_md *ctx)
 		if (add_field(wf, bitmaps, oid))
 			goto kernel;
 	}
-	__u32 r = walk_chain(wf, cfg->entry[entry & 3], !two_pass && count_filter);
+	__u32 r = cached_walk(wf, cfg->entry[entry & 3]);
 	if (r == W_KERNEL || (mirror && r != W_DROP))
 		goto kernel;
-	if (two_pass) {
+	{
 		__u32 n_all = hits->n;
 		if (raw)
 			count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);

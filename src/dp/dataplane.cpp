@@ -72,14 +72,21 @@ Result<uint32_t> active_gen(const Anchor& a) {
     return gen % XDPT_GENERATIONS;
 }
 
-// The per-slot sums of a generation's counters; empty when the generation is unused.
-Result<std::vector<Counters>> read_counters(const Anchor& a, uint32_t gen) {
+// The config of generation `gen`; none when the generation is unused.
+std::optional<xdpt_config> read_config(const Anchor& a, uint32_t gen) {
     Fd cfgm = inner_map(a, "xdpt_cfg", gen);
-    Fd ctrm = inner_map(a, "xdpt_counters", gen);
-    if (!cfgm || !ctrm) return std::vector<Counters>{};
     uint32_t zero = 0;
     xdpt_config cfg{};
-    if (bpf_map_lookup_elem(cfgm.get(), &zero, &cfg)) return sys_fail("reading the classifier", errno);
+    if (!cfgm || bpf_map_lookup_elem(cfgm.get(), &zero, &cfg)) return std::nullopt;
+    return cfg;
+}
+
+// The per-slot sums of a generation's counters; empty when the generation is unused.
+Result<std::vector<Counters>> read_counters(const Anchor& a, uint32_t gen) {
+    auto config = read_config(a, gen);
+    Fd ctrm = inner_map(a, "xdpt_counters", gen);
+    if (!config || !ctrm) return std::vector<Counters>{};
+    const xdpt_config& cfg = *config;
     const size_t n = size_t(cfg.nslots) * cfg.ncpus;
     Mapping m(ctrm.get(), std::max<size_t>(1, n) * sizeof(xdpt_counter), PROT_READ);
     if (!m) return sys_fail("mapping the counters", errno);
@@ -457,6 +464,8 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     // classifier tests (tests/dp, BPF_PROG_TEST_RUN: no packet reaches netfilter) have
     // it count every verdict instead, to see each path it takes.
     if (!std::getenv("XDPT_TEST_COUNT_ALL")) program->flags |= XDPT_CFG_MIRROR;
+    // XDPT_NO_CACHE=1: every packet walks (the benchmarks' miss path, the tests of both).
+    if (const char* nc = std::getenv("XDPT_NO_CACHE"); nc && *nc == '1') program->flags |= XDPT_CFG_NO_CACHE;
 
     // One change across both layers. Everything that can fail is done first where no
     // packet and no reader looks: the netfilter batch built, the inactive generation
@@ -500,6 +509,10 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     // for programs after every map-in-map update), so nothing is deleted that is not
     // replaced.
     const uint32_t next = fresh ? 0 : (*old + 1) % XDPT_GENERATIONS;
+    // A new epoch: the class cache's entries of the generation before are never met
+    // again. A fresh program has a cache of its own, empty.
+    if (!fresh)
+        if (auto cur = read_config(a, *old)) tables.cfg.epoch = cur->epoch + 1;
     // A failure before the batch went in: the generation written is dropped, and nothing
     // has changed.
     auto abandon = [&](const Error& e) {

@@ -7,10 +7,12 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <unistd.h>
 
 #include "harness.hpp"
+#include "xdpt_shared.h"
 
 using namespace dpt;
 
@@ -466,6 +468,39 @@ TEST_CASE("counting what a walk met: recorded up to 64 slots, walked again past 
 
 // As iptables-legacy counts frames sent to ff:ff:ff:ff:ff:ff: local (and broadcast)
 // destinations reach INPUT, nothing is forwarded.
+TEST_CASE("class cache: one walk per class tuple, exact counts, a new ruleset never meets old entries") {
+    const bool cache = !std::getenv("XDPT_NO_CACHE");
+    // Wildcards everywhere: the walk would visit every rule; packets of one class
+    // (any source outside the blocklist, any port outside the list) share an entry.
+    std::string rules;
+    for (int i = 0; i < 300; ++i)
+        rules += "-A INPUT -s 10.0." + std::to_string(i / 200) + "." + std::to_string(i % 200) + " -j DROP\n" +
+                 "-A INPUT -p udp --dport " + std::to_string(1000 + i) + " -j ACCEPT\n";
+    rules += "-A INPUT -p udp --dport 9 -j DROP\n-A INPUT -p udp\n";
+    load(filter(rules));
+    const uint64_t hits0 = stat_sum(XDPT_S_CACHE_HIT), miss0 = stat_sum(XDPT_S_CACHE_MISS);
+    EXPECT(send(udp_to(9)), DROP, "INPUT#601");
+    // Another source and source port, the same classes: the entry of the first.
+    EXPECT(send(udp_to(9, "198.18.0.77")), DROP, "INPUT#601");
+    EXPECT(send(udp_to(1005)), PASS, "INPUT#12");
+    EXPECT(send(udp_to(7777)), PASS, "INPUT#602 INPUT:P");
+    const uint64_t hits = stat_sum(XDPT_S_CACHE_HIT) - hits0, misses = stat_sum(XDPT_S_CACHE_MISS) - miss0;
+    if (cache) {
+        CHECK(misses == 3);  // one walk per class tuple: dport 9, dport 1005, dport 7777
+        CHECK(hits == 5);    // each frame runs twice, and the second source shares the first's tuple
+    } else {
+        CHECK(hits == 0);
+        CHECK(misses == 0);
+    }
+    // The same classes under a changed ruleset: judged by the new one, not the entries.
+    Cli c = run("xdptables", {"-R", "INPUT", "601", "-p", "udp", "--dport", "9", "-j", "ACCEPT"});
+    REQUIRE_MESSAGE(c.rc == 0, c.err);
+    EXPECT(send(udp_to(9)), PASS, "INPUT#601");
+    c = run("xdptables", {"-I", "INPUT", "1", "-p", "udp", "--dport", "1005", "-j", "DROP"});
+    REQUIRE_MESSAGE(c.rc == 0, c.err);
+    EXPECT(send(udp_to(1005)), DROP, "INPUT#1");
+}
+
 TEST_CASE("link-layer broadcast: delivered locally, never forwarded") {
     load(filter("-A INPUT -p udp\n-A FORWARD -p udp"));
     const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -509,17 +544,18 @@ TEST_CASE("rule counters survive updates, policy counters reset as in libiptc; -
     EXPECT(send(tcp_pkt(1, 2)), DROP, "INPUT#2");
     REQUIRE(run("xdptables", {"-A", "INPUT", "-p", "icmp"}).rc == 0);
     REQUIRE(run("xdptables", {"-I", "INPUT", "1", "-s", "198.18.0.99"}).rc == 0);
+    // Each send runs its frame twice (harness.hpp): two packets a send.
     Snapshot s = snapshot();
-    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {1, 40}, {1, 40}, {0, 0}});
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {2, 80}, {2, 80}, {0, 0}});
     // libiptc resets the policy counters of a table at each commit of it (iptables-legacy
     // shows 0 after -A); rule counters survive.
     CHECK(s.policy["filter/INPUT"] == Ctr{0, 0});
     EXPECT(send(udp_to(7)), PASS, "INPUT#2 INPUT:P");
     EXPECT(send(icmp_pkt(8, 0)), PASS, "INPUT#4 INPUT:P");
     s = snapshot();
-    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {2, 80}, {1, 40}, {1, 36}});
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{0, 0}, {4, 160}, {2, 80}, {2, 72}});
     REQUIRE(run("xdptables", {"-D", "INPUT", "1"}).rc == 0);
-    CHECK(snapshot().rules["filter/INPUT"] == std::vector<Ctr>{{2, 80}, {1, 40}, {1, 36}});
+    CHECK(snapshot().rules["filter/INPUT"] == std::vector<Ctr>{{4, 160}, {2, 80}, {2, 72}});
 
     REQUIRE(run("xdptables", {"-Z"}).rc == 0);
     s = snapshot();
@@ -541,8 +577,8 @@ COMMIT
     CHECK(s.policy["filter/INPUT"] == Ctr{7, 700});
     EXPECT(send(udp_to(7)), PASS, "INPUT#1 INPUT:P");
     s = snapshot();
-    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{6, 540}, {3, 300}});
-    CHECK(s.policy["filter/INPUT"] == Ctr{8, 740});
+    CHECK(s.rules["filter/INPUT"] == std::vector<Ctr>{{7, 580}, {3, 300}});
+    CHECK(s.policy["filter/INPUT"] == Ctr{9, 780});
 }
 
 TEST_CASE("10,000 rules: the last one matches; -F empties the chain") {

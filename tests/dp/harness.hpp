@@ -67,9 +67,13 @@ void load(const std::string& text);
 std::string filter(const std::string& rules, const char* input = "ACCEPT", const char* forward = "ACCEPT",
                    const std::vector<std::string>& chains = {});
 
-// Runs the program on the frame as if received on `in`, and reports what moved.
+// Runs the program on the frame as if received on `in`, and reports what moved. The
+// frame runs twice (the second time through the class cache) and both runs must do the
+// same; the report is the first's.
 Outcome send(const Ip& ip, const Link& in);
 Outcome send(const Ip& ip);  // on veth0, from veth1's MAC
 Outcome send_frame(const Frame& f, const Link& in);
+// The program's statistic `which` (enum xdpt_stat), summed over the CPUs.
+uint64_t stat_sum(uint32_t which);
 
 }  // namespace dpt
