@@ -150,6 +150,11 @@ enum xdpt_entry { XDPT_RAW_PREROUTING = 0, XDPT_FILTER_INPUT, XDPT_FILTER_FORWAR
  * there. With DEFRAG (conntrack sees every packet before filter) only raw PREROUTING is
  * decided here: a drop in filter would skip conntrack's update of the flow. */
 #define XDPT_CFG_MIRROR 64u
+/* Conntrack is on and assigns no zone, helper or untracking (no CT/NOTRACK target): the
+ * filter walk is decided here for packets whose conntrack state XDP knows is NEW (no
+ * entry, a valid UDP datagram or TCP SYN), with the conntrack and state matches of filter
+ * evaluated for NEW at compile time; every other packet goes to the kernel after raw. */
+#define XDPT_CFG_CT_NEW 256u
 /* The class cache is off (benchmarks of the walk alone; tests of both paths). */
 #define XDPT_CFG_NO_CACHE 128u
 
@@ -183,6 +188,8 @@ enum xdpt_stat {
 	XDPT_S_NO_STATE,   /* no ruleset: passed */
 	XDPT_S_CACHE_HIT,  /* a walk's outcome taken from the class cache */
 	XDPT_S_CACHE_MISS, /* a walk done (and its outcome kept when it fits) */
+	XDPT_S_CT_NEW,     /* conntrack on: no entry, valid header: judged as NEW */
+	XDPT_S_CT_KERNEL,  /* conntrack on: an entry, or a state XDP cannot know: left to it */
 	XDPT_NSTATS
 };
 

@@ -20,6 +20,27 @@
 #define AF_INET 2
 #endif
 
+/* Conntrack lookups (net/netfilter/nf_conntrack_bpf.c). libbpf matches a kfunc's
+ * prototype by kinds: struct nf_conn has to be a struct here, its members unused. */
+struct nf_conn {
+	__u64 unused;
+};
+struct bpf_ct_opts {
+	__s32 netns_id;
+	__s32 error;
+	__u8 l4proto;
+	__u8 dir;
+	__u16 ct_zone_id;
+	__u8 ct_zone_dir;
+	__u8 reserved[3];
+};
+struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *xdp_ctx, struct bpf_sock_tuple *bpf_tuple, __u32 tuple__sz,
+				  struct bpf_ct_opts *opts, __u32 opts__sz) __ksym;
+void bpf_ct_release(struct nf_conn *ct) __ksym;
+#define XDPT_CT_CURRENT_NETNS (-1)
+/* The longest layer 4 whose checksum XDP checks (a NEW packet longer goes up). */
+#define XDPT_CSUM_MAX 1500
+
 /* ---- maps ------------------------------------------------------------------------- */
 
 /* The inner map template of the store: pages of ruleset text. */
@@ -205,6 +226,7 @@ struct xdpt_scratch {
 	struct walk w, wf;
 	struct xdpt_cache_key key;
 	struct xdpt_cache_val val;
+	__u8 l4[2048 + 4]; /* a copy of layer 4 (up to XDPT_CSUM_MAX bytes), for its checksum */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -494,6 +516,94 @@ static __always_inline int is_lo_addr(__u32 a) /* 127.0.0.0/8, a in network orde
 	return (bpf_ntohl(a) >> 24) == 127;
 }
 
+/* Whether the layer-4 checksum of the packet is right (a UDP datagram without one
+ * counts as right, as for the kernel). Layer 4 is copied to the scratch and summed in
+ * 512-byte pieces (bpf_csum_diff's limit), zero-padded to a multiple of four. */
+static __noinline int l4_csum_ok(struct xdp_md *ctx, __u32 saddr, __u32 daddr, __u32 proto, __u32 l4len)
+{
+	__u32 zero = 0;
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
+	if (!ctx || !sc || l4len == 0 || l4len > XDPT_CSUM_MAX)
+		return 0;
+	/* A bound the verifier keeps (within the buffer) whatever the compiler does with the
+	 * test above. */
+	__u64 n = l4len;
+	asm volatile("%0 &= 2047" : "+r"(n));
+	if (n == 0 || bpf_xdp_load_bytes(ctx, sizeof(struct ethhdr) + 20, sc->l4, n))
+		return 0;
+	if (proto == IPPROTO_UDP && sc->l4[6] == 0 && sc->l4[7] == 0)
+		return 1;
+#pragma unroll
+	for (int i = 0; i < 3; i++)
+		sc->l4[n + i] = 0;
+	__u32 words = (n + 3) & ~3u;
+	/* The pseudo-header, as words in memory order (what bpf_csum_diff adds). */
+	__u64 sum = (__u64)saddr + daddr + bpf_htonl(proto << 16 | l4len);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+#pragma unroll
+	for (int c = 0; c < 3; c++) {
+		__u32 off = c * 512;
+		if (off >= words)
+			break;
+		__u64 sz = words - off;
+		if (sz > 512)
+			sz = 512;
+		asm volatile("%0 &= 0x3fc" : "+r"(sz)); /* no change (a multiple of 4, <= 512): a bound */
+		__s64 r = bpf_csum_diff(0, 0, (void *)(sc->l4 + off), sz, (__u32)sum);
+		if (r < 0)
+			return 0;
+		sum = (__u32)r;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* Whether conntrack would see the packet as NEW, exactly: a UDP datagram or a TCP SYN
+ * (no other flag but ECE, CWR, PSH) with a header and checksum conntrack finds valid
+ * (udp_error, tcp_error), for which the kernel holds no entry in either direction. The
+ * caller has excluded fragments, IP options and everything before conntrack. */
+static __noinline int ct_known_new(struct xdp_md *ctx, struct iphdr *ip, __u32 ports, __u32 flags, __u32 l4len)
+{
+	if (!ctx || !ip)
+		return 0;
+	__u32 proto = ip->protocol;
+	void *data_end = (void *)(long)ctx->data_end;
+	if (proto == IPPROTO_UDP) {
+		__u8 *u = (void *)ip + 20;
+		if ((void *)(u + 8) > data_end)
+			return 0;
+		if ((__u32)(u[4] << 8 | u[5]) != l4len) /* udp_error: the length field */
+			return 0;
+	} else if (proto == IPPROTO_TCP) {
+		__u8 *t = (void *)ip + 20;
+		if ((void *)(t + 20) > data_end)
+			return 0;
+		__u32 doff = (t[12] >> 4) * 4;
+		if (doff < 20 || doff > l4len) /* tcp_error: a truncated header */
+			return 0;
+		if ((flags & ~(0x80u | 0x40u | 0x08u)) != 0x02) /* SYN alone, ECN and PSH aside */
+			return 0;
+	} else {
+		return 0;
+	}
+	if (!l4_csum_ok(ctx, ip->saddr, ip->daddr, proto, l4len))
+		return 0;
+	struct bpf_sock_tuple tup = {};
+	tup.ipv4.saddr = ip->saddr;
+	tup.ipv4.daddr = ip->daddr;
+	tup.ipv4.sport = bpf_htons(ports >> 16);
+	tup.ipv4.dport = bpf_htons(ports & 0xffff);
+	struct bpf_ct_opts opts = { .netns_id = XDPT_CT_CURRENT_NETNS, .l4proto = proto };
+	struct nf_conn *ct = bpf_xdp_ct_lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
+	if (ct) {
+		bpf_ct_release(ct);
+		return 0;
+	}
+	return opts.error == -2; /* -ENOENT: no entry (any other error: unknown) */
+}
+
 /* The kernel's route for the packet (a subprogram: its lookup struct stays off the
  * main frame). Sets *oif to the output interface of a forwarded packet. */
 static __noinline long route(struct xdp_md *ctx, struct iphdr *ip, __u32 ports, __u32 tot, __u32 *oif)
@@ -737,7 +847,19 @@ int xdpt_main(struct xdp_md *ctx)
 	const __u32 count_all = !(cfg->flags & XDPT_CFG_HAS_KERNEL) && !mirror;
 	/* After raw PREROUTING, only the kernel decides: later tables come first there, or
 	 * conntrack must see what filter drops. */
-	const __u32 raw_only = (cfg->flags & XDPT_CFG_LATER_ONLY) || (mirror && (cfg->flags & XDPT_CFG_DEFRAG));
+	__u32 raw_only = (cfg->flags & XDPT_CFG_LATER_ONLY) ||
+			 (mirror && (cfg->flags & XDPT_CFG_DEFRAG) && !(cfg->flags & XDPT_CFG_CT_NEW));
+	/* Conntrack sees the packet before filter: filter is decided here only for a packet
+	 * conntrack will see as NEW (dropping it leaves no trace in conntrack, its entry
+	 * is never confirmed). Packets of existing entries must reach conntrack. */
+	if ((cfg->flags & XDPT_CFG_CT_NEW) && filter_stage && !raw_only) {
+		if (ct_known_new(ctx, ip, sport << 16 | (dport & 0xffff), flags, l4len)) {
+			stat(XDPT_S_CT_NEW);
+		} else {
+			stat(XDPT_S_CT_KERNEL);
+			raw_only = 1;
+		}
+	}
 	struct xdpt_hits *hits = &sc->hits;
 	hits->n = 0;
 	w->record = 1;

@@ -7,6 +7,9 @@
 #include <set>
 #include <unordered_map>
 
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_conntrack.h>
+
 #include "core/str.hpp"
 
 namespace xdpt {
@@ -72,17 +75,21 @@ bool conjoin(XdpCond& a, const XdpCond& b) {
     a.oif.insert(a.oif.end(), b.oif.begin(), b.oif.end());
     a.mac.insert(a.mac.end(), b.mac.begin(), b.mac.end());
     a.needs_ether = a.needs_ether || b.needs_ether;
+    a.ct_states &= b.ct_states;
     return true;
 }
 
 // Whether no packet can satisfy the condition (the cheap cases).
 bool never(const XdpCond& c) {
-    return c.proto.none() || (!c.first_ok && !c.nonfirst_frag_ok) || c.tcp_flags.none() || c.ttl.none() ||
+    return c.ct_states == 0 || c.proto.none() || (!c.first_ok && !c.nonfirst_frag_ok) || c.tcp_flags.none() || c.ttl.none() ||
            c.sport.empty() || c.dport.empty() || c.len.empty() || (c.either_port && c.either_port->empty());
 }
 
 struct Flattener {
     Program& p;
+    // The conntrack state bit of every packet the walk of the current table judges
+    // (XdpCond::ct_states); 0 when it is not known there.
+    uint16_t ct_bit = 0;
     // (table, chain) -> the slot of its first rule; enumerate_slots() puts a chain's rules
     // next to each other, right after the policy of a builtin chain.
     std::map<std::pair<std::string, std::string>, uint32_t> rule0;
@@ -114,6 +121,11 @@ struct Flattener {
             std::string why;
             XdpCond c = ctx;
             XdpCond own = rule_cond(r, why);
+            if (own.ct_states != 0xffff) {
+                if (!ct_bit && why.empty()) why = "the conntrack state of packets of existing connections";
+                if (!(own.ct_states & ct_bit)) own.ct_states = 0;  // never, for the packets walked
+                else own.ct_states = 0xffff;
+            }
             if (!conjoin(c, own)) why = "two --ports matches on one path";
             if (never(c)) continue;
             if (!why.empty()) {
@@ -230,7 +242,7 @@ XdpCond rule_cond(const Rule& r, std::string& why) {
 Result<Program> flatten(const Ruleset& rs) {
     Program p;
     p.slots = enumerate_slots(rs);
-    Flattener f{p, {}, {}};
+    Flattener f{p, 0, {}, {}};
     for (size_t s = 0; s < p.slots.size(); ++s)
         if (p.slots[s].rule <= 0)  // a policy, or a user chain's first rule
             f.rule0[{p.slots[s].table, p.slots[s].chain}] = uint32_t(s) + (p.slots[s].rule < 0 ? 1 : 0);
@@ -242,13 +254,16 @@ Result<Program> flatten(const Ruleset& rs) {
     if (rs.find("nat") || rs.find("mangle")) p.flags |= XDPT_CFG_LATER_ONLY;
     // Conntrack (and with it reassembly before raw PREROUTING) comes with these users.
     if (rs.find("nat")) p.flags |= XDPT_CFG_DEFRAG;
+    bool ct_target = false;  // zones, helpers (expectations: RELATED), untracked packets
     for (const auto& t : rs.tables)
         for (const auto& ch : t.chains)
             for (const auto& r : ch.rules) {
                 for (const auto& m : r.matches)
                     if (m.kind && (m.kind->name == "conntrack" || m.kind->name == "state")) p.flags |= XDPT_CFG_DEFRAG;
-                if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG;
+                if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG, ct_target = true;
             }
+    // With conntrack on, filter is decided in XDP for the packets it knows to be NEW.
+    if ((p.flags & XDPT_CFG_DEFRAG) && !ct_target && !(p.flags & XDPT_CFG_LATER_ONLY)) p.flags |= XDPT_CFG_CT_NEW;
 
     struct Entry {
         const Table* t;
@@ -264,6 +279,11 @@ Result<Program> flatten(const Ruleset& rs) {
             continue;
         }
         const Chain* ch = en.t->find(en.chain);
+        // Raw PREROUTING comes before conntrack: no packet has an entry there
+        // (conntrack_mt: the INVALID bit). Filter sees NEW under XDPT_CFG_CT_NEW.
+        f.ct_bit = en.e == XDPT_RAW_PREROUTING      ? uint16_t(XT_CONNTRACK_STATE_INVALID)
+                   : (p.flags & XDPT_CFG_CT_NEW) ? uint16_t(XT_CONNTRACK_STATE_BIT(IP_CT_NEW))
+                                                  : uint16_t(0);
         auto returns = f.chain(*en.t, *ch, XdpCond{}, 0);
         if (!f.error.empty()) return fail(Exit::resource, f.error);
         const uint32_t pol = static_cast<uint32_t>(p.rules.size());

@@ -37,12 +37,15 @@ std::string explain(const Ruleset& rs, const std::string& only_table) {
     auto program = flatten(rs);
     std::map<std::tuple<std::string, std::string, int>, std::string> kernel;
     std::string whole;  // why nothing of the filter table is decided in XDP, if so
+    std::string filter_note;  // which packets the filter rules decided in XDP are, if not all
     if (program) {
         for (const KernelRule& k : program->kernel_rules) kernel.try_emplace({k.table, k.chain, k.rule}, k.why);
         if (program->flags & XDPT_CFG_LATER_ONLY)
             whole = "the nat or mangle table judges first";
+        else if (program->flags & XDPT_CFG_CT_NEW)
+            filter_note = "for NEW packets (no conntrack entry); the others in netfilter";
         else if (program->flags & XDPT_CFG_DEFRAG)
-            whole = "conntrack sees every packet before filter";
+            whole = "conntrack sees every packet before filter, and a CT target can change its state";
     } else {
         whole = program.error().msg;
     }
@@ -67,13 +70,17 @@ std::string explain(const Ruleset& rs, const std::string& only_table) {
             else if (t.name == "filter" && !whole.empty())
                 chain_why = whole;
             if (ch.builtin)
-                line(chain_why.empty() ? "xdp" : "netfilter", str(':', ch.name, ' ', ch.policy), chain_why);
+                line(chain_why.empty() ? "xdp" : "netfilter", str(':', ch.name, ' ', ch.policy),
+                     chain_why.empty() && t.name == "filter" && walked.count({t.name, ch.name}) ? filter_note
+                                                                                           : chain_why);
             for (size_t i = 0; i < ch.rules.size(); ++i) {
                 std::string why = chain_why;
                 if (why.empty())
                     if (auto it = kernel.find({t.name, ch.name, int(i) + 1}); it != kernel.end())
                         why = str(it->second, it->second.starts_with("-j ") ? " acts in the kernel" : " is not visible in XDP");
-                line(why.empty() ? "xdp" : "netfilter", rule_to_save(ch.rules[i], ch.name, CounterStyle::none), why);
+                const bool xdp = why.empty();
+                if (xdp && t.name == "filter" && walked.count({t.name, ch.name})) why = filter_note;
+                line(xdp ? "xdp" : "netfilter", rule_to_save(ch.rules[i], ch.name, CounterStyle::none), why);
             }
         }
     }

@@ -134,6 +134,11 @@ struct XdpCond {
     std::vector<IfaceTerm> iif, oif;
     std::vector<MacTerm> mac;
     bool needs_ether = false;  // only on Ethernet interfaces (-m mac)
+    // The conntrack states (the kernel's XT_CONNTRACK_STATE_* bits) with which the rule
+    // can match (-m conntrack --ctstate, -m state). Not a field looked up per packet: the
+    // state of every packet a walk judges is known when compiling (no entry yet in raw
+    // PREROUTING, NEW in filter under XDPT_CFG_CT_NEW), and the compiler resolves it.
+    uint16_t ct_states = 0xffff;
 };
 
 }  // namespace xdpt

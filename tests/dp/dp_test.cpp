@@ -9,6 +9,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.hpp"
@@ -385,13 +388,15 @@ TEST_CASE("rules XDP cannot decide hand matching packets over uncounted") {
 -A INPUT -p udp --dport 2 -j REJECT --reject-with icmp-port-unreachable
 -A INPUT -p udp --dport 3 -j LOG
 -A INPUT -p udp --dport 4 -j DROP)"));
-    EXPECT(send(udp_to(1)), PASS, "");
+    // Conntrack is on: a datagram without an entry is NEW, and the conntrack rule
+    // holds for it (judged here); a TCP segment that is no SYN goes to the kernel.
+    EXPECT(send(udp_to(1)), PASS, "INPUT#1 INPUT#3 raw:PREROUTING#1 raw:PREROUTING:P");
     EXPECT(send(udp_to(2)), PASS, "");
     EXPECT(send(udp_to(3)), PASS, "");
     EXPECT(send(udp_to(1, "198.18.0.3")), DROP, "INPUT#1 INPUT#2 raw:PREROUTING#1 raw:PREROUTING:P");
     EXPECT(send(udp_to(4)), DROP, "INPUT#1 INPUT#6 raw:PREROUTING#1 raw:PREROUTING:P");
     EXPECT(send(udp_to(5)), PASS, "INPUT#1 INPUT:P raw:PREROUTING#1 raw:PREROUTING:P");
-    EXPECT(send(tcp_pkt(1, 2)), PASS, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send(tcp_pkt(1, 2)), PASS, "");
     // With conntrack in use, fragments are reassembled first: the kernel's business.
     Ip frag = udp_to(4);
     frag.frag = MF;
@@ -629,11 +634,81 @@ TEST_CASE("as deployed: XDP counts its drops, netfilter what XDP passes up") {
     // Accepted: passed up uncounted (a test packet never reaches netfilter, which would
     // judge and count it).
     EXPECT(send(udp_to(7)), PASS, "");
-    // Conntrack watches every packet before filter: a drop there is the kernel's, so
-    // that conntrack sees it; raw PREROUTING (before conntrack) is still decided here.
+    // Conntrack watches every packet before filter: a packet without an entry (NEW) is
+    // judged here, its drop leaving no trace in conntrack; raw PREROUTING (before
+    // conntrack) is decided here for every packet.
     load(pre + filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -m conntrack --ctstate NEW -p udp -j DROP"));
     EXPECT(send(udp_to(5)), DROP, "raw:PREROUTING#1");
+    EXPECT(send(udp_to(8)), DROP, "INPUT#1 raw:PREROUTING#2 raw:PREROUTING:P");
+    EXPECT(send(udp_to(9)), DROP, "INPUT#2 raw:PREROUTING#2 raw:PREROUTING:P");
+    // A CT target (zones, helpers, untracked packets): filter is the kernel's again.
+    load(raw("-A PREROUTING -p tcp -j CT --notrack") +
+         filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -m conntrack --ctstate NEW -p udp -j DROP"));
     EXPECT(send(udp_to(8)), PASS, "");
+    setenv("XDPT_TEST_COUNT_ALL", "1", 1);
+}
+
+namespace {
+
+// A datagram from this namespace's own stack (veth0's address, port `sport`) to the
+// neighbour behind veth0: conntrack confirms its entry on the way out.
+void send_local_udp(uint16_t sport, uint16_t dport) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(sport);
+    inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    a.sin_port = htons(dport);
+    inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+    const char msg[4] = {};
+    CHECK(sendto(fd, msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == sizeof msg);
+    close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("conntrack: NEW packets judged in XDP, every other state left to the kernel") {
+    unsetenv("XDPT_TEST_COUNT_ALL");
+    load(raw("-A PREROUTING -m conntrack --ctstate INVALID -p udp --dport 6 -j DROP") +
+         filter(R"(-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A INPUT -p udp --dport 53 -m conntrack --ctstate NEW -j ACCEPT
+-A INPUT -p tcp --dport 22 -m state --state NEW -j ACCEPT
+-A INPUT -p udp -m conntrack ! --ctstate NEW -j ACCEPT)", "DROP"));
+    auto udp_csum = [](uint16_t sport, uint16_t dport, bool bad = false) {
+        return Ip{.l4 = udp(sport, dport), .l4_csum = true, .bad_l4_csum = bad};
+    };
+    auto tcp_csum = [](uint16_t dport, uint8_t flags, bool bad = false) {
+        return Ip{.proto = IPPROTO_TCP, .l4 = tcp(40000, dport, flags), .l4_csum = true, .bad_l4_csum = bad};
+    };
+    // Raw PREROUTING comes before conntrack: every packet is INVALID there.
+    EXPECT(send(udp_to(6)), DROP, "raw:PREROUTING#1");
+    // NEW: dropped by the policy, or accepted (passed up, netfilter counts it).
+    EXPECT(send(udp_to(9)), DROP, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send(udp_csum(1000, 9)), DROP, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send(udp_csum(1000, 53)), PASS, "");
+    EXPECT(send(tcp_csum(80, SYN)), DROP, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send(tcp_csum(80, SYN | ECE_CWR)), DROP, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send(tcp_csum(22, SYN)), PASS, "");
+    // What conntrack would not find NEW, or might not: up to the kernel, uncounted.
+    EXPECT(send(udp_csum(1000, 9, true)), PASS, "");       // a bad checksum: INVALID
+    EXPECT(send(tcp_csum(80, SYN, true)), PASS, "");
+    EXPECT(send(tcp_pkt(40000, 80, SYN)), PASS, "");        // no checksum at all
+    EXPECT(send(tcp_csum(80, ACK)), PASS, "");              // mid-stream: NEW or INVALID
+    EXPECT(send(tcp_csum(80, SYN | FIN)), PASS, "");        // invalid flags
+    EXPECT(send(tcp_csum(80, RST)), PASS, "");
+    Ip shortlen = udp_to(9);
+    shortlen.l4[5] = 10;  // the UDP length says less than the datagram holds
+    EXPECT(send(shortlen), PASS, "");
+    EXPECT(send(icmp_pkt(8, 0)), PASS, "");
+    // A flow this host started: the answer (and the next datagram out) have an entry.
+    send_local_udp(5353, 7000);
+    forget_snapshot();  // netfilter counted that datagram
+    EXPECT(send(Ip{.src = "198.18.0.2", .l4 = udp(7000, 5353)}), PASS, "");
+    EXPECT(send(Ip{.src = "198.18.0.1", .dst = "198.18.0.2", .l4 = udp(5353, 7000)}), PASS, "");
+    // Another source port: no entry, NEW again.
+    EXPECT(send(Ip{.src = "198.18.0.2", .l4 = udp(7001, 5353)}), DROP, "INPUT:P raw:PREROUTING:P");
     setenv("XDPT_TEST_COUNT_ALL", "1", 1);
 }
 

@@ -174,6 +174,8 @@ Snapshot snapshot() {
     return s;
 }
 
+void forget_snapshot() { cache_valid = false; }
+
 std::string filter(const std::string& rules, const char* input, const char* forward,
                    const std::vector<std::string>& chains) {
     std::string t = std::string("*filter\n:INPUT ") + input + " [0:0]\n:FORWARD " + forward +

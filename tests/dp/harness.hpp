@@ -49,6 +49,8 @@ struct Snapshot {
     std::map<std::string, std::vector<Ctr>> rules;
 };
 Snapshot snapshot();
+// The next snapshot() reads the counters again (after traffic of the test's own).
+void forget_snapshot();
 
 // What one packet did: the XDP action, and every counter it moved, by table/chain name
 // (rules, then the policy) as "INPUT#2" (rule 2 of filter INPUT), "INPUT:P" (INPUT's

@@ -14,7 +14,7 @@ namespace dpt {
 using Bytes = std::vector<uint8_t>;
 using Mac = std::array<uint8_t, 6>;
 
-inline constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20;
+inline constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE_CWR = 0xc0;
 inline constexpr uint16_t MF = 0x2000;  // "more fragments", in frag_off
 
 inline void put16(Bytes& b, size_t at, uint16_t v) {
@@ -65,6 +65,11 @@ struct Ip {
     int tot_extra = 0;       // added to the total length field after the fact
     size_t cut = 0;          // when set: the frame is cut to this many bytes
     uint16_t ethertype = 0x0800;
+    // The TCP or UDP checksum: written (over the pseudo-header and layer 4) when set,
+    // and then made wrong by `bad_l4_csum`. Unset: as the layer 4 bytes say (tcp() and
+    // udp() leave it zero).
+    bool l4_csum = false;
+    bool bad_l4_csum = false;
 };
 
 inline uint16_t ip_checksum(const uint8_t* h, size_t len) {
@@ -97,6 +102,22 @@ inline Frame frame(const Ip& ip, const Mac& dst_mac, const Mac& src_mac) {
     if (ip.bad_csum) sum ^= 0x0101;
     h[10] = uint8_t(sum >> 8), h[11] = uint8_t(sum);
     b.insert(b.end(), ip.l4.begin(), ip.l4.end());
+    const size_t at = ip.proto == IPPROTO_TCP ? 16 : ip.proto == IPPROTO_UDP ? 6 : 0;
+    if (ip.l4_csum && at && ip.l4.size() >= at + 2) {
+        h = b.data() + 14;  // the insert above may have moved the bytes
+        uint8_t* l4 = b.data() + 14 + hlen;
+        const size_t len = ip.l4.size();
+        l4[at] = l4[at + 1] = 0;
+        Bytes pseudo(12 + len + (len & 1), 0);
+        std::copy(h + 12, h + 20, pseudo.begin());
+        pseudo[9] = ip.proto;
+        pseudo[10] = uint8_t(len >> 8), pseudo[11] = uint8_t(len);
+        std::copy(l4, l4 + len, pseudo.begin() + 12);
+        uint16_t sum = ip_checksum(pseudo.data(), pseudo.size());
+        if (ip.proto == IPPROTO_UDP && sum == 0) sum = 0xffff;  // 0 means none in UDP
+        if (ip.bad_l4_csum) sum ^= 0x0101;
+        l4[at] = uint8_t(sum >> 8), l4[at + 1] = uint8_t(sum);
+    }
     if (ip.cut && ip.cut < b.size()) b.resize(ip.cut);
     return f;
 }

@@ -128,6 +128,9 @@ uint16_t kernel_states(unsigned mask) {
     return out;
 }
 
+// The state bits a packet may carry for a state test of `mask` (kernel bits) to hold.
+uint16_t ct_states_of(uint16_t mask, bool inverted) { return inverted ? uint16_t(~mask) : mask; }
+
 struct Addr {
     HostMask hm;
 
@@ -188,6 +191,14 @@ public:
         }
         if (has(o_expire)) info.expires_min = expire_.lo, info.expires_max = expire_.hi;
         return XtInfo::of("conntrack", 3, info);
+    }
+
+    // --ctstate alone: a set of states (conntrack_mt tests the state bit of the packet's
+    // ctinfo against the mask, inverted with !). Any other option needs the entry.
+    bool to_xdp(const Rule&, XdpCond& cond) const override {
+        if (given_ != 1u << o_state) return false;
+        cond.ct_states &= ct_states_of(kernel_states(state_), inv(o_state));
+        return true;
     }
 
     void save(std::string& out) const override { dump(out, "--", true); }
@@ -303,6 +314,11 @@ public:
         if (inv_) info.invert_flags = XT_CONNTRACK_STATE;
         info.state_mask = kernel_states(state_);
         return XtInfo::of("conntrack", 3, info);
+    }
+
+    bool to_xdp(const Rule&, XdpCond& cond) const override {
+        cond.ct_states &= ct_states_of(kernel_states(state_), inv_);
+        return true;
     }
 
     void save(std::string& out) const override {
