@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Rule shapes that real firewalls have (issue 13), beside the easy one of bench.py: the
+classifier's cost (BPF_PROG_TEST_RUN) with the class cache hit and missed, the drop rate
+of floods against iptables-legacy, iptables-nft and the one-instruction floor, and TCP
+throughput through a stateful ruleset.
+
+Run through `tools/bench/run shapes [--quick]` (which builds first). Namespaces are named
+xbench-* and removed at the end; nothing else is touched.
+
+Shapes, each N rules then what the flood meets:
+  wildcard  a third `-s X/32 -j DROP` (blocklist), a third `-s Y/24 -p tcp --dport P -j
+            DROP`, a third `-p udp --dport P -j ACCEPT`; then the rule dropping the flood.
+            Every rule wildcards a field the flood has: the walk visits every word.
+  worst     bench.py's: distinct /32 sources and ports (the bit vectors' easy case).
+  random    bench.py's random rules, then the flood's rule.
+  stateful  the enterprise kind: ESTABLISHED,RELATED accepted first, per-source NEW
+            accepts, per-port NEW accepts, policy DROP. Floods: UDP and TCP SYN from a
+            source the ruleset does not allow.
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+import bench
+from bench import GEN_ADDR, DUT_ADDR, FLOOD_DPORT, sh, log, med, paired
+
+SYSTEMS = ["floor", "legacy", "nft", "xdptables"]
+
+
+def header(policy="ACCEPT"):
+    return ["*filter", f":INPUT {policy} [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+
+
+def flood_rule():
+    return f"-A INPUT -s {GEN_ADDR}/32 -p udp -m udp --dport {FLOOD_DPORT} -j DROP"
+
+
+def wildcard(n):
+    out = header()
+    for i in range(n):
+        k = i % 3
+        if k == 0:
+            out.append(f"-A INPUT -s 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32 -j DROP")
+        elif k == 1:
+            out.append(f"-A INPUT -s 172.{16 + (i >> 16) % 16}.{(i >> 8) & 255}.0/24 -p tcp -m tcp "
+                       f"--dport {1 + i % 60000} -j DROP")
+        else:
+            out.append(f"-A INPUT -p udp -m udp --dport {10 + i % 60000} -j ACCEPT")
+    return "\n".join(out + [flood_rule(), "COMMIT", ""])
+
+
+def random_shape(n):
+    text = bench.random_rules(n).replace("COMMIT\n", "")
+    return text + flood_rule() + "\nCOMMIT\n"
+
+
+def stateful(n):
+    """pcn-iptables' "enterprise public server" kind: established first, then NEW accepts
+    per source and per port, policy DROP. The flood source is in none of them."""
+    out = header("DROP")
+    out.append("-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+    out.append("-A INPUT -i lo -j ACCEPT")
+    out.append("-A INPUT -p tcp -m tcp --dport 5201 -m conntrack --ctstate NEW -j ACCEPT")  # iperf3
+    for i in range(max(0, n - 3)):
+        if i % 2 == 0:
+            out.append(f"-A INPUT -s 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32 -p tcp -m tcp "
+                       f"--dport 22 -m conntrack --ctstate NEW -j ACCEPT")
+        else:
+            proto = "tcp" if i % 4 == 1 else "udp"
+            out.append(f"-A INPUT -p {proto} -m {proto} --dport {10 + i % 60000} -m conntrack --ctstate NEW "
+                       f"-j ACCEPT")
+    return "\n".join(out + ["COMMIT", ""])
+
+
+SHAPES = {"wildcard": wildcard, "worst": bench.worst_case, "random": random_shape, "stateful": stateful}
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def syn_frame(dst_mac, src_mac, src, dst, sport, dport):
+    """Ethernet + IPv4 + TCP SYN, both checksums right (60 bytes)."""
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
+    ip4 = lambda a: bytes(int(x) for x in a.split("."))
+    tcp = bytearray(struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02, 64240, 0, 0))
+    tcp[16:18] = struct.pack("!H", csum(ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(tcp)) + bytes(tcp)))
+    hdr = bytearray(b"\x45\x00" + (20 + len(tcp)).to_bytes(2, "big") + b"\x00\x00\x40\x00\x40\x06\x00\x00" +
+                    ip4(src) + ip4(dst))
+    hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
+    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + bytes(hdr) + bytes(tcp) + bytes(6)
+
+
+def floods(shape, macs):
+    """The flood frames of a shape per system: {name: {system: frame}}."""
+    out = {"udp": {s: bench.frame(*macs[s], GEN_ADDR, DUT_ADDR, 1000, FLOOD_DPORT) for s in SYSTEMS}}
+    if shape == "stateful":
+        out["syn"] = {s: syn_frame(*macs[s], GEN_ADDR, DUT_ADDR, 40000, FLOOD_DPORT) for s in SYSTEMS}
+    return out
+
+
+def load(system, text, workdir, nocache=False):
+    path = bench.write_rules(workdir, f"{system}.rules", text)
+    cmd = bench.RESTORE[system]
+    if nocache:
+        cmd = ["env", "XDPT_NO_CACHE=1"] + cmd
+    return bench.timed(cmd, f"xbench-{system}", path)
+
+
+def classes_mix(shape, n, dut_mac, gen_mac, count, seed=11):
+    """Frames of distinct class tuples (random sources from the blocklists and random
+    ports): each a cache miss when first seen."""
+    r = random.Random(seed)
+    frames = []
+    for _ in range(count):
+        i = r.randrange(max(1, n))
+        src = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}" if r.random() < 0.5 else \
+            f"198.18.{r.randrange(1, 255)}.{r.randrange(1, 255)}"
+        frames.append(bench.frame(dut_mac, gen_mac, src, DUT_ADDR, r.randrange(1024, 65536), r.randrange(1, 65536)))
+    return frames
+
+
+def xdpt_stats(ns):
+    """The program's statistics (enum xdpt_stat), summed over CPUs."""
+    prog = bench.link_json(ns, "lo")["xdp"]["prog"]["id"]
+    for mid in bench.bpftool_json("prog", "show", "id", str(prog)).get("map_ids", []):
+        m = bench.bpftool_json("map", "show", "id", str(mid))
+        if m.get("name") == "xdpt_stats":
+            return [sum(v["value"] for v in e["values"]) for e in bench.bpftool_json("map", "dump", "id", str(mid))]
+    return []
+
+
+def part_shapes(cfg, workdir, res):
+    bench.ns_create(bench.NS_GEN)
+    macs = {s: bench.setup_dut(s) for s in SYSTEMS}
+    for shape in cfg.shapes:
+        for n in cfg.ns:
+            text = SHAPES[shape](n)
+            key = f"{shape}/{n}"
+            log(f"== {shape}, N = {n}")
+            r = res.setdefault(key, {})
+            fl = floods(shape, macs)
+            dm, gm = macs["xdptables"]
+            # Test-run: the flood frames through the cache (hits after the first run),
+            # then with the cache off (the walk every time: what a miss costs).
+            tr = {}
+            for nocache in (False, True):
+                r["load_s"] = load("xdptables", text, workdir, nocache=nocache)
+                for name, frames in fl.items():
+                    runs = [bench.testrun("xbench-xdptables", [frames["xdptables"]], cfg.repeat)[0]
+                            for _ in range(cfg.runs)]
+                    tr[f"{name}{'_miss' if nocache else ''}"] = med([x[1] for x in runs])
+                    tr[f"{name}_action"] = runs[0][0]
+            mix = classes_mix(shape, n, dm, gm, cfg.mix)
+            m = bench.testrun("xbench-xdptables", mix, 1)  # one run each: mostly misses
+            tr["mix_first"] = statistics.mean(x[1] for x in m)
+            m = bench.testrun("xbench-xdptables", mix, cfg.repeat // 10)
+            tr["mix_repeat"] = statistics.mean(x[1] for x in m)
+            tr["floor"] = med([bench.testrun("xbench-floor", [fl["udp"]["floor"]], cfg.repeat,
+                                             obj=bench.FLOOR_OBJ)[0][1] for _ in range(cfg.runs)])
+            r["testrun"] = tr
+            r["memory"] = bench.xdpt_memory("xbench-xdptables")
+            log("   test-run ns: " + ", ".join(f"{k} {v}" for k, v in tr.items()))
+            # Drop rate, every system, interleaved runs.
+            if n in cfg.flood_ns:
+                for s in ("legacy", "nft"):
+                    load(s, text, workdir)
+                rates = {}
+                for name in fl:
+                    confs = {s: bench.write_rules(workdir, f"flood-{s}.cfg", bench.trafgen_conf(fl[name][s]))
+                             for s in SYSTEMS}
+                    per = {s: [] for s in SYSTEMS}
+                    for _ in range(cfg.flood_runs):
+                        for s in SYSTEMS:
+                            per[s].append(bench.flood_once(s, confs[s], cfg.warm, cfg.window))
+                    rates[name] = {s: med(v) for s, v in per.items()}
+                    rates[name]["xdpt_over_floor"] = paired(per["xdptables"], per["floor"])
+                    rates[name]["xdpt_over_legacy"] = paired(per["xdptables"], per["legacy"])
+                    rates[name]["xdpt_over_nft"] = paired(per["xdptables"], per["nft"])
+                    log(f"   {name} flood kpps: " + ", ".join(f"{s} {per[s][-1] / 1e3:.0f}" for s in SYSTEMS) +
+                        f"; xdptables/floor {rates[name]['xdpt_over_floor']:.2f}, "
+                        f"/legacy {rates[name]['xdpt_over_legacy']:.1f}")
+                r["droprate"] = rates
+                r["stats"] = xdpt_stats("xbench-xdptables")
+    for s in SYSTEMS:
+        bench.ns_delete(f"xbench-{s}")
+    bench.ns_delete(bench.NS_GEN)
+
+
+def iperf(cfg, workdir, res):
+    """TCP throughput from a client namespace to a server behind the stateful ruleset,
+    against the same host with no firewall, iptables-legacy and xdptables."""
+    out = {}
+    n = cfg.iperf_n
+    text = stateful(n)
+    for system in ("none", "legacy", "nft", "xdptables"):
+        srv, cli = f"xbench-ips-{system}"[:15], "xbench-ipc"
+        bench.ns_create(srv)
+        bench.ns_create(cli)
+        sh(["ip", "link", "add", "xbi", "netns", cli, "type", "veth", "peer", "name", "xbs", "netns", srv])
+        sh(["ip", "addr", "add", "198.18.5.1/24", "dev", "xbi"], ns=cli)
+        sh(["ip", "addr", "add", "198.18.5.2/24", "dev", "xbs"], ns=srv)
+        sh(["ip", "link", "set", "xbi", "up"], ns=cli)
+        sh(["ip", "link", "set", "xbs", "up"], ns=srv)
+        if system != "none":
+            path = bench.write_rules(workdir, "iperf.rules", text)
+            bench.timed(bench.RESTORE[system], srv, path)
+        server = subprocess.Popen(["timeout", "60", "ip", "netns", "exec", srv, "iperf3", "-s", "-1"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        r = json.loads(sh(["timeout", "40", "iperf3", "-c", "198.18.5.2", "-t", str(cfg.iperf_s), "-J"], ns=cli))
+        server.wait(timeout=30)
+        out[system] = r["end"]["sum_received"]["bits_per_second"]
+        log(f"   iperf3 through {system}: {out[system] / 1e9:.2f} Gbit/s")
+        bench.ns_delete(cli)
+        bench.ns_delete(srv)
+    for s in ("legacy", "nft", "xdptables"):
+        out[f"{s}_over_none"] = out[s] / out["none"]
+    res[f"iperf/stateful/{n}"] = out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--shapes", default="wildcard,worst,random,stateful")
+    ap.add_argument("--out", default=os.path.join(bench.HERE, "results", "shapes.json"))
+    cfg = ap.parse_args()
+    cfg.shapes = cfg.shapes.split(",")
+    if cfg.quick:
+        cfg.ns, cfg.flood_ns, cfg.runs, cfg.flood_runs, cfg.repeat, cfg.mix = [10, 1000], [1000], 1, 1, 100000, 64
+        cfg.warm, cfg.window, cfg.iperf_n, cfg.iperf_s = 0.5, 1.0, 1000, 3
+    else:
+        cfg.ns, cfg.flood_ns, cfg.runs, cfg.flood_runs, cfg.repeat, cfg.mix = \
+            [10, 1000, 5000, 10000, 50000], [10, 5000, 10000], 5, 3, 500000, 256
+        cfg.warm, cfg.window, cfg.iperf_n, cfg.iperf_s = 1.0, 2.0, 5000, 8
+    if os.geteuid() != 0:
+        sys.exit("shapes: run as root")
+    if open("/proc/sys/kernel/bpf_stats_enabled").read().strip() != "0":
+        sys.exit("shapes: kernel.bpf_stats_enabled is not 0; refusing to measure")
+    res = {"machine": bench.machine(), "config": {k: v for k, v in vars(cfg).items()}}
+    workdir = os.path.join(bench.BUILD, "bench", "work")
+    os.makedirs(workdir, exist_ok=True)
+    try:
+        part_shapes(cfg, workdir, res)
+        iperf(cfg, workdir, res)
+    finally:
+        bench.cleanup()
+    res["machine"]["load_after"] = open("/proc/loadavg").read().split()[0]
+    with open(cfg.out, "w") as f:
+        json.dump(res, f, indent=1, default=str)
+    print(json.dumps(res, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
