@@ -144,67 +144,80 @@ std::string version_text() {
     return str("xdptables ", XDPT_VERSION, " (iptables v", XDPT_IPTABLES_VERSION, " compatible)\n");
 }
 
+// The subcommands of xdptables as `xdptables help` lists them: synopsis, what it does.
+struct Subcommand {
+    std::string_view synopsis, what;
+};
+constexpr Subcommand subcommands[] = {
+    {"attach", "attach to the interfaces created since the last command"},
+    {"detach", "remove every program, map and nftables table of xdptables"},
+    {"explain [-t table]", "where each rule and policy is judged, XDP or netfilter, and why"},
+    {"migrate [--from legacy|nft] [--flush-source]", "take over the running iptables ruleset"},
+    {"socket-accel enable|disable|status|list", "same-host TCP that skips the stack"},
+    {"status", "XDP attachments, generation, verdict counts, map memory"},
+    {"version", "the xdptables release"},
+    {"help", "this text"},
+};
+
 // `xdptables help`: iptables' help (what -h prints, byte for byte iptables') and then the
-// subcommands of xdptables. One line per subcommand, so that they can be grepped.
+// subcommands of xdptables, a synopsis too long for its column on a line of its own.
 std::string subcommand_help(const Brand& brand) {
-    const std::string p(brand.name);
-    return help_text(p, brand) + str("\nxdptables subcommands (see xdptables(8)):\n",
-        "  ", p, " attach                  attach to the interfaces created since the last command\n",
-        "  ", p, " detach                  remove every program, map and nftables table of xdptables\n",
-        "  ", p, " explain [-t table]      where each rule and policy is judged, XDP or netfilter, and why\n",
-        "  ", p, " migrate [--from legacy|nft] [--flush-source]  take over the running iptables ruleset\n",
-        "  ", p, " socket-accel enable|disable|status|list  same-host TCP that skips the stack\n",
-        "  ", p, " status                  XDP attachments, generation, verdict counts, map memory\n",
-        "  ", p, " version                 the xdptables release\n",
-        "  ", p, " help                    this text\n");
+    constexpr size_t column = 34;
+    std::string out = help_text(brand.name, brand) + "\nxdptables subcommands (see xdptables(8)):\n";
+    for (const auto& s : subcommands) {
+        std::string line = str("  ", brand.name, ' ', s.synopsis);
+        line += line.size() < column ? std::string(column - line.size(), ' ') : str('\n', std::string(column, ' '));
+        out += str(line, s.what, '\n');
+    }
+    return out;
 }
 
 int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) {
     const std::string prog(inv.brand.name);
-    auto fail = [&](const Error& e) { return report(e, prog, inv.brand); };
+    auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
     if (!args.empty() && args[0] == "detach") {
-        if (args.size() > 1) return fail(Error{Exit::parameter, "detach takes no arguments"});
-        if (auto r = require_privileges("filter"); !r) return fail(r.error());
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, "detach takes no arguments"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
-        if (!lock) return fail(lock.error());
-        if (auto r = remove_state(); !r) return fail(r.error());
-        if (auto r = nft::remove(); !r) return fail(r.error());
+        if (!lock) return exit_with(lock.error());
+        if (auto r = remove_state(); !r) return exit_with(r.error());
+        if (auto r = nft::remove(); !r) return exit_with(r.error());
         return 0;
     }
     if (!args.empty() && (args[0] == "version" || args[0] == "help")) {
-        if (args.size() > 1) return fail(Error{Exit::parameter, str(args[0], " takes no arguments")});
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, str(args[0], " takes no arguments")});
         write_out(args[0] == "version" ? version_text() : subcommand_help(inv.brand));
         return 0;
     }
     if (!args.empty() && args[0] == "status") {
-        if (args.size() > 1) return fail(Error{Exit::parameter, "status takes no arguments"});
-        if (auto r = require_privileges("filter"); !r) return fail(r.error());
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, "status takes no arguments"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto r = status_report();
-        if (!r) return fail(r.error());
+        if (!r) return exit_with(r.error());
         write_out(*r);
         return 0;
     }
     if (!args.empty() && args[0] == "socket-accel") {
         auto r = accel::run(std::vector<std::string>(args.begin() + 1, args.end()));
-        if (!r) return fail(r.error());
+        if (!r) return exit_with(r.error());
         write_out(*r);
         return 0;
     }
     if (!args.empty() && args[0] == "attach") {
         // Recompiles the stored ruleset for the interfaces there are now and attaches to
         // the new ones (for a udev rule or a unit that runs when an interface appears).
-        if (args.size() > 1) return fail(Error{Exit::parameter, "attach takes no arguments"});
-        if (auto r = require_privileges("filter"); !r) return fail(r.error());
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, "attach takes no arguments"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
-        if (!lock) return fail(lock.error());
+        if (!lock) return exit_with(lock.error());
         auto loaded = load_ruleset();
-        if (!loaded) return fail(loaded.error());
+        if (!loaded) return exit_with(loaded.error());
         if (!loaded->rs.tables.empty())
-            if (auto r = recommit(*loaded, loaded->rs); !r) return fail(r.error());
+            if (auto r = recommit(*loaded, loaded->rs); !r) return exit_with(r.error());
         return 0;
     }
     if (!args.empty() && args[0] == "migrate") {
-        if (auto r = require_privileges("filter"); !r) return fail(r.error());
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         return main_migrate(std::vector<std::string>(args.begin() + 1, args.end()), "/proc/self/exe");
     }
     if (!args.empty() && args[0] == "explain") {
@@ -213,12 +226,12 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         if (args.size() == 3 && (args[1] == "-t" || args[1] == "--table"))
             table = args[2];
         else if (args.size() != 1)
-            return fail(Error{Exit::parameter, "explain takes only -t TABLE"});
-        if (auto r = require_privileges("filter"); !r) return fail(r.error());
+            return exit_with(Error{Exit::parameter, "explain takes only -t TABLE"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
-        if (!lock) return fail(lock.error());
+        if (!lock) return exit_with(lock.error());
         auto loaded = load_ruleset();
-        if (!loaded) return fail(loaded.error());
+        if (!loaded) return exit_with(loaded.error());
         write_out(dp::explain(loaded->rs, table));
         return 0;
     }
@@ -228,15 +241,15 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     po.brand = inv.brand;
     auto parsed = parse_command(args, po);
     std::fputs(notices.c_str(), stderr);
-    if (!parsed) return fail(parsed.error());
+    if (!parsed) return exit_with(parsed.error());
     if (auto* early = std::get_if<EarlyExit>(&*parsed)) {
         write_out(early->out);
         return early->status;
     }
     auto& cmd = std::get<Command>(*parsed);
-    if (auto r = require_privileges(cmd.table.c_str()); !r) return fail(r.error());
+    if (auto r = require_privileges(cmd.table.c_str()); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(cmd.wait);
-    if (!lock) return fail(lock.error());
+    if (!lock) return exit_with(lock.error());
     // Appending, adding a chain, a policy and checking touch no rule the kernel holds,
     // unless the append makes its table anew (its name changes, or many rules come at
     // once): the kernel's counts then have to be in the ruleset.
@@ -244,7 +257,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
                                                     cmd.srcs.size() * cmd.dsts.size() > nft::small_patch);
     const bool rule_counts = remakes || (cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK));
     auto loaded = load_ruleset(rule_counts);
-    if (!loaded) return fail(loaded.error());
+    if (!loaded) return exit_with(loaded.error());
     Ruleset next = loaded->rs;
     auto applied = apply_command(next, cmd);
     if (!applied) {
@@ -252,13 +265,13 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         if (!loaded->rs.find(cmd.table) && next.find(cmd.table)) {
             Ruleset grown = loaded->rs;
             grown.instantiate(cmd.table);
-            if (auto r = recommit(*loaded, grown); !r) return fail(r.error());
+            if (auto r = recommit(*loaded, grown); !r) return exit_with(r.error());
         }
-        return fail(applied.error());
+        return exit_with(applied.error());
     }
     std::string dp_notices;
     if (applied->changed)
-        if (auto r = save_ruleset(*loaded, next, loaded->rs, &dp_notices); !r) return fail(r.error());
+        if (auto r = save_ruleset(*loaded, next, loaded->rs, &dp_notices); !r) return exit_with(r.error());
     std::fputs(applied->warnings.c_str(), stderr);
     std::fputs(dp_notices.c_str(), stderr);
     write_out(applied->out);
@@ -276,7 +289,7 @@ std::string now_text() {
 
 int main_save(const Invocation& inv, const std::vector<std::string>& args) {
     const std::string prog = str(inv.brand.name, "-save");
-    auto fail = [&](const Error& e) { return report(e, prog, inv.brand); };
+    auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
     auto parsed = parse_save_args(inv.argv0, args, inv.brand);
     if (auto* done = std::get_if<ToolExit>(&parsed)) {
         std::fputs(done->err.c_str(), stderr);
@@ -297,16 +310,16 @@ int main_save(const Invocation& inv, const std::vector<std::string>& args) {
         return 1;
     }
     auto lock = NsLock::acquire(0);
-    if (!lock) return fail(lock.error());
+    if (!lock) return exit_with(lock.error());
     auto loaded = load_ruleset();
-    if (!loaded) return fail(loaded.error());
+    if (!loaded) return exit_with(loaded.error());
     Ruleset* rs = &loaded->rs;
     if (table) {
         if (!builtin_chains(*table))
-            return fail(Error{Exit::other, str("Cannot initialize: Table does not exist (do you need to insmod?)")});
+            return exit_with(Error{Exit::other, str("Cannot initialize: Table does not exist (do you need to insmod?)")});
         if (!rs->find(*table)) {
             rs->instantiate(*table);
-            if (auto r = recommit(*loaded, *rs); !r) return fail(r.error());
+            if (auto r = recommit(*loaded, *rs); !r) return exit_with(r.error());
         }
     }
     std::string out;
@@ -333,9 +346,9 @@ int main_save(const Invocation& inv, const std::vector<std::string>& args) {
 
 int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
     const std::string prog = str(inv.brand.name, "-restore");
-    auto fail = [&](const Error& e) { return report(e, prog, inv.brand); };
+    auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
     auto parsed = parse_restore_args(inv.argv0, args, inv.brand);
-    if (!parsed) return fail(parsed.error());
+    if (!parsed) return exit_with(parsed.error());
     if (auto* done = std::get_if<ToolExit>(&*parsed)) {
         std::fputs(done->err.c_str(), stderr);
         write_out(done->out);
@@ -365,11 +378,11 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
         std::fputs("Option --wait-interval requires option --wait\n", stderr);
         return 1;
     }
-    if (auto r = require_privileges("filter"); !r) return fail(r.error());
+    if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(wait);
-    if (!lock) return fail(lock.error());
+    if (!lock) return exit_with(lock.error());
     auto loaded = load_ruleset();
-    if (!loaded) return fail(loaded.error());
+    if (!loaded) return exit_with(loaded.error());
     Ruleset work = loaded->rs;
     Ruleset committed = loaded->rs;
     std::string out;
@@ -394,10 +407,10 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
     for (const auto& name : seen)
         if (builtin_chains(name) && !committed.find(name)) committed.instantiate(name), grew = true;
     if (grew)
-        if (auto s = recommit(*loaded, committed); !s) return fail(s.error());
+        if (auto s = recommit(*loaded, committed); !s) return exit_with(s.error());
     if (!r) {
         if (r.error().code == Exit::ok) return 0;
-        return fail(r.error());
+        return exit_with(r.error());
     }
     return 0;
 }
