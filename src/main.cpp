@@ -1,5 +1,6 @@
 // The xdptables binary: one program, applet chosen by argv[0] (xdptables,
-// xdptables-save, xdptables-restore) or by `xdptables-multi APPLET ...`.
+// xdptables-save, xdptables-restore, or iptables' names iptables, iptables-save,
+// iptables-restore) or by `xdptables-multi APPLET ...`.
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "cli/command.hpp"
 #include "cli/migrate.hpp"
 #include "cli/restore.hpp"
+#include "cli/status.hpp"
 #include "cli/tools.hpp"
 #include "compat/nft.hpp"
 #include "core/str.hpp"
@@ -31,13 +33,20 @@
 namespace xdpt {
 namespace {
 
-const std::string flavour = std::string(XDPT_IPTABLES_VERSION) + " (xdp)";
+// How the applet was called: the brand its names and messages follow, and argv[0] as given
+// (getopt's messages name it).
+struct Invocation {
+    Brand brand;
+    std::string argv0;
+};
 
-int report(const Error& e, std::string_view prog) {
+std::string flavour(const Brand& b) { return str(XDPT_IPTABLES_VERSION, " (", b.flavour, ")"); }
+
+int report(const Error& e, std::string_view prog, const Brand& brand) {
     std::string s;
     switch (e.style) {
         case Error::Style::prefixed:
-            s = str(prog, " v", flavour, ": ", e.msg, '\n');
+            s = str(prog, " v", flavour(brand), ": ", e.msg, '\n');
             break;
         case Error::Style::runtime:
             s = str(prog, ": ", e.msg, ".\n");
@@ -129,38 +138,86 @@ Result<void> recommit(Loaded& l, Ruleset& rs) {
 
 // ------------------------------------------------------------------ xdptables
 
-int main_xdptables(const std::vector<std::string>& args) {
-    const std::string prog = "xdptables";
+// `xdptables version`: the xdptables release. -V prints iptables' version line (the
+// iptables release whose behaviour this one reproduces), which tools parse.
+std::string version_text() {
+    return str("xdptables ", XDPT_VERSION, " (iptables v", XDPT_IPTABLES_VERSION, " compatible)\n");
+}
+
+// The subcommands of xdptables as `xdptables help` lists them: synopsis, what it does.
+struct Subcommand {
+    std::string_view synopsis, what;
+};
+constexpr Subcommand subcommands[] = {
+    {"attach", "attach to the interfaces created since the last command"},
+    {"detach", "remove every program, map and nftables table of xdptables"},
+    {"explain [-t table]", "where each rule and policy is judged, XDP or netfilter, and why"},
+    {"migrate [--from legacy|nft] [--flush-source]", "take over the running iptables ruleset"},
+    {"socket-accel enable|disable|status|list", "same-host TCP that skips the stack"},
+    {"status", "XDP attachments, generation, verdict counts, map memory"},
+    {"version", "the xdptables release"},
+    {"help", "this text"},
+};
+
+// `xdptables help`: iptables' help (what -h prints, byte for byte iptables') and then the
+// subcommands of xdptables, a synopsis too long for its column on a line of its own.
+std::string subcommand_help(const Brand& brand) {
+    constexpr size_t column = 34;
+    std::string out = help_text(brand.name, brand) + "\nxdptables subcommands (see xdptables(8)):\n";
+    for (const auto& s : subcommands) {
+        std::string line = str("  ", brand.name, ' ', s.synopsis);
+        line += line.size() < column ? std::string(column - line.size(), ' ') : str('\n', std::string(column, ' '));
+        out += str(line, s.what, '\n');
+    }
+    return out;
+}
+
+int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) {
+    const std::string prog(inv.brand.name);
+    auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
     if (!args.empty() && args[0] == "detach") {
-        if (args.size() > 1) return report(Error{Exit::parameter, "detach takes no arguments"}, prog);
-        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, "detach takes no arguments"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
-        if (!lock) return report(lock.error(), prog);
-        if (auto r = remove_state(); !r) return report(r.error(), prog);
-        if (auto r = nft::remove(); !r) return report(r.error(), prog);
+        if (!lock) return exit_with(lock.error());
+        if (auto r = remove_state(); !r) return exit_with(r.error());
+        if (auto r = nft::remove(); !r) return exit_with(r.error());
+        return 0;
+    }
+    if (!args.empty() && (args[0] == "version" || args[0] == "help")) {
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, str(args[0], " takes no arguments")});
+        write_out(args[0] == "version" ? version_text() : subcommand_help(inv.brand));
+        return 0;
+    }
+    if (!args.empty() && args[0] == "status") {
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, "status takes no arguments"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
+        auto r = status_report();
+        if (!r) return exit_with(r.error());
+        write_out(*r);
         return 0;
     }
     if (!args.empty() && args[0] == "socket-accel") {
         auto r = accel::run(std::vector<std::string>(args.begin() + 1, args.end()));
-        if (!r) return report(r.error(), prog);
+        if (!r) return exit_with(r.error());
         write_out(*r);
         return 0;
     }
     if (!args.empty() && args[0] == "attach") {
         // Recompiles the stored ruleset for the interfaces there are now and attaches to
         // the new ones (for a udev rule or a unit that runs when an interface appears).
-        if (args.size() > 1) return report(Error{Exit::parameter, "attach takes no arguments"}, prog);
-        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+        if (args.size() > 1) return exit_with(Error{Exit::parameter, "attach takes no arguments"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
-        if (!lock) return report(lock.error(), prog);
+        if (!lock) return exit_with(lock.error());
         auto loaded = load_ruleset();
-        if (!loaded) return report(loaded.error(), prog);
+        if (!loaded) return exit_with(loaded.error());
         if (!loaded->rs.tables.empty())
-            if (auto r = recommit(*loaded, loaded->rs); !r) return report(r.error(), prog);
+            if (auto r = recommit(*loaded, loaded->rs); !r) return exit_with(r.error());
         return 0;
     }
     if (!args.empty() && args[0] == "migrate") {
-        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         return main_migrate(std::vector<std::string>(args.begin() + 1, args.end()), "/proc/self/exe");
     }
     if (!args.empty() && args[0] == "explain") {
@@ -169,29 +226,30 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (args.size() == 3 && (args[1] == "-t" || args[1] == "--table"))
             table = args[2];
         else if (args.size() != 1)
-            return report(Error{Exit::parameter, "explain takes only -t TABLE"}, prog);
-        if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+            return exit_with(Error{Exit::parameter, "explain takes only -t TABLE"});
+        if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
-        if (!lock) return report(lock.error(), prog);
+        if (!lock) return exit_with(lock.error());
         auto loaded = load_ruleset();
-        if (!loaded) return report(loaded.error(), prog);
+        if (!loaded) return exit_with(loaded.error());
         write_out(dp::explain(loaded->rs, table));
         return 0;
     }
     std::string notices;
     ParseOptions po;
     po.notices = &notices;
+    po.brand = inv.brand;
     auto parsed = parse_command(args, po);
     std::fputs(notices.c_str(), stderr);
-    if (!parsed) return report(parsed.error(), prog);
+    if (!parsed) return exit_with(parsed.error());
     if (auto* early = std::get_if<EarlyExit>(&*parsed)) {
         write_out(early->out);
         return early->status;
     }
     auto& cmd = std::get<Command>(*parsed);
-    if (auto r = require_privileges(cmd.table.c_str()); !r) return report(r.error(), prog);
+    if (auto r = require_privileges(cmd.table.c_str()); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(cmd.wait);
-    if (!lock) return report(lock.error(), prog);
+    if (!lock) return exit_with(lock.error());
     // Appending, adding a chain, a policy and checking touch no rule the kernel holds,
     // unless the append makes its table anew (its name changes, or many rules come at
     // once): the kernel's counts then have to be in the ruleset.
@@ -199,7 +257,7 @@ int main_xdptables(const std::vector<std::string>& args) {
                                                     cmd.srcs.size() * cmd.dsts.size() > nft::small_patch);
     const bool rule_counts = remakes || (cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK));
     auto loaded = load_ruleset(rule_counts);
-    if (!loaded) return report(loaded.error(), prog);
+    if (!loaded) return exit_with(loaded.error());
     Ruleset next = loaded->rs;
     auto applied = apply_command(next, cmd);
     if (!applied) {
@@ -207,13 +265,13 @@ int main_xdptables(const std::vector<std::string>& args) {
         if (!loaded->rs.find(cmd.table) && next.find(cmd.table)) {
             Ruleset grown = loaded->rs;
             grown.instantiate(cmd.table);
-            if (auto r = recommit(*loaded, grown); !r) return report(r.error(), prog);
+            if (auto r = recommit(*loaded, grown); !r) return exit_with(r.error());
         }
-        return report(applied.error(), prog);
+        return exit_with(applied.error());
     }
     std::string dp_notices;
     if (applied->changed)
-        if (auto r = save_ruleset(*loaded, next, loaded->rs, &dp_notices); !r) return report(r.error(), prog);
+        if (auto r = save_ruleset(*loaded, next, loaded->rs, &dp_notices); !r) return exit_with(r.error());
     std::fputs(applied->warnings.c_str(), stderr);
     std::fputs(dp_notices.c_str(), stderr);
     write_out(applied->out);
@@ -229,9 +287,10 @@ std::string now_text() {
     return buf;  // ends in '\n'
 }
 
-int main_save(const std::vector<std::string>& args) {
-    const std::string prog = "xdptables-save";
-    auto parsed = parse_save_args(prog, args);
+int main_save(const Invocation& inv, const std::vector<std::string>& args) {
+    const std::string prog = str(inv.brand.name, "-save");
+    auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
+    auto parsed = parse_save_args(inv.argv0, args, inv.brand);
     if (auto* done = std::get_if<ToolExit>(&parsed)) {
         std::fputs(done->err.c_str(), stderr);
         write_out(done->out);
@@ -245,22 +304,22 @@ int main_save(const std::vector<std::string>& args) {
     // iptables-save reads the kernel's table list (no table given) or initialises the
     // table, and fails as an unprivileged user with exit 1.
     if (auto r = require_privileges("filter"); !r) {
-        std::fputs(table ? str(prog, " v", flavour, ": Cannot initialize: Permission denied (you must be root)\n").c_str()
+        std::fputs(table ? str(prog, " v", flavour(inv.brand), ": Cannot initialize: Permission denied (you must be root)\n").c_str()
                          : "Failed to list table names in /proc/net/ip_tables_names: Permission denied\n",
                    stderr);
         return 1;
     }
     auto lock = NsLock::acquire(0);
-    if (!lock) return report(lock.error(), prog);
+    if (!lock) return exit_with(lock.error());
     auto loaded = load_ruleset();
-    if (!loaded) return report(loaded.error(), prog);
+    if (!loaded) return exit_with(loaded.error());
     Ruleset* rs = &loaded->rs;
     if (table) {
         if (!builtin_chains(*table))
-            return report(Error{Exit::other, str("Cannot initialize: Table does not exist (do you need to insmod?)")}, prog);
+            return exit_with(Error{Exit::other, str("Cannot initialize: Table does not exist (do you need to insmod?)")});
         if (!rs->find(*table)) {
             rs->instantiate(*table);
-            if (auto r = recommit(*loaded, *rs); !r) return report(r.error(), prog);
+            if (auto r = recommit(*loaded, *rs); !r) return exit_with(r.error());
         }
     }
     std::string out;
@@ -285,10 +344,11 @@ int main_save(const std::vector<std::string>& args) {
 
 // ------------------------------------------------------------------ xdptables-restore
 
-int main_restore(const std::vector<std::string>& args) {
-    const std::string prog = "xdptables-restore";
-    auto parsed = parse_restore_args(prog, args);
-    if (!parsed) return report(parsed.error(), prog);
+int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
+    const std::string prog = str(inv.brand.name, "-restore");
+    auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
+    auto parsed = parse_restore_args(inv.argv0, args, inv.brand);
+    if (!parsed) return exit_with(parsed.error());
     if (auto* done = std::get_if<ToolExit>(&*parsed)) {
         std::fputs(done->err.c_str(), stderr);
         write_out(done->out);
@@ -318,11 +378,11 @@ int main_restore(const std::vector<std::string>& args) {
         std::fputs("Option --wait-interval requires option --wait\n", stderr);
         return 1;
     }
-    if (auto r = require_privileges("filter"); !r) return report(r.error(), prog);
+    if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(wait);
-    if (!lock) return report(lock.error(), prog);
+    if (!lock) return exit_with(lock.error());
     auto loaded = load_ruleset();
-    if (!loaded) return report(loaded.error(), prog);
+    if (!loaded) return exit_with(loaded.error());
     Ruleset work = loaded->rs;
     Ruleset committed = loaded->rs;
     std::string out;
@@ -347,10 +407,10 @@ int main_restore(const std::vector<std::string>& args) {
     for (const auto& name : seen)
         if (builtin_chains(name) && !committed.find(name)) committed.instantiate(name), grew = true;
     if (grew)
-        if (auto s = recommit(*loaded, committed); !s) return report(s.error(), prog);
+        if (auto s = recommit(*loaded, committed); !s) return exit_with(s.error());
     if (!r) {
         if (r.error().code == Exit::ok) return 0;
-        return report(r.error(), prog);
+        return exit_with(r.error());
     }
     return 0;
 }
@@ -362,14 +422,20 @@ std::string base_name(std::string_view p) {
 
 struct Applet {
     std::string_view name;
-    int (*main)(const std::vector<std::string>&);
+    int (*main)(const Invocation&, const std::vector<std::string>&);
+    Brand brand;
 };
 
-// The subcommands of xdptables-multi, in the order its error message lists them.
+// The subcommands of xdptables-multi, in the order its error message lists them. iptables'
+// names (and xtables-legacy-multi's short ones, main4, save4, restore4) answer as iptables
+// 1.8.9 does; iptables-legacy* and ip6tables* are not ours to take.
 constexpr Applet applets[] = {
-    {"xdptables", main_xdptables},          {"main", main_xdptables},
-    {"xdptables-save", main_save},          {"save", main_save},
-    {"xdptables-restore", main_restore},    {"restore", main_restore},
+    {"xdptables", main_xdptables, xdptables_brand},       {"main", main_xdptables, xdptables_brand},
+    {"xdptables-save", main_save, xdptables_brand},       {"save", main_save, xdptables_brand},
+    {"xdptables-restore", main_restore, xdptables_brand}, {"restore", main_restore, xdptables_brand},
+    {"iptables", main_xdptables, iptables_brand},         {"main4", main_xdptables, iptables_brand},
+    {"iptables-save", main_save, iptables_brand},         {"save4", main_save, iptables_brand},
+    {"iptables-restore", main_restore, iptables_brand},   {"restore4", main_restore, iptables_brand},
 };
 
 const Applet* find_applet(std::string_view name) {
@@ -381,12 +447,20 @@ const Applet* find_applet(std::string_view name) {
 // iptables' subcmd_main: the applet named by argv[0]'s base name, else the one named by
 // the first argument as given (`xdptables-multi xdptables -L`), else a list and exit 1.
 int dispatch(std::string_view argv0, std::vector<std::string> args) {
+    Invocation inv{xdptables_brand, std::string(argv0)};
     const Applet* a = find_applet(base_name(argv0));
     if (!a && !args.empty()) {
         a = find_applet(args.front());
-        if (a) args.erase(args.begin());
+        if (a) {
+            // As xtables-legacy-multi shifts argv: the applet's name is its argv[0].
+            inv.argv0 = args.front();
+            args.erase(args.begin());
+        }
     }
-    if (a) return a->main(args);
+    if (a) {
+        inv.brand = a->brand;
+        return a->main(inv, args);
+    }
     std::string msg = "ERROR: No valid subcommand given.\nValid subcommands:\n";
     for (const auto& x : applets) msg += str(" * ", x.name, '\n');
     std::fputs(msg.c_str(), stderr);

@@ -467,16 +467,33 @@ std::string prog_line(uint32_t id, const char* kind) {
     return str(kind, " id ", id, " (", name, ")");
 }
 
-Result<std::string> status(const std::vector<std::string>& args) {
-    if (args.size() > 1) return param_fail("socket-accel status takes no arguments");
+// What status reads first: the state, its recorded scope and whether it redirects.
+struct Found {
+    State s;
+    sa_info info;
+    sa_config cfg;
+};
+
+Result<std::optional<Found>> find_configured() {
     auto st = find_state();
     if (!st) return std::unexpected(st.error());
-    if (!*st) return std::string("socket-accel: disabled\n");
+    if (!*st) return std::optional<Found>();
     State& s = **st;
     auto info = read_one<sa_info>(s.map("sockaccel_info"), "the configuration");
     if (!info) return std::unexpected(info.error());
     auto cfg = read_one<sa_config>(s.map("sockaccel_confi"), "the configuration");
     if (!cfg) return std::unexpected(cfg.error());
+    return std::optional<Found>(Found{std::move(s), *info, *cfg});
+}
+
+Result<std::string> status(const std::vector<std::string>& args) {
+    if (args.size() > 1) return param_fail("socket-accel status takes no arguments");
+    auto found = find_configured();
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return std::string("socket-accel: disabled\n");
+    State& s = (*found)->s;
+    const sa_info* info = &(*found)->info;
+    const sa_config* cfg = &(*found)->cfg;
     sa_stats t = sum_stats(s.map("sockaccel_stats"));
     std::string out = str("socket-accel: ", cfg->redirect ? "enabled" : "draining (disable in progress)", '\n');
     out += str("cgroup: /", info->cgroup, '\n');
@@ -530,6 +547,15 @@ Result<std::string> list(const std::vector<std::string>& args) {
 }
 
 }  // namespace
+
+Result<std::string> state_line() {
+    auto found = find_configured();
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return std::string("disabled");
+    if (!(*found)->cfg.redirect) return std::string("draining (disable in progress)");
+    const char* ports = (*found)->info.ports;
+    return str("enabled for ports ", ports[0] ? ports : "any");
+}
 
 Result<std::string> run(const std::vector<std::string>& args) {
     if (args.empty()) return param_fail("socket-accel: missing subcommand (enable, disable, status or list)");

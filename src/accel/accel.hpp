@@ -16,4 +16,8 @@ namespace xdpt::accel {
 // on stdout.
 Result<std::string> run(const std::vector<std::string>& args);
 
+// One phrase for `xdptables status`: "disabled", "enabled for ports LIST" or "draining
+// (disable in progress)".
+Result<std::string> state_line();
+
 }  // namespace xdpt::accel

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/brand.hpp"
 #include "core/error.hpp"
 #include "model/ruleset.hpp"
 
@@ -79,14 +80,16 @@ struct ParseOptions {
     // Reading xdptables' own stored state: names longer than the command line allows
     // (chains renamed with -E to up to 31 characters) are taken as they are.
     bool stored = false;
+    Brand brand = xdptables_brand;  // the names in help, -V and messages
 };
 
 // Parses argv (without argv[0]). On success either a Command or an EarlyExit.
 Result<std::variant<Command, EarlyExit>> parse_command(const std::vector<std::string>& argv,
                                                        const ParseOptions& po);
 
-// The help text of `xdptables -h` (`prog`: xdptables-restore names itself in it).
-std::string help_text(std::string_view prog);
+// The help text of `xdptables -h` (`prog`: xdptables-restore names itself in it), iptables'
+// own with the names and flavour of `brand`.
+std::string help_text(std::string_view prog, const Brand& brand);
 // What -h adds for a target (or verdict) given before it, then for each match loaded.
 std::string extension_help(std::string_view name, bool target);
 

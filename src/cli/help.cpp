@@ -9,10 +9,10 @@
 
 namespace xdpt {
 
-std::string help_text(std::string_view prog) {
+std::string help_text(std::string_view prog, const Brand& brand) {
     const std::string v = XDPT_IPTABLES_VERSION;
     const std::string p(prog);
-    return p + " v" + v + " (xdp)\n\n" +
+    return p + " v" + v + " (" + std::string(brand.flavour) + ")\n\n" +
            "Usage: " + p + " -[ACD] chain rule-specification [options]\n"
            "       " + p + " -I chain [rulenum] rule-specification [options]\n"
            "       " + p + " -R chain rulenum rule-specification [options]\n"

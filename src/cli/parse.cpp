@@ -356,7 +356,7 @@ struct Parser {
                 c.policy = g.argv[g.optind++];
                 break;
             case 'h': {
-                std::string text = help_text(po.restore ? "xdptables-restore" : "xdptables");
+                std::string text = help_text(po.restore ? str(po.brand.name, "-restore") : std::string(po.brand.name), po.brand);
                 if (target_slot >= 0) text += extension_help(exts[target_slot].inst.kind->name, true);
                 else if (is_standard_verdict(c.jumpto)) text += extension_help(c.jumpto, true);
                 bool any_match = false;
@@ -432,7 +432,7 @@ struct Parser {
             case 't':
                 if (invert) return param_fail("unexpected ! flag before --table");
                 if (po.restore && table_set)
-                    return param_fail("The -t option cannot be used in xdptables-restore.\n");
+                    return param_fail(str("The -t option cannot be used in ", po.brand.name, "-restore.\n"));
                 c.table = g.optarg;
                 table_set = true;
                 break;
@@ -440,8 +440,9 @@ struct Parser {
                 if (auto r = set_option(OPT_EXPANDED); !r) return std::unexpected(r.error());
                 break;
             case 'V':
-                if (invert) return R(EarlyExit{str("Not ", XDPT_IPTABLES_VERSION, " (xdp) ;-)\n"), 0});
-                return R(EarlyExit{str(po.restore ? "xdptables-restore" : "xdptables", " v", XDPT_IPTABLES_VERSION, " (xdp)\n"), 0});
+                if (invert) return R(EarlyExit{str("Not ", XDPT_IPTABLES_VERSION, " (", po.brand.flavour, ") ;-)\n"), 0});
+                return R(EarlyExit{str(po.brand.name, po.restore ? "-restore" : "", " v", XDPT_IPTABLES_VERSION, " (",
+                                       po.brand.flavour, ")\n"), 0});
             case 'w': {
                 if (po.restore) return param_fail("You cannot use `-w' from iptables-restore");
                 c.wait = -1;
@@ -644,7 +645,7 @@ Result<std::variant<Command, EarlyExit>> parse_command(const std::vector<std::st
                                                        const ParseOptions& po) {
     std::vector<std::string> argv;
     argv.reserve(args.size() + 1);
-    argv.push_back("xdptables");
+    argv.push_back(std::string(po.brand.name));
     argv.insert(argv.end(), args.begin(), args.end());
     Parser p(argv, po);
     return p.run();

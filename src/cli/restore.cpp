@@ -184,6 +184,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             po.table = curtable;
             po.notices = o.notices;
             po.stored = o.stored;
+            po.brand = o.brand;
             auto parsed = parse_command(argv, po);
             if (!parsed) return at_line(parsed.error(), line);
             if (auto* early = std::get_if<EarlyExit>(&*parsed)) {

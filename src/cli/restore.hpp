@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/brand.hpp"
 #include "core/error.hpp"
 #include "model/ruleset.hpp"
 
@@ -20,6 +21,7 @@ struct RestoreOptions {
     bool noflush = false;    // -n
     std::optional<std::string> only_table;  // -T
     std::string prog = "xdptables-restore";  // for "PROG: line N failed"
+    Brand brand = xdptables_brand;           // for the rule lines' messages
     // Every table named by a "*table" line, in order (iptables instantiates each one
     // even when its block fails or --test is given).
     std::vector<std::string>* tables_seen = nullptr;

@@ -16,8 +16,8 @@ std::vector<std::string> with_argv0(std::string_view prog, const std::vector<std
     return argv;
 }
 
-std::string version_line(std::string_view prog) {
-    return str(prog, " v", XDPT_IPTABLES_VERSION, " (xdp)\n");
+std::string version_line(const Brand& brand, std::string_view tool) {
+    return str(brand.name, tool, " v", XDPT_IPTABLES_VERSION, " (", brand.flavour, ")\n");
 }
 
 // parse_wait_time / parse_wait_interval: the attached argument, else the next one if it
@@ -36,7 +36,8 @@ std::unexpected<Error> at_line0(std::string msg) {
 
 }  // namespace
 
-std::variant<SaveArgs, ToolExit> parse_save_args(std::string_view prog, const std::vector<std::string>& args) {
+std::variant<SaveArgs, ToolExit> parse_save_args(std::string_view prog, const std::vector<std::string>& args,
+                                                 const Brand& brand) {
     static const std::vector<LongOpt> longs = {
         {"counters", no_arg, 'c'}, {"dump", no_arg, 'd'},     {"table", req_arg, 't'},
         {"modprobe", req_arg, 'M'}, {"file", req_arg, 'f'},   {"version", no_arg, 'V'},
@@ -52,9 +53,9 @@ std::variant<SaveArgs, ToolExit> parse_save_args(std::string_view prog, const st
             case 'M': break;
             case 'f': s.file = g.optarg; break;
             case 'd': s.dump = true; return s;
-            case 'V': return ToolExit{version_line("xdptables-save"), s.notices, 0};
+            case 'V': return ToolExit{version_line(brand, "-save"), s.notices, 0};
             default:
-                return ToolExit{"", str(s.notices, g.message, "Look at manual page `xdptables-save.8' for more information.\n"), 1};
+                return ToolExit{"", str(s.notices, g.message, "Look at manual page `", brand.name, "-save.8' for more information.\n"), 1};
         }
     }
     if (!g.positional.empty()) return ToolExit{"", s.notices + "Unknown arguments found on commandline\n", 1};
@@ -62,7 +63,8 @@ std::variant<SaveArgs, ToolExit> parse_save_args(std::string_view prog, const st
 }
 
 Result<std::variant<RestoreArgs, ToolExit>> parse_restore_args(std::string_view prog,
-                                                              const std::vector<std::string>& args) {
+                                                              const std::vector<std::string>& args,
+                                                              const Brand& brand) {
     static const std::vector<LongOpt> longs = {
         {"counters", no_arg, 'c'}, {"verbose", no_arg, 'v'},  {"version", no_arg, 'V'},
         {"test", no_arg, 't'},     {"help", no_arg, 'h'},     {"noflush", no_arg, 'n'},
@@ -72,7 +74,8 @@ Result<std::variant<RestoreArgs, ToolExit>> parse_restore_args(std::string_view 
     const auto argv = with_argv0(prog, args);
     GetOpt g(argv, "bcvVthnwWM:T:", false);
     RestoreArgs r;
-    r.o.prog = "xdptables-restore";
+    r.o.prog = str(brand.name, "-restore");
+    r.o.brand = brand;
     bool wait_interval = false;
     using Out = std::variant<RestoreArgs, ToolExit>;
     for (int c; (c = g.next(longs)) != -1;) {
@@ -80,10 +83,10 @@ Result<std::variant<RestoreArgs, ToolExit>> parse_restore_args(std::string_view 
             case 'b': r.notices += "-b/--binary option is not implemented\n"; break;
             case 'c': r.o.counters = true; break;
             case 'v': ++r.o.verbose; break;
-            case 'V': return Out(ToolExit{version_line("xdptables-restore"), r.notices, 0});
+            case 'V': return Out(ToolExit{version_line(brand, "-restore"), r.notices, 0});
             case 't': r.o.test = true; break;
             case 'h':
-                return Out(ToolExit{"", r.notices + str("Usage: xdptables-restore"
+                return Out(ToolExit{"", r.notices + str("Usage: ", brand.name, "-restore"
                     " [-c] [-v] [-V] [-t] [-h] [-n] [-w secs] [-W usecs] [-T table] [-M command] [file]\n"
                     "\t   [ --counters ]\n\t   [ --verbose ]\n\t   [ --version]\n\t   [ --test ]\n"
                     "\t   [ --help ]\n\t   [ --noflush ]\n\t   [ --wait=<seconds>\n"
@@ -109,7 +112,7 @@ Result<std::variant<RestoreArgs, ToolExit>> parse_restore_args(std::string_view 
             case 'M': break;
             case 'T': r.o.only_table = g.optarg; break;
             default:
-                return Out(ToolExit{"", str(r.notices, g.message, "Try `xdptables-restore -h' for more information.\n"), 1});
+                return Out(ToolExit{"", str(r.notices, g.message, "Try `", brand.name, "-restore -h' for more information.\n"), 1});
         }
     }
     if (g.positional.size() == 1) r.file = g.positional.front();

@@ -27,8 +27,10 @@ struct SaveArgs {
     std::string notices;                // stderr before anything else (-b)
 };
 
-// `args` without argv[0]; `prog` is argv[0] as getopt's messages name it.
-std::variant<SaveArgs, ToolExit> parse_save_args(std::string_view prog, const std::vector<std::string>& args);
+// `args` without argv[0]; `prog` is argv[0] as getopt's messages name it; `brand` names the
+// tool in -V, -h and the manual page it points to.
+std::variant<SaveArgs, ToolExit> parse_save_args(std::string_view prog, const std::vector<std::string>& args,
+                                                 const Brand& brand = xdptables_brand);
 
 struct RestoreArgs {
     RestoreOptions o;                   // -c -v -t -n -T
@@ -40,6 +42,7 @@ struct RestoreArgs {
 
 // An Error (with line 0, as iptables-restore reports -w/-W problems) or what to do.
 Result<std::variant<RestoreArgs, ToolExit>> parse_restore_args(std::string_view prog,
-                                                              const std::vector<std::string>& args);
+                                                              const std::vector<std::string>& args,
+                                                              const Brand& brand = xdptables_brand);
 
 }  // namespace xdpt

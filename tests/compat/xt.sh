@@ -12,6 +12,12 @@
 set -u
 bindir=$1; shift
 [ "$(id -u)" = 0 ] || { echo "compat-xt: needs root"; exit 77; }
+for f in "$@"; do
+  [ -f "$f" ] || {
+    echo "compat-xt: skipped: the iptables 1.8.9 conformance data is missing ($f; it lives beside the repository, ../shared/iptables-1.8.9-tests)"
+    exit 77
+  }
+done
 command -v iptables-nft-save >/dev/null || { echo "compat-xt: iptables-nft-save not found"; exit 77; }
 command -v nft >/dev/null || { echo "compat-xt: nft not found"; exit 77; }
 xdpt="$bindir/xdptables" xsave="$bindir/xdptables-save" xrestore="$bindir/xdptables-restore"

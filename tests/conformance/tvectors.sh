@@ -10,6 +10,12 @@
 set -u
 flavour=$1 bindir=$2; shift 2
 [ "$(id -u)" = 0 ] || { echo "tvectors: needs root"; exit 77; }
+for f in "$@"; do
+  [ -f "$f" ] || {
+    echo "tvectors: skipped: the iptables 1.8.9 conformance data is missing ($f; it lives beside the repository, ../shared/iptables-1.8.9-tests)"
+    exit 77
+  }
+done
 if [ "$flavour" = legacy ]; then ipt=iptables-legacy; save=iptables-legacy-save
 else ipt="$bindir/xdptables"; save="$bindir/xdptables-save"; fi
 ns="xtv$$"

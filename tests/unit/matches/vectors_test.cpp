@@ -32,7 +32,7 @@ void check_vector(std::string_view file, const Vector& v) {
     }
 }
 
-TEST_CASE("iptables 1.8.9 conformance vectors of the match extensions") {
+TEST_CASE("iptables 1.8.9 conformance vectors of the match extensions" * doctest::test_suite("vectors")) {
     for (auto file : vector_files) {
         CAPTURE(file);
         auto vectors = read_vectors(file);

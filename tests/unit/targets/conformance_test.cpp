@@ -90,7 +90,7 @@ std::string target_text(const ParsedRule& p, const ExtRun& r) { return "-j " + p
 
 }  // namespace
 
-TEST_CASE("conformance: extensions/*.t lines for the targets") {
+TEST_CASE("conformance: extensions/*.t lines for the targets" * doctest::test_suite("vectors")) {
     for (const std::string file : {"libipt_REJECT.t", "libipt_LOG.t", "libxt_NFLOG.t", "libxt_MARK.t"}) {
         CAPTURE(file);
         const auto vectors = read_vectors(file);
@@ -135,7 +135,7 @@ TEST_CASE("conformance: extensions/*.t lines for the targets") {
     }
 }
 
-TEST_CASE("conformance: targets in the saved rulesets read back identically") {
+TEST_CASE("conformance: targets in the saved rulesets read back identically" * doctest::test_suite("vectors")) {
     const fs::path dir = iptables_tests_dir();
     REQUIRE(fs::is_directory(dir / "dumps"));
     int covered = 0;
