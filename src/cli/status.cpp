@@ -22,11 +22,20 @@
 namespace xdpt {
 namespace {
 
-// enum xdpt_stat, in its order: the names status prints.
-constexpr std::array<std::string_view, XDPT_NSTATS> stat_names = {"not_ip", "bad_ip", "kernel", "accept", "drop",
-                                                                  "no_state"};
+// enum xdpt_stat, in its order: the names status prints, and the section of each (the
+// verdicts count packets; the class cache counts walks; conntrack, packets it judged).
+struct StatName {
+    std::string_view section, name;
+};
+constexpr std::array<StatName, XDPT_NSTATS> stat_names{{
+    {"XDP verdicts (packets, all CPUs):", "not_ip"}, {"", "bad_ip"}, {"", "kernel"}, {"", "accept"},
+    {"", "drop"}, {"", "no_state"},
+    {"class cache (walks, all CPUs):", "hit"}, {"", "miss"},
+    {"conntrack state (packets, all CPUs):", "new"}, {"", "to_kernel"},
+}};
 static_assert(XDPT_S_NOT_IP == 0 && XDPT_S_BAD_IP == 1 && XDPT_S_KERNEL == 2 && XDPT_S_ACCEPT == 3 &&
-              XDPT_S_DROP == 4 && XDPT_S_NO_STATE == 5);
+              XDPT_S_DROP == 4 && XDPT_S_NO_STATE == 5 && XDPT_S_CACHE_HIT == 6 && XDPT_S_CACHE_MISS == 7 &&
+              XDPT_S_CT_NEW == 8 && XDPT_S_CT_KERNEL == 9 && XDPT_NSTATS == 10);
 
 std::unexpected<Error> sys_fail(const std::string& what, int err) {
     return fail(Exit::resource, str(what, ": ", std::strerror(err)));
@@ -139,14 +148,15 @@ Result<std::string> status_report() {
     // A per-CPU array: one value per possible CPU for each key.
     const int ncpu = libbpf_num_possible_cpus();
     if (ncpu <= 0) return sys_fail("counting the CPUs", -ncpu);
-    out += "XDP verdicts (packets, all CPUs):\n";
     std::vector<uint64_t> per(static_cast<size_t>(ncpu));
     for (uint32_t k = 0; k < XDPT_NSTATS; ++k) {
         if (bpf_map_lookup_elem(a.map("xdpt_stats"), &k, per.data())) return sys_fail("reading xdpt_stats", errno);
         uint64_t sum = 0;
         for (uint64_t v : per) sum += v;
         char line[64];
-        std::snprintf(line, sizeof line, "  %-10s %llu\n", stat_names[k].data(), static_cast<unsigned long long>(sum));
+        if (!stat_names[k].section.empty()) out += str(stat_names[k].section, '\n');
+        std::snprintf(line, sizeof line, "  %-10s %llu\n", std::string(stat_names[k].name).c_str(),
+                      static_cast<unsigned long long>(sum));
         out += line;
     }
     Memory m;

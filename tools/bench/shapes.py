@@ -137,7 +137,9 @@ def xdpt_stats(ns):
     for mid in bench.bpftool_json("prog", "show", "id", str(prog)).get("map_ids", []):
         m = bench.bpftool_json("map", "show", "id", str(mid))
         if m.get("name") == "xdpt_stats":
-            return [sum(v["value"] for v in e["values"]) for e in bench.bpftool_json("map", "dump", "id", str(mid))]
+            def num(v):  # a number with BTF, a list of hex bytes without
+                return int.from_bytes(bytes(int(b, 16) for b in v), "little") if isinstance(v, list) else int(v)
+            return [sum(num(v["value"]) for v in e["values"]) for e in bench.bpftool_json("map", "dump", "id", str(mid))]
     return []
 
 
