@@ -296,6 +296,18 @@ Result<Program> flatten(const Ruleset& rs) {
     return p;
 }
 
+Program pass_through(const Ruleset& rs) {
+    Program p;
+    p.slots = enumerate_slots(rs);
+    // No table walked (no XDPT_CFG_HAS_RAW or _FILTER): every packet goes up. The entry
+    // chains keep the uniform layout, one rule each.
+    for (int e = 0; e < XDPT_NENTRIES; ++e) {
+        p.entry[e] = uint32_t(e);
+        p.rules.push_back(FlatRule{XdpCond{}, XDPT_A_KERNEL, 0, 0});
+    }
+    return p;
+}
+
 uint64_t mac_key(const std::array<uint8_t, 6>& mac) {
     uint64_t k = 0;
     std::memcpy(&k, mac.data(), 6);

@@ -53,6 +53,10 @@ struct Program {
 // XDPT_MAX_RULES flat rules.
 Result<Program> flatten(const Ruleset& rs);
 
+// A program that decides nothing (every packet goes to the kernel), with the slots of
+// `rs`: what XDP holds for a ruleset flatten() cannot expand (netfilter judges it all).
+Program pass_through(const Ruleset& rs);
+
 // What a rule asks of a packet, as far as XDP can see; `why` is set when some part of it
 // is not decidable in XDP (the condition then holds what is).
 XdpCond rule_cond(const Rule& r, std::string& why);

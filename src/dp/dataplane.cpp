@@ -458,8 +458,11 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     Phase all("commit");
     std::optional<Phase> ph;
     ph.emplace("commit: flatten");
+    // A ruleset XDP cannot hold (more flat rules than its classifier's bit vectors, once
+    // user chains are expanded) is netfilter's alone: accepted, as iptables accepts it,
+    // and `explain` says why.
     auto program = flatten(rs);
-    if (!program) return std::unexpected(program.error());
+    if (!program) program = pass_through(rs);
     // XDP counts only its drops; what it passes up netfilter judges and counts. The
     // classifier tests (tests/dp, BPF_PROG_TEST_RUN: no packet reaches netfilter) have
     // it count every verdict instead, to see each path it takes.

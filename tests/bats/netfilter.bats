@@ -431,3 +431,25 @@ ct_entries() {
   run in_ns "$x" "$XDPT" explain
   [[ "$output" == *"xdp        -A INPUT -s 198.18.10.0/24 -p udp -m udp --dport 9 -j DROP   # for NEW packets (no conntrack entry); the others in netfilter"* ]]
 }
+
+@test "a ruleset too large for the XDP classifier is accepted and judged by netfilter alone, counted as iptables-legacy does" {
+  pair
+  local f=$BATS_TEST_TMPDIR/big.rules
+  python3 -c "
+print('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]')
+for i in range(66000): print(f'-A INPUT -s 10.{(i>>16)&255}.{(i>>8)&255}.{i&255}/32 -p udp -m udp --dport {1+i%60000} -j DROP')
+print('-A INPUT -s 127.0.0.1/32 -p udp -m udp --dport 9999 -j DROP\nCOMMIT')" >"$f"
+  in_ns "$x" "$XDPT_BINDIR/xdptables-restore" <"$f"
+  in_ns "$l" iptables-legacy-restore <"$f"
+  send "$x" 7; send "$l" 7
+  same_saves
+  [[ "$xs" == *"[7:266] -A INPUT -s 127.0.0.1/32 -p udp -m udp --dport 9999 -j DROP"* ]]
+  run in_ns "$x" "$XDPT" explain
+  [[ "${lines[1]}" == "netfilter  :INPUT ACCEPT   # too many rules for the XDP classifier"* ]]
+  # It shrinks back under the limit: XDP judges again.
+  both -D INPUT 1
+  both -F INPUT
+  both -A INPUT -s 127.0.0.1/32 -p udp -m udp --dport 9999 -j DROP
+  run in_ns "$x" "$XDPT" explain
+  [[ "${lines[2]}" == "xdp        -A INPUT -s 127.0.0.1/32 -p udp -m udp --dport 9999 -j DROP" ]]
+}
