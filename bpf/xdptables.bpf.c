@@ -604,6 +604,14 @@ static __noinline int ct_known_new(struct xdp_md *ctx, struct iphdr *ip, __u32 p
 	return opts.error == -2; /* -ENOENT: no entry (any other error: unknown) */
 }
 
+/* Whether `addr` is in the local table compiled into generation `gen`. */
+static __noinline int is_local(__u32 gen, __u32 addr)
+{
+	struct xdpt_lpm_key k = { .prefixlen = 32, .addr = addr };
+	void *lm = gen_map(&xdpt_local, gen);
+	return lm && bpf_map_lookup_elem(lm, &k);
+}
+
 /* The kernel's route for the packet (a subprogram: its lookup struct stays off the
  * main frame). Sets *oif to the output interface of a forwarded packet. */
 static __noinline long route(struct xdp_md *ctx, struct iphdr *ip, __u32 ports, __u32 tot, __u32 *oif)
@@ -748,8 +756,12 @@ int xdpt_main(struct xdp_md *ctx)
 		goto kernel; /* multicast: delivered only if a socket joined; not decided here */
 	}
 	if ((s_h >> 28) == 0xe || s_h == 0xffffffff || (s_h >> 24) == 0 || (d_h >> 24) == 0 ||
-	    (!on_lo && (is_lo_addr(saddr) || is_lo_addr(daddr)))) {
-		filter_stage = 0; /* martian: routing drops it after PREROUTING */
+	    (!on_lo && (is_lo_addr(saddr) || is_lo_addr(daddr) || is_local(gen, saddr)))) {
+		/* Martian: routing drops it after PREROUTING. A source that is one of this
+		 * namespace's addresses, from outside, is one (fib_validate_source, unless
+		 * accept_local); so are, in some configurations, the broadcast addresses the
+		 * local table also holds: those go up too, to be judged there. */
+		filter_stage = 0;
 	} else if (ifc->flags & XDPT_IF_RPF) {
 		/* The kernel's reverse path check (after PREROUTING) may drop it before INPUT
 		 * or FORWARD; bpf_fib_lookup cannot ask the same question: only raw
@@ -766,9 +778,7 @@ int xdpt_main(struct xdp_md *ctx)
 		} else if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || rc == BPF_FIB_LKUP_RET_FWD_DISABLED) {
 			/* Local delivery, or a drop without route. The local table decides which;
 			 * the verdict of INPUT holds either way, the counters only for the first. */
-			struct xdpt_lpm_key k = { .prefixlen = 32, .addr = daddr };
-			void *lm = gen_map(&xdpt_local, gen);
-			if (!lm || !bpf_map_lookup_elem(lm, &k))
+			if (!is_local(gen, daddr))
 				count_filter = 0;
 		} else if (rc == BPF_FIB_LKUP_RET_BLACKHOLE || rc == BPF_FIB_LKUP_RET_UNREACHABLE ||
 			   rc == BPF_FIB_LKUP_RET_PROHIBIT) {

@@ -453,3 +453,37 @@ print('-A INPUT -s 127.0.0.1/32 -p udp -m udp --dport 9999 -j DROP\nCOMMIT')" >"
   run in_ns "$x" "$XDPT" explain
   [[ "${lines[2]}" == "xdp        -A INPUT -s 127.0.0.1/32 -p udp -m udp --dport 9999 -j DROP" ]]
 }
+
+# spoof NS SRC N: N TCP SYNs from SRC to 198.18.10.1:80, sent raw (IP_HDRINCL) from NS.
+spoof() {
+  in_ns "$1" python3 -c "
+import socket, struct
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+src, dst = socket.inet_aton('$2'), socket.inet_aton('198.18.10.1')
+tcp = struct.pack('!HHIIBBHHH', 80, 80, 1, 0, 5 << 4, 2, 512, 0, 0)
+tcp = tcp[:16] + struct.pack('!H', csum(src + dst + struct.pack('!BBH', 0, 6, 20) + tcp)) + tcp[18:]
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 40, 1, 0, 64, 6, 0, src, dst)
+ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for _ in range($3): s.sendto(ip + tcp, ('198.18.10.1', 0))"
+}
+
+@test "spoofed local sources from outside (LAND, the host's other address, a subnet broadcast) are the kernel's to drop before INPUT, as with iptables-legacy" {
+  peers
+  both -A INPUT -p tcp -s 198.18.10.1 -j DROP
+  both -A INPUT -p tcp -s 198.18.10.9 -j DROP
+  both -A INPUT -p tcp -s 198.18.10.255 -j DROP
+  both -A INPUT -p tcp -j DROP
+  for p in "$px" "$pl"; do
+    spoof "$p" 198.18.10.1 3
+    spoof "$p" 198.18.10.9 2
+    spoof "$p" 198.18.10.255 2
+    spoof "$p" 198.18.10.2 4
+  done
+  same_saves
+  [[ "$xs" == *"[0:0] -A INPUT -s 198.18.10.1/32 -p tcp -j DROP"* ]]
+  [[ "$xs" == *"[4:160] -A INPUT -p tcp -j DROP"* ]]
+}

@@ -506,6 +506,17 @@ TEST_CASE("class cache: one walk per class tuple, exact counts, a new ruleset ne
     EXPECT(send(udp_to(1005)), DROP, "INPUT#1");
 }
 
+TEST_CASE("martian sources: the namespace's own address from outside goes up uncounted (the kernel drops it)") {
+    load(filter("-A INPUT -p tcp -j DROP\n-A INPUT -p udp -j DROP"));
+    // The LAND pattern: source and destination both veth0's address.
+    EXPECT(send(Ip{.src = "198.18.0.1", .proto = IPPROTO_TCP, .l4 = tcp(80, 80, SYN)}), PASS, "");
+    // veth2's address arriving on veth0, and a broadcast address of veth0's subnet.
+    EXPECT(send(udp_to(9, "198.18.1.1")), PASS, "");
+    EXPECT(send(udp_to(9, "198.18.0.255")), PASS, "");
+    // A neighbour's address: judged.
+    EXPECT(send(udp_to(9, "198.18.0.2")), DROP, "INPUT#2");
+}
+
 TEST_CASE("link-layer broadcast: delivered locally, never forwarded") {
     load(filter("-A INPUT -p udp\n-A FORWARD -p udp"));
     const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
