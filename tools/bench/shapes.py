@@ -18,6 +18,7 @@ Shapes, each N rules then what the flood meets:
             source the ruleset does not allow.
 """
 import argparse
+import ipaddress
 import json
 import os
 import random
@@ -56,8 +57,21 @@ def wildcard(n):
 
 
 def random_shape(n):
-    text = bench.random_rules(n).replace("COMMIT\n", "")
-    return text + flood_rule() + "\nCOMMIT\n"
+    """bench.py's random rules, but for the ACCEPT rules that could match the flood's
+    source (it has to reach its rule); N of them, then the flood's rule."""
+    gen = ipaddress.ip_address(GEN_ADDR)
+    kept, seed = [], 5
+    while len(kept) < n:
+        for line in bench.random_rules(n, seed=seed).splitlines():
+            if not line.startswith("-A ") or len(kept) >= n:
+                continue
+            w = line.split()
+            src = w[w.index("-s") + 1] if "-s" in w else "0.0.0.0/0"
+            if w[-1] == "ACCEPT" and gen in ipaddress.ip_network(src, strict=False):
+                continue
+            kept.append(line)
+        seed += 1
+    return "\n".join(header() + kept + [flood_rule(), "COMMIT", ""])
 
 
 def stateful(n):
@@ -232,6 +246,40 @@ def iperf(cfg, workdir, res):
     res[f"iperf/stateful/{n}"] = out
 
 
+def report(res):
+    """The markdown tables of a run."""
+    L = [f"Machine: {res['machine']}", "",
+         "Test-run, ns per packet (median): the flood frame through the class cache (hit) and with the cache off "
+         "(the walk: what a miss costs); a mix of distinct class tuples, first run and repeated.", "",
+         "| shape | N | floor | udp hit | udp miss | syn hit | syn miss | mix first | mix repeated | hit / hit@10 | memory MiB |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    base = {}
+    for key, r in res.items():
+        if "/" not in key or "testrun" not in r:
+            continue
+        shape, n = key.split("/")
+        t = r["testrun"]
+        base.setdefault(shape, t["udp"])
+        f = lambda k: f"{t[k]:.0f}" if k in t else "-"
+        L.append(f"| {shape} | {n} | {f('floor')} | {f('udp')} | {f('udp_miss')} | {f('syn')} | {f('syn_miss')} | "
+                 f"{f('mix_first')} | {f('mix_repeat')} | {t['udp'] / base[shape]:.2f} | {r['memory'] / 2**20:.1f} |")
+    L += ["", "Drop rate, kpps (median of the runs; ratios are medians of paired runs):", "",
+          "| shape | N | flood | floor | legacy | nft | xdptables | /floor | /legacy | /nft |",
+          "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, r in res.items():
+        for name, d in r.get("droprate", {}).items() if isinstance(r, dict) else []:
+            shape, n = key.split("/")
+            L.append(f"| {shape} | {n} | {name} | {d['floor'] / 1e3:.0f} | {d['legacy'] / 1e3:.0f} | {d['nft'] / 1e3:.0f} | "
+                     f"{d['xdptables'] / 1e3:.0f} | {d['xdpt_over_floor']:.2f} | {d['xdpt_over_legacy']:.1f} | "
+                     f"{d['xdpt_over_nft']:.1f} |")
+    for key, r in res.items():
+        if key.startswith("iperf/"):
+            L += ["", f"iperf3 through the {key.split('/')[1]} ruleset of {key.split('/')[2]} rules, Gbit/s: " +
+                  ", ".join(f"{s} {r[s] / 1e9:.2f}" for s in ("none", "legacy", "nft", "xdptables")) +
+                  f"; xdptables/none {r['xdptables_over_none']:.2f}, legacy/none {r['legacy_over_none']:.2f}"]
+    return "\n".join(L) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
@@ -261,7 +309,10 @@ def main():
     res["machine"]["load_after"] = open("/proc/loadavg").read().split()[0]
     with open(cfg.out, "w") as f:
         json.dump(res, f, indent=1, default=str)
-    print(json.dumps(res, indent=1, default=str))
+    md = report(res)
+    with open(os.path.splitext(cfg.out)[0] + ".md", "w") as f:
+        f.write(md)
+    print(md)
 
 
 if __name__ == "__main__":
