@@ -7,7 +7,9 @@
 #include <bpf/libbpf.h>
 #include <ifaddrs.h>
 #include <net/if_arp.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <linux/membarrier.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -324,8 +326,36 @@ std::vector<Prefix> list_local() {
     return out;
 }
 
-// Attaches the program to every covered interface that lacks it: native mode where the
-// driver has it, generic otherwise. Interfaces with a foreign program are left alone.
+// The name of the driver of `ifname` (ETHTOOL_GDRVINFO), or "".
+std::string driver_of(const std::string& ifname) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return {};
+    ethtool_drvinfo info{};
+    info.cmd = ETHTOOL_GDRVINFO;
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_data = reinterpret_cast<char*>(&info);
+    const int rc = ioctl(sock, SIOCETHTOOL, &ifr);
+    close(sock);
+    return rc == 0 ? std::string(info.driver) : std::string();
+}
+
+// The XDP modes to try for an interface, in order. Native where the driver has it, but
+// generic on a veth: a native program on a veth makes the kernel take TSO and the other
+// segmentation offloads away from its peer (veth_fix_features), and every TCP flow into
+// the namespace is then cut at the MTU by the sender (iperf3 here: a third of its rate);
+// in generic mode the peer keeps them, and a flood costs about the same (the veth hands
+// over an skb either way). XDPT_XDP_MODE=native|generic forces one.
+std::vector<uint32_t> modes_for(const Iface& i) {
+    const char* force = std::getenv("XDPT_XDP_MODE");
+    if (force && std::string_view(force) == "native") return {XDP_FLAGS_DRV_MODE};
+    if (force && std::string_view(force) == "generic") return {XDP_FLAGS_SKB_MODE};
+    if (driver_of(i.name) == "veth") return {XDP_FLAGS_SKB_MODE, XDP_FLAGS_DRV_MODE};
+    return {XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE};
+}
+
+// Attaches the program to every covered interface that lacks it, in the first mode of
+// modes_for() that the driver takes. Interfaces with a foreign program are left alone.
 void attach_all(const Anchor& a, const std::vector<Iface>& ifaces, std::string* notices) {
     for (const Iface& i : ifaces) {
         if (i.flags & XDPT_IF_LOOPBACK) continue;  // lo carries the anchor
@@ -339,10 +369,11 @@ void attach_all(const Anchor& a, const std::vector<Iface>& ifaces, std::string* 
             continue;
         }
         LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
-        if (bpf_xdp_attach(int(i.ifindex), a.prog.get(), XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao) == 0)
-            continue;
-        if (bpf_xdp_attach(int(i.ifindex), a.prog.get(), XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao) != 0 &&
-            notices)
+        bool attached = false;
+        for (uint32_t mode : modes_for(i))
+            if (!attached && bpf_xdp_attach(int(i.ifindex), a.prog.get(), mode | XDP_FLAGS_UPDATE_IF_NOEXIST, &ao) == 0)
+                attached = true;
+        if (!attached && notices)
             *notices += str("xdptables: warning: cannot attach to ", i.name, "; its packets are left to the kernel\n");
     }
 }

@@ -49,12 +49,14 @@ total() {
   [ "$status" = 0 ]
   [[ "${lines[0]}" =~ ^program:\ id\ $id\ \(xdpt_main\),\ active\ generation\ ([0-9]+)\ of\ 2$ ]]
   local gen=${BASH_REMATCH[1]}
-  # lo in generic mode, the veth in native mode (as ip link shows them)
+  # lo and the veth in generic mode (as ip link shows them): on a veth, native mode would
+  # take TSO away from the peer; it keeps it.
   local re=$'\n'"  lo +generic prog $id"$'\n'
   [[ "$output" =~ $re ]]
-  [ "$(ip -n "$x" -j link show "$v" | jq -r '.[0].xdp.mode')" = 1 ]  # XDP_ATTACHED_DRV
-  re=$'\n'"  $v +native prog $id"$'\n'
+  [ "$(ip -n "$x" -j link show "$v" | jq -r '.[0].xdp.mode')" = 2 ]  # XDP_ATTACHED_SKB
+  re=$'\n'"  $v +generic prog $id"$'\n'
   [[ "$output" =~ $re ]]
+  [[ "$(in_ns "$g" ethtool -k "$p")" == *$'\ntcp-segmentation-offload: on'* ]]
   # Map memory: the sum of bytes_memlock over the program's maps and their inner maps.
   local m sum=0 n=0
   for m in $(prog_map_ids "$id"); do
@@ -77,6 +79,16 @@ s.sendto(b'x' * 10, ('198.18.7.2', 10))"
   in_ns "$x" "$XDPT" -A INPUT -s 198.18.7.9 -j DROP
   run in_ns "$x" "$XDPT" status
   [[ "${lines[0]}" == "program: id $id (xdpt_main), active generation $(((gen + 1) % 2)) of 2" ]]
+  # Forced native, as ip link shows it (and the peer loses TSO, which is why it is not
+  # the default on a veth).
+  in_ns "$x" "$XDPT" detach
+  printf '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n' | in_ns "$x" env XDPT_XDP_MODE=native "$XDPT_BINDIR/xdptables-restore"
+  id=$(lo_xdp_prog_id "$x")
+  run in_ns "$x" "$XDPT" status
+  re=$'\n'"  $v +native prog $id"$'\n'
+  [[ "$output" =~ $re ]]
+  [ "$(ip -n "$x" -j link show "$v" | jq -r '.[0].xdp.mode')" = 1 ]  # XDP_ATTACHED_DRV
+  [[ "$(in_ns "$g" ethtool -k "$p")" == *$'\ntcp-segmentation-offload: off'* ]]
   # Called as iptables, the same report.
   ln -s "$XDPT" "$BATS_TEST_TMPDIR/iptables"
   run in_ns "$x" "$BATS_TEST_TMPDIR/iptables" status
