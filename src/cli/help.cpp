@@ -417,6 +417,23 @@ constexpr ExtHelp ext_helps[] = {
          "TCPMSS target mutually-exclusive options:\n"
          "  --set-mss value               explicitly set MSS option to specified value\n"
          "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n"},
+    {"set", false,
+         "set match options:\n"
+         " [!] --match-set name flags [--return-nomatch]\n"
+         "   [! --update-counters] [! --update-subcounters]\n"
+         "   [[!] --packets-eq value | --packets-lt value | --packets-gt value\n"
+         "   [[!] --bytes-eq value | --bytes-lt value | --bytes-gt value\n"
+         "\t\t 'name' is the set name from to match,\n"
+         "\t\t 'flags' are the comma separated list of\n"
+         "\t\t 'src' and 'dst' specifications.\n"},
+    {"SET", true,
+         "SET target options:\n"
+         " --add-set name flags [--exist] [--timeout n]\n"
+         " --del-set name flags\n"
+         " --map-set name flags [--map-mark] [--map-prio] [--map-queue]\n"
+         "\t\tadd/del src/dst IP/port from/to named sets,\n"
+         "\t\twhere flags are the comma separated list of\n"
+         "\t\t'src' and 'dst' specifications.\n"},
 };
 
 }  // namespace

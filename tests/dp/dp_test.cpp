@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <unistd.h>
 
@@ -440,6 +441,24 @@ TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
                           "-m hashlimit --hashlimit-above 1kb/s --hashlimit-mode srcip --hashlimit-name dp2"}) {
         CAPTURE(m);
         load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + " -j DROP\n-A INPUT -p udp --dport 81 -j DROP"));
+        EXPECT(send(udp_to(80)), PASS, "");
+        EXPECT(send(udp_to(81)), DROP, "INPUT#2");
+        EXPECT(send(udp_to(82)), PASS, "INPUT:P");
+        EXPECT(send(tcp_pkt(1, 80)), PASS, "INPUT:P");
+    }
+}
+
+// ipset contents, payloads, the clock, bridge ports and sockets are the kernel's: a packet
+// such a rule may judge goes up uncounted, one the rule's other fields rule out is still
+// decided in XDP.
+TEST_CASE("set, SET: rules with them are left to netfilter") {
+    REQUIRE(std::system("ipset -exist create dpfoo hash:ip && ipset -exist create dpbar hash:ip,port") == 0);
+    for (const char* m : {"-m set --match-set dpfoo src", "-m set ! --match-set dpbar dst,dst --packets-gt 1",
+                          "-j SET --add-set dpfoo src", "-m set --match-set dpfoo dst -j SET --del-set dpbar src,src"}) {
+        CAPTURE(m);
+        std::string rule = std::string("-A INPUT -p udp --dport 80 ") + m;
+        if (rule.find("-j SET") == std::string::npos) rule += " -j DROP";
+        load(filter(rule + "\n-A INPUT -p udp --dport 81 -j DROP"));
         EXPECT(send(udp_to(80)), PASS, "");
         EXPECT(send(udp_to(81)), DROP, "INPUT#2");
         EXPECT(send(udp_to(82)), PASS, "INPUT:P");
