@@ -434,6 +434,14 @@ constexpr ExtHelp ext_helps[] = {
          "\t\tadd/del src/dst IP/port from/to named sets,\n"
          "\t\twhere flags are the comma separated list of\n"
          "\t\t'src' and 'dst' specifications.\n"},
+    {"string", false,
+         "string match options:\n"
+         "--from                       Offset to start searching from\n"
+         "--to                         Offset to stop searching\n"
+         "--algo                       Algorithm\n"
+         "--icase                      Ignore case (default: 0)\n"
+         "[!] --string string          Match a string in a packet\n"
+         "[!] --hex-string string      Match a hex string in a packet\n"},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, tar
     target_CHECKSUM, target_MARK, target_NOTRACK, target_SNAT, target_DNAT, target_MASQUERADE,
     target_REDIRECT, target_NETMAP;
 extern const ExtKind match_set, target_SET;
+extern const ExtKind match_string;
 
 namespace {
 constexpr std::array matches{
@@ -24,6 +25,7 @@ constexpr std::array matches{
     &match_pkttype, &match_dscp, &match_connlimit, &match_esp, &match_ah,
     &match_recent, &match_hashlimit,
     &match_set,
+    &match_string,
 };
 constexpr std::array targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,
