@@ -454,6 +454,13 @@ constexpr ExtHelp ext_helps[] = {
          "                         (Possible days: Mon,Tue,Wed,Thu,Fri,Sat,Sun or 1 to 7\n"
          "                         Defaults to all weekdays.)\n"
          "    --kerneltz           Work with the kernel timezone instead of UTC\n"},
+    {"physdev", false,
+         "physdev match options:\n"
+         " [!] --physdev-in inputname[+]\t\tbridge port name ([+] for wildcard)\n"
+         " [!] --physdev-out outputname[+]\tbridge port name ([+] for wildcard)\n"
+         " [!] --physdev-is-in\t\t\tarrived on a bridge device\n"
+         " [!] --physdev-is-out\t\t\twill leave on a bridge device\n"
+         " [!] --physdev-is-bridged\t\tit's a bridged packet\n"},
 };
 
 }  // namespace
