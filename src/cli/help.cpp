@@ -461,6 +461,14 @@ constexpr ExtHelp ext_helps[] = {
          " [!] --physdev-is-in\t\t\tarrived on a bridge device\n"
          " [!] --physdev-is-out\t\t\twill leave on a bridge device\n"
          " [!] --physdev-is-bridged\t\tit's a bridged packet\n"},
+    {"socket", false,
+         "socket match options:\n"
+         "  --nowildcard     Do not ignore LISTEN sockets bound on INADDR_ANY\n"
+         "  --transparent    Ignore non-transparent sockets\n"
+         "  --restore-skmark Set the packet mark to the socket mark if\n"
+         "                   the socket matches and transparent / \n"
+         "                   nowildcard conditions are satisfied\n"
+         "\n"},
 };
 
 }  // namespace

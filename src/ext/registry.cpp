@@ -15,7 +15,7 @@ extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, tar
     target_CHECKSUM, target_MARK, target_NOTRACK, target_SNAT, target_DNAT, target_MASQUERADE,
     target_REDIRECT, target_NETMAP;
 extern const ExtKind match_set, target_SET;
-extern const ExtKind match_string, match_time, match_physdev;
+extern const ExtKind match_string, match_time, match_physdev, match_socket;
 
 namespace {
 constexpr std::array matches{
@@ -28,6 +28,7 @@ constexpr std::array matches{
     &match_string,
     &match_time,
     &match_physdev,
+    &match_socket,
 };
 constexpr std::array targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,

@@ -451,13 +451,14 @@ TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
 // ipset contents, payloads, the clock, bridge ports and sockets are the kernel's: a packet
 // such a rule may judge goes up uncounted, one the rule's other fields rule out is still
 // decided in XDP.
-TEST_CASE("set, SET, string, time, physdev: rules with them are left to netfilter") {
+TEST_CASE("set, SET, string, time, physdev, socket: rules with them are left to netfilter") {
     REQUIRE(std::system("ipset -exist create dpfoo hash:ip && ipset -exist create dpbar hash:ip,port") == 0);
     for (const char* m : {"-m set --match-set dpfoo src", "-m set ! --match-set dpbar dst,dst --packets-gt 1",
                           "-j SET --add-set dpfoo src", "-m set --match-set dpfoo dst -j SET --del-set dpbar src,src",
                           "-m string --algo bm --string x", "-m string --algo kmp ! --hex-string |00| --to 40",
                           "-m time --weekdays Mon", "-m time --timestart 00:00 --timestop 23:59:59 --kerneltz",
-                          "-m physdev --physdev-in veth0", "-m physdev ! --physdev-is-bridged"}) {
+                          "-m physdev --physdev-in veth0", "-m physdev ! --physdev-is-bridged",
+                          "-m socket", "-m socket --nowildcard --transparent"}) {
         CAPTURE(m);
         std::string rule = std::string("-A INPUT -p udp --dport 80 ") + m;
         if (rule.find("-j SET") == std::string::npos) rule += " -j DROP";
