@@ -417,6 +417,58 @@ constexpr ExtHelp ext_helps[] = {
          "TCPMSS target mutually-exclusive options:\n"
          "  --set-mss value               explicitly set MSS option to specified value\n"
          "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n"},
+    {"set", false,
+         "set match options:\n"
+         " [!] --match-set name flags [--return-nomatch]\n"
+         "   [! --update-counters] [! --update-subcounters]\n"
+         "   [[!] --packets-eq value | --packets-lt value | --packets-gt value\n"
+         "   [[!] --bytes-eq value | --bytes-lt value | --bytes-gt value\n"
+         "\t\t 'name' is the set name from to match,\n"
+         "\t\t 'flags' are the comma separated list of\n"
+         "\t\t 'src' and 'dst' specifications.\n"},
+    {"SET", true,
+         "SET target options:\n"
+         " --add-set name flags [--exist] [--timeout n]\n"
+         " --del-set name flags\n"
+         " --map-set name flags [--map-mark] [--map-prio] [--map-queue]\n"
+         "\t\tadd/del src/dst IP/port from/to named sets,\n"
+         "\t\twhere flags are the comma separated list of\n"
+         "\t\t'src' and 'dst' specifications.\n"},
+    {"string", false,
+         "string match options:\n"
+         "--from                       Offset to start searching from\n"
+         "--to                         Offset to stop searching\n"
+         "--algo                       Algorithm\n"
+         "--icase                      Ignore case (default: 0)\n"
+         "[!] --string string          Match a string in a packet\n"
+         "[!] --hex-string string      Match a hex string in a packet\n"},
+    {"time", false,
+         "time match options:\n"
+         "    --datestart time     Start and stop time, to be given in ISO 8601\n"
+         "    --datestop time      (YYYY[-MM[-DD[Thh[:mm[:ss]]]]])\n"
+         "    --timestart time     Start and stop daytime (hh:mm[:ss])\n"
+         "    --timestop time      (between 00:00:00 and 23:59:59)\n"
+         "[!] --monthdays value    List of days on which to match, separated by comma\n"
+         "                         (Possible days: 1 to 31; defaults to all)\n"
+         "[!] --weekdays value     List of weekdays on which to match, sep. by comma\n"
+         "                         (Possible days: Mon,Tue,Wed,Thu,Fri,Sat,Sun or 1 to 7\n"
+         "                         Defaults to all weekdays.)\n"
+         "    --kerneltz           Work with the kernel timezone instead of UTC\n"},
+    {"physdev", false,
+         "physdev match options:\n"
+         " [!] --physdev-in inputname[+]\t\tbridge port name ([+] for wildcard)\n"
+         " [!] --physdev-out outputname[+]\tbridge port name ([+] for wildcard)\n"
+         " [!] --physdev-is-in\t\t\tarrived on a bridge device\n"
+         " [!] --physdev-is-out\t\t\twill leave on a bridge device\n"
+         " [!] --physdev-is-bridged\t\tit's a bridged packet\n"},
+    {"socket", false,
+         "socket match options:\n"
+         "  --nowildcard     Do not ignore LISTEN sockets bound on INADDR_ANY\n"
+         "  --transparent    Ignore non-transparent sockets\n"
+         "  --restore-skmark Set the packet mark to the socket mark if\n"
+         "                   the socket matches and transparent / \n"
+         "                   nowildcard conditions are satisfied\n"
+         "\n"},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 // x6 option parser enforces (repeats, `!`, mandatory and exclusive options) with the same
 // messages, so an extension only parses values.
 #pragma once
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -105,9 +106,9 @@ public:
     // a table the kernel refuses a rule whose kind differs from that of the first rule
     // with the name (which created the object).
     virtual std::optional<std::pair<std::string, std::string>> kernel_shared() const { return std::nullopt; }
-    // Whether kernel_accepts() refuses with ERANGE (xt_limit's overflow check) rather
-    // than EINVAL.
-    virtual bool refuses_out_of_range() const { return false; }
+    // The errno with which the kernel refuses what kernel_accepts() refuses: EINVAL, or
+    // ERANGE (xt_limit's overflow check), ENOENT (xt_string's unknown algorithm).
+    virtual int refusal_errno() const { return EINVAL; }
     // Adds what this match asks of a packet to `cond` when the XDP classifier can
     // decide it exactly, as the kernel's match function would; false when it cannot
     // (the rule is then left to the kernel).

@@ -133,8 +133,11 @@ Result<void> kernel_check_table(const Table& t) {
                     for (const auto& h : hooks[c.name])
                         if (!list_contains(e.kind->hooks, h)) return einval();
                 if (!e.data->kernel_accepts(r, ctx)) {
-                    if (e.data->refuses_out_of_range()) return runtime_fail("Numerical result out of range");
-                    return einval();
+                    switch (e.data->refusal_errno()) {
+                        case ERANGE: return runtime_fail("Numerical result out of range");
+                        case ENOENT: return runtime_fail(no_chain);
+                        default: return einval();
+                    }
                 }
                 if (auto obj = e.data->kernel_shared()) {
                     auto [it, fresh] = shared.try_emplace({e.kind->name, obj->first}, obj->second);

@@ -454,6 +454,28 @@ TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
     }
 }
 
+// ipset contents, payloads, the clock, bridge ports and sockets are the kernel's: a packet
+// such a rule may judge goes up uncounted, one the rule's other fields rule out is still
+// decided in XDP.
+TEST_CASE("set, SET, string, time, physdev, socket: rules with them are left to netfilter") {
+    REQUIRE(std::system("ipset -exist create dpfoo hash:ip && ipset -exist create dpbar hash:ip,port") == 0);
+    for (const char* m : {"-m set --match-set dpfoo src", "-m set ! --match-set dpbar dst,dst --packets-gt 1",
+                          "-j SET --add-set dpfoo src", "-m set --match-set dpfoo dst -j SET --del-set dpbar src,src",
+                          "-m string --algo bm --string x", "-m string --algo kmp ! --hex-string |00| --to 40",
+                          "-m time --weekdays Mon", "-m time --timestart 00:00 --timestop 23:59:59 --kerneltz",
+                          "-m physdev --physdev-in veth0", "-m physdev ! --physdev-is-bridged",
+                          "-m socket", "-m socket --nowildcard --transparent"}) {
+        CAPTURE(m);
+        std::string rule = std::string("-A INPUT -p udp --dport 80 ") + m;
+        if (rule.find("-j SET") == std::string::npos) rule += " -j DROP";
+        load(filter(rule + "\n-A INPUT -p udp --dport 81 -j DROP"));
+        EXPECT(send(udp_to(80)), PASS, "");
+        EXPECT(send(udp_to(81)), DROP, "INPUT#2");
+        EXPECT(send(udp_to(82)), PASS, "INPUT:P");
+        EXPECT(send(tcp_pkt(1, 80)), PASS, "INPUT:P");
+    }
+}
+
 // The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and
 // filter together) and counts them from there; a walk that meets more walks again. Both
 // ways every rule met counts once, on either side of the boundary.

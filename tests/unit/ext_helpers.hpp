@@ -1,6 +1,8 @@
 // Drive one extension the way the command-line parser does: options in order, each with
 // its `!`, then the final check; report save and print text or the error.
 #pragma once
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +60,21 @@ inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, st
     inst.data->print(out.print_numeric, true);
     if (parsed) *parsed = std::move(inst);
     return out;
+}
+
+// The x_tables blob of a parsed extension as the kernel's structure T; `name`, `rev` and
+// the zero-padded size are what libxtables would send.
+struct XtBlob {
+    std::string name;
+    int rev = -1;
+    size_t size = 0;
+};
+template <class T>
+XtBlob xt_blob(const ExtInst& inst, T& out) {
+    XtInfo x = inst.data->to_xt(Rule{});
+    std::memset(&out, 0, sizeof out);
+    std::memcpy(&out, x.data.data(), std::min(sizeof out, x.data.size()));
+    return {x.name, x.rev, x.data.size()};
 }
 
 }  // namespace xdpt::test

@@ -22,6 +22,7 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
     match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
     match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
+extern const ExtKind match_set, match_string, match_time, match_physdev, match_socket;
 
 namespace matches {
 

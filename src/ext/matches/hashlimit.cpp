@@ -306,7 +306,7 @@ public:
         if (srcmask_ > 32 || dstmask_ > 32) return false;
         return !out_of_range() && !(bytes_ && !ratematch_ && user2credits_byte(static_cast<uint32_t>(avg_)) == 0);
     }
-    bool refuses_out_of_range() const override { return out_of_range(); }
+    int refusal_errno() const override { return out_of_range() ? ERANGE : EINVAL; }
     // The kernel's table of buckets is shared by name; a rule that rate-matches cannot use
     // the table of one that limits, and the other way round.
     std::optional<std::pair<std::string, std::string>> kernel_shared() const override {

@@ -100,7 +100,7 @@ public:
     bool kernel_accepts(const Rule&, const ExtCtx&) const override {
         return burst_ != 0 && user2credits(avg_ * burst_) >= user2credits(avg_);
     }
-    bool refuses_out_of_range() const override { return true; }
+    int refusal_errno() const override { return ERANGE; }
 
     // xt_rateinfo: iptables fills the period and the burst, the kernel the rest.
     XtInfo to_xt(const Rule&) const override {

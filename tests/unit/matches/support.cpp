@@ -16,10 +16,10 @@ extern const char* const configured_iptables_tests_dir;
 
 namespace {
 
-constexpr std::array<const ExtKind*, 13> match_kinds{
+constexpr std::array match_kinds{
     &match_tcp, &match_udp, &match_icmp, &match_multiport, &match_iprange,
     &match_comment, &match_conntrack, &match_state, &match_length, &match_ttl,
-    &match_mac, &match_limit, &match_mark,
+    &match_mac, &match_limit, &match_mark, &match_string, &match_time, &match_physdev, &match_socket,
 };
 
 const ExtKind* find_kind(std::string_view name) {
@@ -38,6 +38,26 @@ std::vector<std::string> words(std::string_view s) {
         if (j > i) out.emplace_back(s.substr(i, j - i));
         i = j;
     }
+    return out;
+}
+
+// What a shell makes of a vector's rule (iptables-test.py runs it through one): words
+// split at blanks outside double quotes, the quotes removed.
+std::vector<std::string> shell_words(std::string_view s) {
+    std::vector<std::string> out;
+    std::string word;
+    bool quoted = false, any = false;
+    for (char c : s) {
+        if (c == '"') {
+            quoted = !quoted, any = true;
+        } else if (!quoted && (c == ' ' || c == '\t')) {
+            if (any) out.push_back(std::move(word));
+            word.clear(), any = false;
+        } else {
+            word += c, any = true;
+        }
+    }
+    if (any) out.push_back(std::move(word));
     return out;
 }
 
@@ -179,7 +199,7 @@ RuleRun run_rule(std::string_view args, std::string_view table, std::string_view
     RuleParser p;
     p.table = table;
     p.chain = chain;
-    p.argv = words(args);
+    p.argv = shell_words(args);
     while (p.next < p.argv.size())
         if (auto r = p.step()) return *r;
     return p.finish();
