@@ -48,18 +48,42 @@ std::optional<Counters> scan_counters(std::string_view s) {
 
 namespace {
 
-// The input as fgets() hands it over: each line with its newline (the last one may have
-// none).
-std::vector<std::string_view> input_lines(std::string_view text) {
+// iptables-restore reads with fgets(buffer, 10240): a line longer than 10239 bytes comes
+// in pieces, each a line of its own (and counted as one); every piece is then used as a C
+// string, so it ends at its first NUL byte.
+constexpr size_t fgets_chunk = 10240 - 1;
+
+// The input cut into lines, each with its newline (the last one may have none); `as_fgets`:
+// the lines that iptables-restore's fgets() hands over (above), else whole lines (the
+// stored state, which has no such limits).
+std::vector<std::string_view> input_lines(std::string_view text, bool as_fgets) {
     std::vector<std::string_view> lines;
     size_t pos = 0;
     while (pos < text.size()) {
         size_t nl = text.find('\n', pos);
         size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-        lines.push_back(text.substr(pos, end - pos));
+        if (as_fgets) end = std::min(end, pos + fgets_chunk);
+        std::string_view piece = text.substr(pos, end - pos);
+        lines.push_back(as_fgets ? piece.substr(0, piece.find('\0')) : piece);
         pos = end;
     }
     return lines;
+}
+
+// add_param_to_argv's limits (xshared.c): an argument is gathered in a 1024-byte buffer
+// and refused when it reaches 1024 characters; the argument vector holds MAX_ARGC (255)
+// pointers, the last one NULL, and its first three are the program name, "-t" and the
+// table. The first limit met, in the order the line is read, is the error.
+constexpr size_t param_buffer = 1024;
+constexpr size_t max_argc = 255;
+constexpr size_t implicit_args = 3;
+
+Result<void> check_restore_limits(size_t before, const std::vector<std::string>& toks) {
+    for (size_t k = 0; k < toks.size(); ++k) {
+        if (toks[k].size() >= param_buffer) return param_fail("Parameter too long!");
+        if (implicit_args + before + k + 1 >= max_argc) return param_fail("Parser cannot handle more arguments");
+    }
+    return {};
 }
 
 }  // namespace
@@ -74,7 +98,9 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
         ++line;
         bool ok = false;
         if (buf == "\n") continue;
-        if (buf[0] == '#') {
+        // A line that starts with a NUL byte is empty: a rule line without arguments.
+        const char first = buf.empty() ? '\0' : buf[0];
+        if (first == '#') {
             if (o.verbose) out += std::string(buf);
             continue;
         }
@@ -87,7 +113,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             in_table = false;
             table = nullptr;
             ok = true;
-        } else if (buf[0] == '*' && !in_table) {
+        } else if (first == '*' && !in_table) {
             auto w = words(buf.substr(1));
             if (w.empty()) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " table name invalid")}, line);
             curtable = std::string(w[0].substr(0, 32));
@@ -109,7 +135,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             }
             in_table = true;
             ok = true;
-        } else if (buf[0] == ':' && in_table) {
+        } else if (first == ':' && in_table) {
             // The stored state quotes a chain name that has blanks (iptables -E allows them).
             std::optional<std::vector<std::string>> quoted;
             if (o.stored) quoted = grammar::tokenize_restore_line(buf.substr(1));
@@ -178,6 +204,8 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             }
             auto toks = grammar::tokenize_restore_line(rest);
             if (!toks) return at_line(Error{Exit::parameter, "Parameter problem"}, line);
+            if (!o.stored)
+                if (auto r = check_restore_limits(argv.size(), *toks); !r) return at_line(r.error(), line);
             argv.insert(argv.end(), toks->begin(), toks->end());
             ParseOptions po;
             po.restore = true;
@@ -213,7 +241,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
 Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
                           const std::function<Result<void>(Ruleset&)>& commit,
                           std::string& out) {
-    return restore_lines(rs, input_lines(text), o, commit, out);
+    return restore_lines(rs, input_lines(text, true), o, commit, out);
 }
 
 namespace {
@@ -268,7 +296,7 @@ Result<Ruleset> deserialize_ruleset(std::string_view text) {
     std::vector<std::string> decoded;
     const bool encoded = text.substr(0, state_magic.size() + 1) == str(state_magic, '\n');
     std::optional<uint32_t> genid;
-    for (auto line : input_lines(text)) {
+    for (auto line : input_lines(text, false)) {
         if (encoded && line.starts_with(genid_line)) {
             auto digits = line.substr(genid_line.size());
             if (digits.ends_with('\n')) digits.remove_suffix(1);
