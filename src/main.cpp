@@ -18,6 +18,7 @@
 #include "cli/migrate.hpp"
 #include "cli/restore.hpp"
 #include "cli/tools.hpp"
+#include "cli/xml.hpp"
 #include "compat/nft.hpp"
 #include "core/str.hpp"
 #include "core/timing.hpp"
@@ -355,6 +356,29 @@ int main_restore(const std::vector<std::string>& args) {
     return 0;
 }
 
+// ------------------------------------------------------------------ iptables-xml
+
+XmlInput read_xml_input(const std::string* path) {
+    std::stringstream ss;
+    if (!path) {
+        ss << std::cin.rdbuf();
+        return {ss.str(), ""};
+    }
+    std::ifstream f(*path);
+    if (!f) return {"", str("Can't open ", *path, ": ", std::strerror(errno))};
+    ss << f.rdbuf();
+    return {ss.str(), ""};
+}
+
+int run_xml(std::string_view prog, const std::vector<std::string>& args) {
+    ToolExit r = iptables_xml(prog, args, read_xml_input);
+    write_out(r.out);
+    std::fputs(r.err.c_str(), stderr);
+    return r.status;
+}
+int main_xml(const std::vector<std::string>& args) { return run_xml("xdptables-xml", args); }
+int main_iptables_xml(const std::vector<std::string>& args) { return run_xml("iptables-xml", args); }
+
 std::string base_name(std::string_view p) {
     auto slash = p.rfind('/');
     return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
@@ -370,6 +394,7 @@ constexpr Applet applets[] = {
     {"xdptables", main_xdptables},          {"main", main_xdptables},
     {"xdptables-save", main_save},          {"save", main_save},
     {"xdptables-restore", main_restore},    {"restore", main_restore},
+    {"xdptables-xml", main_xml},            {"iptables-xml", main_iptables_xml},
 };
 
 const Applet* find_applet(std::string_view name) {

@@ -193,29 +193,12 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             std::string_view rest = buf;
             std::vector<std::string> argv;
             for (int i = 0; !o.noflush && i < o.verbose; ++i) argv.push_back("-v");
-            if (!rest.empty() && rest[0] == '[') {
-                // tokenize_rule_counters: strtok(":") then strtok("]") after the '['.
-                auto close = rest.find(']');
-                if (close == std::string_view::npos)
-                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
-                std::string_view after = rest.substr(1);
-                size_t p0 = after.find_first_not_of(':');
-                if (p0 == std::string_view::npos)
-                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need :")}, line);
-                size_t p1 = after.find(':', p0);
-                std::string_view pcnt = after.substr(p0, p1 == std::string_view::npos ? after.npos : p1 - p0);
-                std::string_view tail = p1 == std::string_view::npos ? std::string_view{} : after.substr(p1 + 1);
-                size_t b0 = tail.find_first_not_of(']');
-                if (b0 == std::string_view::npos)
-                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
-                size_t b1 = tail.find(']', b0);
-                std::string_view bcnt = tail.substr(b0, b1 == std::string_view::npos ? tail.npos : b1 - b0);
-                if (o.counters) {
-                    argv.push_back("--set-counters");
-                    argv.push_back(std::string(pcnt));
-                    argv.push_back(std::string(bcnt));
-                }
-                rest = rest.substr(close + 1);
+            auto ctr = tokenize_rule_counters(rest, line);
+            if (!ctr) return std::unexpected(ctr.error());
+            if (*ctr && o.counters) {
+                argv.push_back("--set-counters");
+                argv.push_back(std::string((*ctr)->pcnt));
+                argv.push_back(std::string((*ctr)->bcnt));
             }
             auto toks = grammar::tokenize_restore_line(rest);
             if (!toks) return at_line(Error{Exit::parameter, "Parameter problem"}, line);
@@ -253,6 +236,27 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
         return fail(Exit::other, str(o.prog, ": COMMIT expected at line ", line + 1, "\n"), Error::Style::bare);
     return {};
 }
+
+Result<std::optional<RuleCounterText>> tokenize_rule_counters(std::string_view& rest, int line) {
+    if (rest.empty() || rest[0] != '[') return std::nullopt;
+    // strtok(":") then strtok("]") after the '['.
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
+    std::string_view after = rest.substr(1);
+    size_t p0 = after.find_first_not_of(':');
+    if (p0 == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need :")}, line);
+    size_t p1 = after.find(':', p0);
+    std::string_view pcnt = after.substr(p0, p1 == std::string_view::npos ? after.npos : p1 - p0);
+    std::string_view tail = p1 == std::string_view::npos ? std::string_view{} : after.substr(p1 + 1);
+    size_t b0 = tail.find_first_not_of(']');
+    if (b0 == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
+    size_t b1 = tail.find(']', b0);
+    std::string_view bcnt = tail.substr(b0, b1 == std::string_view::npos ? tail.npos : b1 - b0);
+    rest = rest.substr(close + 1);
+    return RuleCounterText{pcnt, bcnt};
+}
+
+std::vector<std::string_view> restore_input_lines(std::string_view text) { return input_lines(text, true); }
 
 Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
                           const std::function<Result<void>(Ruleset&)>& commit,
