@@ -367,7 +367,8 @@ private:
             } else if (!a.quoted && first_char(a.text) == '-') {
                 close(level2);
                 spacer.clear();
-                open(level2, ind2, a.text.substr(a.text.find_first_not_of('-') == std::string::npos ? a.text.size() : a.text.find_first_not_of('-')));
+                const size_t name = a.text.find_first_not_of('-');  // the option without its dashes
+                open(level2, ind2, name == std::string::npos ? std::string() : a.text.substr(name));
                 if (invert_next) out_ += " invert=\"1\"";
                 invert_next = false;
                 if (arg + 1 >= n || first_char(args[arg + 1].text) == '-') {
