@@ -20,6 +20,7 @@
 #include "cli/restore.hpp"
 #include "cli/status.hpp"
 #include "cli/tools.hpp"
+#include "cli/xml.hpp"
 #include "compat/nft.hpp"
 #include "core/str.hpp"
 #include "core/timing.hpp"
@@ -415,6 +416,30 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
     return 0;
 }
 
+// ------------------------------------------------------------------ iptables-xml
+
+XmlInput read_xml_input(const std::string* path) {
+    std::stringstream ss;
+    if (!path) {
+        ss << std::cin.rdbuf();
+        return {ss.str(), ""};
+    }
+    std::ifstream f(*path);
+    if (!f) return {"", str("Can't open ", *path, ": ", std::strerror(errno))};
+    ss << f.rdbuf();
+    return {ss.str(), ""};
+}
+
+int run_xml(std::string_view prog, const std::vector<std::string>& args) {
+    ToolExit r = iptables_xml(prog, args, read_xml_input);
+    write_out(r.out);
+    std::fputs(r.err.c_str(), stderr);
+    return r.status;
+}
+int main_xml(const Invocation& inv, const std::vector<std::string>& args) {
+    return run_xml(str(inv.brand.name, "-xml"), args);
+}
+
 std::string base_name(std::string_view p) {
     auto slash = p.rfind('/');
     return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
@@ -436,6 +461,7 @@ constexpr Applet applets[] = {
     {"iptables", main_xdptables, iptables_brand},         {"main4", main_xdptables, iptables_brand},
     {"iptables-save", main_save, iptables_brand},         {"save4", main_save, iptables_brand},
     {"iptables-restore", main_restore, iptables_brand},   {"restore4", main_restore, iptables_brand},
+    {"xdptables-xml", main_xml, xdptables_brand},        {"iptables-xml", main_xml, iptables_brand},
 };
 
 const Applet* find_applet(std::string_view name) {

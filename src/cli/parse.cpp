@@ -331,7 +331,10 @@ struct Parser {
                     auto n = parse_rulenumber(g.argv[g.optind++]);
                     if (!n) return std::unexpected(n.error());
                     c.rulenum = *n;
-                    c.cmd = (c.cmd & ~CMD_ZERO) | CMD_ZERO_NUM;
+                    // iptables sets the command outright: a -L or -S given before is
+                    // forgotten (-L -Z FORWARD 1 only zeroes rule 1), one given after
+                    // joins it (add_command allows it).
+                    c.cmd = CMD_ZERO_NUM;
                 }
                 break;
             case 'N':

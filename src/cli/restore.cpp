@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unordered_set>
 #include <variant>
 
 #include "cli/command.hpp"
@@ -48,18 +49,42 @@ std::optional<Counters> scan_counters(std::string_view s) {
 
 namespace {
 
-// The input as fgets() hands it over: each line with its newline (the last one may have
-// none).
-std::vector<std::string_view> input_lines(std::string_view text) {
+// iptables-restore reads with fgets(buffer, 10240): a line longer than 10239 bytes comes
+// in pieces, each a line of its own (and counted as one); every piece is then used as a C
+// string, so it ends at its first NUL byte.
+constexpr size_t fgets_chunk = 10240 - 1;
+
+// The input cut into lines, each with its newline (the last one may have none); `as_fgets`:
+// the lines that iptables-restore's fgets() hands over (above), else whole lines (the
+// stored state, which has no such limits).
+std::vector<std::string_view> input_lines(std::string_view text, bool as_fgets) {
     std::vector<std::string_view> lines;
     size_t pos = 0;
     while (pos < text.size()) {
         size_t nl = text.find('\n', pos);
         size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-        lines.push_back(text.substr(pos, end - pos));
+        if (as_fgets) end = std::min(end, pos + fgets_chunk);
+        std::string_view piece = text.substr(pos, end - pos);
+        lines.push_back(as_fgets ? piece.substr(0, piece.find('\0')) : piece);
         pos = end;
     }
     return lines;
+}
+
+// add_param_to_argv's limits (xshared.c): an argument is gathered in a 1024-byte buffer
+// and refused when it reaches 1024 characters; the argument vector holds MAX_ARGC (255)
+// pointers, the last one NULL, and its first three are the program name, "-t" and the
+// table. The first limit met, in the order the line is read, is the error.
+constexpr size_t param_buffer = 1024;
+constexpr size_t max_argc = 255;
+constexpr size_t implicit_args = 3;
+
+Result<void> check_restore_limits(size_t before, const std::vector<std::string>& toks) {
+    for (size_t k = 0; k < toks.size(); ++k) {
+        if (toks[k].size() >= param_buffer) return param_fail("Parameter too long!");
+        if (implicit_args + before + k + 1 >= max_argc) return param_fail("Parser cannot handle more arguments");
+    }
+    return {};
 }
 
 }  // namespace
@@ -70,11 +95,25 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
     bool in_table = false;
     std::string curtable;
     Table* table = nullptr;
+    // The new user chains of consecutive chain lines go into the table together, before
+    // any other line (one merge instead of an insertion into the sorted chains per line:
+    // 100,000 chains would be quadratic).
+    std::vector<std::string> pending;
+    std::unordered_set<std::string> pending_names;
+    auto add_pending = [&] {
+        if (pending.empty()) return;
+        table->add_user_chains(std::move(pending));
+        pending.clear();
+        pending_names.clear();
+    };
     for (std::string_view buf : lines) {
         ++line;
         bool ok = false;
         if (buf == "\n") continue;
-        if (buf[0] == '#') {
+        // A line that starts with a NUL byte is empty: a rule line without arguments.
+        const char first = buf.empty() ? '\0' : buf[0];
+        if (first != ':') add_pending();
+        if (first == '#') {
             if (o.verbose) out += std::string(buf);
             continue;
         }
@@ -87,7 +126,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             in_table = false;
             table = nullptr;
             ok = true;
-        } else if (buf[0] == '*' && !in_table) {
+        } else if (first == '*' && !in_table) {
             auto w = words(buf.substr(1));
             if (w.empty()) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " table name invalid")}, line);
             curtable = std::string(w[0].substr(0, 32));
@@ -109,7 +148,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             }
             in_table = true;
             ok = true;
-        } else if (buf[0] == ':' && in_table) {
+        } else if (first == ':' && in_table) {
             // The stored state quotes a chain name that has blanks (iptables -E allows them).
             std::optional<std::vector<std::string>> quoted;
             if (o.stored) quoted = grammar::tokenize_restore_line(buf.substr(1));
@@ -119,13 +158,15 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             if (chain.size() >= 29 && !o.stored)
                 return at_line(Error{Exit::parameter, str("Invalid chain name `", chain, "' (28 chars max)")}, line);
             Chain* ch = table->find(chain);
+            const bool exists = ch || pending_names.contains(chain);
             if (!ch || !ch->builtin) {
-                if (o.noflush && ch) {
-                    ch->rules.clear();
-                } else if (ch || is_standard_verdict(chain)) {  // iptc_create_chain: EEXIST
+                if (o.noflush && exists) {
+                    if (ch) ch->rules.clear();
+                } else if (exists || is_standard_verdict(chain)) {  // iptc_create_chain: EEXIST
                     return at_line(Error{Exit::parameter, str("error creating chain '", chain, "':File exists")}, line);
                 } else {
-                    ch = &table->add_user_chain(chain);
+                    pending.push_back(chain);
+                    pending_names.insert(chain);
                 }
             }
             if (w.size() < 2) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " policy invalid")}, line);
@@ -140,7 +181,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
                         return at_line(Error{Exit::parameter, str("invalid policy counters for chain '", chain, "'")}, line);
                     cnt = *parsed;
                 }
-                if (!ch->builtin)
+                if (!ch || !ch->builtin)
                     return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad built-in chain name"));
                 if (policy != "ACCEPT" && policy != "DROP")
                     return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad policy name"));
@@ -152,32 +193,17 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             std::string_view rest = buf;
             std::vector<std::string> argv;
             for (int i = 0; !o.noflush && i < o.verbose; ++i) argv.push_back("-v");
-            if (!rest.empty() && rest[0] == '[') {
-                // tokenize_rule_counters: strtok(":") then strtok("]") after the '['.
-                auto close = rest.find(']');
-                if (close == std::string_view::npos)
-                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
-                std::string_view after = rest.substr(1);
-                size_t p0 = after.find_first_not_of(':');
-                if (p0 == std::string_view::npos)
-                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need :")}, line);
-                size_t p1 = after.find(':', p0);
-                std::string_view pcnt = after.substr(p0, p1 == std::string_view::npos ? after.npos : p1 - p0);
-                std::string_view tail = p1 == std::string_view::npos ? std::string_view{} : after.substr(p1 + 1);
-                size_t b0 = tail.find_first_not_of(']');
-                if (b0 == std::string_view::npos)
-                    return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
-                size_t b1 = tail.find(']', b0);
-                std::string_view bcnt = tail.substr(b0, b1 == std::string_view::npos ? tail.npos : b1 - b0);
-                if (o.counters) {
-                    argv.push_back("--set-counters");
-                    argv.push_back(std::string(pcnt));
-                    argv.push_back(std::string(bcnt));
-                }
-                rest = rest.substr(close + 1);
+            auto ctr = tokenize_rule_counters(rest, line);
+            if (!ctr) return std::unexpected(ctr.error());
+            if (*ctr && o.counters) {
+                argv.push_back("--set-counters");
+                argv.push_back(std::string((*ctr)->pcnt));
+                argv.push_back(std::string((*ctr)->bcnt));
             }
             auto toks = grammar::tokenize_restore_line(rest);
             if (!toks) return at_line(Error{Exit::parameter, "Parameter problem"}, line);
+            if (!o.stored)
+                if (auto r = check_restore_limits(argv.size(), *toks); !r) return at_line(r.error(), line);
             argv.insert(argv.end(), toks->begin(), toks->end());
             ParseOptions po;
             po.restore = true;
@@ -206,15 +232,37 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
         if (o.only_table && *o.only_table != curtable) continue;
         if (!ok) return line_failed(o, line);
     }
+    add_pending();
     if (in_table)
         return fail(Exit::other, str(o.prog, ": COMMIT expected at line ", line + 1, "\n"), Error::Style::bare);
     return {};
 }
 
+Result<std::optional<RuleCounterText>> tokenize_rule_counters(std::string_view& rest, int line) {
+    if (rest.empty() || rest[0] != '[') return std::nullopt;
+    // strtok(":") then strtok("]") after the '['.
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
+    std::string_view after = rest.substr(1);
+    size_t p0 = after.find_first_not_of(':');
+    if (p0 == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need :")}, line);
+    size_t p1 = after.find(':', p0);
+    std::string_view pcnt = after.substr(p0, p1 == std::string_view::npos ? after.npos : p1 - p0);
+    std::string_view tail = p1 == std::string_view::npos ? std::string_view{} : after.substr(p1 + 1);
+    size_t b0 = tail.find_first_not_of(']');
+    if (b0 == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
+    size_t b1 = tail.find(']', b0);
+    std::string_view bcnt = tail.substr(b0, b1 == std::string_view::npos ? tail.npos : b1 - b0);
+    rest = rest.substr(close + 1);
+    return RuleCounterText{pcnt, bcnt};
+}
+
+std::vector<std::string_view> restore_input_lines(std::string_view text) { return input_lines(text, true); }
+
 Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptions& o,
                           const std::function<Result<void>(Ruleset&)>& commit,
                           std::string& out) {
-    return restore_lines(rs, input_lines(text), o, commit, out);
+    return restore_lines(rs, input_lines(text, true), o, commit, out);
 }
 
 namespace {
@@ -269,7 +317,7 @@ Result<Ruleset> deserialize_ruleset(std::string_view text) {
     std::vector<std::string> decoded;
     const bool encoded = text.substr(0, state_magic.size() + 1) == str(state_magic, '\n');
     std::optional<uint32_t> genid;
-    for (auto line : input_lines(text)) {
+    for (auto line : input_lines(text, false)) {
         if (encoded && line.starts_with(genid_line)) {
             auto digits = line.substr(genid_line.size());
             if (digits.ends_with('\n')) digits.remove_suffix(1);

@@ -36,6 +36,17 @@ Result<void> restore_text(Ruleset& rs, std::string_view text, const RestoreOptio
                           const std::function<Result<void>(Ruleset&)>& commit,
                           std::string& out);
 
+// The lines iptables-restore's fgets() hands over: pieces of at most 10239 bytes, each
+// ending at its first NUL byte (iptables-xml reads the same way).
+std::vector<std::string_view> restore_input_lines(std::string_view text);
+
+// xshared.c's tokenize_rule_counters: "[pkts:bytes]" at the start of a rule line, cut as
+// iptables cuts it; `rest` then starts after the ']'. Nothing when the line has none.
+struct RuleCounterText {
+    std::string_view pcnt, bcnt;
+};
+Result<std::optional<RuleCounterText>> tokenize_rule_counters(std::string_view& rest, int line);
+
 // The state format: iptables-save -c of every table, in the ruleset's table order.
 std::string serialize_ruleset(const Ruleset& rs);
 Result<Ruleset> deserialize_ruleset(std::string_view text);

@@ -26,21 +26,24 @@ const V& memo(std::map<K, V>& cache, const K& key, F&& compute) {
     return it->second;
 }
 
-constexpr std::array<std::pair<std::string_view, uint16_t>, 10> chain_protos{{
+// libxtables' xtables_chain_protos: consulted before the NSS database both ways, so that a
+// ruleset using only these names never reads /etc/protocols; a number's name is the first
+// entry that has it.
+constexpr std::array<std::pair<std::string_view, uint16_t>, 13> chain_protos{{
     {"tcp", 6}, {"sctp", 132}, {"udp", 17}, {"udplite", 136}, {"icmp", 1},
-    {"icmpv6", 58}, {"esp", 50}, {"ah", 51}, {"mh", 135}, {"all", 0},
+    {"ipv6-icmp", 58}, {"icmpv6", 58}, {"esp", 50}, {"ah", 51},
+    {"mobility-header", 135}, {"ipv6-mh", 135}, {"mh", 135}, {"all", 0},
 }};
 }  // namespace
 
 std::optional<uint16_t> parse_protocol(std::string_view name) {
     if (auto v = grammar::to_uint(name, 0, 255)) return static_cast<uint16_t>(*v);
-    if (name == "all") return 0;
+    for (auto [pn, num] : chain_protos)
+        if (pn == name) return num;
     static std::map<std::string, std::optional<uint16_t>> cache;
     return memo(cache, std::string(name), [&]() -> std::optional<uint16_t> {
         std::string n(name);
         if (const protoent* p = getprotobyname(n.c_str())) return static_cast<uint16_t>(p->p_proto);
-        for (auto [pn, num] : chain_protos)
-            if (pn == name) return num;
         return std::nullopt;
     });
 }
@@ -53,10 +56,10 @@ std::optional<std::string_view> builtin_protocol_name(uint16_t proto) {
 
 std::optional<std::string> protocol_name(uint16_t proto) {
     static std::map<uint16_t, std::optional<std::string>> cache;
+    if (auto b = builtin_protocol_name(proto)) return std::string(*b);
     return memo(cache, proto, [&]() -> std::optional<std::string> {
         if (proto != 0)
             if (const protoent* p = getprotobynumber(proto)) return std::string(p->p_name);
-        if (auto b = builtin_protocol_name(proto)) return std::string(*b);
         return std::nullopt;
     });
 }

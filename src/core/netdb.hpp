@@ -9,10 +9,10 @@
 
 namespace xdpt::netdb {
 
-// xtables_parse_protocol without the error: number 0..255, "all", /etc/protocols, then
-// iptables' builtin protocol names.
+// xtables_parse_protocol without the error: number 0..255, iptables' builtin protocol
+// names, then /etc/protocols.
 std::optional<uint16_t> parse_protocol(std::string_view name);
-// proto_to_name(): /etc/protocols name, or iptables' builtin name, or nothing.
+// proto_to_name(): iptables' builtin name, or the /etc/protocols name, or nothing.
 std::optional<std::string> protocol_name(uint16_t proto);
 // iptables' builtin table only (xtables_chain_protos), used to find protocol matches.
 std::optional<std::string_view> builtin_protocol_name(uint16_t proto);

@@ -255,10 +255,10 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             if (c.cmd & CMD_LIST) {
                 ListFormat f{verbose, c.numeric(), (c.options & OPT_EXPANDED) != 0,
                              (c.options & OPT_LINENUMBERS) != 0};
-                a.out += list_entries(t, c.chain, (c.cmd & CMD_ZERO_NUM) ? 0 : c.rulenum, f);
+                a.out += list_entries(t, c.chain, c.rulenum, f);
             }
             if (c.cmd & CMD_LIST_RULES)
-                a.out += list_rules(t, c.chain, (c.cmd & CMD_ZERO_NUM) ? 0 : c.rulenum, verbose);
+                a.out += list_rules(t, c.chain, c.rulenum, verbose);
             if (c.cmd & CMD_ZERO) {
                 for (const Chain* sel : selected_chains(t, c.chain, true)) {
                     if (verbose) a.out += str("Zeroing chain `", sel->name, "'\n");

@@ -55,10 +55,20 @@ Table make_table(std::string_view name) {
     return t;
 }
 
+namespace {
+// The first user chain: the builtins (at most five) come first.
+std::vector<Chain>::iterator user_chains(std::vector<Chain>& chains) {
+    return std::find_if(chains.begin(), chains.end(), [](const Chain& c) { return !c.builtin; });
+}
+}  // namespace
+
 Chain* Table::find(std::string_view chain) {
-    for (auto& c : chains)
-        if (c.name == chain) return &c;
-    return nullptr;
+    auto users = user_chains(chains);
+    for (auto it = chains.begin(); it != users; ++it)
+        if (it->name == chain) return &*it;
+    auto it = std::lower_bound(users, chains.end(), chain,
+                               [](const Chain& c, std::string_view n) { return c.name < n; });
+    return it != chains.end() && it->name == chain ? &*it : nullptr;
 }
 const Chain* Table::find(std::string_view chain) const {
     return const_cast<Table*>(this)->find(chain);
@@ -73,12 +83,24 @@ unsigned Table::references(std::string_view chain) const {
 }
 
 Chain& Table::add_user_chain(std::string name) {
-    auto it = std::find_if(chains.begin(), chains.end(), [&](const Chain& c) {
-        return !c.builtin && c.name > name;
-    });
+    auto it = std::upper_bound(user_chains(chains), chains.end(), name,
+                               [](const std::string& n, const Chain& c) { return n < c.name; });
     Chain ch;
     ch.name = std::move(name);
     return *chains.insert(it, std::move(ch));
+}
+
+void Table::add_user_chains(std::vector<std::string> names) {
+    std::sort(names.begin(), names.end());
+    const size_t old_end = chains.size();
+    chains.reserve(old_end + names.size());
+    for (auto& n : names) {
+        Chain ch;
+        ch.name = std::move(n);
+        chains.push_back(std::move(ch));
+    }
+    std::inplace_merge(user_chains(chains), chains.begin() + old_end, chains.end(),
+                       [](const Chain& a, const Chain& b) { return a.name < b.name; });
 }
 
 Table* Ruleset::find(std::string_view name) {

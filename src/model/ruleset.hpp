@@ -78,7 +78,8 @@ struct Chain {
 
 struct Table {
     std::string name;
-    std::vector<Chain> chains;  // builtins in hook order, then user chains by name
+    // Builtins in hook order, then user chains sorted by name (find relies on it).
+    std::vector<Chain> chains;
 
     Chain* find(std::string_view chain);
     const Chain* find(std::string_view chain) const;
@@ -86,6 +87,9 @@ struct Table {
     unsigned references(std::string_view chain) const;
     // Inserts a user chain keeping the libiptc order (builtins, then sorted names).
     Chain& add_user_chain(std::string name);
+    // Inserts many user chains at once, in the same order, in O(n log n): `names` must be
+    // new and distinct.
+    void add_user_chains(std::vector<std::string> names);
 };
 
 // The builtin chains of a table in hook order, or nothing for an unknown table.
