@@ -487,3 +487,36 @@ for _ in range($3): s.sendto(ip + tcp, ('198.18.10.1', 0))"
   [[ "$xs" == *"[0:0] -A INPUT -s 198.18.10.1/32 -p tcp -j DROP"* ]]
   [[ "$xs" == *"[4:160] -A INPUT -p tcp -j DROP"* ]]
 }
+
+@test "commits during a flood (new generations, a new program) misjudge no packet and lose no count" {
+  peers
+  both -A INPUT -p udp -s 198.18.10.2 --dport 9 -j DROP
+  both -A INPUT -p udp -j ACCEPT
+  for p in "$x:$px" "$l:$pl"; do
+    dut=${p%%:*} peer=${p#*:}
+    # 30,000 datagrams, bounded in time, while the ruleset changes under them.
+    timeout 60 ip netns exec "$peer" python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(30000):
+    s.sendto(b'f' * 18, ('198.18.10.1', 9))
+    if i % 200 == 199: time.sleep(0.002)  # within the receiver's backlog" &
+    flood=$!
+    for i in $(seq 1 12); do
+      if [ "$dut" = "$x" ]; then tool=$XDPT; else tool=iptables-legacy; fi
+      in_ns "$dut" "$tool" -I INPUT 2 -p tcp --dport $((1000 + i)) -j DROP
+      [ $((i % 4)) = 0 ] && in_ns "$dut" "$tool" -D INPUT 2
+    done
+    # Enough rules at once for a new program with bigger arrays, mid-flood.
+    if [ "$dut" = "$x" ]; then
+      for i in $(seq 1 300); do echo "-A INPUT -p tcp --dport $((2000 + i)) -j DROP"; done |
+        sed '1i *filter' | sed '$a COMMIT' | in_ns "$dut" "$XDPT_BINDIR/xdptables-restore" --noflush
+    else
+      for i in $(seq 1 300); do echo "-A INPUT -p tcp --dport $((2000 + i)) -j DROP"; done |
+        sed '1i *filter' | sed '$a COMMIT' | in_ns "$dut" iptables-legacy-restore --noflush
+    fi
+    wait "$flood"
+  done
+  same_saves
+  [[ "$xs" == *"[30000:1380000] -A INPUT -s 198.18.10.2/32 -p udp -m udp --dport 9 -j DROP"* ]]
+}
