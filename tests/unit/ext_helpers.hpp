@@ -1,6 +1,8 @@
 // Drive one extension the way the command-line parser does: options in order, each with
 // its `!`, then the final check; report save and print text or the error.
 #pragma once
+#include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +60,20 @@ inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, st
     inst.data->print(out.print_numeric, true);
     if (parsed) *parsed = std::move(inst);
     return out;
+}
+
+// The x_tables structure `kind` sends for these options, when they parse and it is named
+// `name`, revision `rev`, of sizeof(T) bytes padded to 8 (XT_ALIGN).
+template <class T>
+std::optional<T> xt_blob(const ExtKind* kind, std::vector<std::pair<std::string, std::string>> opts,
+                         std::string_view name, uint8_t rev) {
+    ExtInst inst;
+    if (!run_ext(kind, std::move(opts), {}, "filter", &inst).ok) return std::nullopt;
+    const XtInfo x = inst.data->to_xt(Rule{});
+    if (x.name != name || x.rev != rev || x.data.size() != (sizeof(T) + 7) / 8 * 8) return std::nullopt;
+    T v;
+    std::memcpy(&v, x.data.data(), sizeof v);
+    return v;
 }
 
 }  // namespace xdpt::test
