@@ -226,6 +226,14 @@ constexpr ExtHelp ext_helps[] = {
          "state match options:\n"
          " [!] --state [INVALID|ESTABLISHED|NEW|RELATED|UNTRACKED][,...]\n"
          "\t\t\t\tState(s) to match\n"},
+    {"statistic", false,
+         "statistic match options:\n"
+         " --mode mode                    Match mode (random, nth)\n"
+         " random mode:\n"
+         "[!] --probability p\t\t Probability\n"
+         " nth mode:\n"
+         "[!] --every n\t\t\t Match every nth packet\n"
+         " --packet p\t\t\t Initial counter value (0 <= p <= n-1, default 0)\n"},
     {"standard", true,
          "standard match options:\n"
          "(If target is DROP, ACCEPT, RETURN or nothing)\n"},

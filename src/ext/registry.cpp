@@ -10,20 +10,22 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
     match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
     match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
+extern const ExtKind match_statistic;
 // Targets (src/ext/target_*.cpp).
 extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, target_CT,
     target_CHECKSUM, target_MARK, target_NOTRACK, target_SNAT, target_DNAT, target_MASQUERADE,
     target_REDIRECT, target_NETMAP;
 
 namespace {
-constexpr std::array<const ExtKind*, 22> matches{
+constexpr std::array matches{
     &match_tcp, &match_udp, &match_icmp, &match_multiport, &match_iprange,
     &match_comment, &match_conntrack, &match_state, &match_length, &match_ttl,
     &match_mac, &match_limit, &match_mark, &match_sctp, &match_addrtype,
     &match_pkttype, &match_dscp, &match_connlimit, &match_esp, &match_ah,
     &match_recent, &match_hashlimit,
+    &match_statistic,
 };
-constexpr std::array<const ExtKind*, 13> targets{
+constexpr std::array targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,
     &target_CT, &target_CHECKSUM, &target_MARK, &target_NOTRACK,
     &target_SNAT, &target_DNAT, &target_MASQUERADE, &target_REDIRECT, &target_NETMAP,

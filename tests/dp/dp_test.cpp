@@ -447,6 +447,24 @@ TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
     }
 }
 
+// What these extensions look at or do happens in the kernel (statistic's random draws and
+// nth counters, conntrack's mark, a queue's reader, the copy TEE routes): a packet such a
+// rule may judge goes up uncounted, and a packet the rule's other fields rule out is still
+// decided in XDP.
+TEST_CASE("statistic: rules with them are left to netfilter") {
+    for (const char* m : {
+             "-m statistic --mode random --probability 1 -j DROP",
+             "-m statistic --mode nth ! --every 2 --packet 1 -j DROP",
+         }) {
+        CAPTURE(m);
+        load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + "\n-A INPUT -p udp --dport 81 -j DROP"));
+        EXPECT(send(udp_to(80)), PASS, "");
+        EXPECT(send(udp_to(81)), DROP, "INPUT#2");
+        EXPECT(send(udp_to(82)), PASS, "INPUT:P");
+        EXPECT(send(tcp_pkt(1, 80)), PASS, "INPUT:P");
+    }
+}
+
 // The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and
 // filter together) and counts them from there; a walk that meets more walks again. Both
 // ways every rule met counts once, on either side of the boundary.
