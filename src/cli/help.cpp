@@ -176,6 +176,12 @@ constexpr ExtHelp ext_helps[] = {
     {"mark", false,
          "mark match options:\n"
          "[!] --mark value[/mask]    Match nfmark value with optional mask\n"},
+    {"owner", false,
+         "owner match options:\n"
+         "[!] --uid-owner userid[-userid]      Match local UID\n"
+         "[!] --gid-owner groupid[-groupid]    Match local GID\n"
+         "[!] --socket-exists                  Match if socket exists\n"
+         "    --suppl-groups                   Also match supplementary groups set with --gid-owner\n"},
     {"multiport", false,
          "multiport match options:\n"
          "[!] --source-ports port[,port:port,port...]\n"
