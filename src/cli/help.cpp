@@ -113,6 +113,9 @@ constexpr ExtHelp ext_helps[] = {
          "[!] --ctexpire time[:time]     Match remaining lifetime in seconds against\n"
          "                               value or range of values (inclusive)\n"
          "    --ctdir {ORIGINAL|REPLY}   Flow direction of packet\n"},
+    {"connmark", false,
+         "connmark match options:\n"
+         "[!] --mark value[/mask]    Match ctmark value with optional mask\n"},
     {"icmp", false,
          "icmp match options:\n"
          "[!] --icmp-type typename\tmatch icmp type\n"

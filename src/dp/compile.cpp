@@ -246,7 +246,8 @@ Result<Program> flatten(const Ruleset& rs) {
         for (const auto& ch : t.chains)
             for (const auto& r : ch.rules) {
                 for (const auto& m : r.matches)
-                    if (m.kind && (m.kind->name == "conntrack" || m.kind->name == "state")) p.flags |= XDPT_CFG_DEFRAG;
+                    if (m.kind && (m.kind->name == "conntrack" || m.kind->name == "state" || m.kind->name == "connmark"))
+                        p.flags |= XDPT_CFG_DEFRAG;
                 if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG;
             }
 

@@ -451,10 +451,11 @@ TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
 // nth counters, conntrack's mark, a queue's reader, the copy TEE routes): a packet such a
 // rule may judge goes up uncounted, and a packet the rule's other fields rule out is still
 // decided in XDP.
-TEST_CASE("statistic: rules with them are left to netfilter") {
+TEST_CASE("statistic, connmark: rules with them are left to netfilter") {
     for (const char* m : {
              "-m statistic --mode random --probability 1 -j DROP",
              "-m statistic --mode nth ! --every 2 --packet 1 -j DROP",
+             "-m connmark --mark 0 -j DROP",
          }) {
         CAPTURE(m);
         load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + "\n-A INPUT -p udp --dport 81 -j DROP"));
@@ -463,6 +464,23 @@ TEST_CASE("statistic: rules with them are left to netfilter") {
         EXPECT(send(udp_to(82)), PASS, "INPUT:P");
         EXPECT(send(tcp_pkt(1, 80)), PASS, "INPUT:P");
     }
+}
+
+// connmark loads conntrack, which then sees every packet before filter: as
+// deployed, only raw PREROUTING is decided in XDP (as with the conntrack match).
+TEST_CASE("connmark: conntrack in use, as deployed only raw PREROUTING is decided in XDP") {
+    unsetenv("XDPT_TEST_COUNT_ALL");
+    const std::string pre = raw("-A PREROUTING -p udp --dport 5 -j DROP");
+    // Without it the filter drop is XDP's.
+    load(pre + filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -p udp --dport 9 -m mark --mark 1 -j DROP"));
+    EXPECT(send(udp_to(8)), DROP, "INPUT#1 raw:PREROUTING:P");
+    for (const char* m : {"-m connmark --mark 1 -j DROP"}) {
+        CAPTURE(m);
+        load(pre + filter(std::string("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -p udp --dport 9 ") + m));
+        EXPECT(send(udp_to(5)), DROP, "raw:PREROUTING#1");
+        EXPECT(send(udp_to(8)), PASS, "");
+    }
+    setenv("XDPT_TEST_COUNT_ALL", "1", 1);
 }
 
 // The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and

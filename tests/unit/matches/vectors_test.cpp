@@ -14,7 +14,7 @@ constexpr std::string_view vector_files[] = {
     "libxt_tcp.t", "libxt_udp.t", "libipt_icmp.t", "libxt_multiport.t", "libxt_iprange.t",
     "libxt_comment.t", "libxt_conntrack.t", "libxt_state.t", "libxt_length.t",
     "libipt_ttl.t", "libxt_mac.t", "libxt_limit.t", "libxt_mark.t",
-    "libxt_statistic.t", "libxt_owner.t",
+    "libxt_statistic.t", "libxt_owner.t", "libxt_connmark.t",
 };
 
 void check_vector(std::string_view file, const Vector& v) {
