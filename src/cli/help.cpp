@@ -302,6 +302,22 @@ constexpr ExtHelp ext_helps[] = {
          " --zone {ID|mark}\t\tAssign/Lookup connection in zone ID/packet nfmark\n"
          " --zone-orig {ID|mark}\t\tSame as 'zone' option, but only applies to ORIGINAL direction\n"
          " --zone-reply {ID|mark} \tSame as 'zone' option, but only applies to REPLY direction\n"},
+    // Revision 2's help, the revision iptables uses.
+    {"CONNMARK", true,
+         "CONNMARK target options:\n"
+         "  --set-xmark value[/ctmask]    Zero mask bits and XOR ctmark with value\n"
+         "  --save-mark [--ctmask mask] [--nfmask mask]\n"
+         "                                Copy ctmark to nfmark using masks\n"
+         "  --restore-mark [--ctmask mask] [--nfmask mask]\n"
+         "                                Copy nfmark to ctmark using masks\n"
+         "  --set-mark value[/mask]       Set conntrack mark value\n"
+         "  --save-mark [--mask mask]     Save the packet nfmark in the connection\n"
+         "  --restore-mark [--mask mask]  Restore saved nfmark value\n"
+         "  --and-mark value              Binary AND the ctmark with bits\n"
+         "  --or-mark value               Binary OR  the ctmark with bits\n"
+         "  --xor-mark value              Binary XOR the ctmark with bits\n"
+         "  --left-shift-mark value       Left shift the ctmark with bits\n"
+         "  --right-shift-mark value      Right shift the ctmark with bits\n"},
     {"CHECKSUM", true,
          "CHECKSUM target options\n"
          "  --checksum-fill\t\t\tFill in packet checksum.\n"},

@@ -248,7 +248,7 @@ Result<Program> flatten(const Ruleset& rs) {
                 for (const auto& m : r.matches)
                     if (m.kind && (m.kind->name == "conntrack" || m.kind->name == "state" || m.kind->name == "connmark"))
                         p.flags |= XDPT_CFG_DEFRAG;
-                if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG;
+                if (r.target_name == "CT" || r.target_name == "NOTRACK" || r.target_name == "CONNMARK") p.flags |= XDPT_CFG_DEFRAG;
             }
 
     struct Entry {

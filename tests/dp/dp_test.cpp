@@ -451,11 +451,13 @@ TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
 // nth counters, conntrack's mark, a queue's reader, the copy TEE routes): a packet such a
 // rule may judge goes up uncounted, and a packet the rule's other fields rule out is still
 // decided in XDP.
-TEST_CASE("statistic, connmark: rules with them are left to netfilter") {
+TEST_CASE("statistic, connmark, CONNMARK: rules with them are left to netfilter") {
     for (const char* m : {
              "-m statistic --mode random --probability 1 -j DROP",
              "-m statistic --mode nth ! --every 2 --packet 1 -j DROP",
              "-m connmark --mark 0 -j DROP",
+             "-j CONNMARK --set-mark 1",
+             "-j CONNMARK --restore-mark --nfmask 0xff",
          }) {
         CAPTURE(m);
         load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + "\n-A INPUT -p udp --dport 81 -j DROP"));
@@ -466,15 +468,15 @@ TEST_CASE("statistic, connmark: rules with them are left to netfilter") {
     }
 }
 
-// connmark loads conntrack, which then sees every packet before filter: as
+// connmark and CONNMARK load conntrack, which then sees every packet before filter: as
 // deployed, only raw PREROUTING is decided in XDP (as with the conntrack match).
-TEST_CASE("connmark: conntrack in use, as deployed only raw PREROUTING is decided in XDP") {
+TEST_CASE("connmark, CONNMARK: conntrack in use, as deployed only raw PREROUTING is decided in XDP") {
     unsetenv("XDPT_TEST_COUNT_ALL");
     const std::string pre = raw("-A PREROUTING -p udp --dport 5 -j DROP");
-    // Without it the filter drop is XDP's.
+    // Without them the filter drop is XDP's.
     load(pre + filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -p udp --dport 9 -m mark --mark 1 -j DROP"));
     EXPECT(send(udp_to(8)), DROP, "INPUT#1 raw:PREROUTING:P");
-    for (const char* m : {"-m connmark --mark 1 -j DROP"}) {
+    for (const char* m : {"-m connmark --mark 1 -j DROP", "-j CONNMARK --save-mark"}) {
         CAPTURE(m);
         load(pre + filter(std::string("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -p udp --dport 9 ") + m));
         EXPECT(send(udp_to(5)), DROP, "raw:PREROUTING#1");
