@@ -285,6 +285,14 @@ constexpr ExtHelp ext_helps[] = {
          "  --and-mark bits           Binary AND the nfmark with bits\n"
          "  --or-mark bits            Binary OR the nfmark with bits\n"
          "  --xor-mark bits           Binary XOR the nfmark with bits\n"},
+    // Revision 3's help, the revision iptables uses.
+    {"NFQUEUE", true,
+         "NFQUEUE target options\n"
+         "  --queue-num value            Send packet to QUEUE number <value>.\n"
+         "                               Valid queue numbers are 0-65535\n"
+         "  --queue-balance first:last   Balance flows between queues <value> to <value>.\n"
+         "  --queue-bypass               Bypass Queueing if no queue instance exists.\n"
+         "  --queue-cpu-fanout\tUse current CPU (no hashing)\n"},
     {"NFLOG", true,
          "NFLOG target options:\n"
          " --nflog-group NUM\t\tNETLINK group used for logging\n"
