@@ -329,6 +329,11 @@ constexpr ExtHelp ext_helps[] = {
     {"CHECKSUM", true,
          "CHECKSUM target options\n"
          "  --checksum-fill\t\t\tFill in packet checksum.\n"},
+    {"TEE", true,
+         "TEE target options:\n"
+         "  --gateway IPADDR    Route packet via the gateway given by address\n"
+         "  --oif NAME          Include oif in route calculation\n"
+         "\n"},
     {"SNAT", true,
          "SNAT target options:\n"
          " --to-source [<ipaddr>[-<ipaddr>]][:port[-port]]\n"

@@ -15,7 +15,7 @@ extern const ExtKind match_statistic, match_owner, match_connmark;
 extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, target_CT,
     target_CHECKSUM, target_MARK, target_NOTRACK, target_SNAT, target_DNAT, target_MASQUERADE,
     target_REDIRECT, target_NETMAP;
-extern const ExtKind target_NFQUEUE, target_CONNMARK;
+extern const ExtKind target_NFQUEUE, target_TEE, target_CONNMARK;
 
 namespace {
 constexpr std::array matches{
@@ -30,7 +30,7 @@ constexpr std::array targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,
     &target_CT, &target_CHECKSUM, &target_MARK, &target_NOTRACK,
     &target_SNAT, &target_DNAT, &target_MASQUERADE, &target_REDIRECT, &target_NETMAP,
-    &target_NFQUEUE, &target_CONNMARK,
+    &target_NFQUEUE, &target_TEE, &target_CONNMARK,
 };
 }  // namespace
 

@@ -451,7 +451,7 @@ TEST_CASE("recent, hashlimit: rules with them are left to netfilter") {
 // nth counters, conntrack's mark, a queue's reader, the copy TEE routes): a packet such a
 // rule may judge goes up uncounted, and a packet the rule's other fields rule out is still
 // decided in XDP.
-TEST_CASE("statistic, connmark, CONNMARK, NFQUEUE: rules with them are left to netfilter") {
+TEST_CASE("statistic, connmark, CONNMARK, NFQUEUE, TEE: rules with them are left to netfilter") {
     for (const char* m : {
              "-m statistic --mode random --probability 1 -j DROP",
              "-m statistic --mode nth ! --every 2 --packet 1 -j DROP",
@@ -460,6 +460,7 @@ TEST_CASE("statistic, connmark, CONNMARK, NFQUEUE: rules with them are left to n
              "-j CONNMARK --restore-mark --nfmask 0xff",
              "-j NFQUEUE --queue-num 3",
              "-j NFQUEUE --queue-balance 1:4 --queue-bypass --queue-cpu-fanout",
+             "-j TEE --gateway 198.18.0.9",
          }) {
         CAPTURE(m);
         load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + "\n-A INPUT -p udp --dport 81 -j DROP"));
