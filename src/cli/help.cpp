@@ -113,6 +113,9 @@ constexpr ExtHelp ext_helps[] = {
          "[!] --ctexpire time[:time]     Match remaining lifetime in seconds against\n"
          "                               value or range of values (inclusive)\n"
          "    --ctdir {ORIGINAL|REPLY}   Flow direction of packet\n"},
+    {"connmark", false,
+         "connmark match options:\n"
+         "[!] --mark value[/mask]    Match ctmark value with optional mask\n"},
     {"icmp", false,
          "icmp match options:\n"
          "[!] --icmp-type typename\tmatch icmp type\n"
@@ -176,6 +179,12 @@ constexpr ExtHelp ext_helps[] = {
     {"mark", false,
          "mark match options:\n"
          "[!] --mark value[/mask]    Match nfmark value with optional mask\n"},
+    {"owner", false,
+         "owner match options:\n"
+         "[!] --uid-owner userid[-userid]      Match local UID\n"
+         "[!] --gid-owner groupid[-groupid]    Match local GID\n"
+         "[!] --socket-exists                  Match if socket exists\n"
+         "    --suppl-groups                   Also match supplementary groups set with --gid-owner\n"},
     {"multiport", false,
          "multiport match options:\n"
          "[!] --source-ports port[,port:port,port...]\n"
@@ -226,6 +235,14 @@ constexpr ExtHelp ext_helps[] = {
          "state match options:\n"
          " [!] --state [INVALID|ESTABLISHED|NEW|RELATED|UNTRACKED][,...]\n"
          "\t\t\t\tState(s) to match\n"},
+    {"statistic", false,
+         "statistic match options:\n"
+         " --mode mode                    Match mode (random, nth)\n"
+         " random mode:\n"
+         "[!] --probability p\t\t Probability\n"
+         " nth mode:\n"
+         "[!] --every n\t\t\t Match every nth packet\n"
+         " --packet p\t\t\t Initial counter value (0 <= p <= n-1, default 0)\n"},
     {"standard", true,
          "standard match options:\n"
          "(If target is DROP, ACCEPT, RETURN or nothing)\n"},
@@ -268,6 +285,14 @@ constexpr ExtHelp ext_helps[] = {
          "  --and-mark bits           Binary AND the nfmark with bits\n"
          "  --or-mark bits            Binary OR the nfmark with bits\n"
          "  --xor-mark bits           Binary XOR the nfmark with bits\n"},
+    // Revision 3's help, the revision iptables uses.
+    {"NFQUEUE", true,
+         "NFQUEUE target options\n"
+         "  --queue-num value            Send packet to QUEUE number <value>.\n"
+         "                               Valid queue numbers are 0-65535\n"
+         "  --queue-balance first:last   Balance flows between queues <value> to <value>.\n"
+         "  --queue-bypass               Bypass Queueing if no queue instance exists.\n"
+         "  --queue-cpu-fanout\tUse current CPU (no hashing)\n"},
     {"NFLOG", true,
          "NFLOG target options:\n"
          " --nflog-group NUM\t\tNETLINK group used for logging\n"
@@ -285,9 +310,30 @@ constexpr ExtHelp ext_helps[] = {
          " --zone {ID|mark}\t\tAssign/Lookup connection in zone ID/packet nfmark\n"
          " --zone-orig {ID|mark}\t\tSame as 'zone' option, but only applies to ORIGINAL direction\n"
          " --zone-reply {ID|mark} \tSame as 'zone' option, but only applies to REPLY direction\n"},
+    // Revision 2's help, the revision iptables uses.
+    {"CONNMARK", true,
+         "CONNMARK target options:\n"
+         "  --set-xmark value[/ctmask]    Zero mask bits and XOR ctmark with value\n"
+         "  --save-mark [--ctmask mask] [--nfmask mask]\n"
+         "                                Copy ctmark to nfmark using masks\n"
+         "  --restore-mark [--ctmask mask] [--nfmask mask]\n"
+         "                                Copy nfmark to ctmark using masks\n"
+         "  --set-mark value[/mask]       Set conntrack mark value\n"
+         "  --save-mark [--mask mask]     Save the packet nfmark in the connection\n"
+         "  --restore-mark [--mask mask]  Restore saved nfmark value\n"
+         "  --and-mark value              Binary AND the ctmark with bits\n"
+         "  --or-mark value               Binary OR  the ctmark with bits\n"
+         "  --xor-mark value              Binary XOR the ctmark with bits\n"
+         "  --left-shift-mark value       Left shift the ctmark with bits\n"
+         "  --right-shift-mark value      Right shift the ctmark with bits\n"},
     {"CHECKSUM", true,
          "CHECKSUM target options\n"
          "  --checksum-fill\t\t\tFill in packet checksum.\n"},
+    {"TEE", true,
+         "TEE target options:\n"
+         "  --gateway IPADDR    Route packet via the gateway given by address\n"
+         "  --oif NAME          Include oif in route calculation\n"
+         "\n"},
     {"SNAT", true,
          "SNAT target options:\n"
          " --to-source [<ipaddr>[-<ipaddr>]][:port[-port]]\n"

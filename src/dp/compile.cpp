@@ -259,7 +259,9 @@ Result<Program> flatten(const Ruleset& rs) {
         for (const auto& ch : t.chains)
             for (const auto& r : ch.rules) {
                 for (const auto& m : r.matches)
-                    if (m.kind && (m.kind->name == "conntrack" || m.kind->name == "state")) p.flags |= XDPT_CFG_DEFRAG;
+                    if (m.kind && (m.kind->name == "conntrack" || m.kind->name == "state" || m.kind->name == "connmark"))
+                        p.flags |= XDPT_CFG_DEFRAG;
+                if (r.target_name == "CONNMARK") p.flags |= XDPT_CFG_DEFRAG;
                 if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG, ct_target = true;
             }
     // With conntrack on, filter is decided in XDP for the packets it knows to be NEW.

@@ -26,8 +26,15 @@ Result<void> ext_finish(ExtInst& inst, const ExtCtx& ctx) {
         if ((o.flags & opt_mand) && !(inst.seen & bit))
             return param_fail(str(name, ": option \"--", o.name, "\" must be specified\n"));
         if (!(inst.seen & bit)) continue;
-        for (const auto& other : inst.kind->opts) {
-            if (other.id == o.id) continue;
+        // The others by id, each named by the first entry with that id, as
+        // xtables_options_fcheck looks them up.
+        for (int id = 0; id < 32; ++id) {
+            if (id == o.id) continue;
+            const OptDef* found = nullptr;
+            for (const auto& e : inst.kind->opts)
+                if (e.id == id && !found) found = &e;
+            if (!found) continue;
+            const OptDef& other = *found;
             const unsigned ob = 1u << other.id;
             if ((o.also & ob) && !(inst.seen & ob))
                 return param_fail(str(name, ": option \"--", o.name, "\" also requires \"--", other.name, "\".\n"));

@@ -10,12 +10,14 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
     match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
     match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
+extern const ExtKind match_statistic, match_owner, match_connmark;
 // Targets (src/ext/target_*.cpp).
 extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, target_CT,
     target_CHECKSUM, target_MARK, target_NOTRACK, target_SNAT, target_DNAT, target_MASQUERADE,
     target_REDIRECT, target_NETMAP;
 extern const ExtKind match_set, target_SET;
 extern const ExtKind match_string, match_time, match_physdev, match_socket;
+extern const ExtKind target_NFQUEUE, target_TEE, target_CONNMARK;
 
 namespace {
 constexpr std::array matches{
@@ -29,12 +31,14 @@ constexpr std::array matches{
     &match_time,
     &match_physdev,
     &match_socket,
+    &match_statistic, &match_owner, &match_connmark,
 };
 constexpr std::array targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,
     &target_CT, &target_CHECKSUM, &target_MARK, &target_NOTRACK,
     &target_SNAT, &target_DNAT, &target_MASQUERADE, &target_REDIRECT, &target_NETMAP,
     &target_SET,
+    &target_NFQUEUE, &target_TEE, &target_CONNMARK,
 };
 }  // namespace
 

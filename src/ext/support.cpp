@@ -38,6 +38,14 @@ void warn(const ExtCtx& ctx, std::string_view text) {
     if (ctx.notices) ctx.notices->append(text);
 }
 
+std::string xmark_listing(std::string_view name, uint32_t mark, uint32_t mask) {
+    if (mark == 0) return str(' ', name, " and ", hex(~mask));
+    if (mark == mask) return str(' ', name, " or ", hex(mark));
+    if (mask == 0) return str(' ', name, " xor ", hex(mark));
+    if (mask == 0xffffffff) return str(' ', name, " set ", hex(mark));
+    return str(' ', name, " xset ", hex(mark), '/', hex(mask));
+}
+
 Result<MarkMask> parse_mark_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
     auto bad = [&] {
         return param_fail(str(ext, ": bad integer value for option \"--", opt, "\", or out of range.\n"));

@@ -41,6 +41,10 @@ struct MarkMask {
     uint32_t mark = 0, mask = 0xffffffff;
 };
 
+// How MARK and CONNMARK list "zero the bits of mask, XOR mark in": " NAME and 0x..",
+// " NAME or 0x..", " NAME xor 0x..", " NAME set 0x..", else " NAME xset mark/mask".
+std::string xmark_listing(std::string_view name, uint32_t mark, uint32_t mask);
+
 // XTTYPE_MARKMASK32: "value[/mask]", each a number as strtoul base 0 reads it. Messages
 // name the extension `ext` and the option `--opt`.
 Result<MarkMask> parse_mark_mask(std::string_view ext, std::string_view opt, std::string_view arg);

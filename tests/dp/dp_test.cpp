@@ -476,6 +476,50 @@ TEST_CASE("set, SET, string, time, physdev, socket: rules with them are left to 
     }
 }
 
+// What these extensions look at or do happens in the kernel (statistic's random draws and
+// nth counters, conntrack's mark, a queue's reader, the copy TEE routes): a packet such a
+// rule may judge goes up uncounted, and a packet the rule's other fields rule out is still
+// decided in XDP.
+TEST_CASE("statistic, connmark, CONNMARK, NFQUEUE, TEE: rules with them are left to netfilter") {
+    for (const char* m : {
+             "-m statistic --mode random --probability 1 -j DROP",
+             "-m statistic --mode nth ! --every 2 --packet 1 -j DROP",
+             "-m connmark --mark 0 -j DROP",
+             "-j CONNMARK --set-mark 1",
+             "-j CONNMARK --restore-mark --nfmask 0xff",
+             "-j NFQUEUE --queue-num 3",
+             "-j NFQUEUE --queue-balance 1:4 --queue-bypass --queue-cpu-fanout",
+             "-j TEE --gateway 198.18.0.9",
+         }) {
+        CAPTURE(m);
+        load(filter(std::string("-A INPUT -p udp --dport 80 ") + m + "\n-A INPUT -p udp --dport 81 -j DROP"));
+        // connmark and CONNMARK turn conntrack on: a TCP segment that is no SYN is its.
+        const bool ct = std::string_view(m).find("onnmark") != std::string_view::npos ||
+                        std::string_view(m).find("CONNMARK") != std::string_view::npos;
+        EXPECT(send(udp_to(80)), PASS, "");
+        EXPECT(send(udp_to(81)), DROP, "INPUT#2");
+        EXPECT(send(udp_to(82)), PASS, "INPUT:P");
+        EXPECT(send(tcp_pkt(1, 80)), PASS, ct ? "" : "INPUT:P");
+    }
+}
+
+// connmark and CONNMARK load conntrack, which then sees every packet before filter: filter
+// is decided in XDP for NEW packets only (their rules with connmark or CONNMARK are the
+// kernel's: a packet they may judge goes up).
+TEST_CASE("connmark, CONNMARK: conntrack in use, filter decided in XDP for NEW packets only") {
+    unsetenv("XDPT_TEST_COUNT_ALL");
+    const std::string pre = raw("-A PREROUTING -p udp --dport 5 -j DROP");
+    for (const char* m : {"-m connmark --mark 1 -j DROP", "-j CONNMARK --save-mark"}) {
+        CAPTURE(m);
+        load(pre + filter(std::string("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -p udp --dport 9 ") + m));
+        EXPECT(send(udp_to(5)), DROP, "raw:PREROUTING#1");
+        EXPECT(send(udp_to(8)), DROP, "INPUT#1 raw:PREROUTING:P");
+        EXPECT(send(udp_to(9)), PASS, "");
+        EXPECT(send(tcp_pkt(1, 8)), PASS, "");  // no SYN: conntrack's to judge
+    }
+    setenv("XDPT_TEST_COUNT_ALL", "1", 1);
+}
+
 // The first pass records the counter slots it meets (up to XDPT_MAX_HITS = 64, raw and
 // filter together) and counts them from there; a walk that meets more walks again. Both
 // ways every rule met counts once, on either side of the boundary.

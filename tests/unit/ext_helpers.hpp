@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,6 +76,20 @@ XtBlob xt_blob(const ExtInst& inst, T& out) {
     std::memset(&out, 0, sizeof out);
     std::memcpy(&out, x.data.data(), std::min(sizeof out, x.data.size()));
     return {x.name, x.rev, x.data.size()};
+}
+
+// The x_tables structure `kind` sends for these options, when they parse and it is named
+// `name`, revision `rev`, of sizeof(T) bytes padded to 8 (XT_ALIGN).
+template <class T>
+std::optional<T> xt_blob(const ExtKind* kind, std::vector<std::pair<std::string, std::string>> opts,
+                         std::string_view name, uint8_t rev) {
+    ExtInst inst;
+    if (!run_ext(kind, std::move(opts), {}, "filter", &inst).ok) return std::nullopt;
+    const XtInfo x = inst.data->to_xt(Rule{});
+    if (x.name != name || x.rev != rev || x.data.size() != (sizeof(T) + 7) / 8 * 8) return std::nullopt;
+    T v;
+    std::memcpy(&v, x.data.data(), sizeof v);
+    return v;
 }
 
 }  // namespace xdpt::test

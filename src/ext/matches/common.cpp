@@ -134,7 +134,7 @@ Result<UintRange> parse_uint_range(std::string_view ext, std::string_view opt,
         if (used == rest.size()) break;
         pos += used + 1;
     }
-    return UintRange{vals[0], n >= 2 ? vals[1] : vals[0]};
+    return UintRange{vals[0], n >= 2 ? vals[1] : vals[0], n};
 }
 
 Result<PortPair> parse_port_pair(std::string_view ext, std::string_view opt, std::string_view arg) {

@@ -60,6 +60,7 @@ Result<uint32_t> parse_uint(std::string_view ext, std::string_view opt, std::str
 // XTTYPE_UINT16RC/UINT32RC: "a", "a:b", ":b", "a:" (missing low = 0, missing high = max).
 struct UintRange {
     uint32_t lo = 0, hi = 0;
+    unsigned n = 0;  // components given (1 for "a", 2 for "a:b")
 };
 Result<UintRange> parse_uint_range(std::string_view ext, std::string_view opt,
                                    std::string_view arg, uint32_t max);

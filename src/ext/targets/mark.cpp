@@ -57,18 +57,7 @@ public:
 
     void save(std::string& out) const override { out += str(" --set-xmark ", hex(mark), '/', hex(mask)); }
 
-    void print(std::string& out, bool) const override {
-        if (mark == 0)
-            out += str(" MARK and ", hex(~mask));
-        else if (mark == mask)
-            out += str(" MARK or ", hex(mark));
-        else if (mask == 0)
-            out += str(" MARK xor ", hex(mark));
-        else if (mask == 0xffffffff)
-            out += str(" MARK set ", hex(mark));
-        else
-            out += str(" MARK xset ", hex(mark), '/', hex(mask));
-    }
+    void print(std::string& out, bool) const override { out += ext::xmark_listing("MARK", mark, mask); }
 };
 
 }  // namespace

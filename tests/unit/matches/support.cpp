@@ -16,17 +16,8 @@ extern const char* const configured_iptables_tests_dir;
 
 namespace {
 
-constexpr std::array match_kinds{
-    &match_tcp, &match_udp, &match_icmp, &match_multiport, &match_iprange,
-    &match_comment, &match_conntrack, &match_state, &match_length, &match_ttl,
-    &match_mac, &match_limit, &match_mark, &match_string, &match_time, &match_physdev, &match_socket,
-};
-
-const ExtKind* find_kind(std::string_view name) {
-    for (auto* k : match_kinds)
-        if (k->name == name) return k;
-    return nullptr;
-}
+// Every match the registry knows.
+const ExtKind* find_kind(std::string_view name) { return find_match(name); }
 
 std::vector<std::string> words(std::string_view s) {
     std::vector<std::string> out;

@@ -15,6 +15,7 @@ constexpr std::string_view vector_files[] = {
     "libxt_comment.t", "libxt_conntrack.t", "libxt_state.t", "libxt_length.t",
     "libipt_ttl.t", "libxt_mac.t", "libxt_limit.t", "libxt_mark.t",
     "libxt_string.t", "libxt_time.t", "libxt_physdev.t", "libxt_socket.t",
+    "libxt_statistic.t", "libxt_owner.t", "libxt_connmark.t",
 };
 
 void check_vector(std::string_view file, const Vector& v) {

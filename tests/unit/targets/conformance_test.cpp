@@ -91,7 +91,8 @@ std::string target_text(const ParsedRule& p, const ExtRun& r) { return "-j " + p
 }  // namespace
 
 TEST_CASE("conformance: extensions/*.t lines for the targets" * doctest::test_suite("vectors")) {
-    for (const std::string file : {"libipt_REJECT.t", "libipt_LOG.t", "libxt_NFLOG.t", "libxt_MARK.t"}) {
+    for (const std::string file : {"libipt_REJECT.t", "libipt_LOG.t", "libxt_NFLOG.t", "libxt_MARK.t",
+                                   "libxt_CONNMARK.t", "libxt_NFQUEUE.t", "libxt_TEE.t"}) {
         CAPTURE(file);
         const auto vectors = read_vectors(file);
         REQUIRE_MESSAGE(!vectors.empty(), (std::string("cannot read ") + file + " in " + iptables_tests_dir()));

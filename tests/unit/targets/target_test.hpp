@@ -24,12 +24,8 @@ namespace xdpt::test::tgt {
 
 using Opts = std::vector<std::pair<std::string, std::string>>;
 
-inline const ExtKind* target_kind(std::string_view name) {
-    for (const ExtKind* k : {&target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS, &target_CT,
-                             &target_CHECKSUM, &target_MARK, &target_NOTRACK})
-        if (k->name == name) return k;
-    return nullptr;
-}
+// Every target the registry knows.
+inline const ExtKind* target_kind(std::string_view name) { return find_target(name); }
 
 // Whether `item` is in the comma separated `list` (an empty list allows everything).
 inline bool list_allows(std::string_view list, std::string_view item) {
