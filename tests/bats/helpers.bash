@@ -32,6 +32,17 @@ in_ns() {
   ip netns exec "$ns" "$@"
 }
 
+# veth NS PEER: a veth from NS (vn, 198.18.10.1/24) to PEER (vp, 198.18.10.2/24), both
+# ends and PEER's lo up.
+veth() {
+  ip link add vn netns "$1" type veth peer name vp netns "$2"
+  in_ns "$1" ip addr add 198.18.10.1/24 dev vn
+  in_ns "$2" ip addr add 198.18.10.2/24 dev vp
+  in_ns "$1" ip link set vn up
+  in_ns "$2" ip link set vp up
+  in_ns "$2" ip link set lo up
+}
+
 teardown_namespaces() {
   local ns
   for ns in "${_namespaces[@]}"; do

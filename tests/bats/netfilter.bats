@@ -282,17 +282,10 @@ peers() {
   pair
   new_ns px
   new_ns pl
-  local a b
-  for a in "$x:$px" "$l:$pl"; do
-    b=${a#*:} a=${a%%:*}
-    ip link add vn netns "$a" type veth peer name vp netns "$b"
-    in_ns "$a" ip addr add 198.18.10.1/24 dev vn
-    in_ns "$a" ip addr add 198.18.10.9/32 dev vn
-    in_ns "$b" ip addr add 198.18.10.2/24 dev vp
-    in_ns "$a" ip link set vn up
-    in_ns "$b" ip link set vp up
-    in_ns "$b" ip link set lo up
-  done
+  veth "$x" "$px"
+  veth "$l" "$pl"
+  in_ns "$x" ip addr add 198.18.10.9/32 dev vn
+  in_ns "$l" ip addr add 198.18.10.9/32 dev vn
 }
 
 @test "nat POSTROUTING SNAT and MASQUERADE change the source the peer sees, counted as iptables-legacy does" {
