@@ -145,34 +145,6 @@ std::string version_text() {
     return str("xdptables ", XDPT_VERSION, " (iptables v", XDPT_IPTABLES_VERSION, " compatible)\n");
 }
 
-// The subcommands of xdptables as `xdptables help` lists them: synopsis, what it does.
-struct Subcommand {
-    std::string_view synopsis, what;
-};
-constexpr Subcommand subcommands[] = {
-    {"attach", "attach to the interfaces created since the last command"},
-    {"detach", "remove every program, map and nftables table of xdptables"},
-    {"explain [-t table]", "where each rule and policy is judged, XDP or netfilter, and why"},
-    {"migrate [--from legacy|nft] [--flush-source]", "take over the running iptables ruleset"},
-    {"socket-accel enable|disable|status|list", "same-host TCP that skips the stack"},
-    {"status", "XDP attachments, generation, verdict counts, map memory"},
-    {"version", "the xdptables release"},
-    {"help", "this text"},
-};
-
-// `xdptables help`: iptables' help (what -h prints, byte for byte iptables') and then the
-// subcommands of xdptables, a synopsis too long for its column on a line of its own.
-std::string subcommand_help(const Brand& brand) {
-    constexpr size_t column = 34;
-    std::string out = help_text(brand.name, brand) + "\nxdptables subcommands (see xdptables(8)):\n";
-    for (const auto& s : subcommands) {
-        std::string line = str("  ", brand.name, ' ', s.synopsis);
-        line += line.size() < column ? std::string(column - line.size(), ' ') : str('\n', std::string(column, ' '));
-        out += str(line, s.what, '\n');
-    }
-    return out;
-}
-
 int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) {
     const std::string prog(inv.brand.name);
     auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
@@ -187,7 +159,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     }
     if (!args.empty() && (args[0] == "version" || args[0] == "help")) {
         if (args.size() > 1) return exit_with(Error{Exit::parameter, str(args[0], " takes no arguments")});
-        write_out(args[0] == "version" ? version_text() : subcommand_help(inv.brand));
+        write_out(args[0] == "version" ? version_text() : help_text(inv.brand.name, inv.brand) + subcommands_text(inv.brand));
         return 0;
     }
     if (!args.empty() && args[0] == "status") {

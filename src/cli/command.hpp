@@ -90,6 +90,9 @@ Result<std::variant<Command, EarlyExit>> parse_command(const std::vector<std::st
 // The help text of `xdptables -h` (`prog`: xdptables-restore names itself in it), iptables'
 // own with the names and flavour of `brand`.
 std::string help_text(std::string_view prog, const Brand& brand);
+// The subcommands of xdptables, as a section after the help text: what -h adds under the
+// name xdptables (under iptables' names -h is iptables' alone), and `help` under any.
+std::string subcommands_text(const Brand& brand);
 // What -h adds for a target (or verdict) given before it, then for each match loaded.
 std::string extension_help(std::string_view name, bool target);
 

@@ -1,5 +1,5 @@
-// The detach and attach subcommands are documented in xdptables(8) only: the help text
-// is iptables' own, byte for byte.
+// iptables' help text, byte for byte; under the name xdptables, -h and `help` add the
+// subcommands of xdptables after it.
 #include "cli/command.hpp"
 
 #include <string_view>
@@ -8,6 +8,36 @@
 #include "xdpt_config.h"
 
 namespace xdpt {
+
+namespace {
+
+// The subcommands of xdptables: synopsis, what it does.
+struct Subcommand {
+    std::string_view synopsis, what;
+};
+constexpr Subcommand subcommands[] = {
+    {"attach", "attach to the interfaces created since the last command"},
+    {"detach", "remove every program, map and nftables table of xdptables"},
+    {"explain [-t table]", "where each rule and policy is judged, XDP or netfilter, and why"},
+    {"migrate [--from legacy|nft] [--flush-source]", "take over the running iptables ruleset"},
+    {"socket-accel enable|disable|status|list", "same-host TCP that skips the stack"},
+    {"status", "XDP attachments, generation, verdict and cache counts, map memory"},
+    {"version", "the xdptables release"},
+    {"help", "this text"},
+};
+
+}  // namespace
+
+std::string subcommands_text(const Brand& brand) {
+    constexpr size_t column = 34;
+    std::string out = "\nxdptables subcommands (see xdptables(8)):\n";
+    for (const auto& s : subcommands) {
+        std::string line = str("  ", brand.name, ' ', s.synopsis);
+        line += line.size() < column ? std::string(column - line.size(), ' ') : str('\n', std::string(column, ' '));
+        out += str(line, s.what, '\n');
+    }
+    return out;
+}
 
 std::string help_text(std::string_view prog, const Brand& brand) {
     const std::string v = XDPT_IPTABLES_VERSION;

@@ -360,6 +360,7 @@ struct Parser {
                 break;
             case 'h': {
                 std::string text = help_text(po.restore ? str(po.brand.name, "-restore") : std::string(po.brand.name), po.brand);
+                if (!po.restore && po.brand.name == xdptables_brand.name) text += subcommands_text(po.brand);
                 if (target_slot >= 0) text += extension_help(exts[target_slot].inst.kind->name, true);
                 else if (is_standard_verdict(c.jumpto)) text += extension_help(c.jumpto, true);
                 bool any_match = false;

@@ -75,8 +75,16 @@ teardown() { teardown_namespaces; }
   local ref=$output ref_status=$status
   run "${NOBODY[@]}" "$XDPT" -h
   [ "$status" = "$ref_status" ]
-  # Byte for byte (detach and attach are in the manual page only).
-  [ "$(normalize <<<"$output")" = "$ref" ]
+  # Byte for byte, then xdptables' subcommands (under iptables' names: iptables' alone,
+  # names.bats).
+  local ours
+  ours=$(normalize <<<"$output")
+  [ "${ours:0:${#ref}}" = "$ref" ]
+  [[ "$output" == *$'\n\nxdptables subcommands (see xdptables(8)):\n  xdptables attach '* ]]
+  local s
+  for s in attach detach explain migrate socket-accel status version help; do
+    [[ "$output" == *$'\n  xdptables '"$s"* ]]
+  done
   run "${NOBODY[@]}" "$XDPT" --help
   [ "$status" = 0 ] && [[ "$output" == "xdptables v1.8.9 (xdp)"* ]]
   run "${NOBODY[@]}" iptables-legacy-restore -h

@@ -62,9 +62,8 @@ run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file, $4 = ca
       else
         ip netns exec "$ns" env VECTORS="$VECTORS" CASES="$4" PATH="$bindir:/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
           mount -t tmpfs xdd /run || exit 99
-          iptables() { xdptables "$@"; }
-          iptables-save() { xdptables-save "$@"; }
-          iptables-restore() { xdptables-restore "$@"; }
+          # iptables, iptables-save, iptables-restore: xdptables under those names, found
+          # first in PATH (so argv[0] is as typed, as for iptables'"'"' own getopt messages).
           cd "$1"; eval "$2"' _ "$3.d" "$line" >"$3.o" 2>"$3.e" </dev/null
       fi
       echo "rc=$?"
