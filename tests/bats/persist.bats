@@ -35,9 +35,11 @@ unit_line() {
   grep -qx "Environment=XDPT_RULES=/etc/iptables/rules.v4" "$unit"
   grep -qx "Before=network-pre.target shutdown.target" "$unit"
   grep -qx "Type=oneshot" "$unit" && grep -qx "RemainAfterExit=yes" "$unit"
-  grep -q "RUN+=\"$(sbindir)/xdptables attach\"" "$rule"
+  local attach=$dest$prefix/lib/systemd/system/xdptables-attach@.service
+  grep -qx 'ACTION=="add", SUBSYSTEM=="net", TAG+="systemd", ENV{SYSTEMD_WANTS}+="xdptables-attach@%k.service"' "$rule"
+  grep -qx "ExecStart=$(sbindir)/xdptables attach" "$attach" && grep -qx "Type=oneshot" "$attach"
   [ -x "$plugin" ] && grep -q "^sbindir=\${XDPT_SBINDIR:-$(sbindir)}" "$plugin"
-  ! grep -q @SBINDIR@ "$unit" "$rule" "$plugin"
+  ! grep -q @SBINDIR@ "$unit" "$rule" "$plugin" "$attach"
 }
 
 @test "the unit's command lines restore the rules file, and do nothing without one" {
@@ -151,4 +153,19 @@ state() {
   [ "$(state)" = "$before" ]
   run "$script" frobnicate
   [ "$status" = 2 ] && [[ "$output" == "Usage: tools/alternatives.sh install|remove"* ]]
+}
+
+@test "the attach unit's command line covers an interface that appeared after the ruleset" {
+  require_root
+  new_ns ns
+  local start
+  start=$(sed -n "s/^ExecStart=//p" "$(build)/tools/xdptables-attach@.service" | sed "s|$(sbindir)/|$XDPT_BINDIR/|g")
+  [ -n "$start" ]
+  printf '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp --dport 9 -j DROP\nCOMMIT\n' | in_ns "$ns" "$XDPT_BINDIR/xdptables-restore"
+  local v=xba$$
+  in_ns "$ns" ip link add "$v" type veth peer name "${v}p"
+  [ "$(in_ns "$ns" ip -j link show "$v" | jq -r '.[0].xdp.prog.id // empty')" = "" ]
+  # shellcheck disable=SC2086
+  in_ns "$ns" $start
+  [ "$(in_ns "$ns" ip -j link show "$v" | jq -r '.[0].xdp.prog.id')" = "$(lo_xdp_prog_id "$ns")" ]
 }
