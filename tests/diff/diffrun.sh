@@ -64,6 +64,7 @@ run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file, $4 = ca
           mount -t tmpfs xdd /run || exit 99
           # iptables, iptables-save, iptables-restore: xdptables under those names, found
           # first in PATH (so argv[0] is as typed, as for iptables'"'"' own getopt messages).
+          # As many lines as the three functions above: bash names script lines in errors.
           cd "$1"; eval "$2"' _ "$3.d" "$line" >"$3.o" 2>"$3.e" </dev/null
       fi
       echo "rc=$?"
