@@ -69,18 +69,19 @@ std::string explain(const Ruleset& rs, const std::string& only_table) {
                                        : "not reached from raw PREROUTING, INPUT or FORWARD";
             else if (t.name == "filter" && !whole.empty())
                 chain_why = whole;
+            // What follows "xdp" (a walked chain of raw or filter has no chain_why).
+            const std::string& xdp_note = t.name == "filter" ? filter_note : chain_why;
             if (ch.builtin)
                 line(chain_why.empty() ? "xdp" : "netfilter", str(':', ch.name, ' ', ch.policy),
-                     chain_why.empty() && t.name == "filter" && walked.count({t.name, ch.name}) ? filter_note
-                                                                                           : chain_why);
+                     chain_why.empty() ? xdp_note : chain_why);
             for (size_t i = 0; i < ch.rules.size(); ++i) {
                 std::string why = chain_why;
                 if (why.empty())
                     if (auto it = kernel.find({t.name, ch.name, int(i) + 1}); it != kernel.end())
                         why = str(it->second, it->second.starts_with("-j ") ? " acts in the kernel" : " is not visible in XDP");
                 const bool xdp = why.empty();
-                if (xdp && t.name == "filter" && walked.count({t.name, ch.name})) why = filter_note;
-                line(xdp ? "xdp" : "netfilter", rule_to_save(ch.rules[i], ch.name, CounterStyle::none), why);
+                line(xdp ? "xdp" : "netfilter", rule_to_save(ch.rules[i], ch.name, CounterStyle::none),
+                     xdp ? xdp_note : why);
             }
         }
     }
