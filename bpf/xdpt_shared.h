@@ -196,6 +196,22 @@ enum xdpt_stat {
 #define XDPT_GENERATIONS 2
 
 /*
+ * Readers of a generation, per CPU. The program adds one to `enter` (an atomic add: a
+ * full barrier) before it reads which generation is active, and one to `left` after its
+ * last access to that generation's maps. After a flip, the updater waits until every
+ * CPU's `left` has reached the `enter` it saw then: every run that may have read the old
+ * index has ended, its counts included (x86 keeps stores in order). It is how x_tables
+ * waits for its readers (xt_replace_table's per-CPU sequence counts): a wait of
+ * microseconds instead of an RCU grace period (8 to 20 ms here), the bulk of a
+ * command's time otherwise.
+ */
+struct xdpt_readers {
+	__u64 enter;
+	__u64 left;
+};
+XDPT_ASSERT(sizeof(struct xdpt_readers) == 16, "readers layout");
+
+/*
  * The class cache. A walk's outcome depends on nothing but where it starts and the
  * bitmap ids its field lookups gave (the packet's class in every field): two packets
  * with the same ids meet the same rules. So the outcome of a walk is kept, keyed by the

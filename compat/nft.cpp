@@ -543,15 +543,21 @@ namespace {
 
 // Every chain of family ip, by table, with its counters when it is a base chain (the
 // policy's).
-using KernelChains = std::map<std::string, std::map<std::string, std::optional<Counters>>>;
+// What the kernel holds of a chain: a base chain's policy and its counters.
+struct KernelChain {
+    std::optional<Counters> policy_ctr;
+    std::optional<uint32_t> policy;  // NF_ACCEPT or NF_DROP
+};
+using KernelChains = std::map<std::string, std::map<std::string, KernelChain>>;
 Result<KernelChains> read_chains(mnl_socket* s, std::string_view what) {
     KernelChains out;
     auto each = [&out](const nlmsghdr* h) -> int {
         nftnl_chain* c = nftnl_chain_alloc();
         if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4) {
-            auto& policy = out[nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)][nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)];
+            auto& kc = out[nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)][nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)];
             if (nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS))
-                policy = Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
+                kc.policy_ctr = Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
+            if (nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)) kc.policy = nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY);
         }
         nftnl_chain_free(c);
         return MNL_CB_OK;
@@ -566,7 +572,7 @@ Result<KernelChains> read_chains(mnl_socket* s, std::string_view what) {
 // False, with nothing added, when the kernel's table is not known well enough for that,
 // or when so much changed that making the table anew costs less.
 Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
-                         const std::map<std::string, std::optional<Counters>>& kernel) {
+                         const std::map<std::string, KernelChain>& kernel) {
     size_t rules = 0, ops = 0;
     for (const Chain& ch : t.chains) {
         rules += ch.rules.size();
@@ -631,7 +637,13 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
             if (!built) return std::unexpected(built.error());
             b.rule(built->get(), before[i]);
         }
-        if (ch.builtin) b.update_chain(name, ch.name, ch.policy == "DROP", !ch.nft_counts);
+        // A base chain's policy, when it changed or its counters are to be set anew. Not
+        // otherwise: a chain update is one of the changes whose release the kernel defers
+        // past an RCU grace period, which the closing of our socket then waits for (8 to
+        // 20 ms here); an append alone releases nothing.
+        const uint32_t policy = ch.policy == "DROP" ? NF_DROP : NF_ACCEPT;
+        if (ch.builtin && (!ch.nft_counts || kernel.at(ch.name).policy != policy))
+            b.update_chain(name, ch.name, policy == NF_DROP, !ch.nft_counts);
     }
     for (const auto& [c, _] : kernel)
         if (!t.find(c)) b.delete_chain(name, c);
@@ -867,8 +879,8 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
             for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
             const std::optional<Counters>* policy = nullptr;
             if (auto kt = chains->find(name); kt != chains->end())
-                if (auto kc = kt->second.find(ch.name); kc != kt->second.end()) policy = &kc->second;
-            if (ch.builtin && policy && *policy) {
+                if (auto kc = kt->second.find(ch.name); kc != kt->second.end()) policy = &kc->second.policy_ctr;
+                if (ch.builtin && policy && *policy) {
                 ch.ctr.pkts += (*policy)->pkts;
                 ch.ctr.bytes += (*policy)->bytes;
                 ch.nft_live = **policy;

@@ -34,7 +34,7 @@ inline constexpr size_t small_patch = 64;
 
 // The handle of a rule the kernel holds that was not read: one this process's batch
 // made, or one a load linked without reading the rules back (link_unchanged).
-inline constexpr uint64_t unknown_handle = ~uint64_t(0);
+inline constexpr uint64_t unknown_handle = Rule::nft_unread;
 
 // A change of xdptables' tables, built (`prepare`) and not yet sent: dropped unsent, it
 // changes nothing.

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -135,12 +137,33 @@ xdpt_capacity needs(const Tables& t) {
             t.cfg.nslots * t.cfg.ncpus};
 }
 
-// Whether a program of capacity `have` holds tables that need `need`, and is not much
-// larger than they (a ruleset that shrank gives its memory back).
+// Whether an inner array of `h` elements holds `n`, and is not much larger (a ruleset
+// that shrank gives its memory back).
+bool fits(uint32_t h, uint32_t n) { return n <= h && h <= 4 * size_t(sized(n)); }
 bool fits(const xdpt_capacity& have, const xdpt_capacity& need) {
-    auto ok = [](uint32_t h, uint32_t n) { return n <= h && h <= 4 * size_t(sized(n)); };
-    return ok(have.bitmaps, need.bitmaps) && ok(have.chunks, need.chunks) && ok(have.rules, need.rules) &&
-           ok(have.counters, need.counters);
+    return fits(have.bitmaps, need.bitmaps) && fits(have.chunks, need.chunks) && fits(have.rules, need.rules) &&
+           fits(have.counters, need.counters);
+}
+
+// The sizes of a new program for `need`, replacing one of `have` (if any). An array that
+// outgrew its program, or soon will, doubles: a ruleset built one command at a time (a
+// script of -A) then loads a program (hundreds of milliseconds of verification) about
+// once per doubling, not once per eighth. One far from its size keeps it; a first
+// program, or one for a ruleset that grew or shrank by far more, is sized to its need (a
+// restore's memory stays tight).
+xdpt_capacity capacity_for(const xdpt_capacity& need, const std::optional<xdpt_capacity>& have) {
+    auto one = [&](uint32_t xdpt_capacity::*f) {
+        const uint32_t n = need.*f;
+        if (!have) return sized(n);
+        const uint32_t h = (*have).*f;
+        // Doubled also when more than half used: the arrays grow together, and the next
+        // to outgrow its size would otherwise load a program again a command later.
+        if (n > h / 2 && n <= 2 * size_t(h)) return std::max(sized(n), uint32_t(std::min<size_t>(2 * size_t(h), UINT32_MAX)));
+        if (fits(h, n)) return h;
+        return sized(n);
+    };
+    return {one(&xdpt_capacity::bitmaps), one(&xdpt_capacity::chunks), one(&xdpt_capacity::rules),
+            one(&xdpt_capacity::counters)};
 }
 
 // An inner map to refill where it stands, and its number of elements.
@@ -378,10 +401,34 @@ void attach_all(const Anchor& a, const std::vector<Iface>& ifaces, std::string* 
     }
 }
 
-// Waits until no CPU runs the program with a generation index read before the flip.
-void wait_for_readers() {
-    // An RCU grace period: XDP runs inside an RCU read-side section.
+// An RCU grace period: XDP runs inside an RCU read-side section. 8 to 20 ms here.
+void wait_for_grace_period() {
     if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) usleep(20000);
+}
+
+// Waits until no CPU runs the program of `a` with a generation index read before the
+// flip (see struct xdpt_readers): each CPU's runs that had begun by now have ended. A run
+// takes microseconds; should one take longer than a few milliseconds (a CPU stalled, a
+// count that cannot be read), a grace period is waited instead, which covers every run.
+void wait_for_readers(const Anchor& a) {
+    // Orders the flip's store before the reads of `enter` below (Dekker: the program's
+    // atomic add orders its `enter` before its read of the index).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const int fd = a.map("xdpt_readers");
+    const int ncpus = libbpf_num_possible_cpus();
+    std::vector<xdpt_readers> seen(size_t(std::max(ncpus, 1))), now(seen.size());
+    const uint32_t zero = 0;
+    if (fd < 0 || ncpus <= 0 || bpf_map_lookup_elem(fd, &zero, seen.data())) return wait_for_grace_period();
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+    for (size_t spins = 0;; ++spins) {
+        if (bpf_map_lookup_elem(fd, &zero, now.data())) return wait_for_grace_period();
+        bool done = true;
+        for (size_t c = 0; c < seen.size(); ++c)
+            if (now[c].left < seen[c].enter) done = false;
+        if (done) return;
+        if (std::chrono::steady_clock::now() > give_up) return wait_for_grace_period();
+        if (spins > 100) usleep(50);
+    }
 }
 
 Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, const xdpt_capacity& cap) {
@@ -520,18 +567,20 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     const xdpt_capacity need = needs(tables);
     std::optional<uint32_t> old;      // the anchor's active generation
     std::optional<xdpt_capacity> cap;  // the sizes of the program written to
+    std::optional<xdpt_capacity> had;  // the anchor's
     if (anchor) {
         auto have = anchor_capacity(*anchor);
         if (!have) return std::unexpected(have.error());
         auto gen = active_gen(*anchor);
         if (!gen) return std::unexpected(gen.error());
         old = *gen;
+        had = *have;
         if (fits(*have, need)) cap = *have;
     }
     std::optional<Anchor> fresh;
     if (!cap) {
         ph.emplace("commit: load a program");
-        cap = xdpt_capacity{sized(need.bitmaps), sized(need.chunks), sized(need.rules), sized(need.counters)};
+        cap = capacity_for(need, had);
         auto loaded = load_anchor(*cap, anchor ? &*anchor : nullptr);
         if (!loaded) return std::unexpected(loaded.error());
         fresh = std::move(*loaded);
@@ -605,7 +654,10 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
         else (void)remove_state();
         return undo(r);
     }
-    wait_for_readers();
+    // The program replaced runs on until every interface has the new one: its runs end
+    // within a grace period. A flip in the same program is waited for by its counts.
+    if (fresh) wait_for_grace_period();
+    else wait_for_readers(a);
     attach_all(a, ifaces, notices);
     // The program before, if it was replaced: its counts are folded below.
     std::optional<Anchor> was;

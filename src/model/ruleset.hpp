@@ -48,9 +48,17 @@ struct Rule {
     uint64_t nft = 0;
     Counters nft_live;
 
-    // Counters set by hand (-Z, -c, restore): they no longer follow the slot, and the
-    // kernel rule is made anew (its counter from zero).
-    void set_counters(Counters c) { ctr = c, slot = -1, nft = 0, nft_live = {}; }
+    // The handle of a kernel rule that was not read (its count unknown).
+    static constexpr uint64_t nft_unread = ~uint64_t(0);
+
+    // Counters set by hand (-Z, -c, restore): they no longer follow the slot. A kernel
+    // rule whose count was read stays, counting on: ctr is then c plus what it counts
+    // from now on (stored as c minus what it had, modulo 2^64), without a change to
+    // the kernel rule. One whose count is unknown is made anew, from zero.
+    void set_counters(Counters c) {
+        ctr = c, slot = -1;
+        if (nft == nft_unread) nft = 0, nft_live = {};
+    }
     // The rule now jumps to `chain` (-E renamed its target): the kernel rule is made anew
     // (its counts so far stay in ctr).
     void retarget(std::string chain) { target_name = std::move(chain), nft = 0, nft_live = {}; }
@@ -72,7 +80,9 @@ struct Chain {
     std::vector<uint64_t> nft_rules;
     bool nft_counts = false;
     Counters nft_live;
-    void set_counters(Counters c) { ctr = c, slot = -1, nft_counts = false, nft_live = {}; }
+    // As Rule::set_counters: the kernel's policy counters count on (the kernel's
+    // counters are never reset for this; see nft::prepare).
+    void set_counters(Counters c) { ctr = c, slot = -1; }
     std::vector<Rule> rules;
 };
 

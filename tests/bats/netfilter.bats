@@ -73,13 +73,47 @@ both() {
   run in_ns "$l" iptables-legacy -L INPUT -v -x -n
   [ "$xl" = "$output" ]
   [[ "$xl" == *"      10      380 ACCEPT     17"* ]]
-  # -Z of one rule zeroes it in the kernel too; the others keep counting.
+  # -Z of one rule zeroes what it shows and leaves the kernel rule counting on (same
+  # handle: nothing in nftables changes); the others keep counting.
   both -Z INPUT 2
+  [ "$(handle_of "$x" "udp dport 9999")" = "$h_udp" ]
   send "$x" 1; send "$l" 1
   both -R INPUT 1 -p sctp -j ACCEPT
   same_saves
   [[ "$xs" == *"[1:38] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
   [[ "$xs" == *"[11:"*"] -A INPUT -p icmp -j ACCEPT"* ]]
+}
+
+@test "an append, a -Z and a policy reset change nothing in nftables but the rule appended" {
+  solo
+  in_ns "$x" "$XDPT" -P FORWARD DROP
+  send "$x" 3
+  # What a command's batch did, as nftables reports it.
+  changes() {
+    local out=$BATS_TEST_TMPDIR/monitor
+    in_ns "$x" timeout 5 nft monitor >"$out" 2>&1 &
+    local mon=$!
+    sleep 0.3
+    in_ns "$x" "$XDPT" "$@"
+    sleep 0.3
+    kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null
+    grep -av '^# new generation' "$out" || true
+  }
+  # libiptc resets every base chain's policy counters at each commit; xdptables shows
+  # them reset without updating the chains (a chain update's release makes the closing
+  # of the nftables socket wait for an RCU grace period).
+  run changes -A INPUT -p tcp --dport 22 -j ACCEPT
+  [ "${#lines[@]}" = 1 ]
+  [[ "$output" == "add rule ip xdptables-filter INPUT "*"dport 22 counter packets 0 bytes 0 accept" ]]
+  run changes -Z INPUT 1
+  [ -z "$output" ]
+  [ "$(in_ns "$x" "$XDPT" -L INPUT 1 -v -x -n | awk '{print $1}')" = 0 ]
+  send "$x" 2
+  [ "$(in_ns "$x" "$XDPT" -L INPUT 1 -v -x -n | awk '{print $1}')" = 2 ]
+  # A policy that changes does update its chain.
+  run changes -P OUTPUT DROP
+  [[ "$output" == "add chain ip xdptables-filter OUTPUT"*"policy drop; }" ]]
+  in_ns "$x" "$XDPT" -P OUTPUT ACCEPT
 }
 
 @test "renaming, emptying and deleting chains with jumps counts as iptables-legacy does" {
