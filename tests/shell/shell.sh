@@ -91,7 +91,7 @@ run_case() {
         (cd "$work" && XT_MULTI=$1 unshare -n bash "$2") >"$work/raw" 2>&1
     fi
     status=$?
-    sed -e "s|$1|\$XT_MULTI|g" -e 's|/tmp/tmp\.[A-Za-z0-9]*|$TMP|g' -e '/^++* /d' "$work/raw" >"$work/out"
+    sed -e "s|$1|XT_MULTI|g" -e "s|/tmp/tmp\\.[A-Za-z0-9]*|TMP|g" -e "/^++* /d" "$work/raw" >"$work/out"
     return $status
 }
 
