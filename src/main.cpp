@@ -1,6 +1,8 @@
 // The xdptables binary: one program, applet chosen by argv[0] (xdptables,
 // xdptables-save, xdptables-restore, or iptables' names iptables, iptables-save,
 // iptables-restore) or by `xdptables-multi APPLET ...`.
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <variant>
@@ -145,6 +148,14 @@ std::string version_text() {
     return str("xdptables ", XDPT_VERSION, " (iptables v", XDPT_IPTABLES_VERSION, " compatible)\n");
 }
 
+// Whether the kernel can be asked which revisions of an extension it has: iptables asks
+// through a raw socket (xtables' compatible_revision), which a process without
+// CAP_NET_RAW cannot open (EPERM); any other failure is not that.
+bool can_ask_revisions() {
+    Fd fd(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));
+    return fd || errno != EPERM;
+}
+
 int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) {
     const std::string prog(inv.brand.name);
     auto exit_with = [&](const Error& e) { return report(e, prog, inv.brand); };
@@ -212,6 +223,8 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     ParseOptions po;
     po.notices = &notices;
     po.brand = inv.brand;
+    std::set<const ExtKind*> assumed_revisions;
+    if (!can_ask_revisions()) po.assumed_revisions = &assumed_revisions;
     auto parsed = parse_command(args, po);
     std::fputs(notices.c_str(), stderr);
     if (!parsed) return exit_with(parsed.error());

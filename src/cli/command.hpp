@@ -1,6 +1,7 @@
 // One iptables command line, parsed: what do_parse() + ipv4_post_parse() produce.
 #pragma once
 #include <optional>
+#include <set>
 #include <variant>
 #include <string>
 #include <vector>
@@ -81,6 +82,11 @@ struct ParseOptions {
     // (chains renamed with -E to up to 31 characters) are taken as they are.
     bool stored = false;
     Brand brand = xdptables_brand;  // the names in help, -V and messages
+    // Set when the kernel cannot be asked which revision of an extension it has (see
+    // can_ask_revisions in main.cpp): iptables then assumes the revision it prefers and
+    // says so on stderr, once per extension it loads; those it has spoken of are kept
+    // here. Null: the kernel can be asked, and nothing is said.
+    std::set<const ExtKind*>* assumed_revisions = nullptr;
 };
 
 // Parses argv (without argv[0]). On success either a Command or an EarlyExit.

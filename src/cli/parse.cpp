@@ -143,10 +143,23 @@ struct Parser {
     }
 
     int add_ext(const ExtKind* k, bool is_target) {
+        assume_revision(k);
         exts.push_back(ExtSlot{ExtInst(k), is_target, static_cast<int>(exts.size())});
         int idx = static_cast<int>(exts.size()) - 1;
         if (!k->opts.empty()) merge_options(idx);
         return idx;
+    }
+
+    // xtables' compatible_revision: when it cannot open the raw socket through which
+    // it asks the kernel (EPERM), iptables takes the revision it prefers, the one the
+    // extension's x_tables form has (CT's for NOTRACK, conntrack's for state), and says
+    // so for any but revision 0, the first time the process loads the extension.
+    void assume_revision(const ExtKind* k) {
+        if (!po.assumed_revisions || !po.notices || !po.assumed_revisions->insert(k).second) return;
+        const XtInfo xt = k->make()->to_xt(Rule{});
+        if (xt.rev != 0)
+            *po.notices += str(xt.name, ": Could not determine whether revision ", unsigned(xt.rev),
+                               " is supported, assuming it is.\n");
     }
 
     Result<void> set_option(unsigned option) {

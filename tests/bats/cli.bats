@@ -95,6 +95,24 @@ teardown() { teardown_namespaces; }
   [ "$status" = 0 ] && [ "$output" = "xdptables v1.8.9 (xdp)" ]
 }
 
+@test "unprivileged, -m/-j say which revision they assume, as iptables-legacy does" {
+  require_root  # to switch to nobody
+  # Without a raw socket iptables cannot ask the kernel for revisions: it says so on
+  # stderr for each extension it loads whose preferred revision is not 0.
+  local a
+  for a in "-m conntrack -m state -j DNAT --help" "-j NOTRACK --help" "-m mark -m mark --help" \
+           "-p tcp -m multiport --bogus" "-j SNAT --help" "-j TEE --help"; do
+    # shellcheck disable=SC2086 # $a is a command line
+    run --separate-stderr "${NOBODY[@]}" iptables-legacy $a
+    local ref_status=$status ref_err=$stderr
+    [[ "$ref_err" == *"Could not determine"* || "$a" == *SNAT* ]]
+    # shellcheck disable=SC2086
+    run --separate-stderr "${NOBODY[@]}" "$XDPT" $a
+    [ "$status" = "$ref_status" ]
+    [ "$(normalize <<<"$stderr")" = "$ref_err" ]
+  done
+}
+
 @test "an unprivileged command exits 4: Permission denied (you must be root), and changes nothing" {
   require_root
   new_ns ns
