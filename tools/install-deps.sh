@@ -7,7 +7,7 @@ pkgs="g++ meson ninja-build pkg-config \
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev \
   libnftnl-dev libmnl-dev libboost-dev doctest-dev bats \
   iptables nftables iproute2 netbase procps util-linux kmod gdb \
-  xdp-tools tcpdump netsniff-ng python3 groff-base man-db gnuplot-nox ethtool iperf3 systemd ipset strace"
+  xdp-tools tcpdump netsniff-ng python3 groff-base man-db gnuplot-nox ethtool iperf3 systemd ipset strace time"
 # Nothing to do when everything is there (a second run of the demo or the tests).
 # shellcheck disable=SC2086
 if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv 'install ok installed' ||
