@@ -33,45 +33,15 @@
 #include <vector>
 
 #include "core/str.hpp"
+#include "model/tables.hpp"
 
 namespace xdpt::nft {
 namespace {
 
-// iptables' tables as netfilter hooks them (iptable_raw, iptable_mangle, iptable_nat,
-// iptable_filter): hook, priority and nftables chain type of every builtin chain.
-struct Hook {
-    std::string_view table, chain;
-    uint32_t hooknum;
-    int prio;
-    const char* type;
-};
-constexpr Hook hooks[] = {
-    {"raw", "PREROUTING", NF_INET_PRE_ROUTING, -300, "filter"},
-    {"raw", "OUTPUT", NF_INET_LOCAL_OUT, -300, "filter"},
-    {"mangle", "PREROUTING", NF_INET_PRE_ROUTING, -150, "filter"},
-    {"mangle", "INPUT", NF_INET_LOCAL_IN, -150, "filter"},
-    {"mangle", "FORWARD", NF_INET_FORWARD, -150, "filter"},
-    // iptable_mangle reroutes a packet whose mark or addresses its OUTPUT changed.
-    {"mangle", "OUTPUT", NF_INET_LOCAL_OUT, -150, "route"},
-    {"mangle", "POSTROUTING", NF_INET_POST_ROUTING, -150, "filter"},
-    {"nat", "PREROUTING", NF_INET_PRE_ROUTING, -100, "nat"},
-    {"nat", "INPUT", NF_INET_LOCAL_IN, 100, "nat"},
-    {"nat", "OUTPUT", NF_INET_LOCAL_OUT, -100, "nat"},
-    {"nat", "POSTROUTING", NF_INET_POST_ROUTING, 100, "nat"},
-    {"filter", "INPUT", NF_INET_LOCAL_IN, 0, "filter"},
-    {"filter", "FORWARD", NF_INET_FORWARD, 0, "filter"},
-    {"filter", "OUTPUT", NF_INET_LOCAL_OUT, 0, "filter"},
-    // NF_IP_PRI_SECURITY: after filter (SELinux labels the packets filter let through).
-    {"security", "INPUT", NF_INET_LOCAL_IN, 50, "filter"},
-    {"security", "FORWARD", NF_INET_FORWARD, 50, "filter"},
-    {"security", "OUTPUT", NF_INET_LOCAL_OUT, 50, "filter"},
-};
-
-const Hook* find_hook(std::string_view table, std::string_view chain) {
-    for (const Hook& h : hooks)
-        if (h.table == table && h.chain == chain) return &h;
-    return nullptr;
-}
+// iptables' tables as netfilter hooks them (hook, priority and nftables chain type of
+// every builtin chain): the catalogue's.
+using Hook = BuiltinChain;
+const Hook* find_hook(std::string_view table, std::string_view chain) { return find_builtin(table, chain); }
 
 // The comment on every table xdptables owns.
 constexpr std::string_view owner_mark = "managed by xdptables";

@@ -1,5 +1,7 @@
 #include "dp/compile.hpp"
 
+#include "model/tables.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -269,11 +271,11 @@ Result<Program> flatten(const Ruleset& rs) {
 
     struct Entry {
         const Table* t;
-        const char* chain;
+        std::string chain;
         xdpt_entry e;
     };
-    for (Entry en : {Entry{raw, "PREROUTING", XDPT_RAW_PREROUTING}, Entry{filter, "INPUT", XDPT_FILTER_INPUT},
-                     Entry{filter, "FORWARD", XDPT_FILTER_FORWARD}}) {
+    for (const XdpEntry& xe : xdp_entries()) {
+        const Entry en{rs.find(xe.table), std::string(xe.chain), xe.entry};
         p.entry[en.e] = static_cast<uint32_t>(p.rules.size());
         if (!en.t) {
             // Never walked (the config flags say so); a policy keeps the layout uniform.

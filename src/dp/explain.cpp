@@ -6,6 +6,7 @@
 #include "core/str.hpp"
 #include "dp/compile.hpp"
 #include "model/print.hpp"
+#include "model/tables.hpp"
 
 namespace xdpt::dp {
 namespace {
@@ -16,8 +17,8 @@ using ChainKey = std::pair<std::string, std::string>;
 std::set<ChainKey> walked_chains(const Ruleset& rs) {
     std::set<ChainKey> seen;
     std::vector<ChainKey> todo;
-    for (auto [table, chain] : {std::pair{"raw", "PREROUTING"}, {"filter", "INPUT"}, {"filter", "FORWARD"}})
-        if (rs.find(table)) todo.push_back({table, chain});
+    for (const XdpEntry& e : xdp_entries())
+        if (rs.find(e.table)) todo.push_back({std::string(e.table), std::string(e.chain)});
     while (!todo.empty()) {
         ChainKey k = todo.back();
         todo.pop_back();

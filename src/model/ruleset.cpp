@@ -1,5 +1,7 @@
 #include "model/ruleset.hpp"
 
+#include "model/tables.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -20,25 +22,12 @@ bool Rule::same_as(const Rule& o) const {
     return target.exact_text() == o.target.exact_text();
 }
 
-namespace {
-struct TableDef {
-    std::string_view name;
-    std::array<std::string_view, 5> chains;
-    size_t n;
-};
-constexpr std::array<TableDef, 5> table_defs{{
-    {"filter", {"INPUT", "FORWARD", "OUTPUT"}, 3},
-    {"nat", {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}, 4},
-    {"mangle", {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}, 5},
-    {"raw", {"PREROUTING", "OUTPUT"}, 2},
-    {"security", {"INPUT", "FORWARD", "OUTPUT"}, 3},
-}};
-}  // namespace
-
 std::optional<std::vector<std::string_view>> builtin_chains(std::string_view table) {
-    for (const auto& t : table_defs)
-        if (t.name == table) return std::vector<std::string_view>(t.chains.begin(), t.chains.begin() + t.n);
-    return std::nullopt;
+    const TableSpec* t = find_table_spec(table);
+    if (!t) return std::nullopt;
+    std::vector<std::string_view> out;
+    for (const BuiltinChain& c : t->chains()) out.push_back(c.name);
+    return out;
 }
 
 Table make_table(std::string_view name) {
