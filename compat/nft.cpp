@@ -30,9 +30,11 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <variant>
 #include <vector>
 
 #include "core/str.hpp"
+#include "grammar/values.hpp"
 #include "model/tables.hpp"
 
 namespace xdpt::nft {
@@ -93,10 +95,10 @@ public:
         nftnl_rule_set_u32(r_.get(), NFTNL_RULE_COMPAT_FLAGS, inv ? NFT_RULE_COMPAT_F_INV : 0);
     }
 
-    void payload(uint32_t offset, uint32_t len) {
+    void payload(uint32_t offset, uint32_t len, uint32_t base = NFT_PAYLOAD_NETWORK_HEADER) {
         auto e = expr("payload");
         nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
         nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
         nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
     }
@@ -104,6 +106,11 @@ public:
         auto e = expr("meta");
         nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
         nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+    }
+    void ct(uint32_t key) {
+        auto e = expr("ct");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
     }
     void bitwise(const void* mask, uint32_t len) {
         auto e = expr("bitwise");
@@ -114,11 +121,40 @@ public:
         nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
         nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
     }
-    void cmp(bool eq, const void* data, uint32_t len) {
+    void cmp(bool eq, const void* data, uint32_t len) { cmp_op(eq ? NFT_CMP_EQ : NFT_CMP_NEQ, data, len); }
+    void cmp_op(uint32_t op, const void* data, uint32_t len) {
         auto e = expr("cmp");
         nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, eq ? NFT_CMP_EQ : NFT_CMP_NEQ);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
         nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+    }
+    void range(bool inside, const nftx::Bytes& lo, const nftx::Bytes& hi) {
+        auto e = expr("range");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, inside ? NFT_RANGE_EQ : NFT_RANGE_NEQ);
+        nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, lo.data(), uint32_t(lo.size()));
+        nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, hi.data(), uint32_t(hi.size()));
+    }
+    void limit(const nftx::Limit& l) {
+        auto e = expr("limit");
+        nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, l.rate);
+        nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, l.unit);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, l.burst);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+    }
+    // A match's native form (ext/nftexpr.hpp); each loading expression fills register 1,
+    // which the following ones read.
+    void native(const nftx::Exprs& exprs) {
+        for (const nftx::Expr& x : exprs) {
+            if (auto* p = std::get_if<nftx::Payload>(&x)) payload(p->offset, p->len, p->base);
+            else if (auto* m = std::get_if<nftx::Meta>(&x)) meta(m->key);
+            else if (auto* c = std::get_if<nftx::Ct>(&x)) ct(c->key);
+            else if (auto* w = std::get_if<nftx::Bitwise>(&x)) bitwise(w->mask.data(), uint32_t(w->mask.size()));
+            else if (auto* k = std::get_if<nftx::Cmp>(&x)) cmp_op(k->op, k->data.data(), uint32_t(k->data.size()));
+            else if (auto* r = std::get_if<nftx::Range>(&x)) range(r->inside, r->lo, r->hi);
+            else if (auto* l = std::get_if<nftx::Limit>(&x)) limit(*l);
+        }
     }
     void counter() { expr("counter"); }
     // QUEUE: the verdict NF_QUEUE is queue 0 without bypass, which is what x_tables'
@@ -207,6 +243,17 @@ void reject(RuleBuilder& b, const XtInfo& x) {
     }
 }
 
+// For the conformance test only: matches kept in their x_tables form although they have
+// a native one ("all", or a comma list of names), so that iptables-nft 1.8.9, which
+// decodes only some native forms, can read back what xdptables loaded (tests/compat).
+bool forced_xt(std::string_view match) {
+    const char* list = std::getenv("XDPT_NFT_XT");
+    if (!list) return false;
+    for (std::string_view name : grammar::split(list, ','))
+        if (name == "all" || name == match) return true;
+    return false;
+}
+
 // A rule as netfilter runs it, in chain `chain` of nftables table `table`.
 Result<RulePtr> build_rule(const std::string& table, const std::string& chain, const Rule& r) {
     RuleBuilder b(table, chain);
@@ -228,6 +275,11 @@ Result<RulePtr> build_rule(const std::string& table, const std::string& chain, c
         b.cmp(r.inv_frag, &zero, 2);
     }
     for (const ExtInst& m : r.matches) {
+        nftx::Exprs native;
+        if (!forced_xt(m.kind->name) && m.data->to_nft(r, native)) {
+            b.native(native);
+            continue;
+        }
         XtInfo x = m.data->to_xt(r);
         if (x.name.empty())
             return fail(Exit::other, str("match `", m.kind->name, "' has no kernel form"));

@@ -1,7 +1,8 @@
 // The netfilter layer: the whole ruleset as one nftables table owned by xdptables, with
 // iptables' hooks and priorities, so that the kernel judges every packet XDP passes up
 // exactly as iptables 1.8.9 would. The IP header part of a rule becomes native nftables
-// expressions; its matches and targets run as the kernel's own x_tables extensions
+// expressions, and so do the matches that have an exact native form (ExtData::to_nft);
+// the other matches and the targets run as the kernel's own x_tables extensions
 // (nft_compat), so their semantics are iptables' by construction.
 //
 // XDP stays an exact prefilter in front of it: it drops (and counts) only what it can

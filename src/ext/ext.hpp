@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "ext/nftexpr.hpp"
 
 namespace xdpt {
 
@@ -121,6 +122,13 @@ public:
     virtual XtInfo to_xt(const Rule& rule) const {
         (void)rule;
         return {};
+    }
+    // The native nftables form of this match, for the netfilter layer, appended to
+    // `out`: only where the kernel judges every packet through it as through the x_tables
+    // form (see ext/nftexpr.hpp). False, with nothing appended: the x_tables form is used.
+    virtual bool to_nft(const Rule& rule, nftx::Exprs& out) const {
+        (void)rule, (void)out;
+        return false;
     }
     // iptables-save form, each option with a leading space: " --dport 80".
     virtual void save(std::string& out) const = 0;

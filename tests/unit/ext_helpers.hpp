@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <variant>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,6 +91,42 @@ std::optional<T> xt_blob(const ExtKind* kind, std::vector<std::pair<std::string,
     T v;
     std::memcpy(&v, x.data.data(), sizeof v);
     return v;
+}
+
+// The native nftables form (to_nft) of an extension with these options, one expression a
+// line as `nft --debug=netlink` would name it, register contents in hex bytes: "ct state",
+// "& 06000000", "cmp neq 00000000". Empty when it has none (the x_tables form is used);
+// "unparsed" when the options do not parse.
+inline std::string nft_text(const ExtKind* kind, std::vector<std::pair<std::string, std::string>> opts) {
+    ExtInst inst;
+    if (!run_ext(kind, std::move(opts), {}, "filter", &inst).ok) return "unparsed";
+    nftx::Exprs exprs;
+    if (!inst.data->to_nft(Rule{}, exprs)) return {};
+    auto hexs = [](const nftx::Bytes& b) {
+        std::string s;
+        for (uint8_t c : b) s += "0123456789abcdef"[c >> 4], s += "0123456789abcdef"[c & 15];
+        return s;
+    };
+    static constexpr const char* ops[] = {"eq", "neq", "lt", "lte", "gt", "gte"};
+    std::string out;
+    for (const nftx::Expr& x : exprs) {
+        if (auto* p = std::get_if<nftx::Payload>(&x))
+            out += "payload " + std::to_string(p->len) + "b @ " + std::to_string(p->base) + " + " + std::to_string(p->offset);
+        else if (auto* m = std::get_if<nftx::Meta>(&x))
+            out += m->key == NFT_META_MARK ? "meta mark" : "meta " + std::to_string(m->key);
+        else if (auto* c = std::get_if<nftx::Ct>(&x))
+            out += c->key == NFT_CT_STATE ? "ct state" : c->key == NFT_CT_MARK ? "ct mark" : "ct " + std::to_string(c->key);
+        else if (auto* w = std::get_if<nftx::Bitwise>(&x))
+            out += "& " + hexs(w->mask);
+        else if (auto* k = std::get_if<nftx::Cmp>(&x))
+            out += std::string("cmp ") + ops[k->op] + " " + hexs(k->data);
+        else if (auto* r = std::get_if<nftx::Range>(&x))
+            out += std::string("range ") + (r->inside ? "eq " : "neq ") + hexs(r->lo) + " " + hexs(r->hi);
+        else if (auto* l = std::get_if<nftx::Limit>(&x))
+            out += "limit " + std::to_string(l->rate) + "/" + std::to_string(l->unit) + " burst " + std::to_string(l->burst);
+        out += '\n';
+    }
+    return out;
 }
 
 }  // namespace xdpt::test

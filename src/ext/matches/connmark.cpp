@@ -11,7 +11,7 @@ namespace {
 using namespace matches;
 
 // " connmark match  0x1" (two blanks), " connmark match ! 0x1".
-constexpr MarkValueSpec connmark_spec{"connmark", 1, " connmark match ", " connmark match !"};
+constexpr MarkValueSpec connmark_spec{"connmark", 1, " connmark match ", " connmark match !", NFT_CT_MARK};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <linux/netfilter/xt_conntrack.h>
 
 #include <array>
+#include <optional>
 
 #include "core/netdb.hpp"
 #include "ext/matches/common.hpp"
@@ -128,6 +129,36 @@ uint16_t kernel_states(unsigned mask) {
     return out;
 }
 
+// The same states as nftables' ct state bits (NF_CT_STATE_*): the kernel's x_tables and
+// nft_ct derive both from the packet's ctinfo alike (an entry: its ctinfo's bit, none
+// because untracked: UNTRACKED, none otherwise: INVALID); only UNTRACKED's bit differs.
+// SNAT and DNAT are x_tables' own (the entry's status): none for them.
+std::optional<uint32_t> nft_states(unsigned mask) {
+    if (mask & (st_snat | st_dnat)) return std::nullopt;
+    static constexpr std::array<std::pair<unsigned, uint32_t>, 5> map{{
+        {st_invalid, NF_CT_STATE_INVALID_BIT},
+        {st_new, NF_CT_STATE_BIT(IP_CT_NEW)},
+        {st_related, NF_CT_STATE_BIT(IP_CT_RELATED)},
+        {st_established, NF_CT_STATE_BIT(IP_CT_ESTABLISHED)},
+        {st_untracked, NF_CT_STATE_UNTRACKED_BIT},
+    }};
+    uint32_t out = 0;
+    for (auto [ours, kernel] : map)
+        if (mask & ours) out |= kernel;
+    return out;
+}
+
+// ct state & STATES != 0 (== 0 inverted): conntrack_mt's test of the state bit against
+// the mask, as nft_ct loads it.
+bool ct_state_nft(unsigned mask, bool inverted, nftx::Exprs& out) {
+    auto bits = nft_states(mask);
+    if (!bits) return false;
+    out.push_back(nftx::Ct{NFT_CT_STATE});
+    out.push_back(nftx::Bitwise{nftx::host32(*bits)});
+    out.push_back(nftx::Cmp{inverted ? uint32_t(NFT_CMP_EQ) : uint32_t(NFT_CMP_NEQ), nftx::host32(0)});
+    return true;
+}
+
 // The state bits a packet may carry for a state test of `mask` (kernel bits) to hold.
 uint16_t ct_states_of(uint16_t mask, bool inverted) { return inverted ? uint16_t(~mask) : mask; }
 
@@ -199,6 +230,11 @@ public:
         if (given_ != 1u << o_state) return false;
         cond.ct_states &= ct_states_of(kernel_states(state_), inv(o_state));
         return true;
+    }
+
+    // --ctstate alone is ct state; the other options keep the x_tables form.
+    bool to_nft(const Rule&, nftx::Exprs& out) const override {
+        return given_ == 1u << o_state && ct_state_nft(state_, inv(o_state), out);
     }
 
     void save(std::string& out) const override { dump(out, "--", true); }
@@ -320,6 +356,8 @@ public:
         cond.ct_states &= ct_states_of(kernel_states(state_), inv_);
         return true;
     }
+
+    bool to_nft(const Rule&, nftx::Exprs& out) const override { return ct_state_nft(state_, inv_, out); }
 
     void save(std::string& out) const override {
         out += str(inv_ ? " !" : "", " --state", names_text(state_print_names, state_));

@@ -36,6 +36,15 @@ public:
         return XtInfo::of("length", 0, info);
     }
 
+    // ip length within [min, max]: length_mt reads the IP header's total length (not the
+    // skb's, which meta length would). A range with min > max, which matches nothing,
+    // stays with x_tables.
+    bool to_nft(const Rule&, nftx::Exprs& out) const override {
+        if (range_.lo > range_.hi) return false;
+        nftx::ip_field_range(out, 2, nftx::be16(uint16_t(range_.lo)), nftx::be16(uint16_t(range_.hi)), inv_);
+        return true;
+    }
+
     void save(std::string& out) const override {
         out += str(inv_ ? " !" : "", " --length ", text());
     }

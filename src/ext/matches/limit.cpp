@@ -61,14 +61,25 @@ Result<std::optional<uint32_t>> parse_rate(std::string_view rate) {
     return avg;
 }
 
-std::string rate_text(uint32_t period) {
-    if (period == 0) return " inf";
+// A period (> 0) as print_rate shows it: that many per the largest unit whose count
+// rounds well.
+struct Rate {
+    uint32_t count;
+    const Unit& unit;
+};
+Rate rate_of(uint32_t period) {
     size_t i = 1;
     for (; i < units.size(); ++i) {
         const uint32_t mult = units[i].seconds * scale;
         if (period > mult || mult / period < mult % period) break;
     }
-    return str(' ', (units[i - 1].seconds * scale) / period, '/', units[i - 1].print_name);
+    return {(units[i - 1].seconds * scale) / period, units[i - 1]};
+}
+
+std::string rate_text(uint32_t period) {
+    if (period == 0) return " inf";
+    const Rate r = rate_of(period);
+    return str(' ', r.count, '/', r.unit.print_name);
 }
 
 // The kernel's user2credits with HZ=250 (CREDITS_PER_JIFFY 128), in 32-bit arithmetic.
@@ -107,6 +118,17 @@ public:
         xt_rateinfo info{};
         info.avg = avg_, info.burst = burst_;
         return XtInfo::of("limit", 0, info);
+    }
+
+    // limit rate N/UNIT burst B packets, the rate as -L shows it (iptables-nft's form).
+    // nft_limit and xt_limit are the same token bucket, B packets deep, refilled at the
+    // rate: xt_limit refills once a jiffy where nft_limit counts nanoseconds, and its
+    // period is rounded to 1/10000 s, so the two may part within a jiffy of a refill.
+    bool to_nft(const Rule&, nftx::Exprs& out) const override {
+        if (avg_ == 0) return false;
+        const Rate r = rate_of(avg_);
+        out.push_back(nftx::Limit{r.count, r.unit.seconds, burst_});
+        return true;
     }
 
     void save(std::string& out) const override {

@@ -13,6 +13,7 @@ struct MarkValueSpec {
     uint8_t rev;
     std::string_view listed;     // -L text before the value
     std::string_view inverted;   // the same for `! --mark`
+    uint32_t ct_key = 0;         // for nftables: the mark is conntrack's (NFT_CT_MARK), not the packet's
 };
 
 inline constexpr std::array<OptDef, 1> mark_value_opts{{
@@ -36,6 +37,17 @@ public:
         info.mark = mm_.mark, info.mask = mm_.mask;
         info.invert = inv_;
         return XtInfo::of(S.name, S.rev, info);
+    }
+
+    // meta mark (or ct mark), masked, against the value: the match tests
+    // ((mark & mask) == value) ^ invert, the value unmasked, and without a conntrack
+    // entry the connection mark matches nothing either way (ct fails the rule).
+    bool to_nft(const Rule&, nftx::Exprs& out) const override {
+        if (S.ct_key) out.push_back(nftx::Ct{S.ct_key});
+        else out.push_back(nftx::Meta{NFT_META_MARK});
+        if (mm_.mask != 0xffffffff) out.push_back(nftx::Bitwise{nftx::host32(mm_.mask)});
+        out.push_back(nftx::Cmp{inv_ ? uint32_t(NFT_CMP_NEQ) : uint32_t(NFT_CMP_EQ), nftx::host32(mm_.mark)});
+        return true;
     }
 
     void save(std::string& out) const override { out += str(inv_ ? " !" : "", " --mark", value_text()); }

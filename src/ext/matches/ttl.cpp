@@ -57,6 +57,14 @@ public:
         return XtInfo::of("ttl", 0, info);
     }
 
+    // ip ttl OP N: ttl_mt compares ip_hdr(skb)->ttl as the cmp does.
+    bool to_nft(const Rule&, nftx::Exprs& out) const override {
+        static constexpr std::array<uint32_t, 4> ops{NFT_CMP_EQ, NFT_CMP_NEQ, NFT_CMP_LT, NFT_CMP_GT};  // by Mode
+        out.push_back(nftx::Payload{NFT_PAYLOAD_NETWORK_HEADER, 8, 1});
+        out.push_back(nftx::Cmp{ops[static_cast<size_t>(mode_)], nftx::u8(ttl_)});
+        return true;
+    }
+
     void save(std::string& out) const override {
         static constexpr std::array<std::string_view, 4> opts{" --ttl-eq", " ! --ttl-eq", " --ttl-lt", " --ttl-gt"};
         out += str(opts[static_cast<size_t>(mode_)], ' ', ttl_);

@@ -44,5 +44,9 @@ TEST_CASE("connmark: the blob") {
     CHECK(info.invert == 1);
 }
 
+TEST_CASE("connmark: ct mark") {
+    CHECK(nft_text(&match_connmark, {{"!", ""}, {"--mark", "0x1"}}) == "ct mark\ncmp neq 01000000\n");
+}
+
 }  // namespace
 }  // namespace xdpt::test

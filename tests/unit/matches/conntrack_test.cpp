@@ -129,5 +129,18 @@ TEST_CASE("state: errors") {
     CHECK(run(match_state, "--state NEW --state NEW").error == "state: option \"--state\" can only be used once.\n");
 }
 
+TEST_CASE("conntrack and state: --ctstate alone is nftables' ct state, UNTRACKED's bit renumbered") {
+    // nf_conntrack_common.h: INVALID 1, ESTABLISHED 2, RELATED 4, NEW 8, UNTRACKED 64 (host order).
+    CHECK(nft_text(&match_conntrack, {{"--ctstate", "RELATED,ESTABLISHED"}}) == "ct state\n& 06000000\ncmp neq 00000000\n");
+    CHECK(nft_text(&match_conntrack, {{"!", ""}, {"--ctstate", "NEW,UNTRACKED,INVALID"}}) ==
+          "ct state\n& 49000000\ncmp eq 00000000\n");
+    CHECK(nft_text(&match_state, {{"--state", "UNTRACKED"}}) == "ct state\n& 40000000\ncmp neq 00000000\n");
+    CHECK(nft_text(&match_state, {{"!", ""}, {"--state", "NEW"}}) == "ct state\n& 08000000\ncmp eq 00000000\n");
+    // SNAT and DNAT are the entry's status, other options need the entry: x_tables.
+    CHECK(nft_text(&match_conntrack, {{"--ctstate", "NEW,SNAT"}}).empty());
+    CHECK(nft_text(&match_conntrack, {{"--ctstate", "NEW"}, {"--ctproto", "tcp"}}).empty());
+    CHECK(nft_text(&match_conntrack, {{"--ctstatus", "ASSURED"}}).empty());
+}
+
 }  // namespace
 }  // namespace xdpt::test

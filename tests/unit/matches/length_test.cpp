@@ -31,5 +31,11 @@ TEST_CASE("length: errors") {
     CHECK(run(match_length, "").error == "length: option \"--length\" must be specified\n");
 }
 
+TEST_CASE("length: the IP header's total length, a range or one value") {
+    CHECK(nft_text(&match_length, {{"--length", "100:200"}}) == "payload 2b @ 1 + 2\nrange eq 0064 00c8\n");
+    CHECK(nft_text(&match_length, {{"!", ""}, {"--length", "28"}}) == "payload 2b @ 1 + 2\ncmp neq 001c\n");
+    CHECK(nft_text(&match_length, {{"--length", "5:3"}}).empty());  // matches nothing: xt_length's
+}
+
 }  // namespace
 }  // namespace xdpt::test

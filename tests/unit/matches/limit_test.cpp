@@ -69,5 +69,11 @@ TEST_CASE("limit: the kernel refuses a zero burst and credit overflow") {
     CHECK_FALSE(kernel_ok({{"--limit", "1/hour"}, {"--limit-burst", "120"}}));
 }
 
+TEST_CASE("limit: nft limit at the rate -L shows") {
+    CHECK(nft_text(&match_limit, {{"--limit", "7/sec"}, {"--limit-burst", "3"}}) == "limit 7/1 burst 3\n");
+    CHECK(nft_text(&match_limit, {{"--limit", "2/minute"}}) == "limit 2/60 burst 5\n");
+    CHECK(nft_text(&match_limit, {}) == "limit 3/3600 burst 5\n");
+}
+
 }  // namespace
 }  // namespace xdpt::test

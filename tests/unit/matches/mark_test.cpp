@@ -32,5 +32,11 @@ TEST_CASE("mark: errors") {
     CHECK(run(match_mark, "").error == "mark: option \"--mark\" must be specified\n");
 }
 
+TEST_CASE("mark: meta mark, masked, against the unmasked value") {
+    CHECK(nft_text(&match_mark, {{"--mark", "0x1/0xff"}}) == "meta mark\n& ff000000\ncmp eq 01000000\n");
+    CHECK(nft_text(&match_mark, {{"!", ""}, {"--mark", "0x3/0x1"}}) == "meta mark\n& 01000000\ncmp neq 03000000\n");
+    CHECK(nft_text(&match_mark, {{"--mark", "7"}}) == "meta mark\ncmp eq 07000000\n");
+}
+
 }  // namespace
 }  // namespace xdpt::test

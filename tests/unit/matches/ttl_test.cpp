@@ -45,5 +45,12 @@ TEST_CASE("ttl: errors") {
     CHECK(run(match_ttl, "").error == "TTL match: You must specify one of `--ttl-eq', `--ttl-lt', `--ttl-gt");
 }
 
+TEST_CASE("ttl: ip ttl compared") {
+    CHECK(nft_text(&match_ttl, {{"--ttl-eq", "64"}}) == "payload 1b @ 1 + 8\ncmp eq 40\n");
+    CHECK(nft_text(&match_ttl, {{"!", ""}, {"--ttl-eq", "64"}}) == "payload 1b @ 1 + 8\ncmp neq 40\n");
+    CHECK(nft_text(&match_ttl, {{"--ttl-lt", "5"}}) == "payload 1b @ 1 + 8\ncmp lt 05\n");
+    CHECK(nft_text(&match_ttl, {{"--ttl-gt", "200"}}) == "payload 1b @ 1 + 8\ncmp gt c8\n");
+}
+
 }  // namespace
 }  // namespace xdpt::test
