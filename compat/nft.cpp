@@ -18,6 +18,7 @@
 #include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
+#include <linux/netfilter/xt_tcpudp.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -48,6 +49,14 @@ const Hook* find_hook(std::string_view table, std::string_view chain) { return f
 // The comment on every table xdptables owns.
 constexpr std::string_view owner_mark = "managed by xdptables";
 constexpr std::string_view own_prefix = "xdptables-";
+// The empty table every batch that commits a ruleset makes, named after the nftables
+// generation the batch leads to (Ruleset::nft_genid), the marker of the last batch
+// deleted in the same batch: a stored ruleset that records another generation was not
+// published after the batch that went in last (see interrupted()).
+constexpr std::string_view marker_prefix = "xdptables-commit-";
+
+// The generation after a batch built on `genid` (0 is skipped).
+uint32_t next_genid(uint32_t genid) { return genid + 1 == 0 ? 1 : genid + 1; }
 
 // The message iptables gives for a kernel refusal, as libiptc words the errno.
 std::unexpected<Error> kernel_fail(std::string_view what, int err) {
@@ -254,38 +263,112 @@ bool forced_xt(std::string_view match) {
     return false;
 }
 
-// A rule as netfilter runs it, in chain `chain` of nftables table `table`.
-Result<RulePtr> build_rule(const std::string& table, const std::string& chain, const Rule& r) {
-    RuleBuilder b(table, chain);
-    b.compat(r.proto, r.inv_proto);
-    address(b, 12, r.src, r.inv_src);
-    address(b, 16, r.dst, r.inv_dst);
-    iface(b, NFT_META_IIFNAME, r.in_iface, r.inv_in);
-    iface(b, NFT_META_OIFNAME, r.out_iface, r.inv_out);
-    if (r.proto != 0 || r.inv_proto) {
-        const uint8_t p = uint8_t(r.proto);
-        b.payload(9, 1);
-        b.cmp(!r.inv_proto, &p, 1);
+// One test of a rule as netfilter runs it: a field of the IP header part (as the rule
+// states it, or inverted), or an x_tables match.
+struct Atom {
+    enum Kind : uint8_t { src, dst, in, out, proto, frag, match } kind;
+    bool inv = false;
+    Ipv4Net net{};
+    std::string iface;
+    uint16_t protocol = 0;
+    XtInfo xt;
+    std::string_view ext = {};  // the match's name
+    // The match's native nftables form, when it has one (emitted instead of xt, which
+    // still names it for the chain layout's checks).
+    std::optional<nftx::Exprs> native;
+
+    static Atom field(Kind k, bool inv) {
+        Atom a;
+        a.kind = k, a.inv = inv;
+        return a;
     }
-    if (r.frag) {
-        // -f: a fragment other than the first (offset bits set).
-        const uint16_t off = htons(0x1fff), zero = 0;
-        b.payload(6, 2);
-        b.bitwise(&off, 2);
-        b.cmp(r.inv_frag, &zero, 2);
-    }
+};
+
+// The tests of `r` in the order netfilter makes them: the IP header part
+// (ip_packet_match), then the matches. None for a test that every packet passes.
+std::vector<Atom> atoms(const Rule& r) {
+    std::vector<Atom> out;
+    if (r.src.mask || r.inv_src) out.push_back(Atom::field(Atom::src, r.inv_src)), out.back().net = r.src;
+    if (r.dst.mask || r.inv_dst) out.push_back(Atom::field(Atom::dst, r.inv_dst)), out.back().net = r.dst;
+    if (!r.in_iface.empty() && (r.in_iface != "+" || r.inv_in))
+        out.push_back(Atom::field(Atom::in, r.inv_in)), out.back().iface = r.in_iface;
+    if (!r.out_iface.empty() && (r.out_iface != "+" || r.inv_out))
+        out.push_back(Atom::field(Atom::out, r.inv_out)), out.back().iface = r.out_iface;
+    if (r.proto != 0 || r.inv_proto) out.push_back(Atom::field(Atom::proto, r.inv_proto)), out.back().protocol = r.proto;
+    if (r.frag) out.push_back(Atom::field(Atom::frag, r.inv_frag));
     for (const ExtInst& m : r.matches) {
-        nftx::Exprs native;
-        if (!forced_xt(m.kind->name) && m.data->to_nft(r, native)) {
-            b.native(native);
-            continue;
+        out.push_back(Atom::field(Atom::match, false));
+        out.back().xt = m.data->to_xt(r);
+        out.back().ext = m.kind->name;
+        if (nftx::Exprs native; !forced_xt(m.kind->name) && m.data->to_nft(r, native))
+            out.back().native = std::move(native);
+    }
+    return out;
+}
+
+void emit_atom(RuleBuilder& b, const Atom& a) {
+    switch (a.kind) {
+        case Atom::src: return address(b, 12, a.net, a.inv);
+        case Atom::dst: return address(b, 16, a.net, a.inv);
+        case Atom::in: return iface(b, NFT_META_IIFNAME, a.iface, a.inv);
+        case Atom::out: return iface(b, NFT_META_OIFNAME, a.iface, a.inv);
+        case Atom::proto: {
+            const uint8_t p = uint8_t(a.protocol);
+            b.payload(9, 1);
+            return b.cmp(!a.inv, &p, 1);
         }
-        XtInfo x = m.data->to_xt(r);
-        if (x.name.empty())
-            return fail(Exit::other, str("match `", m.kind->name, "' has no kernel form"));
-        b.xt(false, x);
+        case Atom::frag: {
+            // -f: a fragment other than the first (offset bits set).
+            const uint16_t off = htons(0x1fff), zero = 0;
+            b.payload(6, 2);
+            b.bitwise(&off, 2);
+            return b.cmp(a.inv, &zero, 2);
+        }
+        case Atom::match:
+            if (a.native) return b.native(*a.native);
+            return b.xt(false, a.xt);
+    }
+}
+
+// What a rule laid out in netfilter does once its tests pass.
+enum class Act : uint8_t {
+    own,    // counts, then the rule's target
+    count,  // counts only (a jump into a chain laid out inline, a RETURN from one)
+    ret,    // returns from the netfilter chain, uncounted (a goto into an inline chain ended)
+    jump,   // counts, then jumps to the rule's chain (a goto from inside an inline chain)
+};
+
+// A rule as netfilter runs it, in chain `chain` of nftables table `table`: the tests
+// `tests` (the rule's own, after those of the inline chains' jumps it sits in), then what
+// `act` says. Nothing when no packet can pass the tests (two protocols).
+Result<std::optional<RulePtr>> build_rule(const std::string& table, const std::string& chain, const Rule& r,
+                                          const std::vector<Atom>& tests, Act act) {
+    RuleBuilder b(table, chain);
+    // What x_tables checks the matches and the target against: the protocol a test
+    // requires, else the rule's own.
+    std::optional<uint16_t> positive;
+    for (const Atom& a : tests)
+        if (a.kind == Atom::proto && !a.inv) {
+            if (positive && *positive != a.protocol) return std::nullopt;
+            positive = a.protocol;
+        }
+    if (positive) b.compat(*positive, false);
+    else b.compat(r.proto, r.inv_proto);
+    for (const Atom& a : tests) {
+        if (a.kind == Atom::match && !a.native && a.xt.name.empty())
+            return fail(Exit::other, str("match `", a.ext, "' has no kernel form"));
+        emit_atom(b, a);
+    }
+    if (act == Act::ret) {
+        b.verdict(NFT_RETURN);
+        return b.release();
     }
     b.counter();
+    if (act == Act::count) return b.release();
+    if (act == Act::jump) {
+        b.verdict(NFT_JUMP, r.target_name);
+        return b.release();
+    }
     if (r.target.kind) {
         XtInfo x = r.target.data->to_xt(r);
         if (x.name.empty())
@@ -306,6 +389,13 @@ Result<RulePtr> build_rule(const std::string& table, const std::string& chain, c
         b.verdict(r.is_goto ? NFT_GOTO : NFT_JUMP, r.target_name);
     }
     return b.release();
+}
+
+Result<RulePtr> build_rule(const std::string& table, const std::string& chain, const Rule& r) {
+    auto built = build_rule(table, chain, r, atoms(r), Act::own);
+    if (!built) return std::unexpected(built.error());
+    if (!*built) return fail(Exit::other, "rule with two protocols");
+    return std::move(**built);
 }
 
 // ----------------------------------------------------------------- batches
@@ -402,10 +492,15 @@ public:
     }
 
     // Sends the batch; the kernel runs it while we are in sendmsg, so every error (and
-    // the final ack) is waiting when it returns.
-    Result<void> send(mnl_socket* s, std::string_view what) {
-        nftnl_batch_end(buf(), seq_++);
-        nftnl_batch_update(b_);
+    // the final ack) is waiting when it returns. With `check`, the batch goes without its
+    // end: the kernel checks every message, and its tables as a commit would (with that
+    // end missing, nfnetlink_rcv_batch aborts with NFNL_ABORT_VALIDATE, as for nft
+    // --check), then drops all of it.
+    Result<void> send(mnl_socket* s, std::string_view what, bool check = false) {
+        if (!check) {
+            nftnl_batch_end(buf(), seq_++);
+            nftnl_batch_update(b_);
+        }
         const int n = nftnl_batch_iovec_len(b_);
         std::vector<iovec> iov(static_cast<size_t>(n));
         nftnl_batch_iovec(b_, iov.data(), uint32_t(n));
@@ -672,17 +767,269 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
     return true;
 }
 
-// Adds to `b` table `t` made anew as `name`.
-Result<void> make_table(Batch& b, const std::string& name, const Table& t) {
+// ----------------------------------------------------------------- deep chains
+
+// nftables refuses a table where a chain lies more than this many jumps or gotos below
+// a base chain (nft_chain_validate: level NFT_JUMP_STACK_SIZE is EMLINK; a goto counts
+// there as a jump though it takes no stack at run time). iptables-legacy has no limit.
+constexpr int max_level = 16 - 1;  // NFT_JUMP_STACK_SIZE (include/net/netfilter/nf_tables.h)
+
+// The kernel's refusal of a table nested too deep, which xdptables gives for one it
+// cannot lay out within the limit either.
+std::unexpected<Error> too_deep() { return kernel_fail("loading the netfilter rules", EMLINK); }
+
+// A rule as laid out in a netfilter chain: the rule of the table it counts for
+// (t.chains[chain].rules[index]), its tests and what it does.
+struct Emit {
+    const Rule* rule;
+    size_t chain, index;
+    std::vector<Atom> tests;
+    Act act;
+};
+
+// A table laid out in fewer levels: the netfilter chains (by index in the table) and
+// their rules.
+using Layout = std::vector<std::pair<size_t, std::vector<Emit>>>;
+
+// The chain rule `r` jumps or goes to, if any.
+const Chain* jump_target(const Table& t, const Rule& r) {
+    if (r.target.kind || r.target_name.empty() || r.target_name == "ACCEPT" || r.target_name == "DROP" ||
+        r.target_name == "RETURN" || r.target_name == "QUEUE")
+        return nullptr;
+    return t.find(r.target_name);
+}
+
+// Tests that give the same answer however often a packet meets them in one traversal:
+// they read only the packet's headers and interfaces, which no target a chain laid out
+// inline may hold changes (TCPMSS, which may grow the packet, keeps its chain out).
+bool pure(const Atom& a) {
+    if (a.kind != Atom::match) return true;
+    constexpr std::string_view names[] = {"tcp",  "udp", "icmp",    "multiport", "iprange", "comment", "length", "ttl",
+                                          "mac",  "addrtype", "pkttype", "dscp", "sctp", "esp", "ah"};
+    return std::find(std::begin(names), std::end(names), a.xt.name) != std::end(names);
+}
+bool pure(const std::vector<Atom>& as) {
+    return std::all_of(as.begin(), as.end(), [](const Atom& a) { return pure(a); });
+}
+
+using Alternatives = std::vector<std::vector<Atom>>;
+
+// Tests, as disjoint alternatives, that a packet passes exactly when it fails `a`; none
+// when netfilter cannot say that.
+std::optional<Alternatives> negate(const Atom& a) {
+    if (a.kind != Atom::match) {
+        Atom n = a;
+        n.inv = !a.inv;
+        return Alternatives{{n}};
+    }
+    // tcp and udp with at most one port test (no flags, no option): xt_tcpudp fails a
+    // fragment other than the first whatever it tests; for the others the inverted test.
+    // (A header too short for it is dropped where the test is first met.)
+    const bool tcp = a.xt.name == "tcp" && a.xt.data.size() >= sizeof(xt_tcp);
+    if (!tcp && !(a.xt.name == "udp" && a.xt.data.size() >= sizeof(xt_udp))) return std::nullopt;
+    uint16_t ports[4];
+    std::memcpy(ports, a.xt.data.data(), sizeof ports);
+    const bool sport = ports[0] != 0 || ports[1] != 0xffff, dport = ports[2] != 0 || ports[3] != 0xffff;
+    if (sport && dport) return std::nullopt;
+    size_t inv_at = offsetof(xt_udp, invflags);
+    if (tcp) {
+        xt_tcp info;
+        std::memcpy(&info, a.xt.data.data(), sizeof info);
+        if (info.option || info.flg_mask) return std::nullopt;
+        inv_at = offsetof(xt_tcp, invflags);
+    }
+    Alternatives out{{Atom::field(Atom::frag, false)}};
+    if (sport || dport) {
+        Atom n = a;
+        n.xt.data[inv_at] ^= sport ? XT_TCP_INV_SRCPT : XT_TCP_INV_DSTPT;  // the udp bits are the same
+        out.push_back({Atom::field(Atom::frag, true), n});
+    }
+    return out;
+}
+
+// The same for the conjunction `as`: a packet fails the first test, or passes it and
+// fails the second, ...
+std::optional<Alternatives> negate(const std::vector<Atom>& as) {
+    Alternatives out;
+    std::vector<Atom> prefix;
+    for (const Atom& a : as) {
+        auto n = negate(a);
+        if (!n) return std::nullopt;
+        for (auto& alt : *n) {
+            out.push_back(prefix);
+            out.back().insert(out.back().end(), alt.begin(), alt.end());
+        }
+        prefix.push_back(a);
+    }
+    return out;
+}
+
+// Whether a packet may pass all of `tests`: not when they require two protocols.
+bool satisfiable(const std::vector<Atom>& tests) {
+    std::optional<uint16_t> p;
+    for (const Atom& a : tests)
+        if (a.kind == Atom::proto && !a.inv) {
+            if (p && *p != a.protocol) return false;
+            p = a.protocol;
+        }
+    return true;
+}
+
+// Lays a table out so that no chain lies more than max_level below a base chain. Each
+// chain has a level, the longest path of jumps and gotos to it from a base chain (L the
+// largest); with m = L / 16 + 1, the chains at levels 0, m, 2m, ... stay netfilter chains
+// (at most L / m <= 15 of them on any path) and the ones between are laid out inline in
+// every netfilter chain rule that reaches them, where a packet meets them in the same
+// order as in iptables:
+// - a jump into an inline chain is a rule that counts, then the callee's rules, each
+//   behind the jump's tests (met again, so they must be pure);
+// - a RETURN inside it counts, and the rest of the callee follows once for each
+//   alternative of the RETURN's tests failing (disjoint, so each packet meets one copy);
+// - a goto into it at a netfilter chain's own level is followed by a return behind the
+//   goto's tests; deeper, the rest of the caller follows behind their negation, as for
+//   RETURN (a goto from there to a netfilter chain becomes a jump for that reason).
+// Every copy of a rule counts for it: its counters are the sum. Nothing when the table
+// fits as it is; too_deep when it holds a rule the scheme cannot lay out exactly, or
+// the copies would pass `budget` rules.
+class Planner {
+public:
+    explicit Planner(const Table& t) : t_(t), level_(t.chains.size(), -1) {}
+
+    Result<std::optional<Layout>> plan() {
+        if (!levels()) return too_deep();
+        int deepest = 0;
+        for (int l : level_) deepest = std::max(deepest, l);
+        if (deepest <= max_level) return std::nullopt;
+        m_ = deepest / (max_level + 1) + 1;
+        Layout out;
+        for (size_t c = 0; c < t_.chains.size(); ++c) {
+            if (!native(c)) continue;
+            out.emplace_back(c, std::vector<Emit>{});
+            if (!seq(out.back().second, c, 0, {}, true)) return too_deep();
+        }
+        return out;
+    }
+
+private:
+    const Table& t_;
+    std::vector<int> level_;  // -1: no base chain reaches it
+    int m_ = 1;
+    size_t emitted_ = 0;
+    static constexpr size_t budget = size_t(1) << 18;
+
+    size_t index(const Chain* c) const { return size_t(c - t_.chains.data()); }
+    bool native(size_t c) const { return level_[c] < 0 || level_[c] % m_ == 0; }
+
+    // Longest paths from the base chains, in topological order (iptables refuses loops).
+    bool levels() {
+        std::vector<size_t> indegree(t_.chains.size()), order;
+        std::vector<bool> reached(t_.chains.size());
+        for (size_t c = 0; c < t_.chains.size(); ++c)
+            if (t_.chains[c].builtin) reached[c] = true, order.push_back(c);
+        for (size_t i = 0; i < order.size(); ++i)
+            for (const Rule& r : t_.chains[order[i]].rules)
+                if (const Chain* to = jump_target(t_, r)) {
+                    ++indegree[index(to)];
+                    if (!reached[index(to)]) reached[index(to)] = true, order.push_back(index(to));
+                }
+        std::vector<size_t> ready;
+        for (size_t c = 0; c < t_.chains.size(); ++c)
+            if (t_.chains[c].builtin) ready.push_back(c), level_[c] = 0;
+        size_t done = 0;
+        while (!ready.empty()) {
+            const size_t c = ready.back();
+            ready.pop_back();
+            ++done;
+            for (const Rule& r : t_.chains[c].rules)
+                if (const Chain* to = jump_target(t_, r)) {
+                    const size_t d = index(to);
+                    level_[d] = std::max(level_[d], level_[c] + 1);
+                    if (--indegree[d] == 0) ready.push_back(d);
+                }
+        }
+        return done == order.size();
+    }
+
+    // Adds a rule to the layout, unless no packet passes its tests.
+    bool add(std::vector<Emit>& out, size_t c, size_t k, std::vector<Atom> tests, Act act) {
+        if (!satisfiable(tests)) return true;
+        if (++emitted_ > budget) return false;
+        out.push_back({&t_.chains[c].rules[k], c, k, std::move(tests), act});
+        return true;
+    }
+
+    // Lays out the rules of chain `c` from `from` on, behind the tests `guard`; `top`:
+    // they are the netfilter chain's own, not inside an inline chain.
+    bool seq(std::vector<Emit>& out, size_t c, size_t from, const std::vector<Atom>& guard, bool top) {
+        const Chain& ch = t_.chains[c];
+        for (size_t k = from; k < ch.rules.size(); ++k) {
+            const Rule& r = ch.rules[k];
+            const std::vector<Atom> own = atoms(r);
+            std::vector<Atom> tests = guard;
+            tests.insert(tests.end(), own.begin(), own.end());
+            const Chain* to = jump_target(t_, r);
+            if (to && !native(index(to))) {
+                if (!pure(own) || !add(out, c, k, tests, Act::count) || !seq(out, index(to), 0, tests, false))
+                    return false;
+                if (!r.is_goto) continue;
+                if (top) {
+                    if (!add(out, c, k, own, Act::ret)) return false;
+                    continue;
+                }
+                return rest(out, c, k, guard, own);
+            }
+            if (top) {
+                if (!add(out, c, k, std::move(tests), Act::own)) return false;
+                continue;
+            }
+            if (r.target.kind && r.target.kind->name == "TCPMSS") return false;
+            if (r.target_name == "RETURN" && !r.target.kind)
+                return add(out, c, k, std::move(tests), Act::count) && rest(out, c, k, guard, own);
+            if (to && r.is_goto)
+                return add(out, c, k, std::move(tests), Act::jump) && rest(out, c, k, guard, own);
+            if (!add(out, c, k, std::move(tests), Act::own)) return false;
+        }
+        return true;
+    }
+
+    // The rules of `c` after rule `k`, for the packets that fail its tests `own`.
+    bool rest(std::vector<Emit>& out, size_t c, size_t k, const std::vector<Atom>& guard, const std::vector<Atom>& own) {
+        if (!pure(own)) return false;
+        auto alternatives = negate(own);
+        if (!alternatives) return false;
+        for (const auto& alt : *alternatives) {
+            std::vector<Atom> g = guard;
+            g.insert(g.end(), alt.begin(), alt.end());
+            if (!seq(out, c, k + 1, g, false)) return false;
+        }
+        return true;
+    }
+};
+
+// Adds to `b` table `t` made anew as `name`, laid out as `layout` says when it has one.
+Result<void> make_table(Batch& b, const std::string& name, const Table& t, const std::optional<Layout>& layout) {
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
     // Chains first: rules jump to them by name.
-    for (const Chain& ch : t.chains)
+    if (!layout) {
+        for (const Chain& ch : t.chains)
+            b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
+        for (const Chain& ch : t.chains)
+            for (const Rule& r : ch.rules) {
+                auto built = build_rule(name, ch.name, r);
+                if (!built) return std::unexpected(built.error());
+                b.rule(built->get());
+            }
+        return {};
+    }
+    for (const auto& [c, _] : *layout) {
+        const Chain& ch = t.chains[c];
         b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
-    for (const Chain& ch : t.chains)
-        for (const Rule& r : ch.rules) {
-            auto built = build_rule(name, ch.name, r);
+    }
+    for (const auto& [c, rules] : *layout)
+        for (const Emit& e : rules) {
+            auto built = build_rule(name, t.chains[c].name, *e.rule, e.tests, e.act);
             if (!built) return std::unexpected(built.error());
-            b.rule(built->get());
+            if (*built) b.rule((*built)->get());
         }
     return {};
 }
@@ -696,6 +1043,7 @@ struct Change::Impl {
     Batch batch;
     uint32_t genid;  // the kernel's generation the batch was built on
     std::vector<bool> patched;
+    std::vector<bool> laid_out;  // made anew in fewer levels (Planner): never patched
 };
 
 Change::Change() = default;
@@ -733,26 +1081,50 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
                                         " table needs that name for its ", bound_target(t), " rules"));
             ours = true;
         }
+        auto layout = Planner(t).plan();
+        if (!layout) return std::unexpected(layout.error());
         bool done = false;
-        if (patch && ours) {
+        if (patch && ours && !*layout) {
             auto p = patch_table(b, name, t, chains[name]);
             if (!p) return std::unexpected(p.error());
             done = *p;
         }
         if (!done) {
             if (ours) b.table(NFT_MSG_DELTABLE, 0, name);
-            if (auto r = make_table(b, name, t); !r) return std::unexpected(r.error());
+            if (auto r = make_table(b, name, t, *layout); !r) return std::unexpected(r.error());
         }
         out.impl_->patched.push_back(done);
+        out.impl_->laid_out.push_back(bool(*layout));
     }
     for (const Existing& e : *existing)
         if (e.ours && !wanted.count(e.name)) b.table(NFT_MSG_DELTABLE, 0, e.name);
+    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, str(marker_prefix, next_genid(*genid)));
     return out;
+}
+
+Result<bool> interrupted(const Ruleset& rs) {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    auto existing = list_tables(s->get());
+    if (!existing) return std::unexpected(existing.error());
+    for (const Existing& e : *existing)
+        if (e.ours && e.name.starts_with(marker_prefix) &&
+            (!rs.nft_genid || e.name != str(marker_prefix, *rs.nft_genid)))
+            return true;
+    return false;
 }
 
 void Change::refuse_for_test() { impl_->batch.table(NFT_MSG_DELTABLE, 0, str(own_prefix, "test-refusal")); }
 
 Result<void> Change::send() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules"); }
+
+Result<void> Change::check() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules", true); }
+
+Result<void> check(const Ruleset& rs) {
+    auto c = prepare(rs);
+    if (!c) return std::unexpected(c.error());
+    return c->check();
+}
 
 bool Change::raced() const { return impl_->batch.raced(); }
 
@@ -773,7 +1145,7 @@ Result<void> bump_generation_for_test() {
 // unchanged, and makes its table anew otherwise.
 void Change::settle(Ruleset& rs) const {
     // The batch is one commit: the generation after it is the next one (0 is skipped).
-    rs.nft_genid = impl_->genid + 1 == 0 ? 1 : impl_->genid + 1;
+    rs.nft_genid = next_genid(impl_->genid);
     for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
         for (Chain& ch : rs.tables[i].chains) {
             ch.nft_rules.clear();
@@ -783,6 +1155,8 @@ void Change::settle(Ruleset& rs) const {
             }
             ch.nft_linked = true;
             if (!impl_->patched[i]) ch.nft_counts = false, ch.nft_live = {};
+            // Its netfilter chains hold copies of rules: it is made anew next time too.
+            if (impl_->laid_out[i]) ch.nft_linked = false, ch.nft_rules.clear();
         }
 }
 
@@ -887,6 +1261,34 @@ Result<HeldRules> read_rules(mnl_socket* s) {
     return counted;
 }
 
+// For a table laid out in fewer levels (Planner): adds what the kernel's rules counted
+// to the rules they are copies of (the copies lined up with `layout`, laid out again from
+// the same table), and the policies' counts; links nothing, so that the next commit
+// makes the table anew with every count in the ruleset.
+void link_laid_out(Table& t, const std::string& name, const Layout& layout, const KernelChains& chains,
+                   const HeldRules* rules) {
+    for (Chain& ch : t.chains) {
+        ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
+        for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
+        if (!ch.builtin) continue;
+        if (auto kt = chains.find(name); kt != chains.end())
+            if (auto kc = kt->second.find(ch.name); kc != kt->second.end() && kc->second) {
+                ch.ctr.pkts += kc->second->pkts;
+                ch.ctr.bytes += kc->second->bytes;
+            }
+    }
+    if (!rules) return;
+    for (const auto& [c, laid] : layout) {
+        auto it = rules->find({name, t.chains[c].name});
+        if (it == rules->end() || it->second.size() != laid.size()) continue;
+        for (size_t i = 0; i < laid.size(); ++i) {
+            Counters& ctr = t.chains[laid[i].chain].rules[laid[i].index].ctr;
+            ctr.pkts += it->second[i].c.pkts;
+            ctr.bytes += it->second[i].c.bytes;
+        }
+    }
+}
+
 // Links the chains of `rs` to the kernel's and adds the policies' counts. With `rules`
 // (what the kernel's rules hold, read), their counts too and their handles; without, the
 // kernel is known to hold exactly the rules of `rs` (nothing changed since they were
@@ -896,6 +1298,11 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
     if (!chains) return std::unexpected(chains.error());
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
+        auto layout = Planner(t).plan();
+        if (layout && *layout) {
+            link_laid_out(t, name, **layout, *chains, rules);
+            continue;
+        }
         for (Chain& ch : t.chains) {
             ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
             for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
@@ -955,6 +1362,10 @@ Result<bool> link_unchanged(Ruleset& rs) {
     auto genid = read_genid(s->get());
     if (!genid) return std::unexpected(genid.error());
     if (*genid != *rs.nft_genid) return false;
+    // A table laid out in fewer levels is made anew by every commit: its rules' counts
+    // are needed.
+    for (const Table& t : rs.tables)
+        if (auto layout = Planner(t).plan(); !layout || *layout) return false;
     if (auto r = link(s->get(), rs, nullptr); !r) return std::unexpected(r.error());
     return true;
 }

@@ -48,6 +48,9 @@ public:
     // Sends the batch: the kernel applies all of it or nothing. It refuses it when
     // nftables changed since `prepare` read it.
     Result<void> send();
+    // What send() would answer, the kernel's checks of the tables included, with nothing
+    // changed.
+    Result<void> check();
     // The refusal was that one: prepared again, the change may go through.
     bool raced() const;
     // Records in `rs` (the ruleset it was prepared from) what the kernel holds once the
@@ -75,9 +78,19 @@ Result<Change> prepare(const Ruleset& rs, bool patch = true);
 // name it needs that another owner holds is an error.
 Result<void> install(Ruleset& rs, bool patch = true);
 
+// What installing `rs` would answer, with nothing changed: the change prepared, and
+// checked by the kernel without being applied (restore --test).
+Result<void> check(const Ruleset& rs);
+
 // Moves the kernel's nftables generation on (one batch that makes and deletes a table):
 // for tests of a commit racing another nftables user.
 Result<void> bump_generation_for_test();
+
+// Whether the last batch that went into the netfilter layer is not the one `rs` (the
+// stored ruleset) was committed with: its commit was killed after the batch and before
+// the stored ruleset's flip, and netfilter holds a ruleset that the store and maybe XDP
+// do not. `rs` empty (nothing stored): any batch.
+Result<bool> interrupted(const Ruleset& rs);
 
 // Deletes xdptables' tables, if there are any.
 Result<void> remove();

@@ -86,21 +86,49 @@ struct Loaded {
 // `rule_counts`: the rules' counts are wanted (listings, save, and any change but adding
 // at the end of a chain, which needs the kernel rules' handles). Without, and when
 // nftables did not change since the last commit, the kernel's rules are not read back.
+Result<void> recommit(Loaded& l, Ruleset& rs);
+
+// A commit killed after its netfilter batch and before the stored ruleset's flip left
+// netfilter (and maybe XDP) holding its ruleset while the store holds the one before:
+// that one is made whole again in both layers, as if the killed command had not run
+// (what they counted since the last completed commit is lost). Nothing stored: the
+// netfilter tables go.
+Result<bool> recover(Loaded& l) {
+    auto broken = nft::interrupted(l.rs);
+    if (!broken) return std::unexpected(broken.error());
+    if (!*broken) return false;
+    if (!l.anchor || l.rs.tables.empty()) {
+        if (auto r = nft::remove(); !r) return std::unexpected(r.error());
+        return true;
+    }
+    if (auto r = recommit(l, l.rs); !r) return std::unexpected(r.error());
+    return true;
+}
+
 Result<Loaded> load_ruleset(bool rule_counts = true) {
     Loaded l;
     auto anchor = find_anchor();
     if (!anchor) return std::unexpected(anchor.error());
-    if (!*anchor) return l;
+    auto recovered = [&]() -> Result<Loaded> {
+        if (auto r = recover(l); !r) return std::unexpected(r.error());
+        return std::move(l);
+    };
+    if (!*anchor) return recovered();
     l.anchor = std::move(*anchor);
     Phase load("load");
     auto text = load_state(*l.anchor);
     if (!text) return std::unexpected(text.error());
-    if (!*text) return l;
+    if (!*text) return recovered();
     {
         Phase parse("load: parse the stored ruleset");
         auto rs = deserialize_ruleset(**text);
         if (!rs) return std::unexpected(rs.error());
         l.rs = std::move(*rs);
+    }
+    {
+        auto r = recover(l);
+        if (!r) return std::unexpected(r.error());
+        if (*r) return l;
     }
     {
         Phase xdp("load: XDP counters");
@@ -384,6 +412,7 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
         return r;
     };
     o.notices = &notices;
+    o.check = [](const Ruleset& now) { return nft::check(now); };
     auto r = restore_text(work, text, o, commit, out);
     std::fputs(notices.c_str(), stderr);
     write_out(out);

@@ -118,10 +118,14 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             continue;
         }
         if (buf == "COMMIT\n" && in_table) {
-            // --test never hands the table to the kernel, so nothing it would refuse shows.
+            // --test never hands the table to iptables' kernel checks (as iptables-legacy's
+            // libiptc, which meets them only at its commit), but it answers as the commit
+            // would to what only xdptables refuses (nftables' limits).
             if (!o.test) {
                 if (auto r = kernel_check_table(*table); !r) return line_failed(o, line);
                 if (auto r = commit(rs); !r) return std::unexpected(r.error());
+            } else if (o.check && kernel_check_table(*table)) {
+                if (auto r = o.check(rs); !r) return std::unexpected(r.error());
             }
             in_table = false;
             table = nullptr;

@@ -27,6 +27,10 @@ struct RestoreOptions {
     std::vector<std::string>* tables_seen = nullptr;
     std::string* notices = nullptr;  // warnings for stderr; null: drop them
     bool stored = false;  // reading the stored state (see ParseOptions::stored)
+    // --test: runs at every COMMIT in place of the commit, with the ruleset as it then
+    // is: what the commit would refuse where iptables-legacy's kernel would not
+    // (xdptables' own limits). Empty: nothing.
+    std::function<Result<void>(const Ruleset&)> check;
 };
 
 // Applies `text` to `rs`. `commit` runs at every COMMIT with the ruleset as it then is

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
@@ -531,6 +532,13 @@ static bool injected(std::string_view step) {
     return f && step == f;
 }
 
+// XDPT_TEST_PAUSE=<step>: the tests' way to stop a commit at one step (the process
+// stops itself; the test then kills it, or lets it go on).
+static void pause_at(std::string_view step) {
+    const char* p = std::getenv("XDPT_TEST_PAUSE");
+    if (p && step == p) raise(SIGSTOP);
+}
+
 Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
                     const Stage& stage, std::string* notices) {
     Phase all("commit");
@@ -556,6 +564,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     ph.emplace("commit: netfilter (prepare)");
     auto change = nft::prepare(rs);
     if (!change) return std::unexpected(change.error());
+    pause_at("prepared");
     auto ifaces = list_ifaces();
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
@@ -606,6 +615,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     auto written = write_generation(a, next, tables, *cap);
     if (written && injected("generation")) written = fail(Exit::resource, "writing the classifier: injected failure");
     if (!written) return abandon(written.error());
+    pause_at("written");
     // The ruleset as stored: as the kernel will hold it once the batch is in, without
     // what netfilter still counts for the rules it keeps.
     Ruleset settled;
@@ -634,6 +644,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
         if (!change) return abandon(change.error());
     }
     rs = std::move(settled);
+    pause_at("sent");
     ph.emplace("commit: flip, wait, attach");
     uint32_t zero = 0;
     // Neither flip can fail short of a broken anchor (or, for a store outgrowing its map,
@@ -648,12 +659,14 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     } else if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY)) {
         return undo(sys_fail("switching to the new classifier", errno));
     }
+    pause_at("flipped");
     if (auto r = (*staged)(); !r) {
         if (!fresh) (void)bpf_map_update_elem(a.map("xdpt_active"), &zero, &*old, BPF_ANY);
         else if (anchor) (void)switch_anchor(&a, *anchor);
         else (void)remove_state();
         return undo(r);
     }
+    pause_at("published");
     // The program replaced runs on until every interface has the new one: its runs end
     // within a grace period. A flip in the same program is waited for by its counts.
     if (fresh) wait_for_grace_period();

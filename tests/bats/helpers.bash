@@ -3,7 +3,8 @@
 # iptables-legacy's.
 #
 # Each test that needs a namespace calls `new_ns VAR`; teardown detaches xdptables in every
-# namespace made that way and deletes it. Namespace names: xb<pid>t<test number><letter>.
+# namespace made that way and deletes it. Namespace names: xb<pid>t<test number><letter>
+# (XDPT_TEST_NS_PREFIX replaces xb).
 
 bats_require_minimum_version 1.5.0
 : "${XDPT_BINDIR:?XDPT_BINDIR must name the src directory of the build}"
@@ -19,7 +20,7 @@ _ns_letter=a
 
 # new_ns VAR: makes a fresh namespace and stores its name in VAR.
 new_ns() {
-  local name="xb$$t${BATS_TEST_NUMBER}${_ns_letter}"
+  local name="${XDPT_TEST_NS_PREFIX:-xb}$$t${BATS_TEST_NUMBER}${_ns_letter}"
   _ns_letter=$(echo "$_ns_letter" | tr 'a-y' 'b-z')
   ip netns add "$name"
   _namespaces+=("$name")

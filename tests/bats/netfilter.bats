@@ -37,6 +37,9 @@ solo() {
   in_ns "$x" "$XDPT" -A INPUT -p udp --dport 9999 -j ACCEPT
 }
 
+# The nftables tables of NS but the marker of the last commit's batch.
+tables() { in_ns "$1" nft list tables | grep -v '^table ip xdptables-commit-'; }
+
 # xdptables-save -c of $x, comment lines aside.
 xsave() { in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#'; }
 
@@ -132,7 +135,7 @@ both() {
   both -X c
   send "$x" 1; send "$l" 1
   same_saves
-  run in_ns "$x" nft list tables
+  run tables "$x"
   [ "$output" = "table ip xdptables-filter" ]
   [ "$(in_ns "$x" nft list chain ip xdptables-filter c 2>&1 | grep -c 'No such file')" = 1 ]
 }
@@ -356,10 +359,10 @@ peers() {
   # The datagrams make new connections; without a nat target (conntrack not in use)
   # nat sees none of them, as with iptables-legacy.
   send "$x" 1; send "$l" 1
-  run in_ns "$x" nft list tables
+  run tables "$x"
   [ "$output" = "table ip xdptables-nat" ]
   both -t nat -I OUTPUT -p udp --dport 5 -j DNAT --to-destination 127.0.0.1:6
-  run in_ns "$x" nft list tables
+  run tables "$x"
   [ "$output" = "table ip nat" ]
   send "$x" 1; send "$l" 1
   both -t nat -A OUTPUT -p tcp -j ACCEPT
@@ -367,7 +370,7 @@ peers() {
   same_saves
   [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
   both -t nat -D OUTPUT 1
-  run in_ns "$x" nft list tables
+  run tables "$x"
   [ "$output" = "table ip xdptables-nat" ]
   same_saves
   [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]

@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# Chain graphs deeper than nftables allows (16 levels), restore --test answering as the
+# commit would, and commits killed (SIGKILL) at each of their steps.
+
+load helpers
+
+setup() { require_root; }
+teardown() { teardown_namespaces; }
+
+D=$BATS_TEST_DIRNAME/chains
+
+# $x for xdptables and $l for iptables-legacy, lo up in both.
+pair() {
+  new_ns x
+  new_ns l
+  for ns in "$x" "$l"; do in_ns "$ns" ip link set lo up; done
+}
+
+# differ N KIND: gen.py's ruleset and send.py's datagrams through both; every counter
+# (save -c) must be iptables-legacy's.
+differ() {
+  local f=$BATS_TEST_TMPDIR/r
+  python3 "$D/gen.py" "$1" "$2" >"$f"
+  in_ns "$x" "$XDPT_BINDIR/xdptables-restore" <"$f"
+  in_ns "$l" iptables-legacy-restore <"$f"
+  for ns in "$x" "$l"; do in_ns "$ns" python3 "$D/send.py" "$1" ${3:-}; done
+  xs=$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#')
+  ls=$(in_ns "$l" iptables-legacy-save -c | grep -v '^#')
+  [ "$xs" = "$ls" ] || { diff <(echo "$xs") <(echo "$ls") >&3; false; }
+}
+
+@test "chains nested 16, 20 and 40 deep, with RETURNs, count every rule as iptables-legacy does, in netfilter and in XDP" {
+  for n in 16 20 40; do
+    for kind in nested-nf nested-xdp; do
+      pair
+      differ "$n" "$kind"
+      # The packets met the deep chains (the last one's DROP counted some).
+      [[ "$xs" =~ \[[1-9][0-9]*:[0-9]+\]\ -A\ C$((n - 1))\ -p\ udp\ -m\ udp\ --dport\ $((1000 + n - 1))\ -j\ DROP ]]
+      # No netfilter chain lies more than 15 below INPUT: some chains are laid out inline.
+      [ "$(in_ns "$x" nft list table ip xdptables-filter | grep -c '^	chain ')" -lt $((n + 3)) ]
+      if [ "$kind" = nested-nf ]; then
+        # netfilter judged and counted the limited REJECTs inside inline copies.
+        in_ns "$x" nft list table ip xdptables-filter | grep -q 'limit rate 1/hour burst 2 packets counter packets [1-9].* reject'
+        run in_ns "$x" "$XDPT" explain
+        [[ "$output" == *"netfilter  -A C3 -p udp -m udp --dport 4003 -m limit"* ]]
+      fi
+      teardown_namespaces
+    done
+  done
+}
+
+@test "21 chains each jumping twice to the next (2^21 paths) are accepted and count as iptables-legacy does" {
+  pair
+  differ 21 double double
+  # 127.0.0.2's datagram to port 9 took both jumps of every chain: C19 on 2^19 paths.
+  [ "$(sed -n 's/^\[\([0-9]*\):.*-A C19 -p udp -j C20$/\1/p' <<<"$xs")" -gt 524288 ]
+  run in_ns "$x" "$XDPT" explain
+  [[ "${lines[1]}" == "netfilter  :INPUT ACCEPT   # too many rules for the XDP classifier"* ]]
+}
+
+# too_deep: 18 chains whose jumps rate-limit (-m limit): their copies cannot meet the
+# limit once per packet, so they cannot be laid out inline, and nftables refuses them.
+too_deep() {
+  python3 -c "
+print('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]')
+for i in range(18): print(f':C{i} - [0:0]')
+print('-A INPUT -p udp -j C0')
+for i in range(17): print(f'-A C{i} -m limit --limit 100/sec -j C{i + 1}')
+print('COMMIT')"
+}
+
+@test "restore --test answers as the commit does for what only xdptables refuses, and changes nothing" {
+  new_ns x
+  in_ns "$x" "$XDPT" -A INPUT -p udp --dport 9 -j DROP
+  before=$(in_ns "$x" nft list ruleset)
+  local f=$BATS_TEST_TMPDIR/deep
+  too_deep >"$f"
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-restore" --test <"$f"
+  test_status=$status test_output=$output
+  [ "$test_status" = 1 ]
+  [ "$test_output" = "xdptables-restore: loading the netfilter rules: Too many links." ]
+  [ "$(in_ns "$x" nft list ruleset)" = "$before" ]
+  # The kernel's own refusal, found by its checks of a batch it then drops: hashlimit
+  # names shared across tables with and without --hashlimit-rate-match.
+  printf '%s\n' '*mangle' '-A INPUT -m hashlimit --hashlimit-upto 10/sec --hashlimit-name foo -j ACCEPT' COMMIT \
+    '*filter' '-A INPUT -m hashlimit --hashlimit-upto 10/sec --hashlimit-name foo --hashlimit-rate-match -j ACCEPT' COMMIT >"$f.hl"
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-restore" -t <"$f.hl"
+  [ "$status" = 1 ]
+  [[ "$output" == "xdptables-restore: loading the netfilter rules: Invalid argument."* ]]
+  hl_test=$output
+  [ "$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" | grep -c hashlimit)" = 0 ]
+  # The commits themselves answer the same.
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-restore" <"$f"
+  [ "$status" = "$test_status" ] && [ "$output" = "$test_output" ]
+  run in_ns "$x" "$XDPT_BINDIR/xdptables-restore" <"$f.hl"
+  [ "$status" = 1 ] && [ "$output" = "$hl_test" ]
+  # What the commit accepts, --test accepts.
+  python3 "$D/gen.py" 40 nested-nf | in_ns "$x" "$XDPT_BINDIR/xdptables-restore" --test
+}
+
+# stopped PID: waits (10 s at most) until PID has stopped itself.
+stopped() {
+  local i
+  for i in $(seq 100); do
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# received NS PORT: how many of 3 datagrams to 127.0.0.1:PORT a socket there receives.
+received() {
+  in_ns "$1" python3 -c "
+import socket
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(('127.0.0.1', $2)); r.settimeout(0.3)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3): s.sendto(b'x', ('127.0.0.1', $2))
+n = 0
+try:
+    while True: r.recv(10); n += 1
+except socket.timeout: pass
+print(n)"
+}
+
+@test "a restore killed at any step of its commit leaves the old or the new ruleset whole in both layers, and nothing behind" {
+  new_ns x
+  in_ns "$x" ip link set lo up
+  for step in prepared written sent flipped published; do
+    in_ns "$x" "$XDPT" -F INPUT
+    in_ns "$x" "$XDPT" -Z
+    in_ns "$x" "$XDPT" -A INPUT -p udp --dport 9 -j DROP
+    # ip netns exec execs the command: $! is xdptables-restore's pid.
+    XDPT_TEST_PAUSE=$step ip netns exec "$x" "$XDPT_BINDIR/xdptables-restore" \
+      <<<$'*filter\n-A INPUT -p udp --dport 10 -j DROP\nCOMMIT' &
+    pid=$!
+    stopped "$pid" || { kill -9 "$pid"; false; }
+    kill -9 "$pid"
+    wait "$pid" || true
+    # The next command works (the lock went with the process), and answers for both
+    # layers with one ruleset: the old one before the stored ruleset's flip, the new one
+    # after it.
+    if [ "$step" = published ]; then dropped=10 kept=9; else dropped=9 kept=10; fi
+    run in_ns "$x" "$XDPT" -S INPUT
+    [ "$status" = 0 ]
+    [ "$output" = $'-P INPUT ACCEPT\n-A INPUT -p udp -m udp --dport '"$dropped"' -j DROP' ]
+    run in_ns "$x" nft list chain ip xdptables-filter INPUT
+    [ "$(grep -c 'counter' <<<"$output")" = 1 ]
+    [[ "$output" == *"udp dport $dropped counter"* ]]
+    # Verdicts (XDP's and netfilter's) and counts on real datagrams.
+    [ "$(received "$x" "$dropped")" = 0 ]
+    [ "$(received "$x" "$kept")" = 3 ]
+    run in_ns "$x" "$XDPT" -L INPUT -v -x -n
+    [[ "${lines[2]}" == "       3       87 DROP "* ]]
+    # Nothing left behind: xdptables' table and the marker of the last batch.
+    run in_ns "$x" nft list tables
+    [ "${#lines[@]}" = 2 ]
+    [ "${lines[0]}" = "table ip xdptables-filter" ]
+    [[ "${lines[1]}" == "table ip xdptables-commit-"* ]]
+  done
+}
