@@ -24,7 +24,7 @@ struct xdpt_store_header {
 	__u32 magic;
 	__u32 version;
 	__u32 active;    /* the half holding the current text: 0 or 1 */
-	__u32 pad;
+	__u32 pending;   /* a commit is under way: its netfilter batch may be in, unpublished */
 	__u64 length[2]; /* bytes of text in each half */
 };
 XDPT_ASSERT(sizeof(struct xdpt_store_header) == 32, "store header layout");

@@ -49,12 +49,6 @@ const Hook* find_hook(std::string_view table, std::string_view chain) { return f
 // The comment on every table xdptables owns.
 constexpr std::string_view owner_mark = "managed by xdptables";
 constexpr std::string_view own_prefix = "xdptables-";
-// The empty table every batch that commits a ruleset makes, named after the nftables
-// generation the batch leads to (Ruleset::nft_genid), the marker of the last batch
-// deleted in the same batch: a stored ruleset that records another generation was not
-// published after the batch that went in last (see interrupted()).
-constexpr std::string_view marker_prefix = "xdptables-commit-";
-
 // The generation after a batch built on `genid` (0 is skipped).
 uint32_t next_genid(uint32_t genid) { return genid + 1 == 0 ? 1 : genid + 1; }
 
@@ -1098,20 +1092,15 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
     }
     for (const Existing& e : *existing)
         if (e.ours && !wanted.count(e.name)) b.table(NFT_MSG_DELTABLE, 0, e.name);
-    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, str(marker_prefix, next_genid(*genid)));
     return out;
 }
 
-Result<bool> interrupted(const Ruleset& rs) {
+Result<bool> holds_tables() {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
     auto existing = list_tables(s->get());
     if (!existing) return std::unexpected(existing.error());
-    for (const Existing& e : *existing)
-        if (e.ours && e.name.starts_with(marker_prefix) &&
-            (!rs.nft_genid || e.name != str(marker_prefix, *rs.nft_genid)))
-            return true;
-    return false;
+    return std::any_of(existing->begin(), existing->end(), [](const Existing& e) { return e.ours; });
 }
 
 void Change::refuse_for_test() { impl_->batch.table(NFT_MSG_DELTABLE, 0, str(own_prefix, "test-refusal")); }
@@ -1272,9 +1261,9 @@ void link_laid_out(Table& t, const std::string& name, const Layout& layout, cons
         for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
         if (!ch.builtin) continue;
         if (auto kt = chains.find(name); kt != chains.end())
-            if (auto kc = kt->second.find(ch.name); kc != kt->second.end() && kc->second) {
-                ch.ctr.pkts += kc->second->pkts;
-                ch.ctr.bytes += kc->second->bytes;
+            if (auto kc = kt->second.find(ch.name); kc != kt->second.end() && kc->second.policy_ctr) {
+                ch.ctr.pkts += kc->second.policy_ctr->pkts;
+                ch.ctr.bytes += kc->second.policy_ctr->bytes;
             }
     }
     if (!rules) return;
@@ -1309,7 +1298,7 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
             const std::optional<Counters>* policy = nullptr;
             if (auto kt = chains->find(name); kt != chains->end())
                 if (auto kc = kt->second.find(ch.name); kc != kt->second.end()) policy = &kc->second.policy_ctr;
-                if (ch.builtin && policy && *policy) {
+            if (ch.builtin && policy && *policy) {
                 ch.ctr.pkts += (*policy)->pkts;
                 ch.ctr.bytes += (*policy)->bytes;
                 ch.nft_live = **policy;

@@ -86,11 +86,9 @@ Result<void> check(const Ruleset& rs);
 // for tests of a commit racing another nftables user.
 Result<void> bump_generation_for_test();
 
-// Whether the last batch that went into the netfilter layer is not the one `rs` (the
-// stored ruleset) was committed with: its commit was killed after the batch and before
-// the stored ruleset's flip, and netfilter holds a ruleset that the store and maybe XDP
-// do not. `rs` empty (nothing stored): any batch.
-Result<bool> interrupted(const Ruleset& rs);
+// Whether nftables holds tables of xdptables' (for a namespace where nothing is stored:
+// a first commit killed after its batch).
+Result<bool> holds_tables();
 
 // Deletes xdptables' tables, if there are any.
 Result<void> remove();

@@ -88,13 +88,16 @@ struct Loaded {
 // nftables did not change since the last commit, the kernel's rules are not read back.
 Result<void> recommit(Loaded& l, Ruleset& rs);
 
-// A commit killed after its netfilter batch and before the stored ruleset's flip left
-// netfilter (and maybe XDP) holding its ruleset while the store holds the one before:
-// that one is made whole again in both layers, as if the killed command had not run
-// (what they counted since the last completed commit is lost). Nothing stored: the
-// netfilter tables go.
+// A commit killed between its staging and its publishing (stage_state marks the store
+// pending meanwhile) may have left netfilter (and maybe XDP) holding its ruleset while
+// the store holds the one before, or the reverse: the stored one is made whole again in
+// both layers (what they counted since the last completed commit is lost). Nothing
+// stored (a first commit killed): the netfilter tables go. Neither costs a command more
+// than reading the mark: a marker that each batch replaced in nftables would make every
+// batch release something, and the closing of the nftables socket then waits for an RCU
+// grace period.
 Result<bool> recover(Loaded& l) {
-    auto broken = nft::interrupted(l.rs);
+    auto broken = l.anchor && !l.rs.tables.empty() ? state_pending(*l.anchor) : nft::holds_tables();
     if (!broken) return std::unexpected(broken.error());
     if (!*broken) return false;
     if (!l.anchor || l.rs.tables.empty()) {

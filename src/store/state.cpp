@@ -300,18 +300,46 @@ Result<std::optional<std::string>> load_state(const Anchor& anchor) {
     return std::optional<std::string>(std::string((*st)->half(h.active), h.length[h.active]));
 }
 
+Result<bool> state_pending(const Anchor& anchor) {
+    auto st = open_store(anchor, false);
+    if (!st) return std::unexpected(st.error());
+    return *st && __atomic_load_n(&(*st)->header()->pending, __ATOMIC_ACQUIRE) != 0;
+}
+
+namespace {
+
+// The current store marked pending while it lives (see stage_state).
+class PendingMark {
+public:
+    explicit PendingMark(std::optional<Store> s) : s_(std::move(s)) {
+        if (s_) __atomic_store_n(&s_->header()->pending, 1u, __ATOMIC_RELEASE);
+    }
+    PendingMark(PendingMark&&) = default;
+    ~PendingMark() {
+        if (s_ && s_->m.addr != MAP_FAILED) __atomic_store_n(&s_->header()->pending, 0u, __ATOMIC_RELEASE);
+    }
+    Store* store() { return s_ ? &*s_ : nullptr; }
+
+private:
+    std::optional<Store> s_;
+};
+
+}  // namespace
+
 Result<Publish> stage_state(const Anchor& anchor, const std::string& text) {
     const size_t pages = (text.size() + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE;
     auto st = open_store(anchor, true);
     if (!st) return std::unexpected(st.error());
-    if (*st && (*st)->half_pages >= pages) {
+    const bool in_place = *st && (*st)->half_pages >= pages;
+    PendingMark mark(std::move(*st));
+    if (in_place) {
         // In place: the inactive half, where no load looks; published by the flip.
-        Store& s = **st;
+        Store& s = *mark.store();
         const uint32_t next = s.header()->active ^ 1;
         std::memcpy(s.half(next), text.data(), text.size());
         s.header()->length[next] = text.size();
-        return Publish([s = std::move(s), next]() -> Result<void> {
-            __atomic_store_n(&s.header()->active, next, __ATOMIC_RELEASE);
+        return Publish([mark = std::move(mark), next]() mutable -> Result<void> {
+            __atomic_store_n(&mark.store()->header()->active, next, __ATOMIC_RELEASE);
             return {};
         });
     }
@@ -330,7 +358,7 @@ Result<Publish> stage_state(const Anchor& anchor, const std::string& text) {
     if (s.m.addr == MAP_FAILED) return sys_fail("mapping the xdptables store", errno);
     *s.header() = xdpt_store_header{XDPT_STORE_MAGIC, XDPT_STORE_VERSION, 0, 0, {text.size(), 0}};
     std::memcpy(s.half(0), text.data(), text.size());
-    return Publish([fd = std::move(s.fd), outer = *store]() -> Result<void> {
+    return Publish([fd = std::move(s.fd), outer = *store, mark = std::move(mark)]() -> Result<void> {
         uint32_t key = 0;
         int inner = fd.get();
         if (bpf_map_update_elem(outer, &key, &inner, BPF_ANY)) return sys_fail("updating the xdptables store", errno);

@@ -78,8 +78,14 @@ Result<std::optional<std::string>> load_state(const Anchor& anchor);
 using Publish = std::move_only_function<Result<void>()>;
 
 // Writes the ruleset text where no load looks yet; dropped unpublished, it changes
-// nothing.
+// nothing. Until the Publish is dropped (published or not) the current text is marked
+// pending: a commit is under way whose netfilter batch may go in before the text it
+// matches is published. A process killed meanwhile leaves the mark (state_pending).
 Result<Publish> stage_state(const Anchor& anchor, const std::string& text);
+
+// Whether the stored text is marked pending: a commit was killed between its staging
+// and the end of its publishing, and netfilter may hold another ruleset than the store.
+Result<bool> state_pending(const Anchor& anchor);
 
 // Detaches the program from every interface (lo last) and drops every map: the namespace
 // is as if xdptables never ran.

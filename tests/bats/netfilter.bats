@@ -37,8 +37,8 @@ solo() {
   in_ns "$x" "$XDPT" -A INPUT -p udp --dport 9999 -j ACCEPT
 }
 
-# The nftables tables of NS but the marker of the last commit's batch.
-tables() { in_ns "$1" nft list tables | grep -v '^table ip xdptables-commit-'; }
+# The nftables tables of NS.
+tables() { in_ns "$1" nft list tables; }
 
 # xdptables-save -c of $x, comment lines aside.
 xsave() { in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c | grep -v '^#'; }
