@@ -415,19 +415,27 @@ private:
 // domain once, interning one bitmap per elementary interval.
 void build_domain(Pool& pool, size_t nrules, uint32_t n,
                   const std::function<ValueSet(size_t)>& rule_set, uint32_t* out) {
-    std::vector<std::vector<std::pair<size_t, bool>>> events(size_t(n) + 1);
+    // The edges of every rule's intervals, in value order (a list, not a slot per value:
+    // a domain of 65,536 ports with a few rules costs a few events, not 65,536 vectors).
+    struct Event {
+        size_t value, rule;
+        bool on;
+    };
+    std::vector<Event> events;
     for (size_t r = 0; r < nrules; ++r) {
         const ValueSet set = rule_set(r);  // kept: intervals() refers into it
         for (auto [lo, hi] : set.intervals()) {
-            events[lo].push_back({r, true});
-            events[size_t(hi) + 1].push_back({r, false});
+            events.push_back({lo, r, true});
+            events.push_back({size_t(hi) + 1, r, false});
         }
     }
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.value < b.value; });
     Working w(pool);
     uint32_t id = 0;
+    size_t e = 0;
     for (uint32_t v = 0; v < n; ++v) {
-        if (!events[v].empty() || v == 0) {
-            for (auto [r, on] : events[v]) w.set(r, on);
+        if (v == 0 || (e < events.size() && events[e].value == v)) {
+            for (; e < events.size() && events[e].value == v; ++e) w.set(events[e].rule, events[e].on);
             id = w.snapshot();
         }
         out[v] = id;

@@ -1,5 +1,7 @@
 #include "ext/ext.hpp"
 
+#include <bit>
+
 #include "core/str.hpp"
 
 namespace xdpt {
@@ -27,9 +29,10 @@ Result<void> ext_finish(ExtInst& inst, const ExtCtx& ctx) {
             return param_fail(str(name, ": option \"--", o.name, "\" must be specified\n"));
         if (!(inst.seen & bit)) continue;
         // The others by id, each named by the first entry with that id, as
-        // xtables_options_fcheck looks them up.
-        for (int id = 0; id < 32; ++id) {
-            if (id == o.id) continue;
+        // xtables_options_fcheck looks them up: only those it requires or excludes.
+        const unsigned related = (o.also | o.excl) & ~bit;
+        for (unsigned rest = related; rest; rest &= rest - 1) {
+            const int id = std::countr_zero(rest);
             const OptDef* found = nullptr;
             for (const auto& e : inst.kind->opts)
                 if (e.id == id && !found) found = &e;
