@@ -171,6 +171,11 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
     a.changed = !existed;
     Result<void> err;
     const bool verbose = c.verbose > 0;
+    // -F, -Z and -X name a chain (-v) before libiptc finds it missing.
+    auto missing_chain = [&](std::string_view doing) {
+        if (verbose) a.out += str(doing, " chain `", *c.chain, "'\n");
+        return runtime_fail(no_chain);
+    };
 
     if (c.rule_command()) {
         // iptables echoes each rule (-v) before libiptc looks at its chain and target.
@@ -189,6 +194,8 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             auto rules = expand(c);
             Chain* ch = need_chain(t, *c.chain, err);
             if (!ch) return std::unexpected(err.error());
+            if (!standalone && !c.rule.target.kind && !is_standard_verdict(c.jumpto) && t.find(c.jumpto))
+                for (auto& r : rules) r.uncommitted_jump = c.jumpto;
             if (c.cmd == CMD_APPEND) {
                 for (auto& r : rules) ch->rules.push_back(std::move(r));
             } else if (c.cmd == CMD_INSERT) {
@@ -235,7 +242,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             break;
         }
         case CMD_FLUSH: {
-            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            if (c.chain && !t.find(*c.chain)) return missing_chain("Flushing");
             for (const Chain* sel : selected_chains(t, c.chain, true)) {
                 if (verbose) a.out += str("Flushing chain `", sel->name, "'\n");
                 t.find(sel->name)->rules.clear();
@@ -251,14 +258,18 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
         case CMD_LIST | CMD_ZERO_NUM:
         case CMD_LIST_RULES | CMD_ZERO:
         case CMD_LIST_RULES | CMD_ZERO_NUM: {
-            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            if (c.chain && !t.find(*c.chain)) return c.cmd == CMD_ZERO ? missing_chain("Zeroing") : runtime_fail(no_chain);
             if (c.cmd & CMD_LIST) {
                 ListFormat f{verbose, c.numeric(), (c.options & OPT_EXPANDED) != 0,
                              (c.options & OPT_LINENUMBERS) != 0};
                 a.out += list_entries(t, c.chain, c.rulenum, f);
             }
-            if (c.cmd & CMD_LIST_RULES)
-                a.out += list_rules(t, c.chain, c.rulenum, verbose);
+            if (c.cmd & CMD_LIST_RULES) {
+                std::string unknown;
+                a.out += list_rules(t, c.chain, c.rulenum, verbose, &unknown);
+                if (!unknown.empty())  // print_rule4's exit(1), not a libiptc failure
+                    return fail(Exit::other, str("Can't find library for target `", unknown, "'\n"), Error::Style::bare);
+            }
             if (c.cmd & CMD_ZERO) {
                 for (const Chain* sel : selected_chains(t, c.chain, true)) {
                     if (verbose) a.out += str("Zeroing chain `", sel->name, "'\n");
@@ -282,7 +293,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             a.changed = true;
             break;
         case CMD_DELETE_CHAIN: {
-            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            if (c.chain && !t.find(*c.chain)) return missing_chain("Deleting");
             // Like libiptc: try every selected chain, report the last failure, and
             // change nothing if any failed.
             std::optional<Error> last;

@@ -233,7 +233,7 @@ std::string table_to_save(const Table& t, bool counters, bool exact) {
 }
 
 std::string list_rules(const Table& t, const std::optional<std::string>& chain, unsigned rulenum,
-                       bool verbose) {
+                       bool verbose, std::string* unknown_target) {
     std::string out;
     if (!rulenum)
         for (const auto& c : t.chains) {
@@ -251,8 +251,15 @@ std::string list_rules(const Table& t, const std::optional<std::string>& chain, 
         unsigned num = 0;
         for (const auto& r : c.rules) {
             ++num;
-            if (!rulenum || num == rulenum)
-                out += rule_to_save(r, c.name, verbose ? CounterStyle::inline_ : CounterStyle::none) + '\n';
+            if (rulenum && num != rulenum) continue;
+            const CounterStyle cs = verbose ? CounterStyle::inline_ : CounterStyle::none;
+            if (!r.uncommitted_jump.empty() && unknown_target) {
+                Rule cut = r;
+                cut.target_name.clear();
+                *unknown_target = r.uncommitted_jump;
+                return out + rule_to_save(cut, c.name, cs);
+            }
+            out += rule_to_save(r, c.name, cs) + '\n';
         }
     }
     return out;

@@ -47,6 +47,11 @@ struct Rule {
     // keeps the kernel rule (and its counter) while the handle stays.
     uint64_t nft = 0;
     Counters nft_live;
+    // A rule added by iptables-restore in the table block under way that jumps or goes to
+    // a user chain: libiptc keeps the chain's name, as given, in the uncommitted entry's
+    // target (iptcc_map_target), and -S looks that name up as an extension, and fails
+    // (print_rule4). Empty otherwise; the name stays when -E renames the chain.
+    std::string uncommitted_jump;
 
     // Counters set by hand (-Z, -c, restore): they no longer follow the slot, and the
     // kernel rule is made anew (its counter from zero).
