@@ -99,6 +99,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
     // any other line (one merge instead of an insertion into the sorted chains per line:
     // 100,000 chains would be quadratic).
     std::vector<std::string> pending;
+    std::optional<Table> loaded;
     std::unordered_set<std::string> pending_names;
     auto add_pending = [&] {
         if (pending.empty()) return;
@@ -140,6 +141,8 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             if (!builtin_chains(name))
                 return at_line(Error{Exit::parameter, str(o.prog, ": unable to initialize table '", name, "'")}, line);
             table = &rs.instantiate(curtable);
+            // libiptc's copy of the kernel's table, which -v -v dumps.
+            if (!o.stored) loaded = *table;
             if (o.tables_seen) o.tables_seen->push_back(curtable);
             // The COMMIT resets every policy counter its chain lines do not set.
             reset_policy_counters(*table);
@@ -225,7 +228,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             }
             auto& cmd = std::get<Command>(*parsed);
             if (cmd.cmd != CMD_NONE) {
-                auto applied = apply_command(rs, cmd, false);
+                auto applied = apply_command(rs, cmd, false, loaded ? &*loaded : nullptr);
                 if (!applied) {
                     // libiptc's failures; print_rule4's exit(1) comes out as it is.
                     if (applied.error().code == Exit::other && applied.error().style != Error::Style::bare) {

@@ -357,11 +357,44 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
 
 }  // namespace
 
-Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone) {
+namespace {
+
+// TC_STRERROR names an errno after the libiptc function that ran last. Once -v -v has
+// dumped the table that function is TC_DUMP_ENTRIES, for which only the generic names
+// are left, or strerror().
+std::string generic_message(const std::string& m) {
+    static constexpr std::pair<std::string_view, std::string_view> by_function[] = {
+        {"Chain already exists", "File exists"},
+        {"Index of insertion too big", "Argument list too long"},
+        {"Index of replacement too big", "Argument list too long"},
+        {"Index of deletion too big", "Argument list too long"},
+        {"Index of counter too big", "Argument list too long"},
+        {"Bad rule (does a matching rule exist in that chain?)", no_chain},
+        {"Bad built-in chain name", no_chain},
+        {"Bad policy name", "Invalid argument"},
+    };
+    for (auto [name, generic] : by_function)
+        if (m == name) return std::string(generic);
+    return m;
+}
+
+}  // namespace
+
+Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone, const Table* loaded) {
     Applied a;
-    if (auto r = apply_into(rs, c, standalone, a); !r) {
+    std::optional<Table> before;
+    if (c.verbose > 1 && !loaded && builtin_chains(c.table))
+        before = rs.find(c.table) ? *rs.find(c.table) : make_table(c.table);
+    auto r = apply_into(rs, c, standalone, a);
+    // do_command4 dumps libiptc's table (-v -v) after the command, whether libiptc
+    // failed or not; what fails before the table is read leaves none.
+    const bool libiptc_ran = r || r.error().style == Error::Style::runtime || r.error().style == Error::Style::runtime_dmesg;
+    const bool dumped = c.verbose > 1 && libiptc_ran && (loaded || before);
+    if (dumped) a.out += dump_entries(loaded ? *loaded : *before);
+    if (!r) {
         // What iptables printed before libiptc failed (parameter problems come first).
         Error e = r.error();
+        if (dumped) e.msg = generic_message(e.msg);
         if (e.code != Exit::parameter) e.out = std::move(a.out);
         return std::unexpected(std::move(e));
     }

@@ -36,6 +36,10 @@ std::vector<std::string> table_save_lines(const Table& t, bool counters, bool ex
 std::string list_rules(const Table& t, const std::optional<std::string>& chain,
                        unsigned rulenum, bool verbose, std::string* unknown_target = nullptr);
 
+// libiptc's dump_entries, which iptables prints after a command given -v twice: the table
+// as the kernel holds it (libiptc's layout), entry by entry with offsets and verdicts.
+std::string dump_entries(const Table& t);
+
 struct ListFormat {
     bool verbose = false, numeric = false, exact = false, linenumbers = false;
 };
