@@ -119,9 +119,17 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             continue;
         }
         if (buf == "COMMIT\n" && in_table) {
-            // libiptc's handle ends here: the next block of the table reads it anew.
-            for (auto& c : table->chains)
-                for (auto& r : c.rules) r.uncommitted_jump.clear();
+            // libiptc's handle ends here: the policy counters the block did not set are
+            // reset, what -Z marked is zeroed, and the next block of the table reads it
+            // anew.
+            for (auto& c : table->chains) {
+                if (c.builtin && !c.counters_set) c.set_counters({});
+                c.counters_set = false;
+                for (auto& r : c.rules) {
+                    if (r.zero_at_commit) r.set_counters({});
+                    r.uncommitted = false, r.zero_at_commit = false, r.uncommitted_jump.clear();
+                }
+            }
             // --test never hands the table to the kernel, so nothing it would refuse shows.
             if (!o.test) {
                 if (auto r = kernel_check_table(*table); !r) return line_failed(o, line);
@@ -144,8 +152,6 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             // libiptc's copy of the kernel's table, which -v -v dumps.
             if (!o.stored) loaded = *table;
             if (o.tables_seen) o.tables_seen->push_back(curtable);
-            // The COMMIT resets every policy counter its chain lines do not set.
-            reset_policy_counters(*table);
             if (!o.noflush) {
                 if (o.verbose) {
                     for (const auto& c : table->chains) out += str("Flushing chain `", c.name, "'\n");
@@ -196,6 +202,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
                     return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad policy name"));
                 ch->policy = std::string(policy);
                 ch->set_counters(cnt);
+                ch->counters_set = true;
             }
             ok = true;
         } else if (in_table) {

@@ -194,8 +194,12 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             auto rules = expand(c);
             Chain* ch = need_chain(t, *c.chain, err);
             if (!ch) return std::unexpected(err.error());
-            if (!standalone && !c.rule.target.kind && !is_standard_verdict(c.jumpto) && t.find(c.jumpto))
-                for (auto& r : rules) r.uncommitted_jump = c.jumpto;
+            if (!standalone)
+                for (auto& r : rules) {
+                    r.uncommitted = true;
+                    if (!c.rule.target.kind && !is_standard_verdict(c.jumpto) && t.find(c.jumpto))
+                        r.uncommitted_jump = c.jumpto;
+                }
             if (c.cmd == CMD_APPEND) {
                 for (auto& r : rules) ch->rules.push_back(std::move(r));
             } else if (c.cmd == CMD_INSERT) {
@@ -270,19 +274,27 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
                 if (!unknown.empty())  // print_rule4's exit(1), not a libiptc failure
                     return fail(Exit::other, str("Can't find library for target `", unknown, "'\n"), Error::Style::bare);
             }
+            // libiptc zeroes what it read from the kernel, at the commit. In a restore
+            // the COMMIT resets the policy counters the block did not set (and keeps
+            // those it did), and the rules the block added keep theirs; the others are
+            // zeroed by the COMMIT (see zero_at_commit).
+            auto zero = [&](Rule& r) {
+                if (standalone) r.set_counters({});
+                else if (!r.uncommitted) r.zero_at_commit = true;
+            };
             if (c.cmd & CMD_ZERO) {
                 for (const Chain* sel : selected_chains(t, c.chain, true)) {
                     if (verbose) a.out += str("Zeroing chain `", sel->name, "'\n");
                     Chain* ch = t.find(sel->name);
-                    ch->set_counters({});
-                    for (auto& r : ch->rules) r.set_counters({});
+                    if (standalone) ch->set_counters({});
+                    for (auto& r : ch->rules) zero(r);
                 }
                 a.changed = true;
             }
             if (c.cmd & CMD_ZERO_NUM) {
                 Chain* ch = t.find(*c.chain);
                 if (c.rulenum > ch->rules.size()) return runtime_fail("Index of counter too big");
-                ch->rules[c.rulenum - 1].set_counters({});
+                zero(ch->rules[c.rulenum - 1]);
                 a.changed = true;
             }
             break;
@@ -339,7 +351,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             if (c.policy != "ACCEPT" && c.policy != "DROP")
                 return fail(Exit::other, "Bad policy name", Error::Style::runtime_dmesg);
             ch->policy = c.policy;
-            if (c.options & OPT_COUNTERS) ch->set_counters(c.rule.ctr);
+            if (c.options & OPT_COUNTERS) ch->set_counters(c.rule.ctr), ch->counters_set = !standalone;
             a.changed = true;
             break;
         }

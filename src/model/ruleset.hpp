@@ -47,11 +47,16 @@ struct Rule {
     // keeps the kernel rule (and its counter) while the handle stays.
     uint64_t nft = 0;
     Counters nft_live;
-    // A rule added by iptables-restore in the table block under way that jumps or goes to
-    // a user chain: libiptc keeps the chain's name, as given, in the uncommitted entry's
-    // target (iptcc_map_target), and -S looks that name up as an extension, and fails
-    // (print_rule4). Empty otherwise; the name stays when -E renames the chain.
+    // Added by iptables-restore in the table block under way: libiptc's rule was not read
+    // from the kernel, and -Z leaves its counters alone (TC_ZERO_ENTRIES zeroes only the
+    // kernel's). When it jumps or goes to a user chain, libiptc keeps the chain's name, as
+    // given, in its target (iptcc_map_target), and -S looks that name up as an extension
+    // and fails (print_rule4): `uncommitted_jump`, which stays when -E renames the chain.
+    bool uncommitted = false;
     std::string uncommitted_jump;
+    // -Z in iptables-restore marks what libiptc read from the kernel to be zeroed by the
+    // COMMIT (COUNTER_MAP_ZEROED): until then it lists with its counters.
+    bool zero_at_commit = false;
 
     // Counters set by hand (-Z, -c, restore): they no longer follow the slot, and the
     // kernel rule is made anew (its counter from zero).
@@ -78,6 +83,10 @@ struct Chain {
     bool nft_counts = false;
     Counters nft_live;
     void set_counters(Counters c) { ctr = c, slot = -1, nft_counts = false, nft_live = {}; }
+    // iptables-restore's block under way set the policy counters (a chain line, -P -c):
+    // its COMMIT keeps them and resets the others (reset_policy_counters); until then
+    // they list as libiptc read them.
+    bool counters_set = false;
     std::vector<Rule> rules;
 };
 
