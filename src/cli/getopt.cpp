@@ -41,20 +41,25 @@ int GetOpt::next(const std::vector<LongOpt>& longs, const LongOpt** matched) {
         }
         const std::string& a = argv[optind];
         if (a[1] == '-') return next_long(longs, matched);
+        cluster_ = optind;
         nextchar = 1;
     }
-    const std::string& a = argv[optind];
+    // glibc keeps its place in a cluster of short options apart from optind (which a
+    // caller may move: iptables steps it back to rerun an option), and counts the
+    // element as read (++optind) when it starts on the element's last character: an
+    // unknown option inside a cluster leaves optind on the cluster.
+    const std::string& a = argv[cluster_];
     char c = a[nextchar++];
     const bool last = nextchar >= a.size();
+    if (last) ++optind;
     int ha = short_has_arg(c);
     if (ha < 0) {
-        if (last) ++optind, nextchar = 0;
-        failed_arg = str('-', c);
+        if (last) nextchar = 0;
         message = str(argv[0], ": invalid option -- '", c, "'\n");
         return '?';
     }
     if (ha == no_arg) {
-        if (last) ++optind, nextchar = 0;
+        if (last) nextchar = 0;
         return c;
     }
     if (!last) {
@@ -63,10 +68,9 @@ int GetOpt::next(const std::vector<LongOpt>& longs, const LongOpt** matched) {
         ++optind, nextchar = 0;
         return c;
     }
-    ++optind, nextchar = 0;
+    nextchar = 0;
     if (ha == opt_arg) return c;
     if (optind >= argv.size()) {
-        failed_arg = str('-', c);
         message = str(argv[0], ": option requires an argument -- '", c, "'\n");
         return ':';
     }
@@ -99,7 +103,6 @@ int GetOpt::next_long(const std::vector<LongOpt>& longs, const LongOpt** matched
         }
     }
     ++optind;
-    failed_arg = a;
     if (!found) {
         message = str(argv[0], ": unrecognized option '", a, "'\n");
         return '?';

@@ -42,11 +42,14 @@ public:
     }
 
     const std::vector<std::string>& argv;  // argv[0] is the program name
+    // argv[optind - 1]: the element iptables names after an option (its argument when
+    // that stands apart; the option itself, argument and all, when attached: "-pudp"),
+    // and in its messages about '?' and ':' (the element before, inside a cluster).
+    const std::string& last_element() const { return argv[optind - 1]; }
     size_t optind = 1;
-    size_t nextchar = 0;  // position inside argv[optind] while in a short-option cluster
+    size_t nextchar = 0;  // position inside the element being read while in a short-option cluster, else 0
     std::string optarg;
     bool has_optarg = false;
-    std::string failed_arg;       // the argument behind the last '?' or ':'
     std::string message;          // what glibc prints for it (with opterr set)
     std::vector<std::string> positional;  // permuting mode: the non-options, in order
 
@@ -54,6 +57,7 @@ private:
     int short_has_arg(char c) const;
     int next_long(const std::vector<LongOpt>& longs, const LongOpt** matched);
 
+    size_t cluster_ = 0;  // the element nextchar reads (optind may have moved on, or back)
     std::string_view optstring_;
     bool in_order_;
 };

@@ -99,6 +99,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
     // any other line (one merge instead of an insertion into the sorted chains per line:
     // 100,000 chains would be quadratic).
     std::vector<std::string> pending;
+    std::optional<Table> loaded;
     std::unordered_set<std::string> pending_names;
     auto add_pending = [&] {
         if (pending.empty()) return;
@@ -118,6 +119,17 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             continue;
         }
         if (buf == "COMMIT\n" && in_table) {
+            // libiptc's handle ends here: the policy counters the block did not set are
+            // reset, what -Z marked is zeroed, and the next block of the table reads it
+            // anew.
+            for (auto& c : table->chains) {
+                if (c.builtin && !c.counters_set) c.set_counters({});
+                c.counters_set = false;
+                for (auto& r : c.rules) {
+                    if (r.zero_at_commit) r.set_counters({});
+                    r.uncommitted = false, r.zero_at_commit = false, r.uncommitted_jump.clear();
+                }
+            }
             // --test never hands the table to iptables' kernel checks (as iptables-legacy's
             // libiptc, which meets them only at its commit), but it answers as the commit
             // would to what only xdptables refuses (nftables' limits).
@@ -133,14 +145,17 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
         } else if (first == '*' && !in_table) {
             auto w = words(buf.substr(1));
             if (w.empty()) return at_line(Error{Exit::parameter, str(o.prog, ": line ", line, " table name invalid")}, line);
-            curtable = std::string(w[0].substr(0, 32));
-            if (o.only_table && *o.only_table != curtable) continue;
-            if (!builtin_chains(curtable))
-                return at_line(Error{Exit::parameter, str(o.prog, ": unable to initialize table '", curtable, "'")}, line);
+            // The rule lines get the name cut to XT_TABLE_MAXNAMELEN; -T and the kernel
+            // see it whole.
+            const std::string_view name = w[0];
+            curtable = std::string(name.substr(0, 32));
+            if (o.only_table && *o.only_table != name) continue;
+            if (!builtin_chains(name))
+                return at_line(Error{Exit::parameter, str(o.prog, ": unable to initialize table '", name, "'")}, line);
             table = &rs.instantiate(curtable);
+            // libiptc's copy of the kernel's table, which -v -v dumps.
+            if (!o.stored) loaded = *table;
             if (o.tables_seen) o.tables_seen->push_back(curtable);
-            // The COMMIT resets every policy counter its chain lines do not set.
-            reset_policy_counters(*table);
             if (!o.noflush) {
                 if (o.verbose) {
                     for (const auto& c : table->chains) out += str("Flushing chain `", c.name, "'\n");
@@ -191,6 +206,7 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
                     return fail(Exit::other, str("Can't set policy `", policy, "' on `", chain, "' line ", line, ": Bad policy name"));
                 ch->policy = std::string(policy);
                 ch->set_counters(cnt);
+                ch->counters_set = true;
             }
             ok = true;
         } else if (in_table) {
@@ -223,9 +239,13 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
             }
             auto& cmd = std::get<Command>(*parsed);
             if (cmd.cmd != CMD_NONE) {
-                auto applied = apply_command(rs, cmd, false);
+                auto applied = apply_command(rs, cmd, false, loaded ? &*loaded : nullptr);
                 if (!applied) {
-                    if (applied.error().code == Exit::other) return line_failed(o, line);
+                    // libiptc's failures; print_rule4's exit(1) comes out as it is.
+                    if (applied.error().code == Exit::other && applied.error().style != Error::Style::bare) {
+                        out += applied.error().out;  // -v echoed the rule before libiptc refused it
+                        return line_failed(o, line);
+                    }
                     return at_line(applied.error(), line);
                 }
                 out += applied->out;
@@ -244,20 +264,23 @@ static Result<void> restore_lines(Ruleset& rs, const std::vector<std::string_vie
 
 Result<std::optional<RuleCounterText>> tokenize_rule_counters(std::string_view& rest, int line) {
     if (rest.empty() || rest[0] != '[') return std::nullopt;
-    // strtok(":") then strtok("]") after the '['.
+    // strtok(":") then strtok("]") after the '['. Each writes a NUL over the delimiter that
+    // ends its token: one that lies after the first ']' ends the rest of the line there
+    // ("[:5] -A X -j LOG --log-prefix "X: "" loses everything from the prefix's ':' on).
     auto close = rest.find(']');
     if (close == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
-    std::string_view after = rest.substr(1);
-    size_t p0 = after.find_first_not_of(':');
+    size_t p0 = rest.find_first_not_of(':', 1);
     if (p0 == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need :")}, line);
-    size_t p1 = after.find(':', p0);
-    std::string_view pcnt = after.substr(p0, p1 == std::string_view::npos ? after.npos : p1 - p0);
-    std::string_view tail = p1 == std::string_view::npos ? std::string_view{} : after.substr(p1 + 1);
-    size_t b0 = tail.find_first_not_of(']');
+    size_t p1 = rest.find(':', p0);
+    std::string_view pcnt = rest.substr(p0, p1 == std::string_view::npos ? rest.npos : p1 - p0);
+    size_t b0 = p1 == std::string_view::npos ? rest.npos : rest.find_first_not_of(']', p1 + 1);
     if (b0 == std::string_view::npos) return at_line(Error{Exit::parameter, str("Bad line ", line, ": need ]")}, line);
-    size_t b1 = tail.find(']', b0);
-    std::string_view bcnt = tail.substr(b0, b1 == std::string_view::npos ? tail.npos : b1 - b0);
-    rest = rest.substr(close + 1);
+    size_t b1 = rest.find(']', b0);
+    std::string_view bcnt = rest.substr(b0, b1 == std::string_view::npos ? rest.npos : b1 - b0);
+    size_t end = rest.size();
+    if (p1 > close) end = p1;
+    else if (b1 != std::string_view::npos && b1 > close) end = b1;
+    rest = rest.substr(close + 1, end - (close + 1));
     return RuleCounterText{pcnt, bcnt};
 }
 

@@ -20,9 +20,7 @@ Result<void> ext_parse_option(ExtInst& inst, const OptDef& opt, std::string_view
 
 Result<void> ext_finish(ExtInst& inst, const ExtCtx& ctx) {
     const auto name = inst.kind->name;
-    const bool first = inst.data->finish_first();
-    if (first)
-        if (auto r = inst.data->finish(inst.seen, ctx); !r) return r;
+    if (auto r = inst.data->finish(inst.seen, ctx); !r) return r;
     for (const auto& o : inst.kind->opts) {
         const unsigned bit = 1u << o.id;
         if ((o.flags & opt_mand) && !(inst.seen & bit))
@@ -46,7 +44,7 @@ Result<void> ext_finish(ExtInst& inst, const ExtCtx& ctx) {
                     str(name, ": option \"--", o.name, "\" cannot be used together with \"--", other.name, "\".\n"));
         }
     }
-    return first ? Result<void>{} : inst.data->finish(inst.seen, ctx);
+    return {};
 }
 
 }  // namespace xdpt

@@ -87,16 +87,14 @@ public:
     // One option of this extension. `arg` is empty for options without argument.
     virtual Result<void> parse(const OptDef& opt, std::string_view arg, bool invert,
                                const ExtCtx& ctx) = 0;
-    // After the whole command line: cross-option checks (the extension's final_check).
-    // `seen` has bit `id` set for every option given.
+    // After the whole command line: cross-option checks (the extension's x6_fcheck or
+    // final_check). `seen` has bit `id` set for every option given. It runs before the
+    // driver's mandatory / also / exclusive checks, as xtables_option_mfcall runs
+    // x6_fcheck before xtables_options_fcheck.
     virtual Result<void> finish(unsigned seen, const ExtCtx& ctx) {
         (void)seen, (void)ctx;
         return {};
     }
-    // Whether finish() runs before the driver's mandatory / also / exclusive checks, as
-    // libxtables runs an extension's x6_fcheck before xtables_options_fcheck (for the
-    // extensions whose final check can fail when a mandatory option is missing too).
-    virtual bool finish_first() const { return false; }
     // What the kernel's checkentry would refuse with EINVAL once the rule is placed in
     // `ctx.table` (protocol requirements, value ranges it rejects). Return false to refuse.
     virtual bool kernel_accepts(const Rule& rule, const ExtCtx& ctx) const {

@@ -171,6 +171,11 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
     a.changed = !existed;
     Result<void> err;
     const bool verbose = c.verbose > 0;
+    // -F, -Z and -X name a chain (-v) before libiptc finds it missing.
+    auto missing_chain = [&](std::string_view doing) {
+        if (verbose) a.out += str(doing, " chain `", *c.chain, "'\n");
+        return runtime_fail(no_chain);
+    };
 
     if (c.rule_command()) {
         // iptables echoes each rule (-v) before libiptc looks at its chain and target.
@@ -189,6 +194,12 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             auto rules = expand(c);
             Chain* ch = need_chain(t, *c.chain, err);
             if (!ch) return std::unexpected(err.error());
+            if (!standalone)
+                for (auto& r : rules) {
+                    r.uncommitted = true;
+                    if (!c.rule.target.kind && !is_standard_verdict(c.jumpto) && t.find(c.jumpto))
+                        r.uncommitted_jump = c.jumpto;
+                }
             if (c.cmd == CMD_APPEND) {
                 for (auto& r : rules) ch->rules.push_back(std::move(r));
             } else if (c.cmd == CMD_INSERT) {
@@ -235,7 +246,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             break;
         }
         case CMD_FLUSH: {
-            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            if (c.chain && !t.find(*c.chain)) return missing_chain("Flushing");
             for (const Chain* sel : selected_chains(t, c.chain, true)) {
                 if (verbose) a.out += str("Flushing chain `", sel->name, "'\n");
                 t.find(sel->name)->rules.clear();
@@ -251,27 +262,39 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
         case CMD_LIST | CMD_ZERO_NUM:
         case CMD_LIST_RULES | CMD_ZERO:
         case CMD_LIST_RULES | CMD_ZERO_NUM: {
-            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            if (c.chain && !t.find(*c.chain)) return c.cmd == CMD_ZERO ? missing_chain("Zeroing") : runtime_fail(no_chain);
             if (c.cmd & CMD_LIST) {
                 ListFormat f{verbose, c.numeric(), (c.options & OPT_EXPANDED) != 0,
                              (c.options & OPT_LINENUMBERS) != 0};
                 a.out += list_entries(t, c.chain, c.rulenum, f);
             }
-            if (c.cmd & CMD_LIST_RULES)
-                a.out += list_rules(t, c.chain, c.rulenum, verbose);
+            if (c.cmd & CMD_LIST_RULES) {
+                std::string unknown;
+                a.out += list_rules(t, c.chain, c.rulenum, verbose, &unknown);
+                if (!unknown.empty())  // print_rule4's exit(1), not a libiptc failure
+                    return fail(Exit::other, str("Can't find library for target `", unknown, "'\n"), Error::Style::bare);
+            }
+            // libiptc zeroes what it read from the kernel, at the commit. In a restore
+            // the COMMIT resets the policy counters the block did not set (and keeps
+            // those it did), and the rules the block added keep theirs; the others are
+            // zeroed by the COMMIT (see zero_at_commit).
+            auto zero = [&](Rule& r) {
+                if (standalone) r.set_counters({});
+                else if (!r.uncommitted) r.zero_at_commit = true;
+            };
             if (c.cmd & CMD_ZERO) {
                 for (const Chain* sel : selected_chains(t, c.chain, true)) {
                     if (verbose) a.out += str("Zeroing chain `", sel->name, "'\n");
                     Chain* ch = t.find(sel->name);
-                    ch->set_counters({});
-                    for (auto& r : ch->rules) r.set_counters({});
+                    if (standalone) ch->set_counters({});
+                    for (auto& r : ch->rules) zero(r);
                 }
                 a.changed = true;
             }
             if (c.cmd & CMD_ZERO_NUM) {
                 Chain* ch = t.find(*c.chain);
                 if (c.rulenum > ch->rules.size()) return runtime_fail("Index of counter too big");
-                ch->rules[c.rulenum - 1].set_counters({});
+                zero(ch->rules[c.rulenum - 1]);
                 a.changed = true;
             }
             break;
@@ -282,7 +305,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             a.changed = true;
             break;
         case CMD_DELETE_CHAIN: {
-            if (c.chain && !t.find(*c.chain)) return runtime_fail(no_chain);
+            if (c.chain && !t.find(*c.chain)) return missing_chain("Deleting");
             // Like libiptc: try every selected chain, report the last failure, and
             // change nothing if any failed.
             std::optional<Error> last;
@@ -328,7 +351,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
             if (c.policy != "ACCEPT" && c.policy != "DROP")
                 return fail(Exit::other, "Bad policy name", Error::Style::runtime_dmesg);
             ch->policy = c.policy;
-            if (c.options & OPT_COUNTERS) ch->set_counters(c.rule.ctr);
+            if (c.options & OPT_COUNTERS) ch->set_counters(c.rule.ctr), ch->counters_set = !standalone;
             a.changed = true;
             break;
         }
@@ -346,11 +369,44 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
 
 }  // namespace
 
-Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone) {
+namespace {
+
+// TC_STRERROR names an errno after the libiptc function that ran last. Once -v -v has
+// dumped the table that function is TC_DUMP_ENTRIES, for which only the generic names
+// are left, or strerror().
+std::string generic_message(const std::string& m) {
+    static constexpr std::pair<std::string_view, std::string_view> by_function[] = {
+        {"Chain already exists", "File exists"},
+        {"Index of insertion too big", "Argument list too long"},
+        {"Index of replacement too big", "Argument list too long"},
+        {"Index of deletion too big", "Argument list too long"},
+        {"Index of counter too big", "Argument list too long"},
+        {"Bad rule (does a matching rule exist in that chain?)", no_chain},
+        {"Bad built-in chain name", no_chain},
+        {"Bad policy name", "Invalid argument"},
+    };
+    for (auto [name, generic] : by_function)
+        if (m == name) return std::string(generic);
+    return m;
+}
+
+}  // namespace
+
+Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone, const Table* loaded) {
     Applied a;
-    if (auto r = apply_into(rs, c, standalone, a); !r) {
+    std::optional<Table> before;
+    if (c.verbose > 1 && !loaded && builtin_chains(c.table))
+        before = rs.find(c.table) ? *rs.find(c.table) : make_table(c.table);
+    auto r = apply_into(rs, c, standalone, a);
+    // do_command4 dumps libiptc's table (-v -v) after the command, whether libiptc
+    // failed or not; what fails before the table is read leaves none.
+    const bool libiptc_ran = r || r.error().style == Error::Style::runtime || r.error().style == Error::Style::runtime_dmesg;
+    const bool dumped = c.verbose > 1 && libiptc_ran && (loaded || before);
+    if (dumped) a.out += dump_entries(loaded ? *loaded : *before);
+    if (!r) {
         // What iptables printed before libiptc failed (parameter problems come first).
         Error e = r.error();
+        if (dumped) e.msg = generic_message(e.msg);
         if (e.code != Exit::parameter) e.out = std::move(a.out);
         return std::unexpected(std::move(e));
     }

@@ -19,7 +19,9 @@ struct Applied {
 // `standalone`: the command is committed on its own (iptables), not inside a restore
 // transaction (which does both at its COMMIT): run kernel_check_table() on the result
 // and reset the policy counters as libiptc's commit does (reset_policy_counters).
-Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone = true);
+// `loaded`: the table as libiptc read it from the kernel, which -v -v dumps after the
+// command (restore: at the block's start; null: the table before this command).
+Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone = true, const Table* loaded = nullptr);
 
 // libiptc reads each builtin chain's policy counters as "zeroed" at the start of a
 // transaction, so its commit leaves them at what the kernel counted meanwhile (nothing,

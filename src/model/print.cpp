@@ -1,6 +1,8 @@
 #include "model/print.hpp"
 
+#include <array>
 #include <cstdio>
+#include <unordered_map>
 
 #include "core/netdb.hpp"
 #include "core/str.hpp"
@@ -233,7 +235,7 @@ std::string table_to_save(const Table& t, bool counters, bool exact) {
 }
 
 std::string list_rules(const Table& t, const std::optional<std::string>& chain, unsigned rulenum,
-                       bool verbose) {
+                       bool verbose, std::string* unknown_target) {
     std::string out;
     if (!rulenum)
         for (const auto& c : t.chains) {
@@ -251,8 +253,15 @@ std::string list_rules(const Table& t, const std::optional<std::string>& chain, 
         unsigned num = 0;
         for (const auto& r : c.rules) {
             ++num;
-            if (!rulenum || num == rulenum)
-                out += rule_to_save(r, c.name, verbose ? CounterStyle::inline_ : CounterStyle::none) + '\n';
+            if (rulenum && num != rulenum) continue;
+            const CounterStyle cs = verbose ? CounterStyle::inline_ : CounterStyle::none;
+            if (!r.uncommitted_jump.empty() && unknown_target) {
+                Rule cut = r;
+                cut.target_name.clear();
+                *unknown_target = r.uncommitted_jump;
+                return out + rule_to_save(cut, c.name, cs);
+            }
+            out += rule_to_save(r, c.name, cs) + '\n';
         }
     }
     return out;
@@ -272,6 +281,142 @@ std::string list_entries(const Table& t, const std::optional<std::string>& chain
             if (!rulenum || num == rulenum) out += list_rule(r, num, f);
         }
         found = true;
+    }
+    return out;
+}
+
+namespace {
+
+// x_tables' sizes (x86_64): struct ipt_entry, xt_entry_match/target headers, a standard
+// target (verdict) and an error target (a chain's name), all XT_ALIGNed.
+constexpr uint32_t entry_size = 112, ext_header = 32, standard_size = 40, error_size = 64;
+constexpr int verdict_accept = -2, verdict_drop = -1, verdict_queue = -4, verdict_return = -5;
+
+struct DumpEntry {
+    const Rule* rule = nullptr;    // null for a policy, a chain's head or tail, the end
+    std::string target;            // extension target name, "" standard, "ERROR" error
+    std::string error;             // an error target's text
+    int verdict = 0;               // standard target: a verdict (< 0) or an offset
+    std::string jump;              // standard target to a user chain (resolved later)
+    const Counters* ctr = nullptr;
+    uint32_t tsize = standard_size;  // the target's size
+    uint32_t size = 0, offset = 0;
+};
+
+const Counters no_counts{};
+
+DumpEntry standard_entry(int verdict, const Counters* ctr) {
+    DumpEntry e;
+    e.verdict = verdict, e.ctr = ctr, e.size = entry_size + standard_size;
+    return e;
+}
+
+DumpEntry error_entry(std::string text) {
+    DumpEntry e;
+    e.target = "ERROR", e.error = std::move(text), e.ctr = &no_counts, e.tsize = error_size;
+    e.size = entry_size + error_size;
+    return e;
+}
+
+std::string dotted(uint32_t a) {
+    return str(a >> 24, '.', (a >> 16) & 255, '.', (a >> 8) & 255, '.', a & 255);
+}
+
+// xtables_parse_interface's mask: the name and its NUL, or the name before a final '+'.
+std::string iface_mask(const std::string& name) {
+    size_t n = name.empty() ? 0 : name.back() == '+' ? name.size() - 1 : name.size() + 1;
+    n = std::min<size_t>(n, 16);
+    return std::string(n, 'X') + std::string(16 - n, '.');
+}
+
+}  // namespace
+
+std::string dump_entries(const Table& t) {
+    // libiptc's layout: each builtin chain's rules then its policy; each user chain (in
+    // name order) an ERROR entry naming it, its rules, a RETURN; an ERROR entry at the end.
+    std::vector<DumpEntry> es;
+    std::array<int64_t, 5> hook{-1, -1, -1, -1, -1}, under{-1, -1, -1, -1, -1};
+    std::unordered_map<std::string_view, size_t> starts;  // chain -> its first rule's entry
+    static constexpr std::array<std::string_view, 5> hooks{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
+    for (const auto& c : t.chains) {
+        const size_t first = es.size();
+        if (!c.builtin) es.push_back(error_entry(c.name));
+        starts.emplace(c.name, es.size());
+        for (const auto& r : c.rules) {
+            DumpEntry e;
+            e.rule = &r, e.ctr = &r.ctr;
+            if (r.target.kind) {
+                XtInfo x = r.target.data->to_xt(r);
+                e.target = x.name;
+                e.tsize = ext_header + uint32_t(x.data.size());
+            }
+            e.size = entry_size + e.tsize;
+            for (const auto& m : r.matches) e.size += ext_header + uint32_t(m.data->to_xt(r).data.size());
+            if (r.target.kind) {
+                // an extension's target carries no verdict here
+            } else if (r.target_name == "ACCEPT") e.verdict = verdict_accept;
+            else if (r.target_name == "DROP") e.verdict = verdict_drop;
+            else if (r.target_name == "QUEUE") e.verdict = verdict_queue;
+            else if (r.target_name == "RETURN") e.verdict = verdict_return;
+            else if (!r.target_name.empty()) e.jump = r.target_name;
+            else e.verdict = 1;  // falls through: the next entry's offset (below)
+            es.push_back(std::move(e));
+        }
+        if (c.builtin) {
+            es.push_back(standard_entry(c.policy == "DROP" ? verdict_drop : verdict_accept, &c.ctr));
+            for (size_t h = 0; h < hooks.size(); ++h)
+                if (hooks[h] == c.name) hook[h] = int64_t(first), under[h] = int64_t(es.size() - 1);
+        } else {
+            es.push_back(standard_entry(verdict_return, &no_counts));
+        }
+    }
+    es.push_back(error_entry("ERROR"));
+    uint32_t off = 0;
+    for (auto& e : es) e.offset = off, off += e.size;
+    for (size_t i = 0; i + 1 < es.size(); ++i)
+        if (es[i].rule && !es[i].rule->target.kind && es[i].rule->target_name.empty()) es[i].verdict = int(es[i + 1].offset);
+    for (auto& e : es)
+        if (!e.jump.empty())
+            if (auto it = starts.find(e.jump); it != starts.end()) e.verdict = int(es[it->second].offset);
+    auto hex = [&](const std::array<int64_t, 5>& at, size_t h) {
+        char b[16];
+        std::snprintf(b, sizeof b, "%x", at[h] < 0 ? 0xffffffffu : es[size_t(at[h])].offset);
+        return std::string(b);
+    };
+    std::string out = str("libiptc vlibxtables.so.12. ", off, " bytes.\n", "Table `", t.name, "'\n");
+    out += str("Hooks: pre/in/fwd/out/post = ", hex(hook, 0), '/', hex(hook, 1), '/', hex(hook, 2), '/', hex(hook, 3), '/',
+               hex(hook, 4), '\n');
+    out += str("Underflows: pre/in/fwd/out/post = ", hex(under, 0), '/', hex(under, 1), '/', hex(under, 2), '/',
+               hex(under, 3), '/', hex(under, 4), '\n');
+    for (size_t i = 0; i < es.size(); ++i) {
+        const auto& e = es[i];
+        static const Rule none{};
+        const Rule& r = e.rule ? *e.rule : none;
+        char flags[32];
+        std::snprintf(flags, sizeof flags, "Flags: %02X\nInvflags: %02X\n",
+                      (r.frag ? 0x01 : 0) | (r.is_goto ? 0x02 : 0),
+                      (r.inv_in ? 0x01 : 0) | (r.inv_out ? 0x02 : 0) | (r.inv_src ? 0x08 : 0) | (r.inv_dst ? 0x10 : 0) |
+                          (r.inv_frag ? 0x20 : 0) | (r.inv_proto ? 0x40 : 0));
+        out += str("Entry ", i, " (", e.offset, "):\n", "SRC IP: ", dotted(r.src.addr), '/', dotted(r.src.mask), '\n',
+                   "DST IP: ", dotted(r.dst.addr), '/', dotted(r.dst.mask), '\n', "Interface: `", r.in_iface, "'/",
+                   iface_mask(r.in_iface), "to `", r.out_iface, "'/", iface_mask(r.out_iface), '\n', "Protocol: ", r.proto,
+                   '\n', flags, "Counters: ", e.ctr->pkts, " packets, ", e.ctr->bytes, " bytes\n", "Cache: 00000000\n");
+        for (const auto& m : r.matches) out += str("Match name: `", m.data->to_xt(r).name, "'\n");
+        out += str("Target name: `", e.target, "' [", e.tsize, "]\n");
+        if (e.target == "ERROR") {
+            out += str("error=`", e.error, "'\n");
+        } else if (e.target.empty()) {
+            out += "verdict=";
+            switch (e.verdict) {
+                case verdict_accept: out += "NF_ACCEPT"; break;
+                case verdict_drop: out += "NF_DROP"; break;
+                case verdict_queue: out += "NF_QUEUE"; break;
+                case verdict_return: out += "RETURN"; break;
+                default: out += std::to_string(e.verdict);
+            }
+            out += '\n';
+        }
+        out += '\n';
     }
     return out;
 }

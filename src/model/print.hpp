@@ -31,8 +31,14 @@ std::string table_to_save(const Table& t, bool counters, bool exact = false);
 std::vector<std::string> table_save_lines(const Table& t, bool counters, bool exact = false);
 
 // iptables -S [chain [rulenum]]. Nothing when the chain does not exist (the caller reports).
+// A rule with an uncommitted_jump ends the text after its matches (print_rule4 exits
+// there): its name goes to `unknown_target`, which must then be given.
 std::string list_rules(const Table& t, const std::optional<std::string>& chain,
-                       unsigned rulenum, bool verbose);
+                       unsigned rulenum, bool verbose, std::string* unknown_target = nullptr);
+
+// libiptc's dump_entries, which iptables prints after a command given -v twice: the table
+// as the kernel holds it (libiptc's layout), entry by entry with offsets and verdicts.
+std::string dump_entries(const Table& t);
 
 struct ListFormat {
     bool verbose = false, numeric = false, exact = false, linenumbers = false;

@@ -47,6 +47,16 @@ struct Rule {
     // keeps the kernel rule (and its counter) while the handle stays.
     uint64_t nft = 0;
     Counters nft_live;
+    // Added by iptables-restore in the table block under way: libiptc's rule was not read
+    // from the kernel, and -Z leaves its counters alone (TC_ZERO_ENTRIES zeroes only the
+    // kernel's). When it jumps or goes to a user chain, libiptc keeps the chain's name, as
+    // given, in its target (iptcc_map_target), and -S looks that name up as an extension
+    // and fails (print_rule4): `uncommitted_jump`, which stays when -E renames the chain.
+    bool uncommitted = false;
+    std::string uncommitted_jump;
+    // -Z in iptables-restore marks what libiptc read from the kernel to be zeroed by the
+    // COMMIT (COUNTER_MAP_ZEROED): until then it lists with its counters.
+    bool zero_at_commit = false;
 
     // The handle of a kernel rule that was not read (its count unknown).
     static constexpr uint64_t nft_unread = ~uint64_t(0);
@@ -83,6 +93,10 @@ struct Chain {
     // As Rule::set_counters: the kernel's policy counters count on (the kernel's
     // counters are never reset for this; see nft::prepare).
     void set_counters(Counters c) { ctr = c, slot = -1; }
+    // iptables-restore's block under way set the policy counters (a chain line, -P -c):
+    // its COMMIT keeps them and resets the others (reset_policy_counters); until then
+    // they list as libiptc read them.
+    bool counters_set = false;
     std::vector<Rule> rules;
 };
 

@@ -296,7 +296,6 @@ public:
         return {};
     }
 
-    bool finish_first() const override { return true; }
 
     // hashlimit_mt_check: a name fit for /proc, timers, masks, and a rate whose credits do
     // not overflow (that one ERANGE).

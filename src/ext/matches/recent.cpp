@@ -78,7 +78,6 @@ public:
         return {};
     }
 
-    bool finish_first() const override { return true; }
 
     // recent_mt_check: --set and --remove take no condition, --reap needs --seconds, the
     // hit count has a ceiling, and the name must do for a /proc file.
@@ -110,13 +109,13 @@ public:
     // iptables prints the name bare, even one with blanks.
     void save(std::string& out) const override { save_as(out, true, false); }
     // Without --mask the structure differs (see to_xt): -C tells them apart. The name is
-    // quoted where needed so that the text reads back.
+    // quoted where needed and the numbers unsigned, so that the text reads back.
     void save_exact(std::string& out) const override { save_as(out, mask_given_, true); }
 
     void print(std::string& out, bool) const override {
         if (invert_) out += " !";
         out += " recent:";
-        conditions(out, print_words);
+        conditions(out, print_words, true);
         out += str(" name: ", name_);
         out += side_ == XT_RECENT_DEST ? " side: dest" : " side: source";
         out += str(" mask: ", grammar::ipv4_to_dotted(mask_));
@@ -137,22 +136,25 @@ private:
     static constexpr Words save_words{" --set", " --rcheck", " --update", " --remove", " --seconds ",
                                       " --reap", " --hitcount ", " --rttl"};
 
-    void conditions(std::string& out, const Words& w) const {
+    // `as_int`: printf("%d") of the unsigned fields, as iptables prints and saves them
+    // (2147483648 and above come out negative).
+    void conditions(std::string& out, const Words& w, bool as_int) const {
+        auto num = [&](uint32_t v) { return as_int ? std::to_string(static_cast<int32_t>(v)) : std::to_string(v); };
         if (check_set_ & XT_RECENT_SET) out += w.set;
         if (check_set_ & XT_RECENT_CHECK) out += w.check;
         if (check_set_ & XT_RECENT_UPDATE) out += w.update;
         if (check_set_ & XT_RECENT_REMOVE) out += w.remove;
-        if (seconds_) out += str(w.seconds, seconds_);
+        if (seconds_) out += str(w.seconds, num(seconds_));
         if (check_set_ & XT_RECENT_REAP) out += w.reap;
-        if (hit_count_) out += str(w.hitcount, hit_count_);
+        if (hit_count_) out += str(w.hitcount, num(hit_count_));
         if (check_set_ & XT_RECENT_TTL) out += w.ttl;
     }
 
-    void save_as(std::string& out, bool with_mask, bool quote) const {
+    void save_as(std::string& out, bool with_mask, bool exact) const {
         if (invert_) out += " !";
-        conditions(out, save_words);
+        conditions(out, save_words, !exact);
         out += " --name";
-        if (quote) append_quoted(out, name_);
+        if (exact) append_quoted(out, name_);
         else out += str(' ', name_);
         if (with_mask) out += str(" --mask ", grammar::ipv4_to_dotted(mask_));
         out += side_ == XT_RECENT_DEST ? " --rdest" : " --rsource";

@@ -75,9 +75,6 @@ public:
         }
     }
 
-    // libxt_statistic's x6_fcheck, which runs before the generic mandatory / also / excl
-    // checks (a missing --mode leaves mode 0, random).
-    bool finish_first() const override { return true; }
     Result<void> finish(unsigned seen, const ExtCtx&) override {
         if (info_.mode == XT_STATISTIC_MODE_RANDOM && !(seen & f_probability))
             return param_fail("--probability must be specified when using random mode");

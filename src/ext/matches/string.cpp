@@ -126,7 +126,6 @@ public:
             return param_fail("STRING match: You must specify `--string' or `--hex-string'");
         return {};
     }
-    bool finish_first() const override { return true; }
 
     // string_mt_check and textsearch_prepare: a window that ends before it starts, an
     // empty pattern, a pattern the fsm algorithm cannot read (EINVAL); an algorithm the

@@ -202,7 +202,6 @@ public:
             return param_fail("time: --contiguous only makes sense when stoptime is smaller than starttime");
         return {};
     }
-    bool finish_first() const override { return true; }
 
     XtInfo to_xt(const Rule&) const override { return XtInfo::of("time", 0, info_); }
 

@@ -75,9 +75,6 @@ public:
         }
         return {};
     }
-
-    // libxt_CONNMARK's x6_fcheck runs before the exclusion checks.
-    bool finish_first() const override { return true; }
     Result<void> finish(unsigned seen, const ExtCtx&) override {
         if (!(seen & op_any)) return param_fail("CONNMARK target: No operation specified");
         return {};
