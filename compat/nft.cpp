@@ -884,7 +884,7 @@ bool satisfiable(const std::vector<Atom>& tests) {
 //   RETURN (a goto from there to a netfilter chain becomes a jump for that reason).
 // Every copy of a rule counts for it: its counters are the sum. Nothing when the table
 // fits as it is; too_deep when it holds a rule the scheme cannot lay out exactly, or
-// the copies would pass `budget` rules.
+// the copies would pass `budget` rules, or a copy more tests than a rule can hold.
 class Planner {
 public:
     explicit Planner(const Table& t) : t_(t), level_(t.chains.size(), -1) {}
@@ -944,9 +944,20 @@ private:
         return done == order.size();
     }
 
+    // At most the expressions a rule of nf_tables may have (NFT_RULE_MAXEXPRS: more is
+    // EINVAL), counting three for a header field (load, mask, compare), a native match's
+    // own and one for an x_tables one, and two for the counter and the verdict.
+    static constexpr size_t max_exprs = 128;
+    static size_t exprs(const std::vector<Atom>& tests) {
+        size_t n = 2;
+        for (const Atom& a : tests) n += a.kind != Atom::match ? 3 : a.native ? a.native->size() : 1;
+        return n;
+    }
+
     // Adds a rule to the layout, unless no packet passes its tests.
     bool add(std::vector<Emit>& out, size_t c, size_t k, std::vector<Atom> tests, Act act) {
         if (!satisfiable(tests)) return true;
+        if (exprs(tests) > max_exprs) return false;
         if (++emitted_ > budget) return false;
         out.push_back({&t_.chains[c].rules[k], c, k, std::move(tests), act});
         return true;
