@@ -120,8 +120,12 @@ void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
 }
 
 // Room for growth when an inner map is made: a few more rules (-A, -I) then fit in it
-// and the next commit refills it where it stands.
-uint32_t with_room(size_t n) { return static_cast<uint32_t>(std::max<size_t>(1, n + n / 8 + 64)); }
+// and the next commit refills it where it stands. Never fewer than 1,024 elements: a
+// script growing a ruleset from nothing then loads its second program (~0.3 s of
+// verification) near a thousand rules, not at each of the first doublings (1,000
+// appends: 2 programs, not 6; 11.1 -> 9.2 s), for 0.7 MiB more of an empty ruleset's
+// 13 MiB.
+uint32_t with_room(size_t n) { return static_cast<uint32_t>(std::max<size_t>(1024, n + n / 8 + 64)); }
 
 // The size a program gives an inner array of which `need` elements are used: with room,
 // rounded up to eight steps per doubling, so that a ruleset growing rule by rule gets a

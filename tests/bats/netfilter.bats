@@ -537,12 +537,15 @@ for i in range(30000):
       in_ns "$dut" "$tool" -I INPUT 2 -p tcp --dport $((1000 + i)) -j DROP
       [ $((i % 4)) = 0 ] && in_ns "$dut" "$tool" -D INPUT 2
     done
-    # Enough rules at once for a new program with bigger arrays, mid-flood.
+    # Enough rules at once for a new program with bigger arrays (a program holds 1,024
+    # rules at least), mid-flood.
     if [ "$dut" = "$x" ]; then
-      for i in $(seq 1 300); do echo "-A INPUT -p tcp --dport $((2000 + i)) -j DROP"; done |
+      prog_before=$(lo_xdp_prog_id "$dut")
+      for i in $(seq 1 1500); do echo "-A INPUT -p tcp --dport $((2000 + i)) -j DROP"; done |
         sed '1i *filter' | sed '$a COMMIT' | in_ns "$dut" "$XDPT_BINDIR/xdptables-restore" --noflush
+      [ "$(lo_xdp_prog_id "$dut")" != "$prog_before" ]
     else
-      for i in $(seq 1 300); do echo "-A INPUT -p tcp --dport $((2000 + i)) -j DROP"; done |
+      for i in $(seq 1 1500); do echo "-A INPUT -p tcp --dport $((2000 + i)) -j DROP"; done |
         sed '1i *filter' | sed '$a COMMIT' | in_ns "$dut" iptables-legacy-restore --noflush
     fi
     wait "$flood"
