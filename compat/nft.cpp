@@ -677,6 +677,14 @@ Result<KernelChains> read_chains(mnl_socket* s, std::string_view what) {
     return out;
 }
 
+// What the kernel holds of chain `chain` of table `table`, if it has it.
+const KernelChain* kernel_chain(const KernelChains& chains, const std::string& table, const std::string& chain) {
+    auto kt = chains.find(table);
+    if (kt == chains.end()) return nullptr;
+    auto kc = kt->second.find(chain);
+    return kc == kt->second.end() ? nullptr : &kc->second;
+}
+
 // Adds to `b` what turns the kernel's table `name` (as it was when `t` was loaded from
 // it) into `t` rule by rule: the rules without a handle inserted where they stand,
 // those the kernel has and `t` has not deleted, new user chains made, gone ones deleted.
@@ -1261,6 +1269,12 @@ Result<HeldRules> read_rules(mnl_socket* s) {
     return counted;
 }
 
+// Forgets what `ch` and its rules were linked to in the kernel.
+void unlink(Chain& ch) {
+    ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
+    for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
+}
+
 // For a table laid out in fewer levels (Planner): adds what the kernel's rules counted
 // to the rules they are copies of (the copies lined up with `layout`, laid out again from
 // the same table), and the policies' counts; links nothing, so that the next commit
@@ -1268,14 +1282,12 @@ Result<HeldRules> read_rules(mnl_socket* s) {
 void link_laid_out(Table& t, const std::string& name, const Layout& layout, const KernelChains& chains,
                    const HeldRules* rules) {
     for (Chain& ch : t.chains) {
-        ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
-        for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
-        if (!ch.builtin) continue;
-        if (auto kt = chains.find(name); kt != chains.end())
-            if (auto kc = kt->second.find(ch.name); kc != kt->second.end() && kc->second.policy_ctr) {
-                ch.ctr.pkts += kc->second.policy_ctr->pkts;
-                ch.ctr.bytes += kc->second.policy_ctr->bytes;
-            }
+        unlink(ch);
+        const KernelChain* kc = kernel_chain(chains, name, ch.name);
+        if (ch.builtin && kc && kc->policy_ctr) {
+            ch.ctr.pkts += kc->policy_ctr->pkts;
+            ch.ctr.bytes += kc->policy_ctr->bytes;
+        }
     }
     if (!rules) return;
     for (const auto& [c, laid] : layout) {
@@ -1304,11 +1316,9 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
             continue;
         }
         for (Chain& ch : t.chains) {
-            ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
-            for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
-            const std::optional<Counters>* policy = nullptr;
-            if (auto kt = chains->find(name); kt != chains->end())
-                if (auto kc = kt->second.find(ch.name); kc != kt->second.end()) policy = &kc->second.policy_ctr;
+            unlink(ch);
+            const KernelChain* kc = kernel_chain(*chains, name, ch.name);
+            const std::optional<Counters>* policy = kc ? &kc->policy_ctr : nullptr;
             if (ch.builtin && policy && *policy) {
                 ch.ctr.pkts += (*policy)->pkts;
                 ch.ctr.bytes += (*policy)->bytes;

@@ -97,10 +97,11 @@ Result<void> recommit(Loaded& l, Ruleset& rs);
 // batch release something, and the closing of the nftables socket then waits for an RCU
 // grace period.
 Result<bool> recover(Loaded& l) {
-    auto broken = l.anchor && !l.rs.tables.empty() ? state_pending(*l.anchor) : nft::holds_tables();
+    const bool stored = l.anchor && !l.rs.tables.empty();
+    auto broken = stored ? state_pending(*l.anchor) : nft::holds_tables();
     if (!broken) return std::unexpected(broken.error());
     if (!*broken) return false;
-    if (!l.anchor || l.rs.tables.empty()) {
+    if (!stored) {
         if (auto r = nft::remove(); !r) return std::unexpected(r.error());
         return true;
     }

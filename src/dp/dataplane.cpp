@@ -421,9 +421,10 @@ void wait_for_readers(const Anchor& a) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const int fd = a.map("xdpt_readers");
     const int ncpus = libbpf_num_possible_cpus();
-    std::vector<xdpt_readers> seen(size_t(std::max(ncpus, 1))), now(seen.size());
+    if (fd < 0 || ncpus <= 0) return wait_for_grace_period();
+    std::vector<xdpt_readers> seen(static_cast<size_t>(ncpus)), now(seen.size());
     const uint32_t zero = 0;
-    if (fd < 0 || ncpus <= 0 || bpf_map_lookup_elem(fd, &zero, seen.data())) return wait_for_grace_period();
+    if (bpf_map_lookup_elem(fd, &zero, seen.data())) return wait_for_grace_period();
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
     for (size_t spins = 0;; ++spins) {
         if (bpf_map_lookup_elem(fd, &zero, now.data())) return wait_for_grace_period();
@@ -531,16 +532,16 @@ Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
 }
 
 // XDPT_TEST_FAIL=<step>: the tests' way to make one step of a commit fail for real.
-static bool injected(std::string_view step) {
-    const char* f = std::getenv("XDPT_TEST_FAIL");
-    return f && step == f;
+static bool test_step(const char* var, std::string_view step) {
+    const char* v = std::getenv(var);
+    return v && step == v;
 }
+static bool injected(std::string_view step) { return test_step("XDPT_TEST_FAIL", step); }
 
 // XDPT_TEST_PAUSE=<step>: the tests' way to stop a commit at one step (the process
 // stops itself; the test then kills it, or lets it go on).
 static void pause_at(std::string_view step) {
-    const char* p = std::getenv("XDPT_TEST_PAUSE");
-    if (p && step == p) raise(SIGSTOP);
+    if (test_step("XDPT_TEST_PAUSE", step)) raise(SIGSTOP);
 }
 
 Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,

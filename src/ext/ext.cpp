@@ -1,5 +1,6 @@
 #include "ext/ext.hpp"
 
+#include <algorithm>
 #include <bit>
 
 #include "core/str.hpp"
@@ -31,12 +32,11 @@ Result<void> ext_finish(ExtInst& inst, const ExtCtx& ctx) {
         const unsigned related = (o.also | o.excl) & ~bit;
         for (unsigned rest = related; rest; rest &= rest - 1) {
             const int id = std::countr_zero(rest);
-            const OptDef* found = nullptr;
-            for (const auto& e : inst.kind->opts)
-                if (e.id == id && !found) found = &e;
-            if (!found) continue;
-            const OptDef& other = *found;
-            const unsigned ob = 1u << other.id;
+            const unsigned ob = 1u << id;
+            auto other_it = std::find_if(inst.kind->opts.begin(), inst.kind->opts.end(),
+                                         [id](const OptDef& e) { return e.id == id; });
+            if (other_it == inst.kind->opts.end()) continue;
+            const OptDef& other = *other_it;
             if ((o.also & ob) && !(inst.seen & ob))
                 return param_fail(str(name, ": option \"--", o.name, "\" also requires \"--", other.name, "\".\n"));
             if ((o.excl & ob) && (inst.seen & ob))
