@@ -52,9 +52,11 @@ struct xdpt_store_pages {
 	__uint(value_size, XDPT_STORE_PAGE);
 };
 
+/* One store per address family (the key: 0 IPv4, 1 IPv6): the two rulesets never see
+ * each other. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__array(values, struct xdpt_store_pages);
 } xdpt_store SEC(".maps");

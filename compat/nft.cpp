@@ -85,8 +85,8 @@ using RulePtr = std::unique_ptr<nftnl_rule, RuleDeleter>;
 
 class RuleBuilder {
 public:
-    RuleBuilder(const std::string& table, const std::string& chain) : r_(nftnl_rule_alloc()) {
-        nftnl_rule_set_u32(r_.get(), NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+    RuleBuilder(uint8_t nfproto, const std::string& table, const std::string& chain) : r_(nftnl_rule_alloc()) {
+        nftnl_rule_set_u32(r_.get(), NFTNL_RULE_FAMILY, nfproto);
         nftnl_rule_set_str(r_.get(), NFTNL_RULE_TABLE, table.c_str());
         nftnl_rule_set_str(r_.get(), NFTNL_RULE_CHAIN, chain.c_str());
     }
@@ -222,12 +222,13 @@ void iface(RuleBuilder& b, uint32_t key, const std::string& name, bool inv) {
     b.cmp(!inv, buf, uint32_t(std::min(len, size_t(IFNAMSIZ))));
 }
 
-void address(RuleBuilder& b, uint32_t offset, const Ipv4Net& net, bool inv) {
-    if (net.mask == 0 && !inv) return;
-    b.payload(offset, 4);
-    const uint32_t mask = htonl(net.mask), value = htonl(net.addr & net.mask);
-    if (net.mask != 0xffffffff) b.bitwise(&mask, 4);
-    b.cmp(!inv, &value, 4);
+// The address at `offset` of the network header, of family `fs`, in `net` (or not).
+void address(RuleBuilder& b, const FamilySpec& fs, uint32_t offset, const IpNet& net, bool inv) {
+    const uint32_t len = fs.addr_bytes;
+    if (net.mask.zero() && !inv) return;
+    b.payload(offset, len);
+    if (net.mask != IpAddr::prefix_mask(fs.addr_bits())) b.bitwise(net.mask.b.data(), len);
+    b.cmp(!inv, net.addr.b.data(), len);
 }
 
 // ipt_REJECT's --reject-with as an ICMP code, or the TCP reset.
@@ -262,7 +263,7 @@ bool forced_xt(std::string_view match) {
 struct Atom {
     enum Kind : uint8_t { src, dst, in, out, proto, frag, match } kind;
     bool inv = false;
-    Ipv4Net net{};
+    IpNet net{};
     std::string iface;
     uint16_t protocol = 0;
     XtInfo xt;
@@ -282,8 +283,8 @@ struct Atom {
 // (ip_packet_match), then the matches. None for a test that every packet passes.
 std::vector<Atom> atoms(const Rule& r) {
     std::vector<Atom> out;
-    if (r.src.mask || r.inv_src) out.push_back(Atom::field(Atom::src, r.inv_src)), out.back().net = r.src;
-    if (r.dst.mask || r.inv_dst) out.push_back(Atom::field(Atom::dst, r.inv_dst)), out.back().net = r.dst;
+    if (!r.src.mask.zero() || r.inv_src) out.push_back(Atom::field(Atom::src, r.inv_src)), out.back().net = r.src;
+    if (!r.dst.mask.zero() || r.inv_dst) out.push_back(Atom::field(Atom::dst, r.inv_dst)), out.back().net = r.dst;
     if (!r.in_iface.empty() && (r.in_iface != "+" || r.inv_in))
         out.push_back(Atom::field(Atom::in, r.inv_in)), out.back().iface = r.in_iface;
     if (!r.out_iface.empty() && (r.out_iface != "+" || r.inv_out))
@@ -300,15 +301,19 @@ std::vector<Atom> atoms(const Rule& r) {
     return out;
 }
 
-void emit_atom(RuleBuilder& b, const Atom& a) {
+void emit_atom(RuleBuilder& b, const FamilySpec& fs, const Atom& a) {
     switch (a.kind) {
-        case Atom::src: return address(b, 12, a.net, a.inv);
-        case Atom::dst: return address(b, 16, a.net, a.inv);
+        case Atom::src: return address(b, fs, fs.src_offset, a.net, a.inv);
+        case Atom::dst: return address(b, fs, fs.dst_offset, a.net, a.inv);
         case Atom::in: return iface(b, NFT_META_IIFNAME, a.iface, a.inv);
         case Atom::out: return iface(b, NFT_META_OIFNAME, a.iface, a.inv);
         case Atom::proto: {
             const uint8_t p = uint8_t(a.protocol);
-            b.payload(9, 1);
+            // IPv4: the header's protocol field. IPv6: the upper-layer protocol after the
+            // extension headers (ip6_packet_match's ipv6_find_hdr), which nftables keeps
+            // as the packet's l4proto.
+            if (fs.family == Family::ipv4) b.payload(9, 1);
+            else b.meta(NFT_META_L4PROTO);
             return b.cmp(!a.inv, &p, 1);
         }
         case Atom::frag: {
@@ -335,9 +340,9 @@ enum class Act : uint8_t {
 // A rule as netfilter runs it, in chain `chain` of nftables table `table`: the tests
 // `tests` (the rule's own, after those of the inline chains' jumps it sits in), then what
 // `act` says. Nothing when no packet can pass the tests (two protocols).
-Result<std::optional<RulePtr>> build_rule(const std::string& table, const std::string& chain, const Rule& r,
-                                          const std::vector<Atom>& tests, Act act) {
-    RuleBuilder b(table, chain);
+Result<std::optional<RulePtr>> build_rule(const FamilySpec& fs, const std::string& table, const std::string& chain,
+                                          const Rule& r, const std::vector<Atom>& tests, Act act) {
+    RuleBuilder b(fs.nfproto, table, chain);
     // What x_tables checks the matches and the target against: the protocol a test
     // requires, else the rule's own.
     std::optional<uint16_t> positive;
@@ -351,7 +356,7 @@ Result<std::optional<RulePtr>> build_rule(const std::string& table, const std::s
     for (const Atom& a : tests) {
         if (a.kind == Atom::match && !a.native && a.xt.name.empty())
             return fail(Exit::other, str("match `", a.ext, "' has no kernel form"));
-        emit_atom(b, a);
+        emit_atom(b, fs, a);
     }
     if (act == Act::ret) {
         b.verdict(NFT_RETURN);
@@ -385,8 +390,8 @@ Result<std::optional<RulePtr>> build_rule(const std::string& table, const std::s
     return b.release();
 }
 
-Result<RulePtr> build_rule(const std::string& table, const std::string& chain, const Rule& r) {
-    auto built = build_rule(table, chain, r, atoms(r), Act::own);
+Result<RulePtr> build_rule(const FamilySpec& fs, const std::string& table, const std::string& chain, const Rule& r) {
+    auto built = build_rule(fs, table, chain, r, atoms(r), Act::own);
     if (!built) return std::unexpected(built.error());
     if (!*built) return fail(Exit::other, "rule with two protocols");
     return std::move(**built);
@@ -398,7 +403,8 @@ class Batch {
 public:
     // With `genid`, the kernel applies the batch only while its ruleset generation is
     // still that one (and refuses it with ERESTART otherwise).
-    explicit Batch(std::optional<uint32_t> genid = {}) : b_(nftnl_batch_alloc(1 << 18, 1 << 16)) {
+    explicit Batch(uint8_t nfproto, std::optional<uint32_t> genid = {})
+        : b_(nftnl_batch_alloc(1 << 18, 1 << 16)), nfproto_(nfproto) {
         nlmsghdr* begin = nftnl_batch_begin(buf(), seq_++);
         if (genid) mnl_attr_put_u32(begin, NFNL_BATCH_GENID, htonl(*genid));
         nftnl_batch_update(b_);
@@ -409,7 +415,7 @@ public:
 
     void table(uint16_t type, uint16_t flags, const std::string& name) {
         nftnl_table* t = nftnl_table_alloc();
-        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_IPV4);
+        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, nfproto_);
         nftnl_table_set_str(t, NFTNL_TABLE_NAME, name.c_str());
         if (type == NFT_MSG_NEWTABLE) {
             // nft shows it as the table's comment.
@@ -424,7 +430,7 @@ public:
     }
     void chain(const std::string& table, const std::string& name, const Hook* h, bool drop) {
         nftnl_chain* c = nftnl_chain_alloc();
-        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, nfproto_);
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
         nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name.c_str());
         if (h) {
@@ -451,7 +457,7 @@ public:
     // Deletes the rule with handle `handle`, or every rule of the chain for 0.
     void delete_rule(const std::string& table, const std::string& chain, uint64_t handle) {
         nftnl_rule* r = nftnl_rule_alloc();
-        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, nfproto_);
         nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.c_str());
         nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain.c_str());
         if (handle) nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
@@ -462,7 +468,7 @@ public:
     // An existing base chain's policy, and its counters set to zero when `zero`.
     void update_chain(const std::string& table, const std::string& name, bool drop, bool zero) {
         nftnl_chain* c = nftnl_chain_alloc();
-        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, nfproto_);
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
         nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name.c_str());
         nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, drop ? NF_DROP : NF_ACCEPT);
@@ -477,7 +483,7 @@ public:
     // Deletes a chain with the rules it still has.
     void delete_chain(const std::string& table, const std::string& name) {
         nftnl_chain* c = nftnl_chain_alloc();
-        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+        nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, nfproto_);
         nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table.c_str());
         nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name.c_str());
         nftnl_chain_nlmsg_build_payload(hdr(NFT_MSG_DELCHAIN, 0), c);
@@ -530,24 +536,26 @@ public:
     }
     // The last send was refused because the kernel's generation had moved on.
     bool raced() const { return raced_; }
+    uint8_t nfproto() const { return nfproto_; }
 
 private:
     nftnl_batch* b_;
+    uint8_t nfproto_;
     uint32_t seq_ = 1;
     bool raced_ = false;
     char* buf() { return static_cast<char*>(nftnl_batch_buffer(b_)); }
     nlmsghdr* hdr(uint16_t type, uint16_t flags) {
-        return nftnl_nlmsg_build_hdr(buf(), type, NFPROTO_IPV4, flags, seq_++);
+        return nftnl_nlmsg_build_hdr(buf(), type, nfproto_, flags, seq_++);
     }
 };
 
 // Runs a dump request and hands every message to `each`. A missing table or chain is
 // an empty dump.
 template <class F>
-Result<void> dump(mnl_socket* s, uint16_t type, F&& each, std::string_view what) {
+Result<void> dump(mnl_socket* s, uint8_t nfproto, uint16_t type, F&& each, std::string_view what) {
     std::vector<char> buf(1 << 20);
     const uint32_t seq = 1;
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, NFPROTO_IPV4, NLM_F_DUMP, seq);
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, nfproto, NLM_F_DUMP, seq);
     if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return kernel_fail(what, errno);
     auto cb = [](const nlmsghdr* h, void* data) -> int { return (*static_cast<std::remove_reference_t<F>*>(data))(h); };
     const uint32_t portid = mnl_socket_get_portid(s);
@@ -568,12 +576,12 @@ struct Existing {
     bool ours = false;
 };
 
-// The tables of family ip, and which of them xdptables owns.
-Result<std::vector<Existing>> list_tables(mnl_socket* s) {
+// The tables of family `nfproto` (ip, ip6), and which of them xdptables owns.
+Result<std::vector<Existing>> list_tables(mnl_socket* s, uint8_t nfproto) {
     std::vector<Existing> out;
-    auto each = [&out](const nlmsghdr* h) -> int {
+    auto each = [&out, nfproto](const nlmsghdr* h) -> int {
         nftnl_table* t = nftnl_table_alloc();
-        if (nftnl_table_nlmsg_parse(h, t) == 0 && nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_IPV4) {
+        if (nftnl_table_nlmsg_parse(h, t) == 0 && nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == nfproto) {
             Existing e{nftnl_table_get_str(t, NFTNL_TABLE_NAME)};
             uint32_t len = 0;
             const char* ud = nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)
@@ -586,7 +594,8 @@ Result<std::vector<Existing>> list_tables(mnl_socket* s) {
         nftnl_table_free(t);
         return MNL_CB_OK;
     };
-    if (auto r = dump(s, NFT_MSG_GETTABLE, each, "listing the nftables tables"); !r) return std::unexpected(r.error());
+    if (auto r = dump(s, nfproto, NFT_MSG_GETTABLE, each, "listing the nftables tables"); !r)
+        return std::unexpected(r.error());
     return out;
 }
 
@@ -612,7 +621,7 @@ Result<uint32_t> read_genid(mnl_socket* s) {
 
 // Deletes every table xdptables owns (in `b`).
 Result<void> delete_owned(mnl_socket* s, Batch& b, std::vector<Existing>* tables = nullptr) {
-    auto existing = list_tables(s);
+    auto existing = list_tables(s, b.nfproto());
     if (!existing) return std::unexpected(existing.error());
     for (const Existing& e : *existing)
         if (e.ours) b.table(NFT_MSG_DELTABLE, 0, e.name);
@@ -652,19 +661,19 @@ std::string table_name(const Table& t) {
 
 namespace {
 
-// Every chain of family ip, by table, with its counters when it is a base chain (the
-// policy's).
 // What the kernel holds of a chain: a base chain's policy and its counters.
 struct KernelChain {
     std::optional<Counters> policy_ctr;
     std::optional<uint32_t> policy;  // NF_ACCEPT or NF_DROP
 };
 using KernelChains = std::map<std::string, std::map<std::string, KernelChain>>;
-Result<KernelChains> read_chains(mnl_socket* s, std::string_view what) {
+// Every chain of family `nfproto`, by table, with its policy and counters when it is a
+// base chain.
+Result<KernelChains> read_chains(mnl_socket* s, uint8_t nfproto, std::string_view what) {
     KernelChains out;
-    auto each = [&out](const nlmsghdr* h) -> int {
+    auto each = [&out, nfproto](const nlmsghdr* h) -> int {
         nftnl_chain* c = nftnl_chain_alloc();
-        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_IPV4) {
+        if (nftnl_chain_nlmsg_parse(h, c) == 0 && nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == nfproto) {
             auto& kc = out[nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)][nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)];
             if (nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS))
                 kc.policy_ctr = Counters{nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS), nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES)};
@@ -673,7 +682,7 @@ Result<KernelChains> read_chains(mnl_socket* s, std::string_view what) {
         nftnl_chain_free(c);
         return MNL_CB_OK;
     };
-    if (auto r = dump(s, NFT_MSG_GETCHAIN, each, what); !r) return std::unexpected(r.error());
+    if (auto r = dump(s, nfproto, NFT_MSG_GETCHAIN, each, what); !r) return std::unexpected(r.error());
     return out;
 }
 
@@ -752,7 +761,7 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
         }
         for (size_t i = 0; i < ch.rules.size(); ++i) {
             if (ch.rules[i].nft) continue;
-            auto built = build_rule(name, ch.name, ch.rules[i]);
+            auto built = build_rule(spec_of(t.family), name, ch.name, ch.rules[i]);
             if (!built) return std::unexpected(built.error());
             b.rule(built->get(), before[i]);
         }
@@ -1021,6 +1030,7 @@ private:
 
 // Adds to `b` table `t` made anew as `name`, laid out as `layout` says when it has one.
 Result<void> make_table(Batch& b, const std::string& name, const Table& t, const std::optional<Layout>& layout) {
+    const FamilySpec& fs = spec_of(t.family);
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
     // Chains first: rules jump to them by name.
     if (!layout) {
@@ -1028,7 +1038,7 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t, const
             b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
         for (const Chain& ch : t.chains)
             for (const Rule& r : ch.rules) {
-                auto built = build_rule(name, ch.name, r);
+                auto built = build_rule(fs, name, ch.name, r);
                 if (!built) return std::unexpected(built.error());
                 b.rule(built->get());
             }
@@ -1040,7 +1050,7 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t, const
     }
     for (const auto& [c, rules] : *layout)
         for (const Emit& e : rules) {
-            auto built = build_rule(name, t.chains[c].name, *e.rule, e.tests, e.act);
+            auto built = build_rule(fs, name, t.chains[c].name, *e.rule, e.tests, e.act);
             if (!built) return std::unexpected(built.error());
             if (*built) b.rule((*built)->get());
         }
@@ -1051,7 +1061,7 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t, const
 
 // The sent batch and what it decided per table: patched, or made anew.
 struct Change::Impl {
-    Impl(Socket s, uint32_t genid) : sock(std::move(s)), batch(genid), genid(genid) {}
+    Impl(Socket s, uint8_t nfproto, uint32_t genid) : sock(std::move(s)), batch(nfproto, genid), genid(genid) {}
     Socket sock;
     Batch batch;
     uint32_t genid;  // the kernel's generation the batch was built on
@@ -1071,16 +1081,17 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
     // refuses the batch if anything changed meanwhile.
     auto genid = read_genid(s->get());
     if (!genid) return std::unexpected(genid.error());
-    auto existing = list_tables(s->get());
+    const FamilySpec& fs = spec_of(rs.family);
+    auto existing = list_tables(s->get(), fs.nfproto);
     if (!existing) return std::unexpected(existing.error());
     KernelChains chains;
     if (patch) {
-        auto c = read_chains(s->get(), "listing the nftables chains");
+        auto c = read_chains(s->get(), fs.nfproto, "listing the nftables chains");
         if (!c) return std::unexpected(c.error());
         chains = std::move(*c);
     }
     Change out;
-    out.impl_ = std::make_unique<Change::Impl>(std::move(*s), *genid);
+    out.impl_ = std::make_unique<Change::Impl>(std::move(*s), fs.nfproto, *genid);
     Batch& b = out.impl_->batch;
     std::set<std::string> wanted;
     for (const Table& t : rs.tables) {
@@ -1090,7 +1101,7 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
         for (const Existing& e : *existing) {
             if (e.name != name) continue;
             if (!e.ours)
-                return runtime_fail(str("table ip ", name, " is not xdptables' (iptables-nft?); the ", t.name,
+                return runtime_fail(str("table ", fs.nft_family, ' ', name, " is not xdptables' (iptables-nft?); the ", t.name,
                                         " table needs that name for its ", bound_target(t), " rules"));
             ours = true;
         }
@@ -1114,10 +1125,10 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
     return out;
 }
 
-Result<bool> holds_tables() {
+Result<bool> holds_tables(Family f) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
-    auto existing = list_tables(s->get());
+    auto existing = list_tables(s->get(), spec_of(f).nfproto);
     if (!existing) return std::unexpected(existing.error());
     return std::any_of(existing->begin(), existing->end(), [](const Existing& e) { return e.ours; });
 }
@@ -1139,7 +1150,7 @@ bool Change::raced() const { return impl_->batch.raced(); }
 Result<void> bump_generation_for_test() {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
-    Batch b;
+    Batch b(NFPROTO_IPV4);
     const std::string name = str(own_prefix, "test-race");
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE, name);
     b.table(NFT_MSG_DELTABLE, 0, name);
@@ -1192,10 +1203,10 @@ void LiveOut::move(int sign) {
         }
 }
 
-Result<void> remove() {
+Result<void> remove(Family f) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
-    Batch b;
+    Batch b(spec_of(f).nfproto);
     if (auto r = delete_owned(s->get(), b); !r) return r;
     return b.send(s->get(), "removing the netfilter rules");
 }
@@ -1230,14 +1241,14 @@ struct Held {
 };
 using HeldRules = std::map<std::pair<std::string, std::string>, std::vector<Held>>;
 
-Result<HeldRules> read_rules(mnl_socket* s) {
+Result<HeldRules> read_rules(mnl_socket* s, uint8_t nfproto) {
     HeldRules counted;
     // Read straight from the attributes (table, chain, handle, the counter expression's
     // data): a full parse of every expression of every rule would cost more than the
     // kernel's dump.
-    auto each = [&counted](const nlmsghdr* h) -> int {
+    auto each = [&counted, nfproto](const nlmsghdr* h) -> int {
         const auto* g = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(h));
-        if (g->nfgen_family != NFPROTO_IPV4) return MNL_CB_OK;
+        if (g->nfgen_family != nfproto) return MNL_CB_OK;
         const char *table = nullptr, *chain = nullptr;
         Held held{0, {}};
         for_each_attr(mnl_nlmsg_get_payload_offset(h, sizeof(nfgenmsg)), mnl_nlmsg_get_payload_tail(h), [&](const nlattr* a) {
@@ -1265,7 +1276,8 @@ Result<HeldRules> read_rules(mnl_socket* s) {
         if (table && chain) counted[{table, chain}].push_back(held);
         return MNL_CB_OK;
     };
-    if (auto r = dump(s, NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r) return std::unexpected(r.error());
+    if (auto r = dump(s, nfproto, NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r)
+        return std::unexpected(r.error());
     return counted;
 }
 
@@ -1306,7 +1318,7 @@ void link_laid_out(Table& t, const std::string& name, const Layout& layout, cons
 // kernel is known to hold exactly the rules of `rs` (nothing changed since they were
 // committed), their handles unknown.
 Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
-    auto chains = read_chains(s, "reading the netfilter counters");
+    auto chains = read_chains(s, spec_of(rs.family).nfproto, "reading the netfilter counters");
     if (!chains) return std::unexpected(chains.error());
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
@@ -1360,7 +1372,7 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
 Result<void> add_counters(Ruleset& rs) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
-    auto rules = read_rules(s->get());
+    auto rules = read_rules(s->get(), spec_of(rs.family).nfproto);
     if (!rules) return std::unexpected(rules.error());
     return link(s->get(), rs, &*rules);
 }

@@ -88,10 +88,10 @@ Result<void> bump_generation_for_test();
 
 // Whether nftables holds tables of xdptables' (for a namespace where nothing is stored:
 // a first commit killed after its batch).
-Result<bool> holds_tables();
+Result<bool> holds_tables(Family f);
 
-// Deletes xdptables' tables, if there are any.
-Result<void> remove();
+// Deletes xdptables' tables of family `f`, if there are any.
+Result<void> remove(Family f);
 
 // Adds what the kernel's rules and base chains counted to the counters of `rs` (the
 // ruleset they were installed from), and links its rules and chains to theirs (handles,

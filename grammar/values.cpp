@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <arpa/inet.h>
+
 namespace x3 = boost::spirit::x3;
 
 namespace xdpt::grammar {
@@ -67,6 +69,22 @@ std::optional<uint32_t> dotted_to_ipv4(std::string_view s, bool is_mask) {
 std::string ipv4_to_dotted(uint32_t a) {
     return std::to_string(a >> 24) + '.' + std::to_string((a >> 16) & 0xff) + '.' +
            std::to_string((a >> 8) & 0xff) + '.' + std::to_string(a & 0xff);
+}
+
+std::optional<IpAddr> text_to_ipv6(std::string_view s) {
+    const std::string z(s);
+    IpAddr a;
+    if (inet_pton(AF_INET6, z.c_str(), a.b.data()) != 1) return std::nullopt;
+    return a;
+}
+
+std::string ipv6_to_text(const IpAddr& a) {
+    char buf[INET6_ADDRSTRLEN];
+    return inet_ntop(AF_INET6, a.b.data(), buf, sizeof buf);
+}
+
+std::string addr_to_text(Family f, const IpAddr& a) {
+    return f == Family::ipv4 ? ipv4_to_dotted(a.v4()) : ipv6_to_text(a);
 }
 
 RangeText split_range(std::string_view s, char sep) {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/family.hpp"
+
 namespace xdpt::grammar {
 
 // xtables_strtoul_base(s, NULL, .., min, max, base): the whole string must be a number in
@@ -28,6 +30,13 @@ std::optional<PartialUint> to_uint_prefix(std::string_view s, unsigned base = 0)
 // unless `is_mask`. Result in host byte order.
 std::optional<uint32_t> dotted_to_ipv4(std::string_view s, bool is_mask = false);
 std::string ipv4_to_dotted(uint32_t host_order);
+
+// xtables_numeric_to_ip6addr (inet_pton) and xtables_ip6addr_to_numeric (inet_ntop).
+std::optional<IpAddr> text_to_ipv6(std::string_view s);
+std::string ipv6_to_text(const IpAddr& a);
+
+// An address of family `f` as iptables prints it numerically (dotted quad, or RFC 5952).
+std::string addr_to_text(Family f, const IpAddr& a);
 
 // Splits at every occurrence of `sep` (empty fields kept).
 std::vector<std::string_view> split(std::string_view s, char sep);

@@ -98,19 +98,21 @@ Result<void> recommit(Loaded& l, Ruleset& rs);
 // grace period.
 Result<bool> recover(Loaded& l) {
     const bool stored = l.anchor && !l.rs.tables.empty();
-    auto broken = stored ? state_pending(*l.anchor) : nft::holds_tables();
+    auto broken = stored ? state_pending(*l.anchor, l.rs.family) : nft::holds_tables(l.rs.family);
     if (!broken) return std::unexpected(broken.error());
     if (!*broken) return false;
     if (!stored) {
-        if (auto r = nft::remove(); !r) return std::unexpected(r.error());
+        if (auto r = nft::remove(l.rs.family); !r) return std::unexpected(r.error());
         return true;
     }
     if (auto r = recommit(l, l.rs); !r) return std::unexpected(r.error());
     return true;
 }
 
-Result<Loaded> load_ruleset(bool rule_counts = true) {
+// The stored ruleset of family `f`, with what XDP and netfilter counted since.
+Result<Loaded> load_ruleset(Family f, bool rule_counts = true) {
     Loaded l;
+    l.rs.family = f;
     auto anchor = find_anchor();
     if (!anchor) return std::unexpected(anchor.error());
     auto recovered = [&]() -> Result<Loaded> {
@@ -120,12 +122,12 @@ Result<Loaded> load_ruleset(bool rule_counts = true) {
     if (!*anchor) return recovered();
     l.anchor = std::move(*anchor);
     Phase load("load");
-    auto text = load_state(*l.anchor);
+    auto text = load_state(*l.anchor, f);
     if (!text) return std::unexpected(text.error());
     if (!*text) return recovered();
     {
         Phase parse("load: parse the stored ruleset");
-        auto rs = deserialize_ruleset(**text);
+        auto rs = deserialize_ruleset(**text, f);
         if (!rs) return std::unexpected(rs.error());
         l.rs = std::move(*rs);
     }
@@ -156,7 +158,7 @@ Result<Loaded> load_ruleset(bool rule_counts = true) {
 // text alone).
 Result<void> save_ruleset(Loaded& l, Ruleset& rs, const Ruleset& prev, std::string* notices) {
     auto r = dp::commit(l.anchor, rs, prev, l.live,
-                        [](const Anchor& a, const Ruleset& now) { return stage_state(a, serialize_ruleset(now)); },
+                        [](const Anchor& a, const Ruleset& now) { return stage_state(a, now.family, serialize_ruleset(now)); },
                         notices);
     l.live = {};
     return r;
@@ -197,7 +199,8 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         auto lock = NsLock::acquire(0);
         if (!lock) return exit_with(lock.error());
         if (auto r = remove_state(); !r) return exit_with(r.error());
-        if (auto r = nft::remove(); !r) return exit_with(r.error());
+        for (const FamilySpec& f : families)
+            if (auto r = nft::remove(f.family); !r) return exit_with(r.error());
         return 0;
     }
     if (!args.empty() && (args[0] == "version" || args[0] == "help")) {
@@ -226,7 +229,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
         if (!lock) return exit_with(lock.error());
-        auto loaded = load_ruleset();
+        auto loaded = load_ruleset(Family::ipv4);
         if (!loaded) return exit_with(loaded.error());
         if (!loaded->rs.tables.empty())
             if (auto r = recommit(*loaded, loaded->rs); !r) return exit_with(r.error());
@@ -246,7 +249,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
         if (!lock) return exit_with(lock.error());
-        auto loaded = load_ruleset();
+        auto loaded = load_ruleset(inv.brand.family);
         if (!loaded) return exit_with(loaded.error());
         write_out(dp::explain(loaded->rs, table));
         return 0;
@@ -265,7 +268,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         return early->status;
     }
     auto& cmd = std::get<Command>(*parsed);
-    if (auto r = require_privileges(cmd.table.c_str()); !r) return exit_with(r.error());
+    if (auto r = require_privileges(cmd.table.c_str(), inv.brand.family); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(cmd.wait);
     if (!lock) return exit_with(lock.error());
     // Appending, adding a chain, a policy and checking touch no rule the kernel holds,
@@ -274,7 +277,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     const bool remakes = (cmd.cmd & CMD_APPEND) && (nft::binds_table_name(cmd.table, cmd.jumpto) ||
                                                     cmd.srcs.size() * cmd.dsts.size() > nft::small_patch);
     const bool rule_counts = remakes || (cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK));
-    auto loaded = load_ruleset(rule_counts);
+    auto loaded = load_ruleset(inv.brand.family, rule_counts);
     if (!loaded) return exit_with(loaded.error());
     Ruleset next = loaded->rs;
     auto applied = apply_command(next, cmd);
@@ -321,15 +324,16 @@ int main_save(const Invocation& inv, const std::vector<std::string>& args) {
     const std::optional<std::string>& file = sa.file;
     // iptables-save reads the kernel's table list (no table given) or initialises the
     // table, and fails as an unprivileged user with exit 1.
-    if (auto r = require_privileges("filter"); !r) {
+    if (auto r = require_privileges("filter", inv.brand.family); !r) {
         std::fputs(table ? str(prog, " v", flavour(inv.brand), ": Cannot initialize: Permission denied (you must be root)\n").c_str()
-                         : "Failed to list table names in /proc/net/ip_tables_names: Permission denied\n",
+                         : str("Failed to list table names in /proc/net/", inv.brand.family == Family::ipv4 ? "ip" : "ip6",
+                               "_tables_names: Permission denied\n").c_str(),
                    stderr);
         return 1;
     }
     auto lock = NsLock::acquire(0);
     if (!lock) return exit_with(lock.error());
-    auto loaded = load_ruleset();
+    auto loaded = load_ruleset(inv.brand.family);
     if (!loaded) return exit_with(loaded.error());
     Ruleset* rs = &loaded->rs;
     if (table) {
@@ -396,10 +400,10 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
         std::fputs("Option --wait-interval requires option --wait\n", stderr);
         return 1;
     }
-    if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
+    if (auto r = require_privileges("filter", inv.brand.family); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(wait);
     if (!lock) return exit_with(lock.error());
-    auto loaded = load_ruleset();
+    auto loaded = load_ruleset(inv.brand.family);
     if (!loaded) return exit_with(loaded.error());
     Ruleset work = loaded->rs;
     Ruleset committed = loaded->rs;

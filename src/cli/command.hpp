@@ -59,7 +59,7 @@ struct Command {
     int verbose = 0;
     int wait = 0;          // -w: -1 forever, N seconds; 0 not given
     Rule rule;             // -A/-I/-D/-C/-R: the rule, addresses filled per expansion
-    std::vector<Ipv4Net> srcs, dsts;  // expanded -s/-d lists (at least one each for rules)
+    std::vector<IpNet> srcs, dsts;  // expanded -s/-d lists (at least one each for rules)
     std::string jumpto;    // -j/-g name as given ("" none)
 
     bool numeric() const { return options & OPT_NUMERIC; }

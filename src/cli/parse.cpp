@@ -2,6 +2,8 @@
 // "return in order" mode over a long-option table that grows as -m / -j / -p load
 // extensions, then do_parse()'s checks and ipv4_post_parse()'s address expansion, with the
 // same messages in the same order.
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -127,6 +129,7 @@ struct Parser {
         ExtCtx x;
         x.rule = &c.rule;
         x.table = c.table;
+        x.family = po.brand.family;
         x.notices = po.notices;
         x.stored = po.stored;
         return x;
@@ -203,7 +206,7 @@ struct Parser {
             return param_fail(str("chain name `", name, "' too long (must be under 29 chars)"));
         if (!name.empty() && (name[0] == '-' || name[0] == '!'))
             return param_fail(str("chain name not allowed to start with `", name[0], "'"));
-        if (name.empty() || find_target(name) || is_standard_verdict(name))  // "" is the standard target
+        if (name.empty() || find_target(name, po.brand.family) || is_standard_verdict(name))  // "" is the standard target
             return param_fail("chain name may not clash with target name");
         for (char ch : name)
             if (std::isspace(static_cast<unsigned char>(ch)))
@@ -248,9 +251,9 @@ struct Parser {
                 } else {
                     name = netdb::protocol_name(static_cast<uint16_t>(*n));
                 }
-                if (name) k = find_match(*name);
+                if (name) k = find_match(*name, po.brand.family);
             } else {
-                k = find_match(protocol);
+                k = find_match(protocol, po.brand.family);
             }
             if (k) {
                 add_ext(k, false);
@@ -267,7 +270,7 @@ struct Parser {
     Result<void> command_match(std::string_view name) {
         if (invert) return param_fail("unexpected ! flag before --match");
         if (name.size() >= 29) return param_fail(str("Invalid match name \"", name, "\" (28 chars max)"));
-        const ExtKind* k = find_match(name);
+        const ExtKind* k = find_match(name, po.brand.family);
         if (!k) return param_fail(str("Couldn't load match `", name, "':No such file or directory\n"));
         add_ext(k, false);
         return {};
@@ -277,7 +280,7 @@ struct Parser {
         auto t = parse_target_name(name);
         if (!t) return std::unexpected(t.error());
         c.jumpto = *t;
-        if (const ExtKind* k = find_target(c.jumpto)) target_slot = add_ext(k, true);
+        if (const ExtKind* k = find_target(c.jumpto, po.brand.family)) target_slot = add_ext(k, true);
         return {};
     }
 
@@ -382,7 +385,7 @@ struct Parser {
                     if (!e.is_target) text += extension_help(e.inst.kind->name, false), any_match = true;
                 // iptables -p icmp -h: the protocol's match when no match is loaded.
                 if (!any_match && !protocol.empty())
-                    if (const ExtKind* k = find_match(protocol)) text += extension_help(k->name, false);
+                    if (const ExtKind* k = find_match(protocol, po.brand.family)) text += extension_help(k->name, false);
                 return R(EarlyExit{std::move(text), 0});
             }
             // -p, -s, -d, -j, -i and -o read argv[optind - 1], not optarg (do_parse in
@@ -398,6 +401,12 @@ struct Parser {
                 c.rule.proto = *p;
                 if (c.rule.proto == 0 && c.rule.inv_proto)
                     return param_fail("rule would never match protocol");
+                // ip6tables: an extension header is never the upper-layer protocol
+                // (ipv6_proto_parse).
+                if (po.brand.family == Family::ipv6 && !c.rule.inv_proto && po.notices &&
+                    (c.rule.proto == IPPROTO_ROUTING || c.rule.proto == IPPROTO_FRAGMENT || c.rule.proto == IPPROTO_AH ||
+                     c.rule.proto == IPPROTO_DSTOPTS))
+                    *po.notices += str("Warning: never matched protocol: ", protocol, ". use extension match instead.\n");
                 break;
             }
             case 's':
@@ -435,6 +444,8 @@ struct Parser {
                 if (auto r = parse_interface(g.last_element(), c.rule.out_iface); !r) return std::unexpected(r.error());
                 break;
             case 'f':
+                if (po.brand.family == Family::ipv6)
+                    return param_fail("`-f' is not supported in IPv6, use -m frag instead");
                 if (auto r = set_option(OPT_FRAGMENT); !r) return std::unexpected(r.error());
                 c.rule.frag = true;
                 c.rule.inv_frag = invert;
@@ -626,35 +637,42 @@ struct Parser {
         return Outcome(std::move(c));
     }
 
-    // xtables_ipparse_multiple: comma list of host[/mask]; each host may be a name.
-    Result<std::vector<Ipv4Net>> parse_addresses(const std::string& spec) {
-        std::vector<Ipv4Net> out;
+    // xtables_ipparse_multiple / xtables_ip6parse_multiple: comma list of host[/mask];
+    // each host may be a name, ignored when the mask is zero ("any/0").
+    Result<std::vector<IpNet>> parse_addresses(const std::string& spec) {
+        const Family f = po.brand.family;
+        std::vector<IpNet> out;
         for (auto item : grammar::split(spec, ',')) {
             std::string_view host = item, mask_text;
             bool has_mask = false;
-            if (auto slash = item.rfind('/'); slash != std::string_view::npos) {
-                host = item.substr(0, slash);
-                mask_text = item.substr(slash + 1);
+            while (!host.empty() && std::isspace(static_cast<unsigned char>(host.front()))) host.remove_prefix(1);
+            if (host.size() > 255) return param_fail("Hostname too long");
+            if (auto slash = host.rfind('/'); slash != std::string_view::npos) {
+                mask_text = host.substr(slash + 1);
+                host = host.substr(0, slash);
                 has_mask = true;
             }
-            uint32_t mask = 0xffffffffu;
+            IpAddr mask = IpAddr::prefix_mask(spec_of(f).addr_bits());
             if (has_mask) {
-                if (auto m = grammar::dotted_to_ipv4(mask_text, true)) {
+                if (auto m = f == Family::ipv4 ? grammar::dotted_to_ipv4(mask_text, true).transform(IpAddr::from_v4)
+                                               : grammar::text_to_ipv6(mask_text)) {
                     mask = *m;
                 } else {
-                    auto bits = grammar::to_uint(mask_text, 0, 32);
+                    auto bits = grammar::to_uint(mask_text, 0, spec_of(f).addr_bits());
                     if (!bits) return param_fail(str("invalid mask `", mask_text, "' specified"));
-                    mask = *bits == 0 ? 0 : 0xffffffffu << (32 - *bits);
+                    mask = IpAddr::prefix_mask(unsigned(*bits));
                 }
             }
-            std::vector<uint32_t> addrs;
-            if (auto a = grammar::dotted_to_ipv4(host)) {
+            if (mask.zero()) host = f == Family::ipv4 ? "0.0.0.0" : "::";
+            std::vector<IpAddr> addrs;
+            if (auto a = f == Family::ipv4 ? grammar::dotted_to_ipv4(host).transform(IpAddr::from_v4)
+                                           : grammar::text_to_ipv6(host)) {
                 addrs.push_back(*a);
             } else {
-                addrs = netdb::resolve_host(host);
+                addrs = netdb::resolve_host(f, host);
                 if (addrs.empty()) return param_fail(str("host/network `", host, "' not found"));
             }
-            for (auto a : addrs) out.push_back(Ipv4Net{a & mask, mask});
+            for (auto a : addrs) out.push_back(IpNet{a & mask, mask});
         }
         return out;
     }

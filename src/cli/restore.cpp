@@ -332,9 +332,11 @@ std::string serialize_ruleset(const Ruleset& rs) {
     return out;
 }
 
-Result<Ruleset> deserialize_ruleset(std::string_view text) {
+Result<Ruleset> deserialize_ruleset(std::string_view text, Family f) {
     Ruleset rs;
+    rs.family = f;
     RestoreOptions o;
+    o.brand = f == Family::ipv4 ? xdptables_brand : xdp6tables_brand;
     o.counters = true;
     o.prog = "xdptables (stored state)";
     o.stored = true;

@@ -53,6 +53,6 @@ Result<std::optional<RuleCounterText>> tokenize_rule_counters(std::string_view& 
 
 // The state format: iptables-save -c of every table, in the ruleset's table order.
 std::string serialize_ruleset(const Ruleset& rs);
-Result<Ruleset> deserialize_ruleset(std::string_view text);
+Result<Ruleset> deserialize_ruleset(std::string_view text, Family f);
 
 }  // namespace xdpt

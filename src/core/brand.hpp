@@ -6,14 +6,19 @@
 #pragma once
 #include <string_view>
 
+#include "core/family.hpp"
+
 namespace xdpt {
 
 struct Brand {
     std::string_view name;     // "iptables" or "xdptables": the -save/-restore names follow
     std::string_view flavour;  // what "v1.8.9 (...)" says
+    Family family = Family::ipv4;  // the rules it reads and writes
 };
 
 inline constexpr Brand xdptables_brand{"xdptables", "xdp"};
 inline constexpr Brand iptables_brand{"iptables", "legacy"};
+inline constexpr Brand xdp6tables_brand{"xdp6tables", "xdp", Family::ipv6};
+inline constexpr Brand ip6tables_brand{"ip6tables", "legacy", Family::ipv6};
 
 }  // namespace xdpt

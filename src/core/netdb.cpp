@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -96,6 +97,37 @@ std::vector<uint32_t> resolve_host(std::string_view name) {
     }
     freeaddrinfo(res);
     return out;
+}
+
+std::vector<IpAddr> resolve_host(Family f, std::string_view name) {
+    std::vector<IpAddr> out;
+    if (f == Family::ipv4) {
+        for (uint32_t a : resolve_host(name)) out.push_back(IpAddr::from_v4(a));
+        return out;
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_INET6;
+    hints.ai_socktype = SOCK_RAW;
+    addrinfo* res = nullptr;
+    std::string n(name);
+    if (getaddrinfo(n.c_str(), nullptr, &hints, &res) != 0) return out;
+    for (addrinfo* p = res; p; p = p->ai_next) {
+        IpAddr a;
+        std::memcpy(a.b.data(), &reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr, 16);
+        out.push_back(a);
+    }
+    freeaddrinfo(res);
+    return out;
+}
+
+std::string addr_to_anyname(Family f, const IpAddr& a) {
+    if (f == Family::ipv4) return ipv4_to_anyname(a.v4());
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    std::memcpy(&sa.sin6_addr, a.b.data(), 16);
+    char host[NI_MAXHOST];
+    if (getnameinfo(reinterpret_cast<sockaddr*>(&sa), sizeof sa, host, sizeof host - 1, nullptr, 0, 0) == 0) return host;
+    return grammar::ipv6_to_text(a);
 }
 
 std::string ipv4_to_anyname(uint32_t addr) {

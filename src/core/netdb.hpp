@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/family.hpp"
+
 namespace xdpt::netdb {
 
 // xtables_parse_protocol without the error: number 0..255, iptables' builtin protocol
@@ -23,7 +25,13 @@ std::optional<std::string> service_name(uint16_t port, const char* proto);
 
 // Hosts: every IPv4 address a name resolves to (getaddrinfo), in order, deduplicated.
 std::vector<uint32_t> resolve_host(std::string_view name);
+// Every address of family `f` a name resolves to, as libxtables takes them: IPv4
+// deduplicated, IPv6 as getaddrinfo lists them (host_to_ip6addr).
+std::vector<IpAddr> resolve_host(Family f, std::string_view name);
 // xtables_ipaddr_to_anyname: network name, host name, or dotted quad.
 std::string ipv4_to_anyname(uint32_t addr);
+// The same for either family (xtables_ip6addr_to_anyname: getnameinfo's host name,
+// numeric when there is none).
+std::string addr_to_anyname(Family f, const IpAddr& a);
 
 }  // namespace xdpt::netdb

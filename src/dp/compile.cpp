@@ -213,13 +213,15 @@ std::vector<SlotRef> enumerate_slots(const Ruleset& rs) {
 
 XdpCond rule_cond(const Rule& r, std::string& why) {
     XdpCond c;
-    auto addr = [&](const Ipv4Net& n, bool inv, std::vector<AddrTerm>& terms, const char* opt) {
-        if (n.mask == 0 && !inv) return;
-        if (!contiguous(n.mask)) {
+    // (The classifier holds IPv4 rulesets: the compile of an IPv6 one is not asked for.)
+    auto addr = [&](const IpNet& n, bool inv, std::vector<AddrTerm>& terms, const char* opt) {
+        const uint32_t mask = n.mask4();
+        if (mask == 0 && !inv) return;
+        if (!contiguous(mask)) {
             why = str(opt, " with a non-contiguous mask");
             return;
         }
-        terms.push_back({{Prefix{n.addr & n.mask, uint8_t(prefix_len(n.mask))}}, inv});
+        terms.push_back({{Prefix{n.addr4() & mask, uint8_t(prefix_len(mask))}}, inv});
     };
     addr(r.src, r.inv_src, c.src, "-s");
     addr(r.dst, r.inv_dst, c.dst, "-d");

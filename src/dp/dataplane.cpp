@@ -516,6 +516,7 @@ void drop_generation(const Anchor& a, uint32_t gen) {
 
 Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
     Live live;
+    if (rs.family != Family::ipv4) return live;  // XDP holds no rule of it
     auto gen = active_gen(a);
     if (!gen) return std::unexpected(gen.error());
     auto counts = read_counters(a, *gen);
@@ -544,8 +545,67 @@ static void pause_at(std::string_view step) {
     if (test_step("XDPT_TEST_PAUSE", step)) raise(SIGSTOP);
 }
 
+namespace {
+
+// Stages the stored text of `rs` as the kernel will hold it once `change` is in (without
+// what netfilter still counts for the rules it keeps), then sends the change: prepared
+// again, up to three times, when another user of nftables changed something since it was
+// built. Once it is in, `rs` is what was stored, and the text waits to be published.
+Result<Publish> stage_and_send(nft::Change& change, const Anchor& a, Ruleset& rs, const Stage& stage) {
+    for (int attempt = 1;; ++attempt) {
+        Ruleset settled = rs;
+        change.settle(settled);
+        auto st = [&] {
+            nft::LiveOut out(settled);
+            return stage(a, settled);
+        }();
+        if (!st) return std::unexpected(st.error());
+        if (injected("netfilter")) change.refuse_for_test();
+        if (attempt == 1 && injected("race")) (void)nft::bump_generation_for_test();
+        if (auto sent = change.send(); sent) {
+            rs = std::move(settled);
+            return std::move(*st);
+        } else if (!change.raced() || attempt == 3) {
+            return std::unexpected(sent.error());
+        }
+        auto again = nft::prepare(rs);
+        if (!again) return std::unexpected(again.error());
+        change = std::move(*again);
+    }
+}
+
+// The commit of a ruleset that the classifier does not hold (IPv6): netfilter and the
+// family's store change together, as in commit(); XDP passes the family's packets up
+// untouched, and its generation (the IPv4 ruleset's) stays as it is.
+Result<void> commit_netfilter(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Stage& stage) {
+    auto change = nft::prepare(rs);
+    if (!change) return std::unexpected(change.error());
+    pause_at("prepared");
+    auto staged = stage_and_send(*change, a, rs, stage);
+    if (!staged) return std::unexpected(staged.error());
+    pause_at("sent");
+    if (auto r = (*staged)(); !r) {
+        Ruleset back = prev;
+        (void)nft::install(back, false);
+        return r;
+    }
+    pause_at("published");
+    return {};
+}
+
+}  // namespace
+
 Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
                     const Stage& stage, std::string* notices) {
+    if (rs.family != Family::ipv4) {
+        // The namespace's first commit: the anchor comes first, with its IPv4 store and
+        // classifier empty.
+        if (!anchor) {
+            Ruleset none;
+            if (auto r = commit(anchor, none, none, Live{}, stage, notices); !r) return r;
+        }
+        return commit_netfilter(*anchor, rs, prev, stage);
+    }
     Phase all("commit");
     std::optional<Phase> ph;
     ph.emplace("commit: flatten");
@@ -621,34 +681,9 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     if (written && injected("generation")) written = fail(Exit::resource, "writing the classifier: injected failure");
     if (!written) return abandon(written.error());
     pause_at("written");
-    // The ruleset as stored: as the kernel will hold it once the batch is in, without
-    // what netfilter still counts for the rules it keeps.
-    Ruleset settled;
-    std::optional<Publish> staged;
-    for (int attempt = 1;; ++attempt) {
-        ph.emplace("commit: store");
-        settled = rs;
-        change->settle(settled);
-        auto st = [&] {
-            nft::LiveOut out(settled);
-            return stage(a, settled);
-        }();
-        if (!st) return abandon(st.error());
-        ph.emplace("commit: netfilter");
-        if (injected("netfilter")) change->refuse_for_test();
-        if (attempt == 1 && injected("race")) (void)nft::bump_generation_for_test();
-        auto sent = change->send();
-        if (sent) {
-            staged = std::move(*st);
-            break;
-        }
-        if (!change->raced() || attempt == 3) return abandon(sent.error());
-        // Another user of nftables changed something since the batch was built: built
-        // again on what the kernel holds now.
-        change = nft::prepare(rs);
-        if (!change) return abandon(change.error());
-    }
-    rs = std::move(settled);
+    ph.emplace("commit: store, netfilter");
+    auto staged = stage_and_send(*change, a, rs, stage);
+    if (!staged) return abandon(staged.error());
     pause_at("sent");
     ph.emplace("commit: flip, wait, attach");
     uint32_t zero = 0;

@@ -81,7 +81,7 @@ std::string explain(const Ruleset& rs, const std::string& only_table) {
                     if (auto it = kernel.find({t.name, ch.name, int(i) + 1}); it != kernel.end())
                         why = str(it->second, it->second.starts_with("-j ") ? " acts in the kernel" : " is not visible in XDP");
                 const bool xdp = why.empty();
-                line(xdp ? "xdp" : "netfilter", rule_to_save(ch.rules[i], ch.name, CounterStyle::none),
+                line(xdp ? "xdp" : "netfilter", rule_to_save(t.family, ch.rules[i], ch.name, CounterStyle::none),
                      xdp ? xdp_note : why);
             }
         }

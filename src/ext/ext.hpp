@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/family.hpp"
 #include "ext/nftexpr.hpp"
 
 namespace xdpt {
@@ -64,6 +65,7 @@ struct OptDef {
 struct ExtCtx {
     const Rule* rule = nullptr;
     std::string_view table;
+    Family family = Family::ipv4;
     // The command line being parsed and the index of the next unread argument, for the
     // few options that take more than one argument (tcp --tcp-flags MASK COMP): read
     // argv[*next] and advance *next. Null when not parsing a command line.
@@ -148,11 +150,18 @@ struct ExtKind {
     std::string_view hooks = {};
     // The name iptables -L shows in the target column when it differs (NOTRACK is CT).
     std::string_view list_name = {};
+    // The families it exists in (bits 1 << Family): a libxt_* extension is in both, a
+    // libipt_* one in IPv4's alone. Also IPv4's alone until they learn IPv6 here: those
+    // whose options or kernel structure hold addresses in IPv4's form.
+    unsigned families = 3;
+    bool in(Family f) const { return families & (1u << unsigned(f)); }
 };
 
-// Registry (ext/registry.cpp).
-const ExtKind* find_match(std::string_view name);
-const ExtKind* find_target(std::string_view name);
+inline constexpr unsigned ipv4_only = 1u << unsigned(Family::ipv4);
+
+// Registry (ext/registry.cpp): the match or target of that name in family `f`.
+const ExtKind* find_match(std::string_view name, Family f = Family::ipv4);
+const ExtKind* find_target(std::string_view name, Family f = Family::ipv4);
 bool is_standard_verdict(std::string_view name);  // ACCEPT DROP RETURN QUEUE
 
 // A match or target instance inside a rule.

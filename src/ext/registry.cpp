@@ -42,15 +42,15 @@ constexpr std::array targets{
 };
 }  // namespace
 
-const ExtKind* find_match(std::string_view name) {
+const ExtKind* find_match(std::string_view name, Family f) {
     for (auto* k : matches)
-        if (k->name == name) return k;
+        if (k->name == name && k->in(f)) return k;
     return nullptr;
 }
 
-const ExtKind* find_target(std::string_view name) {
+const ExtKind* find_target(std::string_view name, Family f) {
     for (auto* k : targets)
-        if (k->name == name) return k;
+        if (k->name == name && k->in(f)) return k;
     return nullptr;
 }
 

@@ -126,6 +126,7 @@ Result<void> kernel_check_table(const Table& t) {
             ExtCtx ctx;
             ctx.rule = &r;
             ctx.table = t.name;
+            ctx.family = t.family;
             ctx.hooks.assign(hooks[c.name].begin(), hooks[c.name].end());
             auto check = [&](const ExtInst& e) -> Result<void> {
                 if (!list_contains(e.kind->tables, t.name)) return einval();
@@ -160,7 +161,7 @@ namespace {
 Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
     if (!builtin_chains(c.table))
         return fail(Exit::version,
-                    str("can't initialize iptables table `", c.table, "': ",
+                    str("can't initialize ", spec_of(rs.family).iptables, " table `", c.table, "': ",
                         // libiptc's TC_INIT refuses a name too long for the kernel with EINVAL.
                         c.table.size() >= 32 ? "Module is wrong version" : "Table does not exist (do you need to insmod?)"));
     // Refused before libiptc loads the table (what fails later leaves it loaded).
@@ -182,7 +183,7 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
         if (verbose) {
             auto rules = expand(c);
             if (c.cmd == CMD_REPLACE) rules.resize(1);
-            for (const auto& r : rules) a.out += rule_echo(r);
+            for (const auto& r : rules) a.out += rule_echo(rs.family, r);
         }
         if (auto r = resolve_target(t, c); !r) return std::unexpected(r.error());
     }
@@ -396,7 +397,7 @@ Result<Applied> apply_command(Ruleset& rs, Command& c, bool standalone, const Ta
     Applied a;
     std::optional<Table> before;
     if (c.verbose > 1 && !loaded && builtin_chains(c.table))
-        before = rs.find(c.table) ? *rs.find(c.table) : make_table(c.table);
+        before = rs.find(c.table) ? *rs.find(c.table) : make_table(c.table, rs.family);
     auto r = apply_into(rs, c, standalone, a);
     // do_command4 dumps libiptc's table (-v -v) after the command, whether libiptc
     // failed or not; what fails before the table is read leaves none.

@@ -39,9 +39,17 @@ std::string mask_to_list(uint32_t mask) {
     return "/" + mask_to_save(mask);
 }
 
-void save_addr(std::string& out, char letter, const Ipv4Net& n, bool inv) {
-    if (!n.mask && !inv && !n.addr) return;
-    out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv4_to_dotted(n.addr), '/', mask_to_save(n.mask));
+// save_ipv4_addr / save_ipv6_addr.
+void save_addr(std::string& out, Family f, char letter, const IpNet& n, bool inv) {
+    if (f == Family::ipv4) {
+        if (!n.mask4() && !inv && !n.addr4()) return;
+        out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv4_to_dotted(n.addr4()), '/', mask_to_save(n.mask4()));
+        return;
+    }
+    const int len = n.mask.prefix_len(16);
+    if (!inv && len == 0) return;
+    out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv6_to_text(n.addr), '/',
+               len < 0 ? grammar::ipv6_to_text(n.mask) : std::to_string(len));
 }
 
 // A name as one restore argument: bare when that reads back the same, else quoted with
@@ -65,10 +73,19 @@ void save_iface(std::string& out, char letter, const std::string& iface, bool in
     save_name(out, iface, exact);
 }
 
-std::string addr_to_list(const Ipv4Net& n, bool numeric) {
-    if (!n.mask && !numeric) return "anywhere";
-    std::string a = numeric ? grammar::ipv4_to_dotted(n.addr) : netdb::ipv4_to_anyname(n.addr);
-    return a + mask_to_list(n.mask);
+// The address column of -L (and of the -v echo): IPv4 "anywhere" for a zero mask, IPv6
+// for the unspecified address (ipv6_addr_to_string), then the mask unless it is full.
+std::string addr_to_list(Family f, const IpNet& n, bool numeric) {
+    if (f == Family::ipv4) {
+        if (!n.mask4() && !numeric) return "anywhere";
+        std::string a = numeric ? grammar::ipv4_to_dotted(n.addr4()) : netdb::ipv4_to_anyname(n.addr4());
+        return a + mask_to_list(n.mask4());
+    }
+    if (n.addr.zero() && !numeric) return "anywhere";
+    std::string a = numeric ? grammar::ipv6_to_text(n.addr) : netdb::addr_to_anyname(f, n.addr);
+    const int len = n.mask.prefix_len(16);
+    if (len < 0) return str(a, '/', grammar::ipv6_to_text(n.mask));
+    return len == 128 ? a : str(a, '/', len);
 }
 
 // xtables_print_num in table form.
@@ -130,7 +147,7 @@ std::string_view list_target_name(const Rule& r) {
     return r.target_name;
 }
 
-std::string list_rule(const Rule& r, unsigned num, const ListFormat& f) {
+std::string list_rule(Family fam, const Rule& r, unsigned num, const ListFormat& f) {
     std::string out;
     if (f.linenumbers) out += pad_left(std::to_string(num), 4) + ' ';
     if (f.verbose) out += num_text(r.ctr.pkts, !f.exact) + num_text(r.ctr.bytes, !f.exact);
@@ -146,9 +163,9 @@ std::string list_rule(const Rule& r, unsigned num, const ListFormat& f) {
         out += pad_left(str(r.inv_out ? "!" : "", r.out_iface.empty() ? any : r.out_iface), 6) + ' ';
     }
     out += r.inv_src ? '!' : ' ';
-    out += pad_left(addr_to_list(r.src, f.numeric), 19) + ' ';
+    out += pad_left(addr_to_list(fam, r.src, f.numeric), 19) + ' ';
     out += r.inv_dst ? '!' : ' ';
-    out += pad_left(addr_to_list(r.dst, f.numeric), 19) + ' ';
+    out += pad_left(addr_to_list(fam, r.dst, f.numeric), 19) + ' ';
     if (r.is_goto) out += "[goto] ";
     for (const auto& m : r.matches) m.data->print(out, f.numeric);
     if (r.target.kind) r.target.data->print(out, f.numeric);
@@ -158,7 +175,7 @@ std::string list_rule(const Rule& r, unsigned num, const ListFormat& f) {
 
 }  // namespace
 
-std::string rule_echo(const Rule& r) {
+std::string rule_echo(Family f, const Rule& r) {
     std::string out = std::string(list_target_name(r)) + ' ';
     out += r.inv_proto ? '!' : ' ';
     auto pname = netdb::builtin_protocol_name(r.proto);
@@ -170,9 +187,9 @@ std::string rule_echo(const Rule& r) {
     out += str("in ", r.inv_in ? "!" : "", r.in_iface.empty() ? "*" : r.in_iface, ' ');
     out += str("out ", r.inv_out ? "!" : "", r.out_iface.empty() ? "*" : r.out_iface, ' ');
     out += r.inv_src ? '!' : ' ';
-    out += addr_to_list(r.src, true) + ' ';
+    out += addr_to_list(f, r.src, true) + ' ';
     out += r.inv_dst ? '!' : ' ';
-    out += "-> " + addr_to_list(r.dst, true);
+    out += "-> " + addr_to_list(f, r.dst, true);
     out += "  ";
     if (r.is_goto) out += "[goto] ";
     for (const auto& m : r.matches) m.data->print(out, true);
@@ -186,13 +203,13 @@ std::string protocol_text(uint16_t proto) {
     return std::to_string(proto);
 }
 
-std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs, bool exact) {
+std::string rule_to_save(Family f, const Rule& r, std::string_view chain, CounterStyle cs, bool exact) {
     std::string out;
     if (cs == CounterStyle::prefix) out += str('[', r.ctr.pkts, ':', r.ctr.bytes, "] ");
     out += "-A ";
     save_name(out, chain, exact);
-    save_addr(out, 's', r.src, r.inv_src);
-    save_addr(out, 'd', r.dst, r.inv_dst);
+    save_addr(out, f, 's', r.src, r.inv_src);
+    save_addr(out, f, 'd', r.dst, r.inv_dst);
     save_iface(out, 'i', r.in_iface, r.inv_in, exact);
     save_iface(out, 'o', r.out_iface, r.inv_out, exact);
     if (r.proto > 0) out += str(r.inv_proto ? " !" : "", " -p ", protocol_text(r.proto));
@@ -223,7 +240,7 @@ std::vector<std::string> table_save_lines(const Table& t, bool counters, bool ex
     }
     for (const auto& c : t.chains)
         for (const auto& r : c.rules)
-            lines.push_back(rule_to_save(r, c.name, counters ? CounterStyle::prefix : CounterStyle::none, exact));
+            lines.push_back(rule_to_save(t.family, r, c.name, counters ? CounterStyle::prefix : CounterStyle::none, exact));
     lines.push_back("COMMIT");
     return lines;
 }
@@ -259,9 +276,9 @@ std::string list_rules(const Table& t, const std::optional<std::string>& chain, 
                 Rule cut = r;
                 cut.target_name.clear();
                 *unknown_target = r.uncommitted_jump;
-                return out + rule_to_save(cut, c.name, cs);
+                return out + rule_to_save(t.family, cut, c.name, cs);
             }
-            out += rule_to_save(r, c.name, cs) + '\n';
+            out += rule_to_save(t.family, r, c.name, cs) + '\n';
         }
     }
     return out;
@@ -278,7 +295,7 @@ std::string list_entries(const Table& t, const std::optional<std::string>& chain
         unsigned num = 0;
         for (const auto& r : c.rules) {
             ++num;
-            if (!rulenum || num == rulenum) out += list_rule(r, num, f);
+            if (!rulenum || num == rulenum) out += list_rule(t.family, r, num, f);
         }
         found = true;
     }
@@ -397,8 +414,8 @@ std::string dump_entries(const Table& t) {
                       (r.frag ? 0x01 : 0) | (r.is_goto ? 0x02 : 0),
                       (r.inv_in ? 0x01 : 0) | (r.inv_out ? 0x02 : 0) | (r.inv_src ? 0x08 : 0) | (r.inv_dst ? 0x10 : 0) |
                           (r.inv_frag ? 0x20 : 0) | (r.inv_proto ? 0x40 : 0));
-        out += str("Entry ", i, " (", e.offset, "):\n", "SRC IP: ", dotted(r.src.addr), '/', dotted(r.src.mask), '\n',
-                   "DST IP: ", dotted(r.dst.addr), '/', dotted(r.dst.mask), '\n', "Interface: `", r.in_iface, "'/",
+        out += str("Entry ", i, " (", e.offset, "):\n", "SRC IP: ", dotted(r.src.addr4()), '/', dotted(r.src.mask4()), '\n',
+                   "DST IP: ", dotted(r.dst.addr4()), '/', dotted(r.dst.mask4()), '\n', "Interface: `", r.in_iface, "'/",
                    iface_mask(r.in_iface), "to `", r.out_iface, "'/", iface_mask(r.out_iface), '\n', "Protocol: ", r.proto,
                    '\n', flags, "Counters: ", e.ctr->pkts, " packets, ", e.ctr->bytes, " bytes\n", "Cache: 00000000\n");
         for (const auto& m : r.matches) out += str("Match name: `", m.data->to_xt(r).name, "'\n");

@@ -22,7 +22,7 @@ enum class CounterStyle {
 // interface and chain names that would not read back as one argument (blanks, quotes,
 // "" after -E), so that the text restores to the very same rule (the stored-state
 // format).
-std::string rule_to_save(const Rule& r, std::string_view chain, CounterStyle cs, bool exact = false);
+std::string rule_to_save(Family f, const Rule& r, std::string_view chain, CounterStyle cs, bool exact = false);
 
 // The body of one table in iptables-save form, from "*table" to "COMMIT\n".
 std::string table_to_save(const Table& t, bool counters, bool exact = false);
@@ -49,7 +49,7 @@ std::string list_entries(const Table& t, const std::optional<std::string>& chain
 
 // The line iptables -v prints for a rule it adds, inserts, replaces, deletes or checks
 // (print_firewall_line), newline included.
-std::string rule_echo(const Rule& r);
+std::string rule_echo(Family f, const Rule& r);
 
 // The name iptables shows for a protocol number (save and -L without -n).
 std::string protocol_text(uint16_t proto);

@@ -30,8 +30,9 @@ std::optional<std::vector<std::string_view>> builtin_chains(std::string_view tab
     return out;
 }
 
-Table make_table(std::string_view name) {
+Table make_table(std::string_view name, Family family) {
     Table t;
+    t.family = family;
     t.name = std::string(name);
     const auto names = *builtin_chains(name);
     for (auto c : names) {
@@ -103,7 +104,7 @@ const Table* Ruleset::find(std::string_view name) const {
 
 Table& Ruleset::instantiate(std::string_view name) {
     if (auto* t = find(name)) return *t;
-    tables.insert(tables.begin(), make_table(name));
+    tables.insert(tables.begin(), make_table(name, family));
     return tables.front();
 }
 

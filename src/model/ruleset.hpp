@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/family.hpp"
 #include "ext/ext.hpp"
 
 namespace xdpt {
@@ -16,15 +17,8 @@ struct Counters {
     bool operator==(const Counters&) const = default;
 };
 
-// IPv4 prefix in host byte order; mask need not be contiguous (dotted masks).
-struct Ipv4Net {
-    uint32_t addr = 0;
-    uint32_t mask = 0;
-    bool operator==(const Ipv4Net&) const = default;
-};
-
 struct Rule {
-    Ipv4Net src, dst;
+    IpNet src, dst;  // of the ruleset's family
     bool inv_src = false, inv_dst = false;
     std::string in_iface, out_iface;  // "" = any; trailing '+' = prefix
     bool inv_in = false, inv_out = false;
@@ -102,6 +96,7 @@ struct Chain {
 
 struct Table {
     std::string name;
+    Family family = Family::ipv4;  // its ruleset's
     // Builtins in hook order, then user chains sorted by name (find relies on it).
     std::vector<Chain> chains;
 
@@ -118,9 +113,12 @@ struct Table {
 
 // The builtin chains of a table in hook order, or nothing for an unknown table.
 std::optional<std::vector<std::string_view>> builtin_chains(std::string_view table);
-Table make_table(std::string_view name);  // name must be known
+Table make_table(std::string_view name, Family family);  // name must be known
 
 struct Ruleset {
+    // iptables' ruleset or ip6tables': the width of every address in it, the protocol
+    // numbers, the netfilter tables it is installed in.
+    Family family = Family::ipv4;
     // Instantiated tables, most recently instantiated first (the kernel's table list order,
     // which is what iptables-save prints).
     std::vector<Table> tables;

@@ -268,10 +268,10 @@ struct Store {
 };
 
 // The store map's current inner map; none before the first commit.
-Result<std::optional<Store>> open_store(const Anchor& anchor, bool writable) {
+Result<std::optional<Store>> open_store(const Anchor& anchor, Family f, bool writable) {
     auto store = store_map(anchor);
     if (!store) return std::unexpected(store.error());
-    uint32_t key = 0, inner_id = 0;
+    uint32_t key = static_cast<uint32_t>(f), inner_id = 0;
     if (bpf_map_lookup_elem(*store, &key, &inner_id)) return std::optional<Store>{};
     Store st;
     st.fd = Fd(bpf_map_get_fd_by_id(inner_id));
@@ -292,16 +292,16 @@ Result<std::optional<Store>> open_store(const Anchor& anchor, bool writable) {
 
 }  // namespace
 
-Result<std::optional<std::string>> load_state(const Anchor& anchor) {
-    auto st = open_store(anchor, false);
+Result<std::optional<std::string>> load_state(const Anchor& anchor, Family f) {
+    auto st = open_store(anchor, f, false);
     if (!st) return std::unexpected(st.error());
     if (!*st) return std::optional<std::string>{};
     const xdpt_store_header& h = *(*st)->header();
     return std::optional<std::string>(std::string((*st)->half(h.active), h.length[h.active]));
 }
 
-Result<bool> state_pending(const Anchor& anchor) {
-    auto st = open_store(anchor, false);
+Result<bool> state_pending(const Anchor& anchor, Family f) {
+    auto st = open_store(anchor, f, false);
     if (!st) return std::unexpected(st.error());
     return *st && __atomic_load_n(&(*st)->header()->pending, __ATOMIC_ACQUIRE) != 0;
 }
@@ -326,9 +326,9 @@ private:
 
 }  // namespace
 
-Result<Publish> stage_state(const Anchor& anchor, const std::string& text) {
+Result<Publish> stage_state(const Anchor& anchor, Family f, const std::string& text) {
     const size_t pages = (text.size() + XDPT_STORE_PAGE - 1) / XDPT_STORE_PAGE;
-    auto st = open_store(anchor, true);
+    auto st = open_store(anchor, f, true);
     if (!st) return std::unexpected(st.error());
     const bool in_place = *st && (*st)->half_pages >= pages;
     PendingMark mark(std::move(*st));
@@ -358,8 +358,8 @@ Result<Publish> stage_state(const Anchor& anchor, const std::string& text) {
     if (s.m.addr == MAP_FAILED) return sys_fail("mapping the xdptables store", errno);
     *s.header() = xdpt_store_header{XDPT_STORE_MAGIC, XDPT_STORE_VERSION, 0, 0, {text.size(), 0}};
     std::memcpy(s.half(0), text.data(), text.size());
-    return Publish([fd = std::move(s.fd), outer = *store, mark = std::move(mark)]() -> Result<void> {
-        uint32_t key = 0;
+    return Publish([fd = std::move(s.fd), outer = *store, mark = std::move(mark), f]() -> Result<void> {
+        uint32_t key = static_cast<uint32_t>(f);
         int inner = fd.get();
         if (bpf_map_update_elem(outer, &key, &inner, BPF_ANY)) return sys_fail("updating the xdptables store", errno);
         return {};
@@ -383,10 +383,10 @@ Result<void> remove_state() {
     });
 }
 
-Result<void> require_privileges(const char* table) {
+Result<void> require_privileges(const char* table, Family f) {
     if (geteuid() == 0) return {};
     return fail(Exit::resource,
-                str("can't initialize iptables table `", table, "': Permission denied (you must be root)"));
+                str("can't initialize ", spec_of(f).iptables, " table `", table, "': Permission denied (you must be root)"));
 }
 
 }  // namespace xdpt

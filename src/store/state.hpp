@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/family.hpp"
 #include "xdpt_shared.h"
 
 namespace xdpt {
@@ -69,9 +70,9 @@ private:
     Fd fd_;
 };
 
-// The stored ruleset text (iptables-save -c format of every instantiated table), or
-// nothing when the anchor holds none yet.
-Result<std::optional<std::string>> load_state(const Anchor& anchor);
+// The stored ruleset text of family `f` (iptables-save -c format of every instantiated
+// table), or nothing when the anchor holds none yet. Each family has a store of its own.
+Result<std::optional<std::string>> load_state(const Anchor& anchor, Family f);
 
 // Makes a staged ruleset text the current one, in one step: for a text that fits the
 // current map, one aligned store that cannot fail.
@@ -81,17 +82,17 @@ using Publish = std::move_only_function<Result<void>()>;
 // nothing. Until the Publish is dropped (published or not) the current text is marked
 // pending: a commit is under way whose netfilter batch may go in before the text it
 // matches is published. A process killed meanwhile leaves the mark (state_pending).
-Result<Publish> stage_state(const Anchor& anchor, const std::string& text);
+Result<Publish> stage_state(const Anchor& anchor, Family f, const std::string& text);
 
 // Whether the stored text is marked pending: a commit was killed between its staging
 // and the end of its publishing, and netfilter may hold another ruleset than the store.
-Result<bool> state_pending(const Anchor& anchor);
+Result<bool> state_pending(const Anchor& anchor, Family f);
 
 // Detaches the program from every interface (lo last) and drops every map: the namespace
 // is as if xdptables never ran.
 Result<void> remove_state();
 
 // Root (or the capabilities that go with it) is needed for anything but --help.
-Result<void> require_privileges(const char* table);
+Result<void> require_privileges(const char* table, Family f = Family::ipv4);
 
 }  // namespace xdpt

@@ -26,7 +26,7 @@ const char* const ruleset_text =
     "COMMIT\n";
 
 Table filter() {
-    auto rs = deserialize_ruleset(ruleset_text);
+    auto rs = deserialize_ruleset(ruleset_text, Family::ipv4);
     REQUIRE(rs);
     REQUIRE(rs->find("filter"));
     return *rs->find("filter");

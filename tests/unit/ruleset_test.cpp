@@ -28,7 +28,7 @@ Result<void> restore(Ruleset& rs, std::string_view text, bool noflush = false) {
 }  // namespace
 
 TEST_CASE("user chains are kept sorted after the builtins, one by one or in a batch") {
-    Table t = make_table("filter");
+    Table t = make_table("filter", Family::ipv4);
     t.add_user_chain("m");
     t.add_user_chain("INPUT2");
     t.add_user_chain("a");

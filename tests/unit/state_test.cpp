@@ -40,7 +40,7 @@ std::string save(const Ruleset& rs) {
 // serialize -> deserialize -> serialize is the identity, and so is the saved text.
 void round_trip(const Ruleset& rs) {
     const std::string stored = serialize_ruleset(rs);
-    auto back = deserialize_ruleset(stored);
+    auto back = deserialize_ruleset(stored, Family::ipv4);
     REQUIRE_MESSAGE(back, stored);
     CHECK(serialize_ruleset(*back) == stored);
     CHECK(save(*back) == save(rs));
@@ -73,7 +73,7 @@ TEST_CASE("stored state: chain names with blanks, quotes, backslashes, newlines 
         CHECK(list_rules(*rs.find("filter"), std::nullopt, 0, false).find("-A INPUT -j " + name + "\n") !=
               std::string::npos);
         round_trip(rs);
-        auto back = deserialize_ruleset(serialize_ruleset(rs));
+        auto back = deserialize_ruleset(serialize_ruleset(rs), Family::ipv4);
         REQUIRE(back);
         const Table& t = *back->find("filter");
         REQUIRE(t.find(name));
@@ -93,7 +93,7 @@ TEST_CASE("stored state: strings and interfaces with quotes, percent signs and n
 }
 
 TEST_CASE("stored state: text without the version line (written before it) still reads") {
-    auto rs = deserialize_ruleset("*filter\n:INPUT DROP [1:2]\n[3:4] -A INPUT -m comment --comment \"50%0A\" -j ACCEPT\nCOMMIT\n");
+    auto rs = deserialize_ruleset("*filter\n:INPUT DROP [1:2]\n[3:4] -A INPUT -m comment --comment \"50%0A\" -j ACCEPT\nCOMMIT\n", Family::ipv4);
     REQUIRE(rs);
     CHECK(save(*rs) == "*filter\n:INPUT DROP [1:2]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
                        "[3:4] -A INPUT -m comment --comment \"50%0A\" -j ACCEPT\nCOMMIT\n");

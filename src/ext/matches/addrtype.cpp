@@ -113,6 +113,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_addrtype{"addrtype", addrtype_opts, make_data<AddrtypeData>};
+const ExtKind match_addrtype{"addrtype", addrtype_opts, make_data<AddrtypeData>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

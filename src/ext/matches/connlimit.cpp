@@ -93,6 +93,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_connlimit{"connlimit", connlimit_opts, make_data<ConnlimitData>};
+const ExtKind match_connlimit{"connlimit", connlimit_opts, make_data<ConnlimitData>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

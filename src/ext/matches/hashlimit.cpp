@@ -424,6 +424,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_hashlimit{"hashlimit", hashlimit_opts, make_data<HashlimitData>};
+const ExtKind match_hashlimit{"hashlimit", hashlimit_opts, make_data<HashlimitData>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

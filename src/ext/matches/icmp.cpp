@@ -182,6 +182,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_icmp{"icmp", icmp_opts, make_data<IcmpData>};
+const ExtKind match_icmp{"icmp", icmp_opts, make_data<IcmpData>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

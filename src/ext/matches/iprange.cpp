@@ -96,6 +96,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_iprange{"iprange", iprange_opts, make_data<IprangeData>};
+const ExtKind match_iprange{"iprange", iprange_opts, make_data<IprangeData>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

@@ -163,6 +163,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_recent{"recent", recent_opts, make_data<RecentData>};
+const ExtKind match_recent{"recent", recent_opts, make_data<RecentData>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

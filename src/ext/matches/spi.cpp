@@ -80,6 +80,6 @@ private:
 }  // namespace
 
 const ExtKind match_esp{"esp", esp_opts, make_data<SpiData<esp_kind>>};
-const ExtKind match_ah{"ah", ah_opts, make_data<SpiData<ah_kind>>};
+const ExtKind match_ah{"ah", ah_opts, make_data<SpiData<ah_kind>>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

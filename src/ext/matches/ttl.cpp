@@ -83,6 +83,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_ttl{"ttl", ttl_opts, make_data<TtlData>};
+const ExtKind match_ttl{"ttl", ttl_opts, make_data<TtlData>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

@@ -267,6 +267,7 @@ extern const ExtKind target_SNAT{
     .make = make_data<NatData<snat>>,
     .tables = "nat",
     .hooks = "POSTROUTING,INPUT",
+    .families = ipv4_only,
 };
 extern const ExtKind target_DNAT{
     .name = "DNAT",
@@ -274,6 +275,7 @@ extern const ExtKind target_DNAT{
     .make = make_data<NatData<dnat>>,
     .tables = "nat",
     .hooks = "PREROUTING,OUTPUT",
+    .families = ipv4_only,
 };
 extern const ExtKind target_MASQUERADE{
     .name = "MASQUERADE",
@@ -281,6 +283,7 @@ extern const ExtKind target_MASQUERADE{
     .make = make_data<NatData<masquerade>>,
     .tables = "nat",
     .hooks = "POSTROUTING",
+    .families = ipv4_only,
 };
 extern const ExtKind target_REDIRECT{
     .name = "REDIRECT",
@@ -288,6 +291,7 @@ extern const ExtKind target_REDIRECT{
     .make = make_data<NatData<redirect>>,
     .tables = "nat",
     .hooks = "PREROUTING,OUTPUT",
+    .families = ipv4_only,
 };
 
 }  // namespace xdpt

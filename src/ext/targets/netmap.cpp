@@ -64,6 +64,7 @@ extern const ExtKind target_NETMAP{
     .make = make_data<NetmapData>,
     .tables = "nat",
     .hooks = "PREROUTING,POSTROUTING,OUTPUT,INPUT",
+    .families = ipv4_only,
 };
 
 }  // namespace xdpt

@@ -96,6 +96,7 @@ extern const ExtKind target_REJECT{
     .make = make_data<RejectData>,
     .tables = "filter",
     .hooks = "INPUT,FORWARD,OUTPUT",
+    .families = ipv4_only,
 };
 
 }  // namespace xdpt

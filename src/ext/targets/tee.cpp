@@ -68,6 +68,7 @@ extern const ExtKind target_TEE{
     .name = "TEE",
     .opts = tee_opts,
     .make = make_data<TeeData>,
+    .families = ipv4_only,
 };
 
 }  // namespace xdpt
