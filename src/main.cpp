@@ -474,8 +474,9 @@ struct Applet {
 };
 
 // The subcommands of xdptables-multi, in the order its error message lists them. iptables'
-// names (and xtables-legacy-multi's short ones, main4, save4, restore4) answer as iptables
-// 1.8.9 does; iptables-legacy* and ip6tables* are not ours to take.
+// and ip6tables' names (and xtables-legacy-multi's short ones, main4, save4, restore4,
+// main6, save6, restore6) answer as iptables 1.8.9 does; iptables-legacy* are not ours
+// to take.
 constexpr Applet applets[] = {
     {"xdptables", main_xdptables, xdptables_brand},       {"main", main_xdptables, xdptables_brand},
     {"xdptables-save", main_save, xdptables_brand},       {"save", main_save, xdptables_brand},
@@ -484,6 +485,11 @@ constexpr Applet applets[] = {
     {"iptables-save", main_save, iptables_brand},         {"save4", main_save, iptables_brand},
     {"iptables-restore", main_restore, iptables_brand},   {"restore4", main_restore, iptables_brand},
     {"xdptables-xml", main_xml, xdptables_brand},        {"iptables-xml", main_xml, iptables_brand},
+    {"ip6tables", main_xdptables, ip6tables_brand},       {"main6", main_xdptables, ip6tables_brand},
+    {"ip6tables-save", main_save, ip6tables_brand},       {"save6", main_save, ip6tables_brand},
+    {"ip6tables-restore", main_restore, ip6tables_brand}, {"restore6", main_restore, ip6tables_brand},
+    {"xdp6tables", main_xdptables, xdp6tables_brand},     {"xdp6tables-save", main_save, xdp6tables_brand},
+    {"xdp6tables-restore", main_restore, xdp6tables_brand},
 };
 
 const Applet* find_applet(std::string_view name) {

@@ -41,14 +41,18 @@ command -v update-alternatives >/dev/null || { echo "alternatives.sh: update-alt
 # shellcheck disable=SC2086 # ua_opts is a list of options
 case "$action" in
   install)
-    for a in xdptables xdptables-save xdptables-restore; do
+    for a in xdptables xdptables-save xdptables-restore xdp6tables xdp6tables-save xdp6tables-restore; do
       [ -x "$sbindir/$a" ] || { echo "alternatives.sh: $sbindir/$a missing" >&2; exit 1; }
     done
-    update-alternatives $ua_opts --install "$linkdir/iptables" iptables "$sbindir/xdptables" "$priority" \
-      --slave "$linkdir/iptables-restore" iptables-restore "$sbindir/xdptables-restore" \
-      --slave "$linkdir/iptables-save" iptables-save "$sbindir/xdptables-save"
+    # The ip6tables group the same way: called as ip6tables, the binary is ip6tables.
+    for x in "" 6; do
+      update-alternatives $ua_opts --install "$linkdir/ip${x}tables" "ip${x}tables" "$sbindir/xdp${x}tables" "$priority" \
+        --slave "$linkdir/ip${x}tables-restore" "ip${x}tables-restore" "$sbindir/xdp${x}tables-restore" \
+        --slave "$linkdir/ip${x}tables-save" "ip${x}tables-save" "$sbindir/xdp${x}tables-save"
+    done
     ;;
   remove)
     update-alternatives $ua_opts --remove iptables "$sbindir/xdptables"
+    update-alternatives $ua_opts --remove ip6tables "$sbindir/xdp6tables"
     ;;
 esac

@@ -63,21 +63,24 @@ same() {
   new_ns nr; new_ns nd
   local m=$XDPT_BINDIR/xdptables-multi a
   for a in "iptables -L" "main4 -S" "iptables-save -V" "save4 -V" "iptables-restore -V" "restore4 --foo" \
-           "iptables -A INPUT -j DROP" "iptables -S"; do
+           "iptables -A INPUT -j DROP" "iptables -S" \
+           "ip6tables -L" "main6 -S" "ip6tables-save -V" "save6 -V" "ip6tables-restore -V" "restore6 --foo" \
+           "ip6tables -A INPUT -j DROP" "ip6tables -S" "ip6tables -A INPUT -p tcp -f"; do
     run ip netns exec "$nr" xtables-legacy-multi $a
     local rs=$status ro=$output
     run ip netns exec "$nd" "$m" $a
     [ "$status" = "$rs" ] && [ "$output" = "$ro" ]
   done
-  # Names that are not ours (iptables-legacy, ip6tables) and paths as the applet name fail
+  # Names that are not ours (iptables-legacy, ip6tables-legacy) and paths as the applet name fail
   # as an unknown applet does in xtables-legacy-multi: "ERROR: No valid subcommand given.", 1.
   run --separate-stderr xtables-legacy-multi nosuch
   local ref_status=$status ref_head
   ref_head=$(head -2 <<<"$stderr")
-  for a in iptables-legacy iptables-legacy-save ip6tables /usr/sbin/iptables nosuch; do
+  for a in iptables-legacy iptables-legacy-save ip6tables-legacy /usr/sbin/iptables nosuch; do
     run --separate-stderr "$m" "$a" -V
     [ "$status" = "$ref_status" ] && [ "$(head -2 <<<"$stderr")" = "$ref_head" ]
     [[ "$stderr" == *$'\n * iptables\n * main4\n * iptables-save\n'* ]]
+    [[ "$stderr" == *$'\n * ip6tables\n * main6\n * ip6tables-save\n'* ]]
   done
 }
 
