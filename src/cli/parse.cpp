@@ -531,13 +531,15 @@ struct Parser {
                 break;
             }
             case '4':
-                break;
             case '6':
+                // The family's own option does nothing; the other one's line is ignored by
+                // restore, refused otherwise (exit_tryhelp(2)).
+                if ((code == '4') == (po.brand.family == Family::ipv4)) break;
                 if (po.restore) {
                     ignore_line = true;
                     return R(std::nullopt);
                 }
-                return fail(Exit::parameter, "", Error::Style::bare);  // exit_tryhelp(2)
+                return fail(Exit::parameter, "", Error::Style::bare);
             case 1:
                 if (g.optarg == "!") {
                     if (invert) return param_fail("multiple consecutive ! not allowed");
