@@ -237,7 +237,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     }
     if (!args.empty() && args[0] == "migrate") {
         if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
-        return main_migrate(std::vector<std::string>(args.begin() + 1, args.end()), "/proc/self/exe");
+        return main_migrate(std::vector<std::string>(args.begin() + 1, args.end()), "/proc/self/exe", inv.brand.family);
     }
     if (!args.empty() && args[0] == "explain") {
         // Where each rule and policy is judged, XDP or netfilter, and why.

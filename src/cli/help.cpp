@@ -41,6 +41,7 @@ std::string subcommands_text(const Brand& brand) {
 
 std::string help_text(std::string_view prog, const Brand& brand) {
     const std::string v = XDPT_IPTABLES_VERSION;
+    const bool ipv6 = brand.family == Family::ipv6;
     const std::string p(prog);
     return p + " v" + v + " (" + std::string(brand.flavour) + ")\n\n" +
            "Usage: " + p + " -[ACD] chain rule-specification [options]\n"
@@ -81,9 +82,11 @@ Either long or short options are allowed.
 				Change chain name, (moving any references)
 
 Options:
-    --ipv4	-4		Nothing (line is ignored by ip6tables-restore)
+)" + std::string(ipv6 ? R"(    --ipv4	-4		Error (line is ignored by ip6tables-restore)
+    --ipv6	-6		Nothing (line is ignored by iptables-restore)
+)" : R"(    --ipv4	-4		Nothing (line is ignored by ip6tables-restore)
     --ipv6	-6		Error (line is ignored by iptables-restore)
-[!] --protocol	-p proto	protocol: by number or name, eg. `tcp'
+)") + R"([!] --protocol	-p proto	protocol: by number or name, eg. `tcp'
 [!] --source	-s address[/mask][...]
 				source specification
 [!] --destination -d address[/mask][...]
@@ -104,8 +107,7 @@ Options:
   --wait	-w [seconds]	maximum wait to acquire xtables lock before give up
   --line-numbers		print line numbers when listing
   --exact	-x		expand numbers (display exact values)
-[!] --fragment	-f		match second or further fragments only
-  --modprobe=<command>		try to insert modules using this command
+)" + std::string(ipv6 ? "" : "[!] --fragment	-f		match second or further fragments only\n") + R"(  --modprobe=<command>		try to insert modules using this command
   --set-counters -c PKTS BYTES	set the counter during insert/append
 [!] --version	-V		print package version.
 )";

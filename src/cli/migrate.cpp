@@ -85,8 +85,10 @@ std::string emptied(const std::string& save) {
 
 }  // namespace
 
-int main_migrate(const std::vector<std::string>& args, const std::string& self) {
-    std::string from = "iptables";
+int main_migrate(const std::vector<std::string>& args, const std::string& self, Family family) {
+    const FamilySpec& fs = spec_of(family);
+    const std::string ours(fs.xdptables);
+    std::string from(fs.iptables);
     bool flush_source = false;
     for (size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--from" && i + 1 < args.size()) {
@@ -95,7 +97,7 @@ int main_migrate(const std::vector<std::string>& args, const std::string& self) 
                 std::fprintf(stderr, "xdptables: migrate: --from takes legacy or nft\n");
                 return 2;
             }
-            from = "iptables-" + v;
+            from = str(fs.iptables, '-', v);
         } else if (args[i] == "--flush-source") {
             flush_source = true;
         } else {
@@ -110,13 +112,13 @@ int main_migrate(const std::vector<std::string>& args, const std::string& self) 
         return saved.status < 0 ? 1 : saved.status;
     }
     // xdptables-restore: all tables or, at the first bad one, its error and exit status.
-    Run restored = run(self, {"xdptables-restore"}, saved.out);
+    Run restored = run(self, {ours + "-restore"}, saved.out);
     std::fputs(restored.out.c_str(), stdout);
     if (restored.status != 0) {
         std::fprintf(stderr, "xdptables: migrate: nothing was moved; %s's rules are unchanged\n", from.c_str());
         return restored.status;
     }
-    Run where = run(self, {"xdptables", "explain"}, "");
+    Run where = run(self, {ours, "explain"}, "");
     std::fputs(where.out.c_str(), stdout);
     // The summary: rules and policies by where they are judged.
     std::map<std::string, int> count;

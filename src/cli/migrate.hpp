@@ -5,9 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "core/family.hpp"
+
 namespace xdpt {
 
 // `self`: this binary (/proc/self/exe), run as xdptables-restore and xdptables explain.
-int main_migrate(const std::vector<std::string>& args, const std::string& self);
+// `family`: iptables' rules (to xdptables) or ip6tables' (to xdp6tables).
+int main_migrate(const std::vector<std::string>& args, const std::string& self, Family family);
 
 }  // namespace xdpt

@@ -35,7 +35,9 @@ std::set<ChainKey> walked_chains(const Ruleset& rs) {
 }  // namespace
 
 std::string explain(const Ruleset& rs, const std::string& only_table) {
-    auto program = flatten(rs);
+    // XDP classifies IPv4 alone: it passes every IPv6 packet up.
+    auto program = rs.family == Family::ipv4 ? flatten(rs)
+                                             : Result<Program>(fail(Exit::other, "XDP passes IPv6 packets up untouched"));
     std::map<std::tuple<std::string, std::string, int>, std::string> kernel;
     std::string whole;  // why nothing of the filter table is decided in XDP, if so
     std::string filter_note;  // which packets the filter rules decided in XDP are, if not all

@@ -306,7 +306,8 @@ namespace {
 
 // x_tables' sizes (x86_64): struct ipt_entry, xt_entry_match/target headers, a standard
 // target (verdict) and an error target (a chain's name), all XT_ALIGNed.
-constexpr uint32_t entry_size = 112, ext_header = 32, standard_size = 40, error_size = 64;
+// (struct ip6t_entry: 168.)
+constexpr uint32_t entry_size4 = 112, entry_size6 = 168, ext_header = 32, standard_size = 40, error_size = 64;
 constexpr int verdict_accept = -2, verdict_drop = -1, verdict_queue = -4, verdict_return = -5;
 
 struct DumpEntry {
@@ -322,17 +323,24 @@ struct DumpEntry {
 
 const Counters no_counts{};
 
-DumpEntry standard_entry(int verdict, const Counters* ctr) {
+DumpEntry standard_entry(uint32_t entry_size, int verdict, const Counters* ctr) {
     DumpEntry e;
     e.verdict = verdict, e.ctr = ctr, e.size = entry_size + standard_size;
     return e;
 }
 
-DumpEntry error_entry(std::string text) {
+DumpEntry error_entry(uint32_t entry_size, std::string text) {
     DumpEntry e;
     e.target = "ERROR", e.error = std::move(text), e.ctr = &no_counts, e.tsize = error_size;
     e.size = entry_size + error_size;
     return e;
+}
+
+// libip6tc's form of an address and its mask: each on a line of its own after the label.
+std::string dump_addr6(std::string_view label, const IpNet& n) {
+    const int len = n.mask.prefix_len(16);
+    return str(label, " \n", grammar::ipv6_to_text(n.addr), "\n/",
+               len < 0 ? grammar::ipv6_to_text(n.mask) + '\n' : std::to_string(len), '\n');
 }
 
 std::string dotted(uint32_t a) {
@@ -351,13 +359,15 @@ std::string iface_mask(const std::string& name) {
 std::string dump_entries(const Table& t) {
     // libiptc's layout: each builtin chain's rules then its policy; each user chain (in
     // name order) an ERROR entry naming it, its rules, a RETURN; an ERROR entry at the end.
+    const bool v6 = t.family == Family::ipv6;
+    const uint32_t entry_size = v6 ? entry_size6 : entry_size4;
     std::vector<DumpEntry> es;
     std::array<int64_t, 5> hook{-1, -1, -1, -1, -1}, under{-1, -1, -1, -1, -1};
     std::unordered_map<std::string_view, size_t> starts;  // chain -> its first rule's entry
     static constexpr std::array<std::string_view, 5> hooks{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
     for (const auto& c : t.chains) {
         const size_t first = es.size();
-        if (!c.builtin) es.push_back(error_entry(c.name));
+        if (!c.builtin) es.push_back(error_entry(entry_size, c.name));
         starts.emplace(c.name, es.size());
         for (const auto& r : c.rules) {
             DumpEntry e;
@@ -380,14 +390,14 @@ std::string dump_entries(const Table& t) {
             es.push_back(std::move(e));
         }
         if (c.builtin) {
-            es.push_back(standard_entry(c.policy == "DROP" ? verdict_drop : verdict_accept, &c.ctr));
+            es.push_back(standard_entry(entry_size, c.policy == "DROP" ? verdict_drop : verdict_accept, &c.ctr));
             for (size_t h = 0; h < hooks.size(); ++h)
                 if (hooks[h] == c.name) hook[h] = int64_t(first), under[h] = int64_t(es.size() - 1);
         } else {
-            es.push_back(standard_entry(verdict_return, &no_counts));
+            es.push_back(standard_entry(entry_size, verdict_return, &no_counts));
         }
     }
-    es.push_back(error_entry("ERROR"));
+    es.push_back(error_entry(entry_size, "ERROR"));
     uint32_t off = 0;
     for (auto& e : es) e.offset = off, off += e.size;
     for (size_t i = 0; i + 1 < es.size(); ++i)
@@ -410,12 +420,18 @@ std::string dump_entries(const Table& t) {
         static const Rule none{};
         const Rule& r = e.rule ? *e.rule : none;
         char flags[32];
-        std::snprintf(flags, sizeof flags, "Flags: %02X\nInvflags: %02X\n",
-                      (r.frag ? 0x01 : 0) | (r.is_goto ? 0x02 : 0),
+        // IPv4: IPT_F_FRAG, IPT_F_GOTO. IPv6: IP6T_F_PROTO, IP6T_F_GOTO.
+        const unsigned fl = v6 ? (r.proto ? 0x01 : 0) | (r.is_goto ? 0x04 : 0) : (r.frag ? 0x01 : 0) | (r.is_goto ? 0x02 : 0);
+        std::snprintf(flags, sizeof flags, "Flags: %02X\nInvflags: %02X\n", fl,
                       (r.inv_in ? 0x01 : 0) | (r.inv_out ? 0x02 : 0) | (r.inv_src ? 0x08 : 0) | (r.inv_dst ? 0x10 : 0) |
                           (r.inv_frag ? 0x20 : 0) | (r.inv_proto ? 0x40 : 0));
-        out += str("Entry ", i, " (", e.offset, "):\n", "SRC IP: ", dotted(r.src.addr4()), '/', dotted(r.src.mask4()), '\n',
-                   "DST IP: ", dotted(r.dst.addr4()), '/', dotted(r.dst.mask4()), '\n', "Interface: `", r.in_iface, "'/",
+        out += str("Entry ", i, " (", e.offset, "):\n");
+        if (v6)
+            out += dump_addr6("SRC IP:", r.src) + dump_addr6("DST IP:", r.dst);
+        else
+            out += str("SRC IP: ", dotted(r.src.addr4()), '/', dotted(r.src.mask4()), '\n', "DST IP: ", dotted(r.dst.addr4()),
+                       '/', dotted(r.dst.mask4()), '\n');
+        out += str("Interface: `", r.in_iface, "'/",
                    iface_mask(r.in_iface), "to `", r.out_iface, "'/", iface_mask(r.out_iface), '\n', "Protocol: ", r.proto,
                    '\n', flags, "Counters: ", e.ctr->pkts, " packets, ", e.ctr->bytes, " bytes\n", "Cache: 00000000\n");
         for (const auto& m : r.matches) out += str("Match name: `", m.data->to_xt(r).name, "'\n");
