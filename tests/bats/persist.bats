@@ -95,6 +95,40 @@ unit_line() {
   [ "$status" != 0 ]
 }
 
+RULES6=$'*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -s 2001:db8::/32 -p udp -m udp --dport 9 -j DROP\nCOMMIT'
+
+@test "IPv6: xdp6tables-restore.service and 26-xdp6tables restore rules.v6 beside rules.v4, each family its own" {
+  require_root
+  new_ns ns
+  local unit=$(build)/tools/xdp6tables-restore.service plugin="sh $(build)/tools/26-xdp6tables"
+  grep -qx "Environment=XDPT_RULES=/etc/iptables/rules.v6" "$unit"
+  grep -qx "ExecStart=$(sbindir)/xdp6tables-restore \${XDPT_RULES}" "$unit"
+  grep -q "^rules=\${XDPT_RULES:-/etc/iptables/rules.v6}" "$(build)/tools/26-xdp6tables"
+  local cond start
+  cond=$(sed -n 's/^ExecCondition=//p' "$unit") start=$(sed -n 's/^ExecStart=//p' "$unit" | sed "s|$(sbindir)/|$XDPT_BINDIR/|g")
+  export XDPT_RULES=$BATS_TEST_TMPDIR/rules.v6 XDPT_SBINDIR=$XDPT_BINDIR
+  echo "$RULES6" >"$XDPT_RULES"
+  # IPv4 first, through its own plugin: the IPv6 restore leaves it alone.
+  echo "$RULES" >"$BATS_TEST_TMPDIR/rules.v4"
+  XDPT_RULES=$BATS_TEST_TMPDIR/rules.v4 run in_ns "$ns" sh "$(build)/tools/16-xdptables" start
+  [ "$status" = 0 ]
+  run in_ns "$ns" bash -c "$cond && $start"
+  [ "$status" = 0 ]
+  [ "$(in_ns "$ns" "$XDPT_BINDIR/xdp6tables-save" | grep -v '^#')" = "$RULES6" ]
+  [ "$(saved "$ns")" = "$RULES" ]
+  in_ns "$ns" "$XDPT_BINDIR/xdp6tables" -A INPUT -s 2001:db8::9 -j DROP
+  run in_ns "$ns" $plugin save
+  [ "$status" = 0 ] && grep -q '^-A INPUT -s 2001:db8::9/128 -j DROP$' "$XDPT_RULES"
+  in_ns "$ns" "$XDPT_BINDIR/xdp6tables" -F
+  run in_ns "$ns" $plugin reload
+  [ "$status" = 0 ] && [ "$(in_ns "$ns" "$XDPT_BINDIR/xdp6tables-save" | grep -v '^#')" = "$(grep -v '^#' "$XDPT_RULES")" ]
+  [ "$(saved "$ns")" = "$RULES" ]
+  # flush: xdptables leaves the namespace, both families
+  run in_ns "$ns" $plugin flush
+  [ "$status" = 0 ] && [ -z "$(lo_xdp_prog_id "$ns")" ]
+  [ -z "$(in_ns "$ns" nft list tables)" ]
+}
+
 # alt ARGS: update-alternatives on the private registry.
 alt() { update-alternatives --altdir "$A" --admindir "$D" --log "$L" "$@"; }
 # state: everything the registry says about the iptables group, and where its links point.
@@ -141,9 +175,20 @@ state() {
   [ -n "$(lo_xdp_prog_id "$ns")" ]
   printf '*filter\n-A OUTPUT -d 198.18.0.5/32 -j DROP\nCOMMIT\n' | in_ns "$ns" "$S/iptables-restore"
   [ "$(in_ns "$ns" "$XDPT" -S OUTPUT)" = $'-P OUTPUT ACCEPT\n-A OUTPUT -d 198.18.0.5/32 -j DROP' ]
+  # The ip6tables group the same way, to xdp6tables.
+  [ "$(readlink -f "$S/ip6tables")" = "$XDPT_BINDIR/xdp6tables" ] || [ "$(readlink -f "$S/ip6tables")" = "$XDPT_BINDIR/xdptables" ]
+  [ "$(readlink "$A/ip6tables-restore")" = "$XDPT_BINDIR/xdp6tables-restore" ]
+  run "$S/ip6tables" -V
+  [ "$status" = 0 ] && [ "$output" = "ip6tables v1.8.9 (legacy)" ]
+  run in_ns "$ns" "$S/ip6tables" -A INPUT -s 2001:db8::4 -j DROP
+  [ "$status" = 0 ]
+  [ "$(in_ns "$ns" "$S/ip6tables-save" | grep -c -- '-A INPUT -s 2001:db8::4/128 -j DROP')" = 1 ]
+  [ "$(in_ns "$ns" "$XDPT" -S INPUT)" = '-P INPUT ACCEPT' ]
   run "$script" remove "${opts[@]}"
   [ "$status" = 0 ]
   [ "$(state)" = "$before" ]
+  run alt --query ip6tables
+  [ "$status" != 0 ]
   # A manual choice of another member survives install and remove.
   alt --set iptables /usr/sbin/iptables-legacy >/dev/null
   before=$(state)
