@@ -253,3 +253,64 @@ kp_input() {  # file -> the input to restore, in $BATS_TEST_TMPDIR
     [[ "$output" == *"-m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-ZP3FB6NMPNCO4VBJ"* ]]
   fi
 }
+
+# nat_counts NS SAVE: the nat table's save with counters, those of the service and endpoint
+# chains masked (kube-proxy's statistic match splits connections at random, differently in
+# each namespace); then, per service, the connections its endpoints' DNAT rules took.
+nat_counts() {
+  in_ns "$1" $2 -c -t nat | grep -v '^#' >"$BATS_TEST_TMPDIR/nat"
+  sed -E 's/^\[[0-9]+:[0-9]+\] (-A KUBE-(SVC|SEP)-)/[masked] \1/' "$BATS_TEST_TMPDIR/nat"
+  for svc in default/web:http default/api:https; do
+    grep -- "--comment \"$svc\" .*-j DNAT" "$BATS_TEST_TMPDIR/nat" |
+      sed -E 's/^\[([0-9]+):.*/\1/' | awk -v s="$svc" '{n += $1} END {print s, n + 0, "connections DNATed"}'
+  done
+}
+
+@test "kube-proxy: connections to its service IPs from a peer are DNATed to the endpoints and counted as with iptables-legacy" {
+  peers
+  k=$data/kube-proxy
+  have_statistic=1
+  step "$(cat "$k/00-jumps.sh")"
+  step "iptables-restore -w 5 -W 100000 --noflush --counters < '$(kp_input "$k/01-sync.rules")'"
+  # The endpoints are local addresses here, each with a listener; the peer reaches the
+  # service IPs through this side.
+  local ns ep
+  for ns in "$x" "$l"; do
+    for ep in 198.18.1.5 198.18.2.6 198.18.1.7 198.18.2.8 198.18.3.9; do in_ns "$ns" ip addr add "$ep/32" dev lo; done
+    ip netns exec "$ns" python3 -c "
+import socket, time
+ss = []
+for a, p in [('198.18.1.5', 8080), ('198.18.2.6', 8080), ('198.18.1.7', 8443), ('198.18.2.8', 8443), ('198.18.3.9', 8443)]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, p)); s.listen(128); ss.append(s)
+time.sleep(600)" >/dev/null 2>&1 3>&- &
+    srv_pids="${srv_pids:-} $!"
+  done
+  for ns in "$px" "$pl"; do in_ns "$ns" ip route add 198.19.0.0/16 via 198.18.10.1; done
+  sleep 0.3
+  local out
+  for ns in "$px" "$pl"; do
+    in_ns "$ns" python3 -c "
+import socket, struct
+res = {}
+for i in range(30):
+    for ip, port in [('198.19.0.10', 80), ('198.19.0.20', 443)]:
+        s = socket.socket(); s.settimeout(1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        s.bind(('198.18.10.3', 0))
+        try: s.connect((ip, port)); r = 'ok'
+        except ConnectionRefusedError: r = 'refused'
+        except OSError: r = 'timeout'
+        s.close()
+        res[(ip, port, r)] = res.get((ip, port, r), 0) + 1
+for k in sorted(res): print(*k, res[k])" >"$BATS_TEST_TMPDIR/out.$ns"
+  done
+  diff -u "$BATS_TEST_TMPDIR/out.$pl" "$BATS_TEST_TMPDIR/out.$px"
+  [ "$(cat "$BATS_TEST_TMPDIR/out.$px")" = $'198.19.0.10 80 ok 30\n198.19.0.20 443 ok 30' ]
+  local cx cl
+  cx=$(nat_counts "$x" "$XDPT_BINDIR/xdptables-save") cl=$(nat_counts "$l" iptables-legacy-save)
+  diff -u <(echo "$cl") <(echo "$cx")
+  [[ "$cx" == *"default/web:http 30 connections DNATed"*"default/api:https 30 connections DNATed"* ]]
+  # The filter table's counters (every packet of every connection) are the same too.
+  [ "$(in_ns "$x" "$XDPT_BINDIR/xdptables-save" -c -t filter | grep -v '^#')" = "$(in_ns "$l" iptables-legacy-save -c -t filter | grep -v '^#')" ]
+}
