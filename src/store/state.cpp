@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -385,7 +386,17 @@ Result<void> remove_state() {
 
 Result<void> require_privileges(const char* table, Family f) {
     if (geteuid() == 0) return {};
-    return fail(Exit::resource,
+    // iptables-legacy takes the xtables lock first (xtables_lock: the file named by
+    // XTABLES_LOCKFILE, or /run/xtables.lock, opened with O_CREAT), which a user without
+    // the rights to it fails to open; xdptables locks the namespace instead, and opens the
+    // file only to fail the same way.
+    const char* lock_file = std::getenv("XTABLES_LOCKFILE");
+    if (!lock_file || !*lock_file) lock_file = "/run/xtables.lock";
+    Fd lock(open(lock_file, O_CREAT | O_CLOEXEC, 0600));
+    if (!lock)
+        return fail(Exit::resource, str("Fatal: can't open lock file ", lock_file, ": ", std::strerror(errno), '\n'),
+                    Error::Style::bare);
+    return fail(Exit::version,
                 str("can't initialize ", spec_of(f).iptables, " table `", table, "': Permission denied (you must be root)"));
 }
 

@@ -92,7 +92,9 @@ Result<bool> state_pending(const Anchor& anchor, Family f);
 // is as if xdptables never ran.
 Result<void> remove_state();
 
-// Root (or the capabilities that go with it) is needed for anything but --help.
+// Root (or the capabilities that go with it) is needed for anything but --help. Refused
+// as iptables-legacy refuses it: at its lock file when that cannot be opened, else at the
+// table.
 Result<void> require_privileges(const char* table, Family f = Family::ipv4);
 
 }  // namespace xdpt

@@ -113,18 +113,31 @@ teardown() { teardown_namespaces; }
   done
 }
 
-@test "an unprivileged command exits 4: Permission denied (you must be root), and changes nothing" {
+@test "an unprivileged command fails as iptables-legacy's does (at the lock file, else at the table), and changes nothing" {
   require_root
   new_ns ns
-  run --separate-stderr in_ns "$ns" "${NOBODY[@]}" "$XDPT" -A INPUT -s 198.18.0.1 -j ACCEPT
-  [ "$status" = 4 ]
-  [ "$stderr" = "xdptables v1.8.9 (xdp): can't initialize iptables table \`filter': Permission denied (you must be root)" ]
-  run --separate-stderr in_ns "$ns" "${NOBODY[@]}" "$XDPT" -t nat -L
-  [ "$status" = 4 ]
-  [ "$stderr" = "xdptables v1.8.9 (xdp): can't initialize iptables table \`nat': Permission denied (you must be root)" ]
+  # The lock file /run/xtables.lock (root's, 0600) cannot be opened: exit 4. One the user
+  # may create (XTABLES_LOCKFILE): the table cannot be initialised, exit 3.
+  local lockdir e a
+  lockdir=$(mktemp -d /tmp/xdpt-lock.XXXXXX) && chmod 777 "$lockdir"
+  for e in "" "XTABLES_LOCKFILE=$lockdir/xtables.lock"; do
+    for a in "-A INPUT -s 198.18.0.1 -j ACCEPT" "-t nat -L" "-S"; do
+      # shellcheck disable=SC2086 # $e and $a are words
+      run --separate-stderr in_ns "$ns" env $e "${NOBODY[@]}" iptables-legacy $a
+      local ref_status=$status ref_err=$stderr
+      # shellcheck disable=SC2086
+      run --separate-stderr in_ns "$ns" env $e "${NOBODY[@]}" "$XDPT" $a
+      [ "$status" = "$ref_status" ] && [ "$(normalize <<<"$stderr")" = "$ref_err" ]
+      [ "$status" = "$([ -n "$e" ] && echo 3 || echo 4)" ]
+    done
+  done
+  run --separate-stderr in_ns "$ns" env "XTABLES_LOCKFILE=$lockdir/xtables.lock" "${NOBODY[@]}" "$XDPT_BINDIR/ip6tables" -L
+  [ "$status" = 3 ] && [ "${lines[0]:-$stderr}" != "" ]
+  [[ "$stderr" == "ip6tables v1.8.9 (legacy): can't initialize ip6tables table \`filter': Permission denied (you must be root)"* ]]
   run --separate-stderr in_ns "$ns" "${NOBODY[@]}" "$XDPT_BINDIR/xdptables-restore" < <(printf '*filter\nCOMMIT\n')
   [ "$status" = 4 ]
-  [ "$stderr" = "xdptables-restore v1.8.9 (xdp): can't initialize iptables table \`filter': Permission denied (you must be root)" ]
+  [ "$stderr" = "Fatal: can't open lock file /run/xtables.lock: Permission denied" ]
+  rm -rf "$lockdir"
   # Nothing was attached or stored.
   [ -z "$(lo_xdp_prog_id "$ns")" ]
 }
