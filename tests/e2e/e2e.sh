@@ -13,12 +13,14 @@
 # `*-save -c` is compared: every rule's and policy's [packets:bytes] must be equal.
 #
 # Usage: e2e.sh [--self-check] [--no-forward] [--seeds "1 2"] [--sizes "5 50 500"]
-#               [--tables "filter raw"] [--packets 2000] [--keep]
+#               [--tables "filter raw"] [--packets 2000] [--keep] [--same-ns]
 #   --self-check   both sides run iptables-legacy (also E2E_REF_ONLY=1): proves the
 #                  harness deterministic; they must agree exactly
 #   --no-forward   no forwarding in the dut, no FORWARD rules, no frames for behind
 #                  (E2E_FORWARD=0)
 #   --keep         keep the work directory (rulesets, frame lists, save outputs)
+#   --same-ns      one topology for all the runs: each ruleset is restored over the one
+#                  before, in the same namespaces (E2E_SAME_NS=1), as a host reloads it
 # Environment: PYTHON, XDPT_BINDIR (xdptables, xdptables-save, xdptables-restore; default
 # build/src of this repository), E2E_SEEDS, E2E_SIZES, E2E_TABLES, E2E_PACKETS,
 # E2E_FRAMES=REGEX (send only the frames whose line in the frame list matches, e.g.
@@ -40,6 +42,8 @@ sizes=${E2E_SIZES:-"5 50 500"}
 tables=${E2E_TABLES:-"filter raw"}
 npackets=${E2E_PACKETS:-2000}
 keep=0
+same_ns=${E2E_SAME_NS:-0}
+built=0
 while [ $# -gt 0 ]; do
   case $1 in
     --self-check) ref_only=1 ;;
@@ -49,6 +53,7 @@ while [ $# -gt 0 ]; do
     --tables) tables=$2; shift ;;
     --packets) npackets=$2; shift ;;
     --keep) keep=1 ;;
+    --same-ns) same_ns=1 ;;
     *) echo "e2e: unknown argument $1 (see the head of $0)"; exit 1 ;;
   esac
   shift
@@ -146,7 +151,10 @@ run_one() {  # $1 = seed, $2 = rule count, $3 = table -> 0 equal, 1 not
     mv "$work/frames.sel" "$work/frames"
     echo "  $(grep -c . "$work/frames") frames match E2E_FRAMES"
   fi
-  build_side R && build_side X || { echo "  HARNESS topology setup failed"; return 1; }
+  if [ "$same_ns" != 1 ] || [ "$built" = 0 ]; then
+    build_side R && build_side X || { echo "  HARNESS topology setup failed"; return 1; }
+    built=1
+  fi
   sut R legacy restore || { echo "  HARNESS iptables-legacy-restore failed"; return 1; }
   if ! sut X "$dutflavour" restore; then
     echo "  DIFF $dutflavour-restore failed on the ruleset (kept as $work/rules.fail)"
@@ -155,7 +163,7 @@ run_one() {  # $1 = seed, $2 = rule count, $3 = table -> 0 equal, 1 not
   send_side R && send_side X || return 1
   sut R legacy save >"$work/ref.save" && sut X "$dutflavour" save >"$work/dut.save" ||
     { echo "  HARNESS save failed"; return 1; }
-  "$py" "$here/gen.py" compare "$work/ref.save" "$work/dut.save" "$n" \
+  "$py" "$here/gen.py" compare "$work/ref.save" "$work/dut.save" "$([ "$same_ns" = 1 ] && echo -1 || echo "$n")" \
     $([ "$ignore_output" = 1 ] && echo --ignore-output) || rc=1
   if [ "$rc" != 0 ] && [ "$keep" = 1 ]; then
     side="$work/fail-$seed-$n-$table"; mkdir -p "$side"
@@ -177,9 +185,10 @@ for seed in $seeds; do
       else
         fail=$((fail + 1)); echo "  FAIL seed=$seed n=$n table=$table"
       fi
-      cleanup
+      [ "$same_ns" = 1 ] || cleanup
     done
   done
 done
+[ "$same_ns" != 1 ] || cleanup
 echo "e2e: $pass passed, $fail failed in $((SECONDS - start)) s"
 [ "$fail" = 0 ]

@@ -577,7 +577,7 @@ def compare(ref_path, dut_path, nrules, ignore_output):
     print("  ref: %d/%d rules hit; policies counted %d packets" % (hit, len(nr), pkts))
     if not any(c[0] for k, _, c in ref if k[1] != "OUTPUT"):
         bad.append("ref counted nothing: did the frames arrive?")
-    if len(nr) != nrules:
+    if nrules >= 0 and len(nr) != nrules:  # -1: other tables stay from earlier runs
         bad.append("ref holds %d rules, the ruleset %d" % (len(nr), nrules))
     for x in info:
         print("  note (OUTPUT, ignored): " + x)
