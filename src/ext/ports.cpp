@@ -39,8 +39,8 @@ std::string port_text(uint16_t port, bool numeric, const char* proto) {
     return std::to_string(port);
 }
 
-void PortMatch::save(std::string& out, std::string_view opt) const {
-    if (full()) return;
+void PortMatch::save(std::string& out, std::string_view opt, bool exact) const {
+    if (full() && !(exact && inv)) return;
     if (inv) out += " !";
     out += str(" --", opt, ' ', range.lo);
     if (range.lo != range.hi) out += str(':', range.hi);

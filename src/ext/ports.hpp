@@ -27,8 +27,9 @@ struct PortMatch {
     bool inv = false;
 
     bool full() const { return range.lo == 0 && range.hi == 0xffff; }
-    // " --sport 1:2"; iptables 1.8.9 leaves a full range out even when inverted.
-    void save(std::string& out, std::string_view opt) const;
+    // " --sport 1:2"; iptables 1.8.9 leaves a full range out even when inverted. The
+    // stored form (`exact`) keeps an inverted one: it never matches.
+    void save(std::string& out, std::string_view opt, bool exact = false) const;
     // " spts:!1:2" (`name` "spt"), ports of `proto` named unless numeric.
     void print(std::string& out, std::string_view name, bool numeric, const char* proto) const;
     // The ports it lets through, as the kernel's port_match() decides.

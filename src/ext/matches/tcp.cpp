@@ -108,9 +108,12 @@ public:
         return XtInfo::of("tcp", 0, info);
     }
 
-    void save(std::string& out) const override {
-        sport_.save(out, "sport");
-        dport_.save(out, "dport");
+    void save(std::string& out) const override { save_as(out, false); }
+    void save_exact(std::string& out) const override { save_as(out, true); }
+
+    void save_as(std::string& out, bool exact) const {
+        sport_.save(out, "sport", exact);
+        dport_.save(out, "dport", exact);
         if (option_ || inv_option_) {
             if (inv_option_) out += " !";
             out += str(" --tcp-option ", option_);

@@ -57,9 +57,11 @@ public:
         return XtInfo::of("udp", 0, info);
     }
 
-    void save(std::string& out) const override {
-        sport_.save(out, "sport");
-        dport_.save(out, "dport");
+    void save(std::string& out) const override { save_as(out, false); }
+    void save_exact(std::string& out) const override { save_as(out, true); }
+    void save_as(std::string& out, bool exact) const {
+        sport_.save(out, "sport", exact);
+        dport_.save(out, "dport", exact);
     }
 
     void print(std::string& out, bool numeric) const override {
