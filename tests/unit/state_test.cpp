@@ -3,7 +3,9 @@
 // iptables-save/-restore command lines.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "cli/command.hpp"
 #include "cli/restore.hpp"
@@ -201,53 +203,101 @@ std::vector<XtInfo> blobs(const Rule& r) {
     return out;
 }
 
+std::string hex_bytes(const std::vector<uint8_t>& d) {
+    std::string out;
+    char b[4];
+    for (uint8_t x : d) std::snprintf(b, sizeof b, "%02x", x), out += b;
+    return out;
+}
+
+// Stores `rs` and reloads it; every rule must come back with the same kernel blobs.
+void check_reload(const Ruleset& rs) {
+    auto back = deserialize_ruleset(serialize_ruleset(rs), rs.family);
+    REQUIRE(back);
+    for (const Table& t : rs.tables)
+        for (const Chain& a : t.chains) {
+            const Chain* b = back->find(t.name)->find(a.name);
+            REQUIRE((b && a.rules.size() == b->rules.size()));
+            for (size_t i = 0; i < a.rules.size(); ++i) {
+                const auto x = blobs(a.rules[i]), y = blobs(b->rules[i]);
+                REQUIRE(x.size() == y.size());
+                INFO("stored as: ", rule_to_save(t.family, a.rules[i], a.name, CounterStyle::none, true));
+                for (size_t k = 0; k < x.size(); ++k) {
+                    INFO(x[k].name, " before ", hex_bytes(x[k].data), "\n after ", hex_bytes(y[k].data));
+                    CHECK(x[k].name == y[k].name);
+                    CHECK(x[k].rev == y[k].rev);
+                    CHECK(x[k].data == y[k].data);
+                }
+                CHECK(a.rules[i].same_as(b->rules[i]));
+            }
+        }
+}
+
+// One rule command (argv without the program name) into an empty ruleset; false when it
+// is refused (a case that checks an error).
+bool one_rule(Ruleset& rs, const std::vector<std::string>& argv) {
+    ParseOptions po;
+    po.brand.family = rs.family;
+    auto parsed = parse_command(argv, po);
+    if (!parsed || !std::holds_alternative<Command>(*parsed)) return false;
+    return bool(apply_command(rs, std::get<Command>(*parsed)));
+}
+
 }  // namespace
 
 // The stored text must give back what the kernel was given, not only what iptables-save
 // prints: iptables-save leaves out parts of a match that still count (`! --sport 0:65535`
 // prints as nothing and never matches), and a rule that lost them after a reload would
-// be judged otherwise. Every accepted rule of iptables' extension vectors goes through a
-// store and a reload, and must come back with the same kernel blobs.
-TEST_CASE("stored state keeps every rule's kernel form (all of iptables' IPv4 vectors)") {
+// be judged otherwise. Every accepted rule of iptables' extension vectors, and every rule
+// command of the differential cases (tests/diff/cases), goes through a store and a
+// reload, and must come back with the same kernel blobs.
+TEST_CASE("stored state keeps every rule's kernel form (iptables' vectors, the diff cases)") {
     namespace fs = std::filesystem;
-    const fs::path dir = fs::path(xdpt::test::iptables_tests_dir()) / "extensions";
-    if (!fs::is_directory(dir)) return;  // the conformance data is absent: nothing to read
     size_t checked = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        const std::string file = entry.path().filename().string();
-        if (!(file.starts_with("libxt_") || file.starts_with("libipt_")) || !file.ends_with(".t")) continue;
-        for (const auto& v : xdpt::test::read_vectors(file)) {
-            if (v.result == "FAIL" || v.chains.empty()) continue;
-            auto words = grammar::tokenize_restore_line(v.args);
-            if (!words) continue;
-            std::vector<std::string> argv{"-t", v.table, "-A", v.chains.front()};
-            argv.insert(argv.end(), words->begin(), words->end());
-            ParseOptions po;
-            auto parsed = parse_command(argv, po);
-            if (!parsed || !std::holds_alternative<Command>(*parsed)) continue;
-            Ruleset rs;
-            if (!apply_command(rs, std::get<Command>(*parsed))) continue;
-            auto back = deserialize_ruleset(serialize_ruleset(rs), Family::ipv4);
-            INFO(file, ":", v.line, " ", v.args);
-            REQUIRE(back);
-            const Chain* a = rs.find(v.table)->find(v.chains.front());
-            const Chain* b = back->find(v.table)->find(v.chains.front());
-            REQUIRE((a && b && a->rules.size() == b->rules.size()));
-            for (size_t i = 0; i < a->rules.size(); ++i) {
-                const auto x = blobs(a->rules[i]), y = blobs(b->rules[i]);
-                REQUIRE(x.size() == y.size());
-                for (size_t k = 0; k < x.size(); ++k) {
-                    CHECK(x[k].name == y[k].name);
-                    CHECK(x[k].rev == y[k].rev);
-                    CHECK(x[k].data == y[k].data);
-                }
-                CHECK(a->rules[i].same_as(b->rules[i]));
+    const fs::path dir = fs::path(xdpt::test::iptables_tests_dir()) / "extensions";
+    if (fs::is_directory(dir))
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            const std::string file = entry.path().filename().string();
+            if (!(file.starts_with("libxt_") || file.starts_with("libipt_")) || !file.ends_with(".t")) continue;
+            for (const auto& v : xdpt::test::read_vectors(file)) {
+                if (v.result == "FAIL" || v.chains.empty()) continue;
+                auto words = grammar::tokenize_restore_line(v.args);
+                if (!words) continue;
+                std::vector<std::string> argv{"-t", v.table, "-A", v.chains.front()};
+                argv.insert(argv.end(), words->begin(), words->end());
+                Ruleset rs;
+                if (!one_rule(rs, argv)) continue;
+                INFO(file, ":", v.line, " ", v.args);
+                check_reload(rs);
+                ++checked;
             }
-            ++checked;
+        }
+    // The diff cases: every line that is one plain iptables or ip6tables rule command.
+    const fs::path cases = fs::path(xdpt::test::source_dir()) / "tests" / "diff" / "cases";
+    REQUIRE(fs::is_directory(cases));
+    size_t from_cases = 0;
+    for (const auto& entry : fs::directory_iterator(cases)) {
+        std::ifstream in(entry.path());
+        for (std::string line; std::getline(in, line);) {
+            const bool v6 = line.starts_with("ip6tables ");
+            if (!(line.starts_with("iptables ") || v6) || line.find_first_of("|<>;&$`") != std::string::npos) continue;
+            auto words = grammar::tokenize_restore_line(line);
+            if (!words || words->size() < 3) continue;
+            words->erase(words->begin());
+            if (std::none_of(words->begin(), words->end(), [](const std::string& w) {
+                    return w == "-A" || w == "-I" || w == "--append" || w == "--insert";
+                }))
+                continue;
+            Ruleset rs;
+            rs.family = v6 ? Family::ipv6 : Family::ipv4;
+            if (!one_rule(rs, *words)) continue;
+            INFO(entry.path().filename().string(), ": ", line);
+            check_reload(rs);
+            ++from_cases;
         }
     }
-    CHECK(checked > 300);
-    MESSAGE(checked, " vector rules stored and reloaded");
+    CHECK(from_cases > 300);
+    MESSAGE(checked, " vector rules and ", from_cases, " diff case rules stored and reloaded");
 }
 
 TEST_CASE("stored state: an inverted full port range (never matches) survives a reload") {

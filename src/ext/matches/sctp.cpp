@@ -88,7 +88,12 @@ public:
         return XtInfo::of("sctp", 0, info);
     }
 
-    void save(std::string& out) const override {
+    void save(std::string& out) const override { save_as(out, false); }
+    // The stored form gives the chunk list back as the kernel holds it: iptables-save
+    // prints no flags filed under an index that is not their chunk's type (I_DATA:IE), nor
+    // the order of the flag entries.
+    void save_exact(std::string& out) const override { save_as(out, true); }
+    void save_as(std::string& out, bool exact) const {
         for (auto [bit, opt, p] : {std::tuple{XT_SCTP_SRC_PORTS, "sport", &spts_},
                                    std::tuple{XT_SCTP_DEST_PORTS, "dport", &dpts_}}) {
             if (!(flags_ & bit)) continue;
@@ -99,7 +104,8 @@ public:
         if (flags_ & XT_SCTP_CHUNK_TYPES) {
             if (invflags_ & XT_SCTP_CHUNK_TYPES) out += " !";
             out += " --chunk-types";
-            chunks(out, false);
+            if (exact && flag_count_) chunks_exact(out);
+            else chunks(out, false);
         }
     }
 
@@ -201,6 +207,30 @@ private:
     }
 
     bool chunk_set(unsigned type) const { return chunkmap_[type / 32] & (1u << (type % 32)); }
+
+    // The match type and a chunk list that parses back to the same chunk map and flag
+    // entries in the same order: first each flag entry, under the name whose index it is
+    // filed at, then the other chunks by name.
+    void chunks_exact(std::string& out) const {
+        out += match_type_ == SCTP_CHUNK_MATCH_ANY ? " any" : match_type_ == SCTP_CHUNK_MATCH_ALL ? " all" : " only";
+        std::array<bool, 256> named{};
+        char sep = ' ';
+        for (int k = 0; k < flag_count_; ++k) {
+            const auto& f = flag_info_[k];
+            const ChunkName& n = chunk_names[f.chunktype];
+            out += sep;
+            sep = ',';
+            out += str(n.name, ':');
+            for (int bit = 7; bit >= 0; --bit) {
+                if (!(f.flag_mask & (1u << bit))) continue;
+                const char c = n.flags[7 - bit];
+                out += (f.flag & (1u << bit)) ? c : char(std::tolower(static_cast<unsigned char>(c)));
+            }
+            named[n.type] = true;
+        }
+        for (const ChunkName& n : chunk_names)
+            if (chunk_set(n.type) && !named[n.type]) out += str(sep, n.name), sep = ',', named[n.type] = true;
+    }
 
     // print_chunks: the match type, then NONE, ALL, or the chunks present in type order
     // (numbered 0x%04X when numeric), each with its flags.

@@ -85,13 +85,21 @@ public:
 
     XtInfo to_xt(const Rule&) const override { return XtInfo::of("CONNMARK", 2, info_); }
 
-    void save(std::string& out) const override {
+    void save(std::string& out) const override { save_as(out, false); }
+    // The stored form also keeps what iptables-save leaves out but the kernel is given:
+    // the nfmask of a set (--set-mark with --mask), a shift direction without bits.
+    void save_exact(std::string& out) const override { save_as(out, true); }
+    void save_as(std::string& out, bool exact) const {
         switch (info_.mode) {
-        case XT_CONNMARK_SET: out += str(" --set-xmark ", hex(info_.ctmark), '/', hex(info_.ctmask)); break;
+        case XT_CONNMARK_SET:
+            out += str(" --set-xmark ", hex(info_.ctmark), '/', hex(info_.ctmask));
+            if (exact && info_.nfmask != 0xffffffff) out += str(" --nfmask ", hex(info_.nfmask));
+            break;
         case XT_CONNMARK_SAVE: out += str(" --save-mark --nfmask ", hex(info_.nfmask), " --ctmask ", hex(info_.ctmask)); break;
         default: out += str(" --restore-mark --nfmask ", hex(info_.nfmask), " --ctmask ", hex(info_.ctmask)); break;
         }
-        if (info_.shift_bits) out += str(" --", shift_name(), ' ', unsigned(info_.shift_bits));
+        if (info_.shift_bits || (exact && info_.shift_dir != D_SHIFT_LEFT))
+            out += str(" --", shift_name(), ' ', unsigned(info_.shift_bits));
     }
 
     void print(std::string& out, bool) const override {

@@ -13,6 +13,7 @@
 namespace xdpt::test {
 
 extern const char* const configured_iptables_tests_dir;
+extern const char* const configured_source_dir;
 
 namespace {
 
@@ -195,6 +196,8 @@ RuleRun run_rule(std::string_view args, std::string_view table, std::string_view
         if (auto r = p.step()) return *r;
     return p.finish();
 }
+
+std::string source_dir() { return configured_source_dir; }
 
 std::string iptables_tests_dir() {
     if (const char* env = std::getenv("XDPT_IPT_TESTS_DIR")) return env;

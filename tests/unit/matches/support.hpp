@@ -34,6 +34,8 @@ RuleRun run_rule(std::string_view args, std::string_view table, std::string_view
 // The directory holding iptables 1.8.9's extensions/*.t: $XDPT_IPT_TESTS_DIR, else the
 // path meson configured (tests/unit/matches/vectors_dir.cpp.in).
 std::string iptables_tests_dir();
+// The repository's source directory (its tests/diff/cases), as meson configured it.
+std::string source_dir();
 
 // One rule line of a .t file with the table and chains in force for it.
 struct Vector {
