@@ -518,6 +518,64 @@ for _ in range($3): s.sendto(ip + tcp, ('198.18.10.1', 0))"
   [[ "$xs" == *"[4:160] -A INPUT -p tcp -j DROP"* ]]
 }
 
+# frames NS DUT SRC:DST...: one TCP SYN per pair to port 80, sent over AF_PACKET from the
+# peer NS straight to the MAC of DUT's vn (so any source and destination reach it).
+frames() {
+  local mac
+  mac=$(in_ns "$2" cat /sys/class/net/vn/address)
+  in_ns "$1" python3 -c "
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('vp', 0))
+dmac = bytes.fromhex('$mac'.replace(':', ''))
+smac = bytes.fromhex(open('/sys/class/net/vp/address').read().strip().replace(':', ''))
+for pair in sys.argv[1:]:
+    a, b = (socket.inet_aton(x) for x in pair.split(':'))
+    tcp = struct.pack('!HHIIBBHHH', 4000, 80, 1, 0, 5 << 4, 2, 512, 0, 0)
+    tcp = tcp[:16] + struct.pack('!H', csum(a + b + struct.pack('!BBH', 0, 6, 20) + tcp)) + tcp[18:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 40, 1, 0, 64, 6, 0, a, b)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    s.send(dmac + smac + b'\x08\x00' + ip + tcp)" "${@:3}"
+}
+
+@test "martian sources and destinations from outside, with route_localnet and accept_local off and on, count as iptables-legacy counts them" {
+  peers
+  local m=(127.0.0.1:198.18.10.1 198.18.10.2:127.0.0.1 0.0.0.5:198.18.10.1 198.18.10.2:0.0.0.7
+           224.0.0.5:198.18.10.1 255.255.255.255:198.18.10.1 240.0.0.1:198.18.10.1 198.18.10.1:198.18.10.1
+           198.18.10.9:198.18.10.1 198.18.10.2:198.18.10.255 198.18.10.2:255.255.255.255 198.18.10.2:198.18.10.1)
+  local a
+  for a in "${m[@]}"; do
+    both -t raw -A PREROUTING -s "${a%%:*}" -d "${a#*:}"
+    both -A INPUT -s "${a%%:*}" -d "${a#*:}" -p tcp
+    both -A FORWARD -s "${a%%:*}" -d "${a#*:}" -p tcp
+  done
+  both -A INPUT -p tcp -j DROP
+  local setting ns
+  for setting in "" route_localnet accept_local "route_localnet accept_local"; do
+    for ns in "$x" "$l"; do
+      for k in route_localnet accept_local; do
+        local v=0
+        [[ " $setting " == *" $k "* ]] && v=1
+        in_ns "$ns" sysctl -qw "net.ipv4.conf.all.$k=$v" "net.ipv4.conf.vn.$k=$v"
+      done
+    done
+    # a change of sysctls is seen by the next command (the program's local checks)
+    both -Z PREROUTING -t raw
+    frames "$px" "$x" "${m[@]}"; frames "$pl" "$l" "${m[@]}"
+    sleep 0.3
+    same_saves || { echo "with [$setting]:"; diff <(in_ns "$l" iptables-legacy-save -c | grep -v '^#') <(echo "$xs"); return 1; }
+  done
+  # Every frame reached raw PREROUTING (zeroed each round); the plain one INPUT each time,
+  # a multicast source never.
+  [[ "$xs" == *"[1:40] -A PREROUTING -s 198.18.10.1/32 -d 198.18.10.1/32"* ]]
+  [[ "$xs" == *"[0:0] -A INPUT -s 224.0.0.5/32 -d 198.18.10.1/32 -p tcp"* ]]
+  [[ "$xs" == *"[4:160] -A INPUT -s 198.18.10.2/32 -d 198.18.10.1/32 -p tcp"* ]]
+}
+
 @test "commits during a flood (new generations, a new program) misjudge no packet and lose no count" {
   peers
   both -A INPUT -p udp -s 198.18.10.2 --dport 9 -j DROP
