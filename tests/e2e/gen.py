@@ -71,6 +71,11 @@ ICMP_NAMES = {"echo-reply": (0, None), "destination-unreachable": (3, None),
               "timestamp-reply": (14, None)}
 ICMP_TYPES = [(0, 0), (3, 0), (3, 1), (3, 3), (3, 4), (3, 13), (4, 0), (5, 1), (8, 0),
               (8, 5), (11, 0), (11, 1), (12, 0), (13, 0), (14, 0), (42, 0)]
+# ICMPv6: errors, echo, MLD, the neighbour discovery messages (random bodies: the kernel
+# drops them as invalid), unknown types of both classes.
+ICMP6_TYPES = [(1, 0), (1, 1), (1, 3), (1, 4), (2, 0), (3, 0), (3, 1), (4, 0), (4, 1),
+               (4, 2), (128, 0), (128, 0), (128, 7), (129, 0), (130, 0), (133, 0),
+               (134, 0), (135, 0), (136, 0), (137, 0), (100, 0), (200, 0)]
 
 
 def topo():
@@ -207,15 +212,26 @@ def generic_match(rng, idx):
         v = rng.choice(TTLS) if rng.random() < 0.85 else rng.randint(0, 255)
         return "-m ttl %s--ttl-%s %d" % (neg(rng) if kind == "eq" else "", kind, v)
     if r < 0.78:
-        return "-m mac %s--mac-source %s" % (neg(rng), rng.choice(GEN_MACS).upper())
+        return mac_match(rng)
     if r < 0.86:
-        # Judged by netfilter (conntrack sees the same frames in the same order on both
-        # sides).
-        states = ",".join(rng.sample(["NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED"],
-                                     rng.randint(1, 2)))
-        if rng.random() < 0.5:
-            return "-m conntrack %s--ctstate %s" % (neg(rng), states)
-        return "-m state %s--state %s" % (neg(rng), states)
+        return state_match(rng)
+    return comment_match(rng, idx)
+
+
+def mac_match(rng):
+    return "-m mac %s--mac-source %s" % (neg(rng), rng.choice(GEN_MACS).upper())
+
+
+def state_match(rng):
+    """Judged by netfilter (conntrack sees the same frames in the same order on both sides)."""
+    states = ",".join(rng.sample(["NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED"],
+                                 rng.randint(1, 2)))
+    if rng.random() < 0.5:
+        return "-m conntrack %s--ctstate %s" % (neg(rng), states)
+    return "-m state %s--state %s" % (neg(rng), states)
+
+
+def comment_match(rng, idx):
     text = rng.choice(["r%d" % idx, '"rule %d"' % idx, "hit-me", '"a b c"'])
     return "-m comment --comment %s" % text
 
@@ -224,12 +240,23 @@ IFACES = [DUT_IN, DUT_IN, DUT_IN, "vin+", "v+", DUT_OUT, "lo", "eth0", "+"]
 
 
 def rule_body(rng, idx, output=False):
+    parts, proto = base_part(rng, output, prefix, SRCS, LOCAL_DSTS + FWD_DSTS, "icmp",
+                             OTHER_PROTOS[1:], ["tcp", "udp", "icmp", "47"])
+    if rng.random() < 0.08:
+        parts.append(rng.choice(["-f", "! -f"]))
+    add_matches(rng, idx, parts, proto, output, "icmp", icmp_match, generic_match)
+    return " ".join(parts)
+
+
+def base_part(rng, output, prefix_of, srcs, dsts, icmp, others, negated):
+    """A rule's -s, -d, -i and -p, as [part] and the protocol its matches may name: addresses
+    of srcs and dsts with prefix_of(rng, addr), icmp the name of ICMP's protocol, others the
+    numbers of other protocols, negated the protocols of ! -p."""
     parts = []
     if rng.random() < 0.3:
-        parts.append("%s-s %s" % (neg(rng, 0.15), prefix(rng, rng.choice(SRCS))))
+        parts.append("%s-s %s" % (neg(rng, 0.15), prefix_of(rng, rng.choice(srcs))))
     if rng.random() < 0.3:
-        dsts = LOCAL_DSTS + FWD_DSTS
-        parts.append("%s-d %s" % (neg(rng, 0.15), prefix(rng, rng.choice(dsts))))
+        parts.append("%s-d %s" % (neg(rng, 0.15), prefix_of(rng, rng.choice(dsts))))
     if rng.random() < 0.2 and not output:
         parts.append("%s-i %s" % (neg(rng, 0.25), rng.choice(IFACES)))
     r, proto = rng.random(), None
@@ -238,33 +265,36 @@ def rule_body(rng, idx, output=False):
     elif r < 0.38:
         proto = "udp"
     elif r < 0.48:
-        proto = "icmp"
+        proto = icmp
     elif r < 0.52:
-        parts.append("-p %d" % rng.choice(OTHER_PROTOS[1:]))
+        parts.append("-p %d" % rng.choice(others))
     elif r < 0.54:
         parts.append("-p all")
     elif r < 0.58:
-        parts.append("! -p %s" % rng.choice(["tcp", "udp", "icmp", "47"]))
+        parts.append("! -p %s" % rng.choice(negated))
     if proto:
         parts.append("-p " + proto)
-    if rng.random() < 0.08:
-        parts.append(rng.choice(["-f", "! -f"]))
+    return parts, proto
+
+
+def add_matches(rng, idx, parts, proto, output, icmp_proto, icmp_fn, generic):
+    """Up to three matches, of the rule's protocol (icmp_fn for icmp_proto, if any) or
+    generic(rng, idx), appended to parts."""
     nmatch, modules = rng.choice([0, 0, 1, 1, 1, 1, 2, 3]), set()
     for _ in range(nmatch):
         if proto == "tcp" and rng.random() < 0.6:
             m = tcp_match(rng) if rng.random() < 0.7 else multiport_match(rng)
         elif proto == "udp" and rng.random() < 0.6:
             m = udp_match(rng) if rng.random() < 0.7 else multiport_match(rng)
-        elif proto == "icmp" and rng.random() < 0.6:
-            m = icmp_match(rng)
+        elif proto == icmp_proto and icmp_fn and rng.random() < 0.6:
+            m = icmp_fn(rng)
         else:
-            m = generic_match(rng, idx)
+            m = generic(rng, idx)
         if output and m.startswith("-m mac"):
             continue  # -m mac is not valid in OUTPUT
         if m.split()[1] not in modules:   # one of each module: two rarely match at all
             modules.add(m.split()[1])
             parts.append(m)
-    return " ".join(parts)
 
 
 def conditions(body):
@@ -272,7 +302,12 @@ def conditions(body):
     return len(re.findall(r"(?:^| )(?:-[sdipf]|-m (?!comment))", body))
 
 
-def rules(seed, n, table, forward):
+REJECTS = ["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachable"]
+
+
+def rules(seed, n, table, forward, body_of=rule_body, rejects=REJECTS):
+    """The random ruleset; body_of(rng, idx, output) draws a rule's matches and rejects
+    are the --reject-with types of the family (empty: no REJECT)."""
     rng = random.Random("%s:%d:%s:rules" % (seed, n, table))
     # OUTPUT sees the dut's own replies (ICMP errors, RSTs, REJECT's answers), which only
     # netfilter judges.
@@ -305,15 +340,14 @@ def rules(seed, n, table, forward):
         # to the rules after it.
         need = 2 if target in ("ACCEPT", "DROP", "RETURN") else 1 if "-g" in target else 0
         for _ in range(30):
-            body = rule_body(rng, idx, chain == "OUTPUT")
+            body = body_of(rng, idx, chain == "OUTPUT")
             if conditions(body) >= need:
                 break
         # REJECT: filter only (valid in INPUT, FORWARD and OUTPUT alike).
-        if table == "filter" and target == "DROP" and rng.random() < 0.4:
+        if table == "filter" and target == "DROP" and rng.random() < 0.4 and rejects:
             tcp_only = re.search(r"(?:^| )-p tcp", body) and not re.search(r"! -p tcp", body)
             target = "REJECT --reject-with " + rng.choice(
-                ["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachable"]
-                + (["tcp-reset"] if tcp_only else []))
+                rejects + (["tcp-reset"] if tcp_only else []))
         if target and not target.startswith("-"):
             target = "-j " + target
         chains[chain].append([body, target])
@@ -351,6 +385,11 @@ def csum(data):
     return ~s & 0xffff
 
 
+def packed(a):
+    """An address of either family, in network byte order."""
+    return socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a)
+
+
 def mac(s):
     return bytes(int(x, 16) for x in s.split(":"))
 
@@ -358,7 +397,7 @@ def mac(s):
 def l4_segment(rng, proto, src, dst, paylen):
     """A transport segment with a correct checksum, and a short description."""
     payload = bytes(rng.getrandbits(8) for _ in range(paylen))
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst)
+    pseudo = packed(src) + packed(dst)
     pick = lambda: rng.choice(PORTS) if rng.random() < 0.8 else rng.randint(0, 65535)
     if proto == 6:
         sp, dp = pick(), pick()
@@ -380,14 +419,15 @@ def l4_segment(rng, proto, src, dst, paylen):
         c = csum(pseudo + struct.pack("!BBH", 0, 17, len(seg)) + seg) or 0xffff
         seg = seg[:6] + struct.pack("!H", c) + seg[8:]
         return seg, "udp %d>%d" % (sp, dp)
-    if proto == 1:
+    if proto in (1, 58):   # ICMP, ICMPv6 (whose checksum covers the pseudo-header)
         if rng.random() < 0.8:
-            t, c_ = rng.choice(ICMP_TYPES)
+            t, c_ = rng.choice(ICMP_TYPES if proto == 1 else ICMP6_TYPES)
         else:
             t, c_ = rng.randint(0, 255), rng.randint(0, 255)
         seg = struct.pack("!BBHI", t, c_, 0, rng.getrandbits(32)) + payload
-        seg = seg[:2] + struct.pack("!H", csum(seg)) + seg[4:]
-        return seg, "icmp %d/%d" % (t, c_)
+        c = csum(seg if proto == 1 else pseudo + struct.pack("!BBH", 0, 58, len(seg)) + seg)
+        seg = seg[:2] + struct.pack("!H", c) + seg[4:]
+        return seg, "%s %d/%d" % ("icmp" if proto == 1 else "icmp6", t, c_)
     return payload, "proto %d" % proto
 
 
@@ -590,7 +630,8 @@ def compare(ref_path, dut_path, nrules, ignore_output):
     return 1 if bad else 0
 
 
-def main(argv):
+def main(argv, topo=topo, rules=rules, packets=packets):
+    """The command line; a family's own module passes its topo, rules and packets."""
     forward = "--no-forward" not in argv
     ignore_output = "--ignore-output" in argv
     argv = [a for a in argv if a not in ("--no-forward", "--ignore-output")]
