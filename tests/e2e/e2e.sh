@@ -126,39 +126,15 @@ build_side() {
   fi
 }
 
-# IPv6 in the dut alone (add_ns turns it off): no link-local address, no duplicate address
-# detection, router solicitations or redirects, no ICMPv6 rate limit; MLD's unsolicited
-# reports (for the solicited-node groups of its addresses) are sent at once, before the
-# ruleset is restored (quiet_side waits for them).
+# IPv6 in the dut alone (add_ns turns it off; netns.sh's enable_ipv6), without a link-local
+# address or redirects; MLD's unsolicited reports (for the solicited-node groups of its
+# addresses) are sent at once, before the ruleset is restored (quiet_side waits for them).
 dut_ipv6() {  # $1 = namespace
-  local c k kv=()
-  for c in all default; do
-    for k in disable_ipv6=0 "forwarding=$forward" accept_dad=0 dad_transmits=0 \
-        router_solicitations=0 accept_ra=0 accept_redirects=0 addr_gen_mode=1 \
-        mldv1_unsolicited_report_interval=1 mldv2_unsolicited_report_interval=1; do
-      kv+=("net.ipv6.conf.$c.$k")
-    done
-  done
-  ip netns exec "$1" sysctl -qw "${kv[@]}" net.ipv6.icmp.ratelimit=0 \
-    net.ipv6.icmp.ratemask= >/dev/null
+  enable_ipv6 "$1" "forwarding=$forward" addr_gen_mode=1 accept_redirects=0
 }
 
-tx() {  # $1 = namespace -> packets the dut has sent on its veths
-  ip netns exec "$1" cat "/sys/class/net/$DUT_IN/statistics/tx_packets" \
-    "/sys/class/net/$DUT_OUT/statistics/tx_packets" | paste -sd' '
-}
-
-# Wait (at most 3 s) until side $1's dut has sent nothing for 0.3 s.
-quiet_side() {
-  local d=${tag}$1d last now same=0 i
-  last=$(tx "$d")
-  for i in $(seq 30); do
-    sleep 0.1
-    now=$(tx "$d")
-    if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0 last=$now; fi
-    [ "$same" -ge 3 ] && return 0
-  done
-  echo "  HARNESS side $1: the dut still sends on its own ($now packets)"; return 1
+quiet_side() {  # $1 = side letter: its dut has sent nothing on its veths for 0.3 s
+  quiet "${tag}$1d" "$DUT_IN" "$DUT_OUT" || { echo "  HARNESS side $1: the dut still sends on its own"; return 1; }
 }
 
 rx() {  # $1 = namespace, $2 = counter -> value of the dut veth's counter

@@ -6,6 +6,8 @@
   traffic.py run DUMP PEER DUT BEHIND  run DUMP's plan from/to/through these namespaces;
                                        one outcome line per action on stdout
   traffic.py compare REF DUT           two `*-save -c` outputs, counter by counter (gen.py)
+  traffic.py ping6 ADDR                one ICMPv6 echo request to ADDR (104 bytes, as ping -6
+                                       sends), exit 0 when its reply comes within 1 s
 
 Topology (the same for every dump; only the dut's interface names change, chosen so that
 the dump's -i/-o rules see the traffic):
@@ -464,13 +466,27 @@ def compare(ref, dut):
     return gen.compare(ref, dut, n, False)
 
 
+def ping6(dst):
+    """ping -6 -c 1 -W 1 (iputils' ping need not be there)."""
+    ident = os.getpid() & 0xffff
+    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as s:
+        try:   # the kernel fills in the checksum of an ICMPv6 raw socket
+            s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, 1) + b"xdd-ping6" * 6 + b"xx", (dst, 0))
+        except OSError:
+            return 1
+        for data, _ in received(s, 1.0):   # (an ICMPv6 socket reads no IP header)
+            if data[0] == 129 and struct.unpack("!H", data[4:6])[0] == ident:
+                return 0
+    return 1
+
+
 def print_plan(dump):
     for x in plan(dump):
         print("%-6s %s -> %s:%d" % x)
 
 
 COMMANDS = {"topo": (topo, 1), "plan": (print_plan, 1), "run": (run, 4),
-            "compare": (compare, 2)}
+            "compare": (compare, 2), "ping6": (ping6, 1)}
 
 
 def main(argv):
