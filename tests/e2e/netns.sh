@@ -28,15 +28,16 @@ add_ns() {  # $1 = name: a namespace with lo up and IPv6 off (no router solicita
 }
 
 # IPv6 on in namespace $1 (add_ns turned it off), quiet and deterministic: no duplicate
-# address detection, router solicitations or router advertisements taken, MLD reports sent
-# at once (1 ms), no ICMPv6 rate limit; then net.ipv6.conf.{all,default}.KEY=VALUE for
-# every further argument.
+# address detection, router solicitations or router advertisements taken; MLD version 1
+# (exactly two reports a group joined, where MLDv2 merges changes as they come) with its
+# reports sent at once (1 ms); no ICMPv6 rate limit; then
+# net.ipv6.conf.{all,default}.KEY=VALUE for every further argument.
 enable_ipv6() {  # $1 = namespace, KEY=VALUE...
   local ns=$1 c k kv=()
   shift
   for c in all default; do
     for k in disable_ipv6=0 accept_dad=0 dad_transmits=0 router_solicitations=0 accept_ra=0 \
-        mldv1_unsolicited_report_interval=1 mldv2_unsolicited_report_interval=1 "$@"; do
+        force_mld_version=1 mldv1_unsolicited_report_interval=1 "$@"; do
       kv+=("net.ipv6.conf.$c.$k")
     done
   done

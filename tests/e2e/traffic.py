@@ -47,6 +47,15 @@ ADDR = {"A": "198.18.1.1", "D_A": "198.18.1.2", "D_B": "198.18.2.1", "B": "198.1
         "lo": "127.0.0.1", "mdns": "224.0.0.251", "hairpin": "198.19.0.1"}
 HAIRPIN_NET = "198.19.0.0/16"   # the dut routes it to behind, behind to the dut: behind's
                                 # packets there come back to it through FORWARD, if_b to if_b
+# The same for the ip6tables dumps (their names hold "ip6tables"): 2001:db8:1::/64 and
+# 2001:db8:2::/64, the mDNS group ff02::fb.
+ADDR6 = {"A": "2001:db8:1::1", "D_A": "2001:db8:1::2", "D_B": "2001:db8:2::1",
+         "B": "2001:db8:2::2", "lo": "::1", "mdns": "ff02::fb", "hairpin": "2001:db8:f000::1"}
+HAIRPIN_NET6 = "2001:db8:f000::/36"
+
+
+def is_v6(dump):
+    return "ip6tables" in dump
 NS_OF = {"A": "peer", "D": "dut", "B": "behind"}   # who sends
 LISTEN_TCP = [22, 53, 67, 80, 137, 443, 1723, 2000, 3390, 5666, 8080]
 LISTEN_UDP = [53, 67, 68, 137, 138, 500, 2000, 5353]
@@ -93,6 +102,8 @@ BASE = dict(
 
 def profile(dump):
     p = dict(BASE)
+    if is_v6(dump):   # crafted packets (raw_*, icmp_in, proto_in) are IPv4's alone
+        p.update(raw_in=[], raw_fwd=[], icmp_in=[], proto_in=[])
     p.update(PROFILES.get(dump, {}))
     return p
 
@@ -152,6 +163,17 @@ PROFILES = {
     # rest L_DROP), -i bond0.11 -> CUST_I16_OUT (SYN 80,443), FORWARD -j L_ACCEPT.
     "ipt-save-wireless.txt": dict(if_a="bond0.208", if_b="bond0.11",
                                   tcp_fwd=[22, 21, 3390, 9], tcp_rev=[80, 2000]),
+    # ip6tables: INPUT DROP policy; -i lo, state RELATED,ESTABLISHED (the dut's own
+    # connections), ipv6-icmp ACCEPT (pings, their errors); OUTPUT tcp/udp 137 REJECT
+    # icmp6-port-unreachable; FORWARD DROP policy.
+    "ipt-restore-ip6tables.dump": dict(if_a="eth0", if_b="eth1"),
+    # ip6tables: raw PREROUTING icmp6 type 134 ACCEPT (none sent), zone jumps (-i wlp58s0
+    # is if_a) in mangle and raw; filter INPUT conntrack RELATED,ESTABLISHED, -i lo, zones:
+    # IN_FedoraWorkstation ipv6-icmp ACCEPT, udp 137/138, tcp 22, ff02::fb udp 5353 (the
+    # multicast datagram), udp/tcp 1025:65535 NEW; INVALID DROP; REJECT icmp6-adm-prohibited
+    # (tcp 80, 443, udp 53); FORWARD FWDI zone ipv6-icmp ACCEPT, the rest REJECT.
+    "ipt-save-fedora27-ip6tables": dict(if_a="wlp58s0", if_b="eth1",
+                                        udp_in=[53, 67, 137, 138, 2000, 5353, 9]),
 }
 
 
@@ -182,12 +204,19 @@ def plan(dump):
     return a
 
 
+def addrs(dump):
+    return ADDR6 if is_v6(dump) else ADDR
+
+
 def topo(dump):
-    p = profile(dump)
+    p, a, v6 = profile(dump), addrs(dump), is_v6(dump)
+    net = (lambda x: x.rsplit(":", 1)[0] + ":/64") if v6 else (lambda x: x.rsplit(".", 1)[0] + ".0/24")
     out = {"IF_A": p["if_a"], "IF_B": p["if_b"], "PEER_IF": PEER_IF, "BEH_IF": BEH_IF,
            "MAC_PEER": MACS["peer"], "MAC_DUT_A": MACS["dut_a"], "MAC_DUT_B": MACS["dut_b"],
-           "MAC_BEH": MACS["behind"], "ADDR_PEER": ADDR["A"], "ADDR_DUT_A": ADDR["D_A"],
-           "ADDR_DUT_B": ADDR["D_B"], "ADDR_BEH": ADDR["B"], "HAIRPIN_NET": HAIRPIN_NET}
+           "MAC_BEH": MACS["behind"], "ADDR_PEER": a["A"], "ADDR_DUT_A": a["D_A"],
+           "ADDR_DUT_B": a["D_B"], "ADDR_BEH": a["B"], "PLEN": 64 if v6 else 24,
+           "NET_PEER": net(a["A"]), "NET_BEH": net(a["B"]), "FAMILY": 6 if v6 else 4,
+           "HAIRPIN_NET": HAIRPIN_NET6 if v6 else HAIRPIN_NET}
     for k, v in out.items():
         print("%s='%s'" % (k, v))
 
@@ -218,19 +247,24 @@ class Servers:
         self.sel = selectors.DefaultSelector()
         self.lock = threading.Lock()
 
-    def listen(self, dut_if=None, mcast=False):
+    def listen(self, dut_if=None, mcast=False, v6=False):
+        fam, any_ = (socket.AF_INET6, "::") if v6 else (socket.AF_INET, "0.0.0.0")
         for port in LISTEN_TCP:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(fam, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", port))
+            s.bind((any_, port))
             s.listen(64)
             s.setblocking(False)
             self.sel.register(s, selectors.EVENT_READ, "listen")
         for port in LISTEN_UDP:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s = socket.socket(fam, socket.SOCK_DGRAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", port))
-            if mcast and port == 5353:
+            s.bind((any_, port))
+            if mcast and port == 5353 and v6:
+                mreq = socket.inet_pton(socket.AF_INET6, ADDR6["mdns"]) + struct.pack(
+                    "=I", socket.if_nametoindex(dut_if))
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+            elif mcast and port == 5353:
                 mreq = struct.pack("=4s4si", socket.inet_aton(ADDR["mdns"]),
                                    socket.inet_aton("0.0.0.0"), socket.if_nametoindex(dut_if))
                 s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
@@ -290,8 +324,12 @@ def ask(s, timeout, ok, silent):
     return ok if data == b"y" else "bad-reply"
 
 
+def family_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def tcp_connect(dst, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family_of(dst), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.setblocking(False)
     try:
@@ -313,7 +351,7 @@ def tcp_connect(dst, port):
 
 
 def udp_send(dst, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family_of(dst), socket.SOCK_DGRAM)
     try:
         s.connect((dst, port))
         return ask(s, UDP_TIMEOUT, "reply", "timeout")
@@ -321,15 +359,21 @@ def udp_send(dst, port):
         s.close()
 
 
-def mcast_send(dst, port):
-    """The peer to 224.0.0.251:5353 out of its veth; the dut answers by unicast."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def mcast_send(dst, port, src):
+    """The peer (src) to 224.0.0.251:5353 or [ff02::fb]:5353 out of its veth; the dut
+    answers by unicast."""
+    s = socket.socket(family_of(dst), socket.SOCK_DGRAM)
     try:
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ADDR["A"]))
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        if family_of(dst) == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(PEER_IF))
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+        else:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(src))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
         s.settimeout(UDP_TIMEOUT)
-        s.bind((ADDR["A"], 0))
+        s.bind((src, 0))
         try:
             s.sendto(b"m", (dst, port))
             data, src = s.recvfrom(16)
@@ -384,6 +428,24 @@ def icmp_exchange(dst, typ, ident):
         s.close()
 
 
+def echo6(dst, ident, wait=UDP_TIMEOUT):
+    """An ICMPv6 echo request to dst: reply, an ICMPv6 error type/code quoting it, eperm
+    (OUTPUT dropped), or timeout."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as s:
+        try:   # the kernel fills in the checksum of an ICMPv6 raw socket
+            s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, 1) + b"xdd-ping6" * 6 + b"xx", (dst, 0))
+        except OSError as e:
+            return err_word(e.errno)
+        for pkt, _ in received(s, wait):   # (an ICMPv6 socket reads no IP header)
+            if pkt[0] == 129 and struct.unpack("!H", pkt[4:6])[0] == ident:
+                return "reply"
+            # an error quoting our request: its IPv6 header (40), then the echo's id
+            if pkt[0] < 128 and len(pkt) >= 8 + 40 + 6 and pkt[8 + 6] == 58 and \
+                    struct.unpack("!H", pkt[8 + 40 + 4:8 + 40 + 6])[0] == ident:
+                return "icmp6-%d/%d" % (pkt[0], pkt[1])
+        return "timeout"
+
+
 def raw_tcp(kind, src, dst, port, sport):
     """A crafted TCP segment from src to dst; what dst answered (TCP flags) in RAW_WAIT."""
     flags = {"ack": 0x10, "synfin": 0x03, "badsum": 0x02}[kind]
@@ -430,16 +492,16 @@ def raw_proto(src, dst, proto):
 
 def run(dump, peer, dut, behind):
     ns = {"peer": peer, "dut": dut, "behind": behind}
-    p = profile(dump)
+    p, addr, v6 = profile(dump), addrs(dump), is_v6(dump)
     servers = Servers()
     for role in ("peer", "behind", "dut"):
         enter(ns[role])
-        servers.listen(p["if_a"], mcast=(role == "dut"))
+        servers.listen(p["if_a"], mcast=(role == "dut"), v6=v6)
     servers.start()
     ident, sport = 0x4400, 40000
     for act, src, dst, port in plan(dump):
         enter(ns[NS_OF[src]])
-        daddr = ADDR[dst]
+        daddr = addr[dst]
         ident += 1
         sport += 1
         if act == "tcp":
@@ -447,15 +509,15 @@ def run(dump, peer, dut, behind):
         elif act == "udp":
             out = udp_send(daddr, port)
         elif act == "mcast":
-            out = mcast_send(daddr, port)
+            out = mcast_send(daddr, port, addr[src])
         elif act == "ping":
-            out = icmp_exchange(daddr, 8, ident)
+            out = echo6(daddr, ident) if v6 else icmp_exchange(daddr, 8, ident)
         elif act == "icmp":
             out = icmp_exchange(daddr, port, ident)
         elif act == "proto":
-            out = raw_proto(ADDR[src], daddr, port)
+            out = raw_proto(addr[src], daddr, port)
         else:
-            out = raw_tcp(act[4:], ADDR[src], daddr, port, sport)
+            out = raw_tcp(act[4:], addr[src], daddr, port, sport)
         print("%-6s %s -> %s:%d  %s" % (act, src, dst, port, out), flush=True)
     time.sleep(0.3)   # the last RST or reply through every hook before anyone saves
     return 0
@@ -468,16 +530,7 @@ def compare(ref, dut):
 
 def ping6(dst):
     """ping -6 -c 1 -W 1 (iputils' ping need not be there)."""
-    ident = os.getpid() & 0xffff
-    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as s:
-        try:   # the kernel fills in the checksum of an ICMPv6 raw socket
-            s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, 1) + b"xdd-ping6" * 6 + b"xx", (dst, 0))
-        except OSError:
-            return 1
-        for data, _ in received(s, 1.0):   # (an ICMPv6 socket reads no IP header)
-            if data[0] == 129 and struct.unpack("!H", data[4:6])[0] == ident:
-                return 0
-    return 1
+    return 0 if echo6(dst, os.getpid() & 0xffff, 1.0) == "reply" else 1
 
 
 def print_plan(dump):
