@@ -29,8 +29,8 @@
 #                  before, in the same namespaces (E2E_SAME_NS=1), as a host reloads it
 # Environment: PYTHON, XDPT_BINDIR (xdptables, xdptables-save, xdptables-restore; default
 # build/src of this repository), E2E_SEEDS, E2E_SIZES, E2E_TABLES, E2E_PACKETS,
-# E2E_RULES=FILE (restore FILE instead of the random ruleset; the rule count of the
-# comparison is FILE's; with E2E_FRAMES, to minimise a difference),
+# E2E_RULES=FILE (restore FILE instead of the random ruleset, with the frames of the run;
+# with E2E_FRAMES, to minimise a difference),
 # E2E_FRAMES=REGEX (send only the frames whose line in the frame list matches, e.g.
 # 'frag' or 'tcp.*ttl=1 ': the lines say what each frame is; to narrow a difference down),
 # E2E_KERNEL_CLASSES=1 (also send the frames the XDP program leaves to the kernel:
@@ -173,10 +173,10 @@ sut() {
 }
 
 run_one() {  # $1 = seed, $2 = rule count, $3 = table -> 0 equal, 1 not
-  local seed=$1 n=$2 table=$3 dutflavour=xdptables side rc=0
+  local seed=$1 n=$2 table=$3 dutflavour=xdptables side rc=0 nrules=$2
   [ "$ref_only" = 1 ] && dutflavour=legacy
   if [ -n "${E2E_RULES:-}" ]; then
-    cp "$E2E_RULES" "$work/rules" && n=$(grep -c '^-A' "$work/rules")
+    cp "$E2E_RULES" "$work/rules" && nrules=$(grep -c '^-A' "$work/rules")
   else
     gen rules "$seed" "$n" "$table" >"$work/rules"
   fi &&
@@ -209,7 +209,7 @@ run_one() {  # $1 = seed, $2 = rule count, $3 = table -> 0 equal, 1 not
   send_side R && send_side X || return 1
   sut R legacy save >"$work/ref.save" && sut X "$dutflavour" save >"$work/dut.save" ||
     { echo "  HARNESS save failed"; return 1; }
-  "$py" "$here/gen.py" compare "$work/ref.save" "$work/dut.save" "$([ "$same_ns" = 1 ] && echo -1 || echo "$n")" \
+  "$py" "$here/gen.py" compare "$work/ref.save" "$work/dut.save" "$([ "$same_ns" = 1 ] && echo -1 || echo "$nrules")" \
     $([ "$ignore_output" = 1 ] && echo --ignore-output) || rc=1
   if [ "$rc" != 0 ] && [ "$keep" = 1 ]; then
     side="$work/fail-$seed-$n-$table"; mkdir -p "$side"
