@@ -158,6 +158,7 @@ struct ExtKind {
 };
 
 inline constexpr unsigned ipv4_only = 1u << unsigned(Family::ipv4);
+inline constexpr unsigned ipv6_only = 1u << unsigned(Family::ipv6);  // libip6t_*
 
 // Registry (ext/registry.cpp): the match or target of that name in family `f`.
 const ExtKind* find_match(std::string_view name, Family f = Family::ipv4);

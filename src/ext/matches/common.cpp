@@ -209,5 +209,31 @@ bool equals_nocase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint32_t hi, bool inv) {
+    if (lo == 0 && hi == 0xffffffff && !inv) return;
+    out += str(label, lo == hi ? ":" : "s:", inv ? "!" : "", lo);
+    if (lo != hi) out += str(':', hi);
+}
+
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact) {
+    if (lo == 0 && hi == 0xffffffff && !(exact && inv)) return;
+    out += str(inv ? " !" : "", " --", opt, ' ', lo);
+    if (lo != hi) out += str(':', hi);
+}
+
+Result<void> parse_u32_pair(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t (&dst)[2]) {
+    auto r = parse_uint_range(ext, opt, arg, 0xffffffff);
+    if (!r) return failure(r);
+    dst[0] = r->lo, dst[1] = r->hi;
+    return {};
+}
+
+Result<void> parse_u32(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t& dst) {
+    auto v = parse_uint(ext, opt, arg, 0, 0xffffffff);
+    if (!v) return failure(v);
+    dst = *v;
+    return {};
+}
+
 
 }  // namespace xdpt::matches

@@ -22,6 +22,8 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
     match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
     match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
+extern const ExtKind match_icmp6, match_hl, match_frag, match_ipv6header, match_rt, match_hbh, match_dst,
+    match_eui64, match_mh, match_ah6;
 extern const ExtKind match_set, match_string, match_time, match_physdev, match_socket;
 
 namespace matches {
@@ -96,6 +98,16 @@ Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std
 std::string mask_suffix(uint32_t mask);
 
 
+
+// How the IPv6 extension header matches (frag, rt, ah of IPv6) list a u32 range: nothing
+// when it is 0:4294967295 and not inverted, else `label` then ":[!]N" or "s:[!]N:M".
+void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint32_t hi, bool inv);
+// And save it: nothing for the full range (inverted or not; but in the `exact` form of
+// ExtData::save_exact an inverted one), else "[ !] --opt N[:M]".
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact = false);
+// XTTYPE_UINT32RC and XTTYPE_UINT32 into a kernel structure's fields.
+Result<void> parse_u32_pair(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t (&dst)[2]);
+Result<void> parse_u32(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t& dst);
 
 // strncasecmp(token, name, token.size()) == 0 with a non-empty token: the token is a
 // case-insensitive prefix of `name`.
