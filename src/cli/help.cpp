@@ -496,7 +496,13 @@ constexpr ExtHelp ext_helps[] = {
     {"TCPMSS", true,
          "TCPMSS target mutually-exclusive options:\n"
          "  --set-mss value               explicitly set MSS option to specified value\n"
-         "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n"},
+         "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n",
+         ipv4_only},
+    {"TCPMSS", true,
+         "TCPMSS target mutually-exclusive options:\n"
+         "  --set-mss value               explicitly set MSS option to specified value\n"
+         "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 40)\n",
+         ipv6_only},
     {"set", false,
          "set match options:\n"
          " [!] --match-set name flags [--return-nomatch]\n"
