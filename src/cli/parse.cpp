@@ -271,7 +271,7 @@ struct Parser {
         if (invert) return param_fail("unexpected ! flag before --match");
         if (name.size() >= 29) return param_fail(str("Invalid match name \"", name, "\" (28 chars max)"));
         const ExtKind* k = find_match(name, po.brand.family);
-        if (!k) return param_fail(str("Couldn't load match `", name, "':No such file or directory\n"));
+        if (!k) return param_fail(str("Couldn't load match `", match_load_name(name), "':No such file or directory\n"));
         add_ext(k, false);
         return {};
     }

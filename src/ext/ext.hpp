@@ -160,6 +160,8 @@ struct ExtKind {
 inline constexpr unsigned ipv4_only = 1u << unsigned(Family::ipv4);
 inline constexpr unsigned ipv6_only = 1u << unsigned(Family::ipv6);  // libip6t_*
 
+// The name libxtables loads a match by: icmp6 also as icmpv6 and ipv6-icmp.
+std::string_view match_load_name(std::string_view name);
 // Registry (ext/registry.cpp): the match or target of that name in family `f`.
 const ExtKind* find_match(std::string_view name, Family f = Family::ipv4);
 const ExtKind* find_target(std::string_view name, Family f = Family::ipv4);

@@ -48,9 +48,12 @@ constexpr std::array targets{
 };
 }  // namespace
 
+std::string_view match_load_name(std::string_view name) {
+    return name == "icmpv6" || name == "ipv6-icmp" ? "icmp6" : name;
+}
+
 const ExtKind* find_match(std::string_view name, Family f) {
-    // libxtables loads icmp6 under its protocol's names too.
-    if (name == "icmpv6" || name == "ipv6-icmp") name = "icmp6";
+    name = match_load_name(name);
     for (auto* k : matches)
         if (k->name == name && k->in(f)) return k;
     return nullptr;
