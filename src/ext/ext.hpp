@@ -150,9 +150,9 @@ struct ExtKind {
     std::string_view hooks = {};
     // The name iptables -L shows in the target column when it differs (NOTRACK is CT).
     std::string_view list_name = {};
-    // The families it exists in (bits 1 << Family): a libxt_* extension is in both, a
-    // libipt_* one in IPv4's alone. Also IPv4's alone until they learn IPv6 here: those
-    // whose options or kernel structure hold addresses in IPv4's form.
+    // The families it exists in (bits 1 << Family): a libxt_* extension is in both (those
+    // that hold addresses take the family from ExtCtx), a libipt_* one in IPv4's alone, a
+    // libip6t_* one in IPv6's. Two of one name (ah, REJECT) are told apart by family.
     unsigned families = 3;
     bool in(Family f) const { return families & (1u << unsigned(f)); }
 };

@@ -4,7 +4,9 @@
 #include <netinet/in.h>
 #include <linux/netfilter_ipv6/ip6t_ipv6header.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <string>
 
 #include "ext/matches/common.hpp"
