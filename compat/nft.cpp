@@ -13,6 +13,8 @@
 #include <libnftnl/udata.h>
 #include <netinet/ip_icmp.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
+#include <linux/icmpv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
@@ -231,8 +233,25 @@ void address(RuleBuilder& b, const FamilySpec& fs, uint32_t offset, const IpNet&
     b.cmp(!inv, net.addr.b.data(), len);
 }
 
+// ip6t_REJECT's --reject-with as an ICMPv6 code, or the TCP reset.
+void reject6(RuleBuilder& b, const XtInfo& x) {
+    ip6t_reject_info info{};
+    std::memcpy(&info, x.data.data(), std::min(x.data.size(), sizeof info));
+    switch (info.with) {
+        case IP6T_TCP_RESET: return b.reject(NFT_REJECT_TCP_RST, 0);
+        case IP6T_ICMP6_NO_ROUTE: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMPV6_NOROUTE);
+        case IP6T_ICMP6_ADM_PROHIBITED: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMPV6_ADM_PROHIBITED);
+        case IP6T_ICMP6_NOT_NEIGHBOUR: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMPV6_NOT_NEIGHBOUR);
+        case IP6T_ICMP6_ADDR_UNREACH: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMPV6_ADDR_UNREACH);
+        case IP6T_ICMP6_POLICY_FAIL: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMPV6_POLICY_FAIL);
+        case IP6T_ICMP6_REJECT_ROUTE: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMPV6_REJECT_ROUTE);
+        default: return b.reject(NFT_REJECT_ICMP_UNREACH, ICMPV6_PORT_UNREACH);
+    }
+}
+
 // ipt_REJECT's --reject-with as an ICMP code, or the TCP reset.
-void reject(RuleBuilder& b, const XtInfo& x) {
+void reject(RuleBuilder& b, const FamilySpec& fs, const XtInfo& x) {
+    if (fs.family == Family::ipv6) return reject6(b, x);
     ipt_reject_info info{};
     std::memcpy(&info, x.data.data(), std::min(x.data.size(), sizeof info));
     switch (info.with) {
@@ -373,7 +392,7 @@ Result<std::optional<RulePtr>> build_rule(const FamilySpec& fs, const std::strin
         if (x.name.empty())
             return fail(Exit::other, str("target `", r.target.kind->name, "' has no kernel form"));
         if (x.name == "REJECT" && table != "filter")
-            reject(b, x);  // ipt_REJECT itself runs only in a table named filter
+            reject(b, fs, x);  // ipt_REJECT itself runs only in a table named filter
         else
             b.xt(true, x);
     } else if (r.target_name == "ACCEPT") {
@@ -632,7 +651,7 @@ Result<void> delete_owned(mnl_socket* s, Batch& b, std::vector<Existing>* tables
 }  // namespace
 
 bool binds_table_name(std::string_view table, std::string_view target) {
-    return (table == "raw" && (target == "CT" || target == "NOTRACK")) || (table == "mangle" && (target == "CHECKSUM" || target == "SET")) ||
+    return (table == "raw" && (target == "CT" || target == "NOTRACK")) || (table == "mangle" && (target == "CHECKSUM" || target == "SET" || target == "HL")) ||
            (table == "nat" &&
             (target == "SNAT" || target == "DNAT" || target == "MASQUERADE" || target == "REDIRECT" || target == "NETMAP"));
 }

@@ -100,6 +100,6 @@ std::string help_text(std::string_view prog, const Brand& brand);
 // name xdptables (under iptables' names -h is iptables' alone), and `help` under any.
 std::string subcommands_text(const Brand& brand);
 // What -h adds for a target (or verdict) given before it, then for each match loaded.
-std::string extension_help(std::string_view name, bool target);
+std::string extension_help(std::string_view name, bool target, Family f = Family::ipv4);
 
 }  // namespace xdpt

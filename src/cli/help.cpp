@@ -120,6 +120,7 @@ struct ExtHelp {
     std::string_view name;
     bool target;
     std::string_view text;
+    unsigned families = 3;  // as ExtKind::families: REJECT and ah differ by family
 };
 constexpr ExtHelp ext_helps[] = {
     {"comment", false,
@@ -300,7 +301,8 @@ constexpr ExtHelp ext_helps[] = {
          "    icmp-admin-prohibited    \tICMP administratively prohibited (*)\n"
          "    admin-prohib             \talias\n"
          "\n"
-         "(*) See man page or read the INCOMPATIBILITES file for compatibility issues.\n"},
+         "(*) See man page or read the INCOMPATIBILITES file for compatibility issues.\n",
+         ipv4_only},
     {"LOG", true,
          "LOG target options:\n"
          " --log-level level\t\tLevel of logging (numeric or see syslog.conf)\n"
@@ -447,7 +449,8 @@ constexpr ExtHelp ext_helps[] = {
     {"ah", false,
          "ah match options:\n"
          "[!] --ahspi spi[:spi]\n"
-         "\t\t\t\tmatch spi (range)\n"},
+         "\t\t\t\tmatch spi (range)\n",
+         ipv4_only},
     {"recent", false,
          "recent match options:\n"
          "[!] --set                       Add source address to list, always matches.\n"
@@ -494,7 +497,13 @@ constexpr ExtHelp ext_helps[] = {
     {"TCPMSS", true,
          "TCPMSS target mutually-exclusive options:\n"
          "  --set-mss value               explicitly set MSS option to specified value\n"
-         "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n"},
+         "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n",
+         ipv4_only},
+    {"TCPMSS", true,
+         "TCPMSS target mutually-exclusive options:\n"
+         "  --set-mss value               explicitly set MSS option to specified value\n"
+         "  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 40)\n",
+         ipv6_only},
     {"set", false,
          "set match options:\n"
          " [!] --match-set name flags [--return-nomatch]\n"
@@ -547,15 +556,135 @@ constexpr ExtHelp ext_helps[] = {
          "                   the socket matches and transparent / \n"
          "                   nowildcard conditions are satisfied\n"
          "\n"},
+    {"icmp6", false,
+         "icmpv6 match options:\n"
+         "[!] --icmpv6-type typename\tmatch icmpv6 type\n"
+         "\t\t\t\t(or numeric type or type/code)\n"
+         "Valid ICMPv6 Types:\n"
+         "destination-unreachable\n"
+         "   no-route\n"
+         "   communication-prohibited\n"
+         "   beyond-scope\n"
+         "   address-unreachable\n"
+         "   port-unreachable\n"
+         "   failed-policy\n"
+         "   reject-route\n"
+         "packet-too-big\n"
+         "time-exceeded (ttl-exceeded)\n"
+         "   ttl-zero-during-transit\n"
+         "   ttl-zero-during-reassembly\n"
+         "parameter-problem\n"
+         "   bad-header\n"
+         "   unknown-header-type\n"
+         "   unknown-option\n"
+         "echo-request (ping)\n"
+         "echo-reply (pong)\n"
+         "router-solicitation\n"
+         "router-advertisement\n"
+         "neighbour-solicitation (neighbor-solicitation)\n"
+         "neighbour-advertisement (neighbor-advertisement)\n"
+         "redirect\n",
+         ipv6_only},
+    {"REJECT", true,
+         "REJECT target options:\n"
+         "--reject-with type              drop input packet and send back\n"
+         "                                a reply packet according to type:\n"
+         "Valid reject types:\n"
+         "    icmp6-no-route           \tICMPv6 no route\n"
+         "    no-route                 \talias\n"
+         "    icmp6-adm-prohibited     \tICMPv6 administratively prohibited\n"
+         "    adm-prohibited           \talias\n"
+         "    icmp6-addr-unreachable   \tICMPv6 address unreachable\n"
+         "    addr-unreach             \talias\n"
+         "    icmp6-port-unreachable   \tICMPv6 port unreachable\n"
+         "    port-unreach             \talias\n"
+         "    tcp-reset                \tTCP RST packet\n"
+         "    tcp-reset                \talias\n"
+         "    icmp6-policy-fail        \tICMPv6 policy fail\n"
+         "    policy-fail              \talias\n"
+         "    icmp6-reject-route       \tICMPv6 reject route\n"
+         "    reject-route             \talias\n"
+         "\n",
+         ipv6_only},
+    {"hl", false,
+         "hl match options:\n"
+         "[!] --hl-eq value\tMatch hop limit value\n"
+         "  --hl-lt value\tMatch HL < value\n"
+         "  --hl-gt value\tMatch HL > value\n",
+         ipv6_only},
+    {"HL", true,
+         "HL target options\n"
+         "  --hl-set value\t\tSet HL to <value 0-255>\n"
+         "  --hl-dec value\t\tDecrement HL by <value 1-255>\n"
+         "  --hl-inc value\t\tIncrement HL by <value 1-255>\n",
+         ipv6_only},
+    {"frag", false,
+         "frag match options:\n"
+         "[!] --fragid id[:id]           match the id (range)\n"
+         "[!] --fraglen length           total length of this header\n"
+         " --fragres                     check the reserved field too\n"
+         " --fragfirst                   matches on the first fragment\n"
+         " [--fragmore|--fraglast]       there are more fragments or this\n"
+         "                               is the last one\n",
+         ipv6_only},
+    {"ipv6header", false,
+         "ipv6header match options:\n"
+         "[!] --header headers     Type of header to match, by name\n"
+         "                         names: hop,dst,route,frag,auth,esp,none,prot\n"
+         "                    long names: hop-by-hop,ipv6-opts,ipv6-route,\n"
+         "                                ipv6-frag,ah,esp,ipv6-nonxt,protocol\n"
+         "                       numbers: 0,60,43,44,51,50,59\n"
+         "--soft                    The header CONTAINS the specified extensions\n",
+         ipv6_only},
+    {"rt", false,
+         "rt match options:\n"
+         "[!] --rt-type type             match the type\n"
+         "[!] --rt-segsleft num[:num]    match the Segments Left field (range)\n"
+         "[!] --rt-len length            total length of this header\n"
+         " --rt-0-res                    check the reserved field too (type 0)\n"
+         " --rt-0-addrs ADDR[,ADDR...]   Type=0 addresses (list, max: 16)\n"
+         " --rt-0-not-strict             List of Type=0 addresses not a strict list\n",
+         ipv6_only},
+    {"hbh", false,
+         "hbh match options:\n"
+         "[!] --hbh-len length            total length of this header\n"
+         "  --hbh-opts TYPE[:LEN][,TYPE[:LEN]...] \n"
+         "                                Options and its length (list, max: 16)\n",
+         ipv6_only},
+    {"dst", false,
+         "dst match options:\n"
+         "[!] --dst-len length            total length of this header\n"
+         "  --dst-opts TYPE[:LEN][,TYPE[:LEN]...]\n"
+         "                                Options and its length (list, max: 16)\n",
+         ipv6_only},
+    {"mh", false,
+         "mh match options:\n"
+         "[!] --mh-type type[:type]\tmatch mh type\n"
+         "Valid MH types:\n"
+         "binding-refresh-request (brr)\n"
+         "home-test-init (hoti)\n"
+         "careof-test-init (coti)\n"
+         "home-test (hot)\n"
+         "careof-test (cot)\n"
+         "binding-update (bu)\n"
+         "binding-acknowledgement (ba)\n"
+         "binding-error (be)\n",
+         ipv6_only},
+    {"ah", false,
+         "ah match options:\n"
+         "[!] --ahspi spi[:spi]          match spi (range)\n"
+         "[!] --ahlen length             total length of this header\n"
+         " --ahres                       check the reserved field too\n",
+         ipv6_only},
 };
 
 }  // namespace
 
-std::string extension_help(std::string_view name, bool target) {
+std::string extension_help(std::string_view name, bool target, Family f) {
     // Verdicts load iptables' "standard" target.
     if (target && is_standard_verdict(name)) name = "standard";
     for (const auto& h : ext_helps)
-        if (h.name == name && h.target == target) return str('\n', h.text);
+        if (h.name == name && h.target == target && (h.families & (1u << unsigned(f)))) return str('\n', h.text);
     return str('\n', name, " does not take any options\n");
 }
 

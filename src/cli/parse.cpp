@@ -271,7 +271,7 @@ struct Parser {
         if (invert) return param_fail("unexpected ! flag before --match");
         if (name.size() >= 29) return param_fail(str("Invalid match name \"", name, "\" (28 chars max)"));
         const ExtKind* k = find_match(name, po.brand.family);
-        if (!k) return param_fail(str("Couldn't load match `", name, "':No such file or directory\n"));
+        if (!k) return param_fail(str("Couldn't load match `", match_load_name(name), "':No such file or directory\n"));
         add_ext(k, false);
         return {};
     }
@@ -378,14 +378,14 @@ struct Parser {
             case 'h': {
                 std::string text = help_text(po.restore ? str(po.brand.name, "-restore") : std::string(po.brand.name), po.brand);
                 if (!po.restore && po.brand.name == xdptables_brand.name) text += subcommands_text(po.brand);
-                if (target_slot >= 0) text += extension_help(exts[target_slot].inst.kind->name, true);
-                else if (is_standard_verdict(c.jumpto)) text += extension_help(c.jumpto, true);
+                if (target_slot >= 0) text += extension_help(exts[target_slot].inst.kind->name, true, po.brand.family);
+                else if (is_standard_verdict(c.jumpto)) text += extension_help(c.jumpto, true, po.brand.family);
                 bool any_match = false;
                 for (const auto& e : exts)
-                    if (!e.is_target) text += extension_help(e.inst.kind->name, false), any_match = true;
+                    if (!e.is_target) text += extension_help(e.inst.kind->name, false, po.brand.family), any_match = true;
                 // iptables -p icmp -h: the protocol's match when no match is loaded.
                 if (!any_match && !protocol.empty())
-                    if (const ExtKind* k = find_match(protocol, po.brand.family)) text += extension_help(k->name, false);
+                    if (const ExtKind* k = find_match(protocol, po.brand.family)) text += extension_help(k->name, false, po.brand.family);
                 return R(EarlyExit{std::move(text), 0});
             }
             // -p, -s, -d, -j, -i and -o read argv[optind - 1], not optarg (do_parse in

@@ -150,15 +150,18 @@ struct ExtKind {
     std::string_view hooks = {};
     // The name iptables -L shows in the target column when it differs (NOTRACK is CT).
     std::string_view list_name = {};
-    // The families it exists in (bits 1 << Family): a libxt_* extension is in both, a
-    // libipt_* one in IPv4's alone. Also IPv4's alone until they learn IPv6 here: those
-    // whose options or kernel structure hold addresses in IPv4's form.
+    // The families it exists in (bits 1 << Family): a libxt_* extension is in both (those
+    // that hold addresses take the family from ExtCtx), a libipt_* one in IPv4's alone, a
+    // libip6t_* one in IPv6's. Two of one name (ah, REJECT) are told apart by family.
     unsigned families = 3;
     bool in(Family f) const { return families & (1u << unsigned(f)); }
 };
 
 inline constexpr unsigned ipv4_only = 1u << unsigned(Family::ipv4);
+inline constexpr unsigned ipv6_only = 1u << unsigned(Family::ipv6);  // libip6t_*
 
+// The name libxtables loads a match by: icmp6 also as icmpv6 and ipv6-icmp.
+std::string_view match_load_name(std::string_view name);
 // Registry (ext/registry.cpp): the match or target of that name in family `f`.
 const ExtKind* find_match(std::string_view name, Family f = Family::ipv4);
 const ExtKind* find_target(std::string_view name, Family f = Family::ipv4);

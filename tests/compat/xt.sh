@@ -12,6 +12,8 @@
 # Those it cannot decode (ct state, ct mark, ip length) load as x_tables blobs in the
 # iptables-nft layout (XDPT_NFT_XT), so their blobs are still proved; the native forms of
 # those are checked against nft in tests/bats/netfilter.bats.
+# libip6t_*.t vectors are run through xdp6tables and decoded by ip6tables-nft-save (each
+# batch holds rules of one family), the others through xdptables and iptables-nft-save.
 # XT_BATCH: rules per namespace (80); XT_JOBS: namespaces at work at once (3).
 # Usage: xt.sh BIN_DIR FILE.t...
 set -u
@@ -25,13 +27,20 @@ for f in "$@"; do
 done
 command -v iptables-nft-save >/dev/null || { echo "compat-xt: iptables-nft-save not found"; exit 77; }
 command -v nft >/dev/null || { echo "compat-xt: nft not found"; exit 77; }
-xdpt="$bindir/xdptables" xsave="$bindir/xdptables-save" xrestore="$bindir/xdptables-restore"
+xdpt="$bindir/xdptables"
+# The commands of family $1 (4 or 6): xcmd, xsave, xrestore, nsave_cmd (iptables-nft-save), nfam.
+use_family() {
+  local six=""; [ "$1" = 6 ] && six=6
+  xcmd="$bindir/xdp${six}tables" xsave="$bindir/xdp${six}tables-save" xrestore="$bindir/xdp${six}tables-restore"
+  nsave_cmd=ip${six}tables-nft-save nfam=ip${six}
+}
 batch=${XT_BATCH:-80}
 
 # The OK rules, as parallel arrays: table, chain, arguments, source.
-tables=() chains=() rules=() origin=()
+tables=() chains=() rules=() origin=() fams=()
 for f in "$@"; do
-  chain_set="INPUT,FORWARD,OUTPUT" table=filter
+  chain_set="INPUT,FORWARD,OUTPUT" table=filter fam=4
+  case $(basename "$f") in libip6t_*) fam=6 ;; esac
   while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in
       ""|\#*|@*|%*) continue ;;
@@ -49,7 +58,7 @@ for f in "$@"; do
     [ "$result" = OK ] || continue
     IFS=',' read -ra chain_list <<<"$chain_set"
     for c in "${chain_list[@]}"; do
-      tables+=("$table") chains+=("$c") rules+=("$args") origin+=("$(basename "$f")")
+      tables+=("$table") chains+=("$c") rules+=("$args") origin+=("$(basename "$f")") fams+=("$fam")
     done
   done <"$f"
 done
@@ -86,6 +95,7 @@ chain_lines() { awk -v c="$2" '$1 == "-A" && $2 == c' <<<"$1"; }
 run_batch() {
   local start=$1 end=$2 ns i t c k key out nsave xs saved real last
   local failn=0 same=0 loaded=0
+  use_family "${fams[start]}"
   fail() { failn=$((failn + 1)); printf 'FAIL %s\n' "$@"; }
   new_ns() {
     ns="xtc$$-$1"
@@ -106,14 +116,14 @@ run_batch() {
   for ((i = start; i < end; i++)); do
     eval "set -- ${rules[i]}"
     used[${tables[i]}]=1
-    if out=$(XDPT_NFT_LAYOUT=iptables-nft XDPT_NFT_XT=conntrack,state,connmark,length ip netns exec "$ns" "$xdpt" -t "${tables[i]}" -A "${chains[i]}" "$@" 2>&1); then
+    if out=$(XDPT_NFT_LAYOUT=iptables-nft XDPT_NFT_XT=conntrack,state,connmark,length ip netns exec "$ns" "$xcmd" -t "${tables[i]}" -A "${chains[i]}" "$@" 2>&1); then
       accepted["${tables[i]} ${chains[i]}"]+="$i "
     else
       fail "${origin[i]}: -t ${tables[i]} -A ${chains[i]} ${rules[i]}: refused: $out"
     fi
   done
   for t in "${!used[@]}"; do
-    nsave=$(ip netns exec "$ns" iptables-nft-save -t "$t" 2>&1)
+    nsave=$(ip netns exec "$ns" $nsave_cmd -t "$t" 2>&1)
     xs=$(ip netns exec "$ns" "$xsave" -t "$t" 2>&1)
     for key in "${!accepted[@]}"; do
       [ "${key% *}" = "$t" ] || continue
@@ -157,7 +167,7 @@ run_batch() {
     loaded=$((end - start))
     real=$(ip netns exec "$ns" nft list tables 2>&1)
     for t in "${!used[@]}"; do
-      [[ "$real" == *"table ip xdptables-$t"* || "$real" == *"table ip $t"* ]] ||
+      [[ "$real" == *"table $nfam xdptables-$t"* || "$real" == *"table $nfam $t"* ]] ||
         fail "$ns: real layout: no table for $t: $real"
     done
   else
@@ -166,7 +176,7 @@ run_batch() {
     new_ns "$start-real1" || { echo "counts $same 0 $failn"; return; }
     for ((i = start; i < end; i++)); do
       eval "set -- ${rules[i]}"
-      if out=$(ip netns exec "$ns" "$xdpt" -t "${tables[i]}" -A "${chains[i]}" "$@" 2>&1); then
+      if out=$(ip netns exec "$ns" "$xcmd" -t "${tables[i]}" -A "${chains[i]}" "$@" 2>&1); then
         loaded=$((loaded + 1))
       else
         fail "${origin[i]}: (real layout) -t ${tables[i]} -A ${chains[i]} ${rules[i]}: refused: $out"
@@ -177,14 +187,18 @@ run_batch() {
   echo "counts $same $loaded $failn"
 }
 
-for ((start = 0; start < total; start += batch)); do
+# Batches of at most $batch rules, each of one family.
+starts=()
+for ((start = 0; start < total; start = end)); do
+  for ((end = start + 1; end < total && end < start + batch && fams[end] == fams[start]; end++)); do :; done
+  starts+=("$start")
   while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
-  run_batch "$start" $((start + batch < total ? start + batch : total)) >"$work/$start" 2>&1 &
+  run_batch "$start" "$end" >"$work/$start" 2>&1 &
 done
 wait
 
 failn=0 same=0 loaded=0
-for ((start = 0; start < total; start += batch)); do
+for start in "${starts[@]}"; do
   grep -v '^counts ' "$work/$start"
   read -r _ s l f < <(grep '^counts ' "$work/$start" || echo "counts 0 0 1")
   same=$((same + s)) loaded=$((loaded + l)) failn=$((failn + f))

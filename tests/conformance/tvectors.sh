@@ -6,6 +6,8 @@
 # legacy flavour. A FAIL rule that is accepted passes only when iptables-legacy accepts it
 # too on this kernel (a refusal that the kernel of the vectors made and this one no longer
 # makes, as xt_recent's --hitcount ceiling): it is reported as a NOTE.
+# As iptables-test.py 1.8.9 does, libip6t_*.t files run with ip6tables (xdp6tables),
+# the others (libipt_*, libxt_*) with iptables.
 # Usage: tvectors.sh (xdptables|legacy) BIN_DIR FILE.t...
 set -u
 flavour=$1 bindir=$2; shift 2
@@ -16,19 +18,25 @@ for f in "$@"; do
     exit 77
   }
 done
-if [ "$flavour" = legacy ]; then ipt=iptables-legacy; save=iptables-legacy-save
-else ipt="$bindir/xdptables"; save="$bindir/xdptables-save"; fi
+# The commands of family $1 (4 or 6): ipt, save, ref (iptables-legacy of the family).
+use_family() {
+  local six=""; [ "$1" = 6 ] && six=6
+  ref=ip${six}tables-legacy
+  if [ "$flavour" = legacy ]; then ipt=ip${six}tables-legacy; save=ip${six}tables-legacy-save
+  else ipt="$bindir/xdp${six}tables"; save="$bindir/xdp${six}tables-save"; fi
+}
+use_family 4
 ns="xtv$$"
 ip netns add "$ns" || exit 1
 refns="xtvr$$"
 ip netns add "$refns" || { ip netns del "$ns"; exit 1; }
-trap '[ "$flavour" = legacy ] || ip netns exec "$ns" "$ipt" detach; ip netns del "$ns"; ip netns del "$refns"' EXIT
+trap '[ "$flavour" = legacy ] || ip netns exec "$ns" "$bindir/xdptables" detach; ip netns del "$ns"; ip netns del "$refns"' EXIT
 X() { ip netns exec "$ns" "$@"; }
 # Whether iptables-legacy on this kernel accepts the rule (in a namespace of its own).
 legacy_accepts() {
   local t=$1 c=$2; shift 2
-  ip netns exec "$refns" iptables-legacy -t "$t" -A "$c" "$@" >/dev/null 2>&1 || return 1
-  ip netns exec "$refns" iptables-legacy -t "$t" -F "$c" >/dev/null 2>&1
+  ip netns exec "$refns" $ref -t "$t" -A "$c" "$@" >/dev/null 2>&1 || return 1
+  ip netns exec "$refns" $ref -t "$t" -F "$c" >/dev/null 2>&1
 }
 
 pass=0 failn=0
@@ -36,6 +44,7 @@ report_fail() { failn=$((failn + 1)); echo "FAIL $1: $2"; }
 for f in "$@"; do
   chains="INPUT,FORWARD,OUTPUT" table=filter
   name=$(basename "$f")
+  case $name in libip6t_*) use_family 6 ;; *) use_family 4 ;; esac
   while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in
       ""|\#*|@*|%*) continue ;;

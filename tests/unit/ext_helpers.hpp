@@ -24,9 +24,11 @@ struct ExtRun {
 
 // opts: {"--dport", "80"}, {"!", ""} marks the next option inverted. Options without an
 // argument get "". `rule` gives the protocol etc. as -p would. `parsed`, when given,
-// receives the extension instance (for checks beyond the text).
+// receives the extension instance (for checks beyond the text). `family`: iptables' or
+// ip6tables'.
 inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, std::string>> opts,
-                      const Rule& rule = {}, std::string_view table = "filter", ExtInst* parsed = nullptr) {
+                      const Rule& rule = {}, std::string_view table = "filter", ExtInst* parsed = nullptr,
+                      Family family = Family::ipv4) {
     ExtRun out;
     ExtInst inst(kind);
     std::vector<std::string> argv;
@@ -34,6 +36,7 @@ inline ExtRun run_ext(const ExtKind* kind, std::vector<std::pair<std::string, st
     ExtCtx ctx;
     ctx.rule = &rule;
     ctx.table = table;
+    ctx.family = family;
     ctx.argv = &argv;
     ctx.next = &next;
     ctx.notices = &out.notices;

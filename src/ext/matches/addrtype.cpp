@@ -1,5 +1,5 @@
 // -m addrtype: the routing type of the source and/or destination address (xt_addrtype
-// revision 1, which iptables picks on any kernel since 2.6.39). The type is what the
+// revision 1, which iptables picks on any kernel since 2.6.39; ip6tables too). The type is what the
 // kernel's routing lookup says, so XDP cannot decide it: rules with it are left to
 // netfilter (no to_xdp).
 #include <linux/netfilter/xt_addrtype.h>
@@ -77,7 +77,13 @@ public:
 
     // The interface a type is looked up on must exist where the rule runs: no input
     // interface in POSTROUTING and OUTPUT, no output interface in PREROUTING and INPUT.
+    // In IPv6 the kernel matches neither BLACKHOLE, BROADCAST nor PROHIBIT and after.
     bool kernel_accepts(const Rule&, const ExtCtx& ctx) const override {
+        if (ctx.family == Family::ipv6) {
+            const unsigned both = src_ | dst_;
+            if ((both & XT_ADDRTYPE_BLACKHOLE) || both >= XT_ADDRTYPE_PROHIBIT || (both & XT_ADDRTYPE_BROADCAST))
+                return false;
+        }
         for (const auto& h : ctx.hooks) {
             if ((flags_ & XT_ADDRTYPE_LIMIT_IFACE_OUT) && (h == "PREROUTING" || h == "INPUT")) return false;
             if ((flags_ & XT_ADDRTYPE_LIMIT_IFACE_IN) && (h == "POSTROUTING" || h == "OUTPUT")) return false;
@@ -113,6 +119,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_addrtype{"addrtype", addrtype_opts, make_data<AddrtypeData>, {}, {}, {}, ipv4_only};
+const ExtKind match_addrtype{"addrtype", addrtype_opts, make_data<AddrtypeData>};
 
 }  // namespace xdpt

@@ -7,6 +7,7 @@
 
 #include <strings.h>
 
+#include <cstring>
 #include <map>
 
 #include "grammar/values.hpp"
@@ -50,35 +51,37 @@ std::optional<uint16_t> port_by_name(std::string_view name) {
     return it->second;
 }
 
-// xtables_ipmask_to_cidr: the prefix length of a contiguous mask, or -1.
-int mask_to_cidr(uint32_t mask) {
-    for (int len = 32; len >= 0; --len) {
-        uint32_t m = len == 0 ? 0 : 0xffffffffu << (32 - len);
-        if (m == mask) return len;
-    }
-    return -1;
-}
 
 }  // namespace
 
-// xtopt_parse_host for IPv4: every answer must be the same address.
-Result<uint32_t> parse_host(std::string_view arg) {
+// xtopt_parse_host: getaddrinfo of the family; every answer must be the same address.
+Result<IpAddr> parse_host(Family f, std::string_view arg) {
     addrinfo hints{};
-    hints.ai_family = AF_INET;
+    hints.ai_family = f == Family::ipv6 ? AF_INET6 : AF_INET;
     addrinfo* res = nullptr;
     std::string n(arg);
     if (int rc = getaddrinfo(n.c_str(), nullptr, &hints, &res); rc != 0)
         return param_fail(str("getaddrinfo: ", gai_strerror(rc), "\n"));
-    std::optional<uint32_t> addr;
+    std::optional<IpAddr> addr;
     bool several = false;
     for (addrinfo* p = res; p; p = p->ai_next) {
-        uint32_t a = ntohl(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr.s_addr);
+        IpAddr a;
+        if (p->ai_family == AF_INET6)
+            std::memcpy(a.b.data(), &reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr, 16);
+        else
+            std::memcpy(a.b.data(), &reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr, 4);
         if (addr && *addr != a) several = true;
         if (!addr) addr = a;
     }
     freeaddrinfo(res);
     if (several) return param_fail(str(arg, " resolves to more than one address\n"));
-    return addr.value_or(0);
+    return addr.value_or(IpAddr{});
+}
+
+Result<uint32_t> parse_host(std::string_view arg) {
+    auto a = parse_host(Family::ipv4, arg);
+    if (!a) return failure(a);
+    return a->v4();
 }
 
 const OptDef& canonical(std::span<const OptDef> opts, int id) {
@@ -154,51 +157,83 @@ Result<PortPair> parse_port_pair(std::string_view ext, std::string_view opt, std
     return PortPair{vals[0], vals[1]};
 }
 
-Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
+Result<AddrMask> parse_host_mask(Family f, std::string_view ext, std::string_view opt, std::string_view arg) {
     arg = c_string(arg);
     auto slash = arg.find('/');
-    auto host = parse_host(arg.substr(0, slash));
+    auto host = parse_host(f, arg.substr(0, slash));
     if (!host) return failure(host);
-    if (slash == std::string_view::npos) return HostMask{*host, 0xffffffff};
-    auto mask = parse_plen_mask(ext, opt, arg.substr(slash + 1));
+    const unsigned width = spec_of(f).addr_bits();
+    if (slash == std::string_view::npos) return AddrMask{*host, IpAddr::prefix_mask(width)};
+    auto mask = parse_plen_mask(f, ext, opt, arg.substr(slash + 1));
     if (!mask) return failure(mask);
-    return HostMask{*host, *mask};
+    return AddrMask{*host, *mask};
 }
 
-// xtopt_parse_plen for IPv4: a prefix length 0..32, else a numeric dotted mask read as
-// its prefix length (255, uint8_t of -1, for a non-contiguous one).
-Result<uint8_t> parse_plen(std::string_view ext, std::string_view opt, std::string_view arg) {
+Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
+    auto hm = parse_host_mask(Family::ipv4, ext, opt, arg);
+    if (!hm) return failure(hm);
+    return HostMask{hm->addr.v4(), hm->mask.v4()};
+}
+
+// xtopt_parse_plen: a prefix length 0..32 (0..128), else a numeric mask of the family
+// read as its prefix length (255, uint8_t of -1, for a non-contiguous one).
+Result<uint8_t> parse_plen(Family f, std::string_view ext, std::string_view opt, std::string_view arg) {
     arg = c_string(arg);
-    if (auto len = grammar::to_uint(arg, 0, 32)) return static_cast<uint8_t>(*len);
+    const FamilySpec& fs = spec_of(f);
+    if (auto len = grammar::to_uint(arg, 0, fs.addr_bits())) return static_cast<uint8_t>(*len);
     addrinfo hints{};
-    hints.ai_family = AF_INET;
+    hints.ai_family = f == Family::ipv6 ? AF_INET6 : AF_INET;
     hints.ai_flags = AI_NUMERICHOST;
     addrinfo* res = nullptr;
     std::string n(arg);
     if (getaddrinfo(n.c_str(), nullptr, &hints, &res) != 0)
-        return param_fail(str(ext, ": bad value for option \"--", opt, "\", neither a valid network mask nor valid CIDR (0-32).\n"));
-    uint32_t m = ntohl(reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr.s_addr);
+        return param_fail(str(ext, ": bad value for option \"--", opt, "\", neither a valid network mask nor valid CIDR (0-",
+                              fs.addr_bits(), ").\n"));
+    IpAddr m;
+    if (f == Family::ipv6) std::memcpy(m.b.data(), &reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr, 16);
+    else std::memcpy(m.b.data(), &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, 4);
     freeaddrinfo(res);
-    return static_cast<uint8_t>(mask_to_cidr(m));
+    return static_cast<uint8_t>(m.prefix_len(fs.addr_bytes));
 }
 
-// xtopt_parse_plenmask for IPv4: the prefix length of xtopt_parse_plen as a mask (a
-// non-contiguous dotted mask ends up as /32, as in libxtables).
-Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
-    auto len = parse_plen(ext, opt, arg);
+Result<uint8_t> parse_plen(std::string_view ext, std::string_view opt, std::string_view arg) {
+    return parse_plen(Family::ipv4, ext, opt, arg);
+}
+
+// xtopt_parse_plenmask: the prefix length of xtopt_parse_plen as a mask (a
+// non-contiguous numeric mask ends up as a full one, as in libxtables).
+Result<IpAddr> parse_plen_mask(Family f, std::string_view ext, std::string_view opt, std::string_view arg) {
+    auto len = parse_plen(f, ext, opt, arg);
     if (!len) return failure(len);
-    if (*len > 32) return 0xffffffffu;
-    return *len == 0 ? 0u : 0xffffffffu << (32 - *len);
+    const unsigned width = spec_of(f).addr_bits();
+    return IpAddr::prefix_mask(*len > width ? width : *len);
 }
 
-std::string mask_suffix(uint32_t mask) {
-    int len = mask_to_cidr(mask);
-    if (len == 32) return "";
-    if (len < 0) return "/" + grammar::ipv4_to_dotted(mask);
+Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg) {
+    auto m = parse_plen_mask(Family::ipv4, ext, opt, arg);
+    if (!m) return failure(m);
+    return m->v4();
+}
+
+std::string mask_suffix(Family f, const IpAddr& mask) {
+    const FamilySpec& fs = spec_of(f);
+    const int len = mask.prefix_len(fs.addr_bytes);
+    if (len == int(fs.addr_bits())) return "";
+    if (len < 0) return "/" + grammar::addr_to_text(f, mask);
     return str('/', len);
 }
 
+std::string mask_suffix(uint32_t mask) { return mask_suffix(Family::ipv4, IpAddr::from_v4(mask)); }
 
+unsigned count_mask_bits(Family f, const IpAddr& mask) {
+    const FamilySpec& fs = spec_of(f);
+    unsigned bits = 0;
+    for (unsigned w = 0; w < fs.addr_bytes; w += 4) {
+        uint32_t word = ~(uint32_t(mask.b[w]) << 24 | uint32_t(mask.b[w + 1]) << 16 | uint32_t(mask.b[w + 2]) << 8 | mask.b[w + 3]);
+        for (; word; word >>= 1) ++bits;
+    }
+    return fs.addr_bits() - bits;
+}
 
 bool prefix_of(std::string_view token, std::string_view name) {
     return !token.empty() && token.size() <= name.size() &&
@@ -207,6 +242,32 @@ bool prefix_of(std::string_view token, std::string_view name) {
 
 bool equals_nocase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint32_t hi, bool inv) {
+    if (lo == 0 && hi == 0xffffffff && !inv) return;
+    out += str(label, lo == hi ? ":" : "s:", inv ? "!" : "", lo);
+    if (lo != hi) out += str(':', hi);
+}
+
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact) {
+    if (lo == 0 && hi == 0xffffffff && !(exact && inv)) return;
+    out += str(inv ? " !" : "", " --", opt, ' ', lo);
+    if (lo != hi) out += str(':', hi);
+}
+
+Result<void> parse_u32_pair(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t (&dst)[2]) {
+    auto r = parse_uint_range(ext, opt, arg, 0xffffffff);
+    if (!r) return failure(r);
+    dst[0] = r->lo, dst[1] = r->hi;
+    return {};
+}
+
+Result<void> parse_u32(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t& dst) {
+    auto v = parse_uint(ext, opt, arg, 0, 0xffffffff);
+    if (!v) return failure(v);
+    dst = *v;
+    return {};
 }
 
 

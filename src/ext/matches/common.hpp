@@ -22,6 +22,8 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_comment, match_conntrack, match_state, match_length, match_ttl, match_mac,
     match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
     match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
+extern const ExtKind match_icmp6, match_hl, match_frag, match_ipv6header, match_rt, match_hbh, match_dst,
+    match_eui64, match_mh, match_ah6;
 extern const ExtKind match_set, match_string, match_time, match_physdev, match_socket;
 
 namespace matches {
@@ -72,30 +74,52 @@ struct PortPair {
 };
 Result<PortPair> parse_port_pair(std::string_view ext, std::string_view opt, std::string_view arg);
 
-// XTTYPE_HOSTMASK for IPv4: "host[/mask]", host resolved with getaddrinfo (numeric forms
-// as inet_aton reads them, names through the resolver), mask a prefix length or a dotted
-// mask. The address is kept unmasked, as libxtables does.
+// XTTYPE_HOSTMASK of family `f`: "host[/mask]", host resolved with getaddrinfo (numeric
+// forms as inet_aton / inet_pton read them, names through the resolver), mask a prefix
+// length or a numeric mask of the family. The address is kept unmasked, as libxtables does.
+struct AddrMask {
+    IpAddr addr, mask;
+};
+Result<AddrMask> parse_host_mask(Family f, std::string_view ext, std::string_view opt, std::string_view arg);
+// The same for IPv4, host order.
 struct HostMask {
     uint32_t addr = 0, mask = 0xffffffff;
 };
 Result<HostMask> parse_host_mask(std::string_view ext, std::string_view opt, std::string_view arg);
 
-// XTTYPE_HOST for IPv4: a name or numeric address through getaddrinfo; every answer
-// must be the same address (host order).
+// XTTYPE_HOST of family `f`: a name or numeric address through getaddrinfo; every
+// answer must be the same address. The IPv4 one in host order.
+Result<IpAddr> parse_host(Family f, std::string_view arg);
 Result<uint32_t> parse_host(std::string_view arg);
 
-// XTTYPE_PLEN for IPv4: a prefix length 0..32 or a numeric dotted mask, as a prefix
-// length (255 for a non-contiguous mask, as libxtables stores -1 in its uint8_t).
+// XTTYPE_PLEN: a prefix length 0..32 (0..128 for IPv6) or a numeric mask of the family,
+// as a prefix length (255 for a non-contiguous mask, as libxtables stores -1 in its uint8_t).
+Result<uint8_t> parse_plen(Family f, std::string_view ext, std::string_view opt, std::string_view arg);
 Result<uint8_t> parse_plen(std::string_view ext, std::string_view opt, std::string_view arg);
 
-// XTTYPE_PLENMASK for IPv4: a prefix length 0..32 or a numeric dotted mask, as a mask
-// (a non-contiguous dotted mask ends up as /32, as in libxtables).
+// XTTYPE_PLENMASK: the same as a mask (a non-contiguous numeric mask ends up as a full
+// one, as in libxtables). The IPv4 one in host order.
+Result<IpAddr> parse_plen_mask(Family f, std::string_view ext, std::string_view opt, std::string_view arg);
 Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg);
 
-// xtables_ipmask_to_numeric: "" for /32, "/N" for a prefix, "/a.b.c.d" otherwise.
+// xtables_ipmask_to_numeric / xtables_ip6mask_to_numeric: "" for a full mask, "/N" for a
+// prefix, "/" and the mask as an address otherwise.
+std::string mask_suffix(Family f, const IpAddr& mask);
 std::string mask_suffix(uint32_t mask);
 
+// How connlimit and hashlimit count a mask's bits: the width less, in each 32-bit word,
+// the position of the highest zero bit (a contiguous mask's prefix length).
+unsigned count_mask_bits(Family f, const IpAddr& mask);
 
+// How the IPv6 extension header matches (frag, rt, ah of IPv6) list a u32 range: nothing
+// when it is 0:4294967295 and not inverted, else `label` then ":[!]N" or "s:[!]N:M".
+void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint32_t hi, bool inv);
+// And save it: nothing for the full range (inverted or not; but in the `exact` form of
+// ExtData::save_exact an inverted one), else "[ !] --opt N[:M]".
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact = false);
+// XTTYPE_UINT32RC and XTTYPE_UINT32 into a kernel structure's fields.
+Result<void> parse_u32_pair(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t (&dst)[2]);
+Result<void> parse_u32(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t& dst);
 
 // strncasecmp(token, name, token.size()) == 0 with a non-empty token: the token is a
 // case-insensitive prefix of `name`.

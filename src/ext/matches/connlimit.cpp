@@ -1,7 +1,7 @@
 // -m connlimit: the number of conntrack connections from (or to) the packet's address
-// grouped by a prefix (xt_connlimit revision 1). The count lives in the kernel's
+// grouped by a prefix (xt_connlimit revision 1), of either family (the mask's default is
+// the family's full width). The count lives in the kernel's
 // conntrack: rules with it are left to netfilter (no to_xdp).
-#include <arpa/inet.h>
 #include <linux/netfilter/xt_connlimit.h>
 
 #include <array>
@@ -26,13 +26,14 @@ constexpr std::array<OptDef, 5> connlimit_opts{{
 
 class ConnlimitData : public Data<ConnlimitData> {
 public:
-    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx&) override {
+    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx& ctx) override {
+        fam_ = ctx.family;
         arg = arg.substr(0, arg.find('\0'));
         switch (opt.id) {
             case o_saddr: flags_ &= ~XT_CONNLIMIT_DADDR; return {};
             case o_daddr: flags_ |= XT_CONNLIMIT_DADDR; return {};
             case o_mask: {
-                auto m = parse_plen_mask("connlimit", opt.name, arg);
+                auto m = parse_plen_mask(fam_, "connlimit", opt.name, arg);
                 if (!m) return failure(m);
                 mask_ = *m;
                 mask_given_ = true;
@@ -47,7 +48,8 @@ public:
         return {};
     }
 
-    Result<void> finish(unsigned seen, const ExtCtx&) override {
+    Result<void> finish(unsigned seen, const ExtCtx& ctx) override {
+        fam_ = ctx.family;
         if (!(seen & (1u << o_upto | 1u << o_above)))
             return param_fail("You must specify \"--connlimit-above\" or \"--connlimit-upto\".");
         return {};
@@ -56,16 +58,16 @@ public:
     XtInfo to_xt(const Rule&) const override {
         xt_connlimit_info info{};
         // iptables starts from an all-ones IPv6 mask, the IPv4 one its first word; a
-        // --connlimit-mask writes all four words, the three after it zero.
-        if (!mask_given_) std::memset(info.v6_mask, 0xff, sizeof info.v6_mask);
-        info.v4_mask = htonl(mask_);
+        // --connlimit-mask writes all four words (for IPv4, the three after it zero).
+        std::memcpy(info.v6_mask, mask_.b.data(), sizeof info.v6_mask);
         info.limit = limit_, info.flags = flags_;
         return XtInfo::of("connlimit", 1, info);
     }
 
     void save(std::string& out) const override { save_as(out, true); }
-    // Without a --connlimit-mask the structure differs (see to_xt): -C tells them apart.
-    void save_exact(std::string& out) const override { save_as(out, mask_given_); }
+    // Without a --connlimit-mask the IPv4 structure differs (see to_xt): -C tells them
+    // apart. The IPv6 one is the same as with /128.
+    void save_exact(std::string& out) const override { save_as(out, mask_given_ || fam_ == Family::ipv6); }
 
     void print(std::string& out, bool) const override {
         out += str(" #conn ", flags_ & XT_CONNLIMIT_DADDR ? "dst" : "src", '/', prefix_bits(),
@@ -73,8 +75,10 @@ public:
     }
 
 private:
-    uint32_t mask_ = 0xffffffff, limit_ = 0, flags_ = 0;
+    IpAddr mask_ = IpAddr::prefix_mask(128);
+    uint32_t limit_ = 0, flags_ = 0;
     bool mask_given_ = false;
+    Family fam_ = Family::ipv4;
 
     void save_as(std::string& out, bool with_mask) const {
         out += str(flags_ & XT_CONNLIMIT_INVERT ? " --connlimit-upto " : " --connlimit-above ", limit_);
@@ -82,17 +86,11 @@ private:
         out += flags_ & XT_CONNLIMIT_DADDR ? " --connlimit-daddr" : " --connlimit-saddr";
     }
 
-    // 32 less the position of the mask's highest zero bit, plus one: a contiguous mask's
-    // prefix length, as iptables counts it.
-    unsigned prefix_bits() const {
-        unsigned bits = 0;
-        for (uint32_t m = ~mask_; m; m >>= 1) ++bits;
-        return 32 - bits;
-    }
+    unsigned prefix_bits() const { return count_mask_bits(fam_, mask_); }
 };
 
 }  // namespace
 
-const ExtKind match_connlimit{"connlimit", connlimit_opts, make_data<ConnlimitData>, {}, {}, {}, ipv4_only};
+const ExtKind match_connlimit{"connlimit", connlimit_opts, make_data<ConnlimitData>};
 
 }  // namespace xdpt

@@ -4,6 +4,7 @@
 #include <linux/netfilter/xt_conntrack.h>
 
 #include <array>
+#include <cstring>
 #include <optional>
 
 #include "core/netdb.hpp"
@@ -163,19 +164,20 @@ bool ct_state_nft(unsigned mask, bool inverted, nftx::Exprs& out) {
 uint16_t ct_states_of(uint16_t mask, bool inverted) { return inverted ? uint16_t(~mask) : mask; }
 
 struct Addr {
-    HostMask hm;
+    AddrMask hm;
+    Family fam = Family::ipv4;
 
     std::string text(bool numeric) const {
-        if (!numeric && hm.addr == 0) return " anywhere";
-        std::string a = numeric ? grammar::ipv4_to_dotted(hm.addr) : netdb::ipv4_to_anyname(hm.addr);
-        return str(' ', a, mask_suffix(hm.mask));
+        if (!numeric && hm.addr.zero()) return " anywhere";
+        std::string a = numeric ? grammar::addr_to_text(fam, hm.addr) : netdb::addr_to_anyname(fam, hm.addr);
+        return str(' ', a, mask_suffix(fam, hm.mask));
     }
 };
 
 class ConntrackData : public Data<ConntrackData> {
 public:
-    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx&) override {
-        auto r = parse_value(opt, arg);
+    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx& ctx) override {
+        auto r = parse_value(opt, arg, ctx.family);
         if (!r) return r;
         given_ |= 1u << opt.id;
         if (invert) inverted_ |= 1u << opt.id;
@@ -215,8 +217,9 @@ public:
                                 {&info.replsrc_port, &info.replsrc_port_high}, {&info.repldst_port, &info.repldst_port_high}};
         for (int i = 0; i < 4; ++i) {
             if (has(o_origsrc + i)) {
-                addr[i][0]->ip = htonl(addrs_[i].hm.addr);
-                addr[i][1]->ip = htonl(addrs_[i].hm.mask);
+                // The address of its family: IPv4's in the first word, the rest zero.
+                std::memcpy(addr[i][0], addrs_[i].hm.addr.b.data(), sizeof *addr[i][0]);
+                std::memcpy(addr[i][1], addrs_[i].hm.mask.b.data(), sizeof *addr[i][1]);
             }
             if (has(o_origsrcport + i)) *port[i][0] = ports_[i].lo, *port[i][1] = ports_[i].hi;
         }
@@ -252,13 +255,14 @@ private:
     bool has(int id) const { return given_ & (1u << id); }
     bool inv(int id) const { return inverted_ & (1u << id); }
 
-    Result<void> parse_value(const OptDef& opt, std::string_view arg) {
+    Result<void> parse_value(const OptDef& opt, std::string_view arg, Family fam) {
         switch (opt.id) {
         case o_state: return assign(state_, parse_names(ctstate_names, arg, "Bad ctstate"));
         case o_status: return assign(status_, parse_names(status_names, arg, "Bad ctstatus"));
         case o_proto: return parse_proto(arg);
         case o_origsrc: case o_origdst: case o_replsrc: case o_repldst:
-            return assign(addrs_[opt.id - o_origsrc].hm, parse_host_mask("conntrack", opt.name, arg));
+            addrs_[opt.id - o_origsrc].fam = fam;
+            return assign(addrs_[opt.id - o_origsrc].hm, parse_host_mask(fam, "conntrack", opt.name, arg));
         case o_origsrcport: case o_origdstport: case o_replsrcport: case o_repldstport:
             return assign(ports_[opt.id - o_origsrcport], parse_port_pair("conntrack", opt.name, arg));
         case o_expire: return assign(expire_, parse_uint_range("conntrack", opt.name, arg, 0xffffffff));

@@ -176,6 +176,7 @@ uint32_t user2credits_byte(uint32_t user) {
 class HashlimitData : public Data<HashlimitData> {
 public:
     Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx& ctx) override {
+        set_family(ctx.family);
         if (auto r = guard_.check("hashlimit", hashlimit_opts, opt, invert); !r) return r;
         arg = arg.substr(0, arg.find('\0'));
         // The stored form (save_exact) names the kernel's values themselves: "=N" a packet
@@ -222,7 +223,7 @@ public:
             }
             case o_srcmask: case o_dstmask: {
                 // A dotted mask that is no prefix gives 255, which the kernel refuses.
-                auto v = parse_plen("hashlimit", opt.name, arg);
+                auto v = parse_plen(fam_, "hashlimit", opt.name, arg);
                 if (!v) return failure(v);
                 (opt.id == o_srcmask ? srcmask_ : dstmask_) = *v;
                 return {};
@@ -265,6 +266,7 @@ public:
     }
 
     Result<void> finish(unsigned seen, const ExtCtx& ctx) override {
+        set_family(ctx.family);
         if (!(seen & (1u << o_upto | 1u << o_above))) return param_fail("You have to specify --hashlimit");
         if (ctx.stored) return {};  // the stored text holds the final values
         const bool expire_given = seen & (1u << o_expire);
@@ -302,7 +304,7 @@ public:
     bool kernel_accepts(const Rule&, const ExtCtx&) const override {
         if (name_ == "." || name_ == ".." || name_.find('/') != std::string::npos) return false;
         if (gc_interval_ == 0 || expire_ == 0) return false;
-        if (srcmask_ > 32 || dstmask_ > 32) return false;
+        if (srcmask_ > width() || dstmask_ > width()) return false;
         return !out_of_range() && !(bytes_ && !ratematch_ && user2credits_byte(static_cast<uint32_t>(avg_)) == 0);
     }
     int refusal_errno() const override { return out_of_range() ? ERANGE : EINVAL; }
@@ -344,8 +346,8 @@ public:
         if (max_) out += str(" htable-max ", max_);
         if (gc_interval_ != default_gc) out += str(" htable-gcinterval ", gc_interval_);
         if (expire_ != quantum) out += str(" htable-expire ", expire_);
-        if (srcmask_ != 32) out += str(" srcmask ", unsigned{srcmask_});
-        if (dstmask_ != 32) out += str(" dstmask ", unsigned{dstmask_});
+        if (srcmask_ != width()) out += str(" srcmask ", unsigned{srcmask_});
+        if (dstmask_ != width()) out += str(" dstmask ", unsigned{dstmask_});
         if (ratematch_) {
             out += " rate-match";
             if (interval_ != 1) out += str(" rate-interval ", interval_);
@@ -357,7 +359,18 @@ private:
     uint64_t avg_ = 0, burst_ = default_burst;
     uint32_t mode_ = 0, mult_ = 1, size_ = 0, max_ = 0, gc_interval_ = default_gc, expire_ = 0,
              interval_ = 0;
-    uint8_t srcmask_ = 32, dstmask_ = 32;
+    uint8_t srcmask_ = 32, dstmask_ = 32;  // the family's width unless given
+    Family fam_ = Family::ipv4;
+    bool family_set_ = false;
+
+    unsigned width() const { return spec_of(fam_).addr_bits(); }
+    // The first call, before any option is applied: the masks start at the family's width.
+    void set_family(Family f) {
+        if (family_set_) return;
+        family_set_ = true;
+        fam_ = f;
+        srcmask_ = dstmask_ = static_cast<uint8_t>(width());
+    }
     bool inverted_ = false, bytes_ = false, ratematch_ = false;
     std::string name_;
 
@@ -413,8 +426,8 @@ private:
         if (max_) out += str(" --hashlimit-htable-max ", max_);
         if (gc_interval_ != default_gc) out += str(" --hashlimit-htable-gcinterval ", gc_interval_);
         if (expire_ != quantum || exact) out += str(" --hashlimit-htable-expire ", expire_);
-        if (srcmask_ != 32) out += str(" --hashlimit-srcmask ", unsigned{srcmask_});
-        if (dstmask_ != 32) out += str(" --hashlimit-dstmask ", unsigned{dstmask_});
+        if (srcmask_ != width()) out += str(" --hashlimit-srcmask ", unsigned{srcmask_});
+        if (dstmask_ != width()) out += str(" --hashlimit-dstmask ", unsigned{dstmask_});
         if (ratematch_) {
             out += " --hashlimit-rate-match";
             if (interval_ != 1 || exact) out += str(" --hashlimit-rate-interval ", interval_);
@@ -424,6 +437,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_hashlimit{"hashlimit", hashlimit_opts, make_data<HashlimitData>, {}, {}, {}, ipv4_only};
+const ExtKind match_hashlimit{"hashlimit", hashlimit_opts, make_data<HashlimitData>};
 
 }  // namespace xdpt

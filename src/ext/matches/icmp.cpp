@@ -1,14 +1,94 @@
 // -m icmp: ICMP type and code range (ipt_icmp). Type 255 with codes 0-255 is "any".
+// The parsing, listing and saving it shares with icmp6 are in icmpbase.
 #include <linux/netfilter_ipv4/ip_tables.h>
 
 #include <array>
 #include <strings.h>
 
-#include "ext/matches/common.hpp"
+#include "ext/matches/icmpbase.hpp"
 #include "grammar/values.hpp"
-#include "model/ruleset.hpp"
 
 namespace xdpt {
+namespace matches {
+
+namespace {
+
+// "n" or "n:m", each 0..255 (strtoul base 0, stops at the first other character).
+struct NumRange {
+    unsigned lo, hi;
+    std::string_view rest;
+};
+std::optional<NumRange> parse_range(std::string_view s) {
+    auto a = grammar::to_uint_prefix(s);
+    if (!a || a->value > 255) return std::nullopt;
+    NumRange r{unsigned(a->value), unsigned(a->value), s.substr(a->used)};
+    if (!r.rest.empty() && r.rest.front() == ':') {
+        auto b = grammar::to_uint_prefix(r.rest.substr(1));
+        if (!b || b->value > 255) return std::nullopt;
+        r.hi = unsigned(b->value);
+        r.rest = r.rest.substr(1 + b->used);
+    }
+    return r;
+}
+
+Result<IcmpSpec> parse_numeric(const IcmpKind& k, std::string_view s) {
+    auto t = parse_range(s);
+    if (!t) return param_fail(str("Unknown ", k.label, " type `", s, "'"));
+    IcmpSpec spec{uint8_t(t->lo), 0, 0xff};
+    if (!t->rest.empty() && t->rest.front() == '/') {
+        auto c = parse_range(t->rest.substr(1));
+        if (!c) return param_fail(str("Unknown ", k.label, " code `", s, "'"));
+        spec.code_min = uint8_t(c->lo);
+        spec.code_max = uint8_t(c->hi);
+        t->rest = c->rest;
+    }
+    if (!t->rest.empty()) return param_fail(str("unknown character ", t->rest.front()));
+    if (t->lo != t->hi) return param_fail(str(k.label, " type range not supported"));
+    return spec;
+}
+
+}  // namespace
+
+Result<IcmpSpec> parse_icmp_spec(const IcmpKind& k, std::string_view s) {
+    s = s.substr(0, s.find('\0'));
+    const IcmpName* hit = nullptr;
+    for (const auto& n : k.names) {
+        if (s.size() > n.name.size() || strncasecmp(n.name.data(), s.data(), s.size()) != 0) continue;
+        if (hit) return param_fail(str("Ambiguous ", k.label, " type `", s, "': `", hit->name, "' or `", n.name, "'?"));
+        hit = &n;
+    }
+    if (hit) return IcmpSpec{hit->type, hit->code_min, hit->code_max};
+    return parse_numeric(k, s);
+}
+
+void print_icmp_spec(const IcmpKind& k, std::string& out, const IcmpSpec& s, bool inv, bool numeric) {
+    if (!numeric)
+        for (const auto& n : k.names)
+            if (n.type == s.type && n.code_min == s.code_min && n.code_max == s.code_max) {
+                out += str(' ', inv ? "!" : "", n.name);
+                return;
+            }
+    if (inv) out += " !";
+    out += str("type ", s.type);
+    if (s.code_min == s.code_max)
+        out += str(" code ", s.code_min);
+    else if (s.code_min != 0 || s.code_max != 0xff)
+        out += str(" codes ", s.code_min, '-', s.code_max);
+}
+
+bool icmp_to_xdp(const IcmpKind& k, const IcmpSpec& s, bool inv, XdpCond& c) {
+    if (k.proto != 1) return false;
+    c.nonfirst_frag_ok = false;
+    // ICMP type << 8 | code travels in the destination port field.
+    ValueSet v = s.type == 0xff ? ValueSet::all(0xffff)
+                                : ValueSet::range(uint32_t(s.type) << 8 | s.code_min,
+                                                  uint32_t(s.type) << 8 | s.code_max, false, 0xffff);
+    c.dport = c.dport.intersect(inv ? v.complement() : v);
+    return true;
+}
+
+}  // namespace matches
+
 namespace {
 
 using namespace matches;
@@ -16,11 +96,6 @@ using namespace matches;
 constexpr std::array<OptDef, 1> icmp_opts{{
     {.name = "icmp-type", .id = 0, .flags = opt_invert | opt_mand},
 }};
-
-struct IcmpName {
-    std::string_view name;
-    uint8_t type, code_min, code_max;
-};
 
 // libxtables' table: order matters for prefix matching and for printing (first hit).
 constexpr std::array<IcmpName, 40> icmp_names{{
@@ -66,122 +141,10 @@ constexpr std::array<IcmpName, 40> icmp_names{{
     {"address-mask-reply", 18, 0, 0xff},
 }};
 
-struct Spec {
-    uint8_t type = 0xff, code_min = 0, code_max = 0xff;
-};
-
-// "n" or "n:m", each 0..255 (strtoul base 0, stops at the first other character).
-struct NumRange {
-    unsigned lo, hi;
-    std::string_view rest;
-};
-std::optional<NumRange> parse_range(std::string_view s) {
-    auto a = grammar::to_uint_prefix(s);
-    if (!a || a->value > 255) return std::nullopt;
-    NumRange r{unsigned(a->value), unsigned(a->value), s.substr(a->used)};
-    if (!r.rest.empty() && r.rest.front() == ':') {
-        auto b = grammar::to_uint_prefix(r.rest.substr(1));
-        if (!b || b->value > 255) return std::nullopt;
-        r.hi = unsigned(b->value);
-        r.rest = r.rest.substr(1 + b->used);
-    }
-    return r;
-}
-
-Result<Spec> parse_numeric(std::string_view s) {
-    auto t = parse_range(s);
-    if (!t) return param_fail(str("Unknown ICMP type `", s, "'"));
-    Spec spec{uint8_t(t->lo), 0, 0xff};
-    if (!t->rest.empty() && t->rest.front() == '/') {
-        auto c = parse_range(t->rest.substr(1));
-        if (!c) return param_fail(str("Unknown ICMP code `", s, "'"));
-        spec.code_min = uint8_t(c->lo);
-        spec.code_max = uint8_t(c->hi);
-        t->rest = c->rest;
-    }
-    if (!t->rest.empty()) return param_fail(str("unknown character ", t->rest.front()));
-    if (t->lo != t->hi) return param_fail("ICMP type range not supported");
-    return spec;
-}
-
-// A name is matched by any case-insensitive prefix; two hits are ambiguous.
-Result<Spec> parse_spec(std::string_view s) {
-    s = s.substr(0, s.find('\0'));
-    const IcmpName* hit = nullptr;
-    for (const auto& n : icmp_names) {
-        if (s.size() > n.name.size() || strncasecmp(n.name.data(), s.data(), s.size()) != 0) continue;
-        if (hit) return param_fail(str("Ambiguous ICMP type `", s, "': `", hit->name, "' or `", n.name, "'?"));
-        hit = &n;
-    }
-    if (hit) return Spec{hit->type, hit->code_min, hit->code_max};
-    return parse_numeric(s);
-}
-
-class IcmpData : public Data<IcmpData> {
-public:
-    Result<void> parse(const OptDef&, std::string_view arg, bool invert, const ExtCtx&) override {
-        auto s = parse_spec(arg);
-        if (!s) return failure(s);
-        spec_ = *s;
-        inv_ = invert;
-        return {};
-    }
-
-    bool kernel_accepts(const Rule& rule, const ExtCtx&) const override {
-        return rule.proto == 1 && !rule.inv_proto;
-    }
-
-    void save(std::string& out) const override {
-        if (inv_) out += " !";
-        if (spec_.type == 0xff) {
-            out += " --icmp-type any";
-            return;
-        }
-        out += str(" --icmp-type ", spec_.type);
-        if (spec_.code_min != 0 || spec_.code_max != 0xff) out += str('/', spec_.code_min);
-    }
-
-    bool to_xdp(const Rule&, XdpCond& c) const override {
-        c.nonfirst_frag_ok = false;
-        // ICMP type << 8 | code travels in the destination port field.
-        ValueSet s = spec_.type == 0xff ? ValueSet::all(0xffff)
-                                        : ValueSet::range(uint32_t(spec_.type) << 8 | spec_.code_min,
-                                                          uint32_t(spec_.type) << 8 | spec_.code_max, false, 0xffff);
-        c.dport = c.dport.intersect(inv_ ? s.complement() : s);
-        return true;
-    }
-
-    XtInfo to_xt(const Rule&) const override {
-        ipt_icmp info{};
-        info.type = spec_.type;
-        info.code[0] = spec_.code_min, info.code[1] = spec_.code_max;
-        info.invflags = inv_ ? IPT_ICMP_INV : 0;
-        return XtInfo::of("icmp", 0, info);
-    }
-
-    void print(std::string& out, bool numeric) const override {
-        out += " icmp";
-        if (!numeric)
-            for (const auto& n : icmp_names)
-                if (n.type == spec_.type && n.code_min == spec_.code_min && n.code_max == spec_.code_max) {
-                    out += str(' ', inv_ ? "!" : "", n.name);
-                    return;
-                }
-        if (inv_) out += " !";
-        out += str("type ", spec_.type);
-        if (spec_.code_min == spec_.code_max)
-            out += str(" code ", spec_.code_min);
-        else if (spec_.code_min != 0 || spec_.code_max != 0xff)
-            out += str(" codes ", spec_.code_min, '-', spec_.code_max);
-    }
-
-private:
-    Spec spec_;
-    bool inv_ = false;
-};
+constexpr IcmpKind icmp_kind{"icmp", "ICMP", " --icmp-type", " icmp", 1, icmp_names};
 
 }  // namespace
 
-const ExtKind match_icmp{"icmp", icmp_opts, make_data<IcmpData>, {}, {}, {}, ipv4_only};
+const ExtKind match_icmp{"icmp", icmp_opts, make_data<IcmpData<icmp_kind, ipt_icmp>>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

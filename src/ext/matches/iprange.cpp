@@ -1,9 +1,10 @@
 // -m iprange: source and/or destination address within an inclusive range (xt_iprange
-// revision 1).
+// revision 1), of either family.
 #include <arpa/inet.h>
 #include <linux/netfilter/xt_iprange.h>
 
 #include <array>
+#include <cstring>
 
 #include "ext/matches/common.hpp"
 #include "grammar/values.hpp"
@@ -22,12 +23,14 @@ constexpr std::array<OptDef, 2> iprange_opts{{
 
 struct Range {
     bool set = false, inv = false;
-    uint32_t lo = 0, hi = 0;
+    Family fam = Family::ipv4;
+    IpAddr lo, hi;
 
-    std::string text() const { return grammar::ipv4_to_dotted(lo) + '-' + grammar::ipv4_to_dotted(hi); }
+    std::string text() const { return grammar::addr_to_text(fam, lo) + '-' + grammar::addr_to_text(fam, hi); }
 };
 
-// "a.b.c.d[-a.b.c.d]", each address as xtables_numeric_to_ipaddr reads it.
+// "a.b.c.d[-a.b.c.d]" (IPv6: "a::b[-c::d]"), each address as xtables_numeric_to_ipaddr
+// (xtables_numeric_to_ip6addr) reads it.
 Result<Range> parse_range(std::string_view arg, std::string_view opt, const ExtCtx& ctx) {
     arg = arg.substr(0, arg.find('\0'));
     auto dash = arg.find('-');
@@ -35,8 +38,11 @@ Result<Range> parse_range(std::string_view arg, std::string_view opt, const ExtC
     std::string_view to = dash == std::string_view::npos ? arg : arg.substr(dash + 1);
     Range r;
     r.set = true;
+    r.fam = ctx.family;
     for (auto [text, dest] : {std::pair{from, &r.lo}, std::pair{to, &r.hi}}) {
-        auto a = grammar::dotted_to_ipv4(text);
+        std::optional<IpAddr> a;
+        if (ctx.family == Family::ipv6) a = grammar::text_to_ipv6(text);
+        else if (auto v4 = grammar::dotted_to_ipv4(text)) a = IpAddr::from_v4(*v4);
         if (!a) return param_fail(str("iprange: Bad value for \"", opt, "\" option: \"", text, "\""));
         *dest = *a;
     }
@@ -61,8 +67,9 @@ public:
     }
 
     bool to_xdp(const Rule&, XdpCond& c) const override {
-        if (src_.set) c.src.push_back({range_to_prefixes(src_.lo, src_.hi), src_.inv});
-        if (dst_.set) c.dst.push_back({range_to_prefixes(dst_.lo, dst_.hi), dst_.inv});
+        if ((src_.set && src_.fam != Family::ipv4) || (dst_.set && dst_.fam != Family::ipv4)) return false;
+        if (src_.set) c.src.push_back({range_to_prefixes(src_.lo.v4(), src_.hi.v4()), src_.inv});
+        if (dst_.set) c.dst.push_back({range_to_prefixes(dst_.lo.v4(), dst_.hi.v4()), dst_.inv});
         return true;
     }
 
@@ -70,11 +77,11 @@ public:
     XtInfo to_xt(const Rule&) const override {
         xt_iprange_mtinfo info{};
         if (src_.set) {
-            info.src_min.ip = htonl(src_.lo), info.src_max.ip = htonl(src_.hi);
+            std::memcpy(&info.src_min, src_.lo.b.data(), 16), std::memcpy(&info.src_max, src_.hi.b.data(), 16);
             info.flags |= IPRANGE_SRC | (src_.inv ? IPRANGE_SRC_INV : 0);
         }
         if (dst_.set) {
-            info.dst_min.ip = htonl(dst_.lo), info.dst_max.ip = htonl(dst_.hi);
+            std::memcpy(&info.dst_min, dst_.lo.b.data(), 16), std::memcpy(&info.dst_max, dst_.hi.b.data(), 16);
             info.flags |= IPRANGE_DST | (dst_.inv ? IPRANGE_DST_INV : 0);
         }
         return XtInfo::of("iprange", 1, info);
@@ -96,6 +103,6 @@ private:
 
 }  // namespace
 
-const ExtKind match_iprange{"iprange", iprange_opts, make_data<IprangeData>, {}, {}, {}, ipv4_only};
+const ExtKind match_iprange{"iprange", iprange_opts, make_data<IprangeData>};
 
 }  // namespace xdpt

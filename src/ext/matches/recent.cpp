@@ -40,7 +40,8 @@ constexpr uint32_t max_nstamps = 65536;
 
 class RecentData : public Data<RecentData> {
 public:
-    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx&) override {
+    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx& ctx) override {
+        fam_ = ctx.family;
         arg = arg.substr(0, arg.find('\0'));
         switch (opt.id) {
             case o_set: case o_rcheck: case o_update: case o_remove: {
@@ -59,7 +60,7 @@ public:
                 name_ = std::string(arg.substr(0, XT_RECENT_NAME_LEN - 1));
                 return {};
             case o_mask: {
-                auto m = parse_host(arg);
+                auto m = parse_host(fam_, arg);
                 if (!m) return failure(m);
                 mask_ = *m;
                 mask_given_ = true;
@@ -72,7 +73,8 @@ public:
         return {};
     }
 
-    Result<void> finish(unsigned seen, const ExtCtx&) override {
+    Result<void> finish(unsigned seen, const ExtCtx& ctx) override {
+        fam_ = ctx.family;
         if (!(seen & any_op))
             return param_fail("recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'");
         return {};
@@ -100,17 +102,17 @@ public:
         std::memcpy(info.name, name_.data(), name_.size());
         info.name[name_.size()] = '\0';
         // Without --mask every byte of the address union is set; a --mask writes the
-        // IPv4 word and clears the rest.
-        if (mask_given_) info.mask.ip = htonl(mask_);
-        else std::memset(&info.mask, 0xff, sizeof info.mask);
+        // address of its family (IPv4: the first word, the rest cleared).
+        std::memcpy(&info.mask, mask_.b.data(), sizeof info.mask);
         return XtInfo::of("recent", 1, info);
     }
 
     // iptables prints the name bare, even one with blanks.
     void save(std::string& out) const override { save_as(out, true, false); }
-    // Without --mask the structure differs (see to_xt): -C tells them apart. The name is
-    // quoted where needed and the numbers unsigned, so that the text reads back.
-    void save_exact(std::string& out) const override { save_as(out, mask_given_, true); }
+    // Without --mask the IPv4 structure differs (see to_xt): -C tells them apart (the
+    // IPv6 one is that of an all-ones mask). The name is quoted where needed and the
+    // numbers unsigned, so that the text reads back.
+    void save_exact(std::string& out) const override { save_as(out, mask_given_ || fam_ == Family::ipv6, true); }
 
     void print(std::string& out, bool) const override {
         if (invert_) out += " !";
@@ -118,11 +120,13 @@ public:
         conditions(out, print_words, true);
         out += str(" name: ", name_);
         out += side_ == XT_RECENT_DEST ? " side: dest" : " side: source";
-        out += str(" mask: ", grammar::ipv4_to_dotted(mask_));
+        out += str(" mask: ", grammar::addr_to_text(fam_, mask_));
     }
 
 private:
-    uint32_t seconds_ = 0, hit_count_ = 0, mask_ = 0xffffffff;
+    uint32_t seconds_ = 0, hit_count_ = 0;
+    IpAddr mask_ = IpAddr::prefix_mask(128);
+    Family fam_ = Family::ipv4;
     uint8_t check_set_ = 0, side_ = XT_RECENT_SOURCE;
     bool invert_ = false, mask_given_ = false;
     std::string name_{default_name};
@@ -156,13 +160,13 @@ private:
         out += " --name";
         if (exact) append_quoted(out, name_);
         else out += str(' ', name_);
-        if (with_mask) out += str(" --mask ", grammar::ipv4_to_dotted(mask_));
+        if (with_mask) out += str(" --mask ", grammar::addr_to_text(fam_, mask_));
         out += side_ == XT_RECENT_DEST ? " --rdest" : " --rsource";
     }
 };
 
 }  // namespace
 
-const ExtKind match_recent{"recent", recent_opts, make_data<RecentData>, {}, {}, {}, ipv4_only};
+const ExtKind match_recent{"recent", recent_opts, make_data<RecentData>};
 
 }  // namespace xdpt

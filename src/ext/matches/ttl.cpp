@@ -1,88 +1,46 @@
-// -m ttl: compare the IPv4 time to live (ipt_ttl): equal, not equal, less, greater.
+// -m ttl: compare the IPv4 time to live (ipt_ttl): equal, not equal, less, greater. What
+// it shares with hl is in ttlbase.
 #include <linux/netfilter_ipv4/ipt_ttl.h>
 
-#include <array>
-
-#include "ext/matches/common.hpp"
+#include "ext/matches/ttlbase.hpp"
 
 namespace xdpt {
+namespace matches {
+
+bool ttl_to_xdp(TtlMode mode, uint8_t v, XdpCond& c) {
+    for (unsigned t = 0; t < 256; ++t) {
+        bool m = mode == TtlMode::eq ? t == v : mode == TtlMode::ne ? t != v : mode == TtlMode::lt ? t < v : t > v;
+        if (!m) c.ttl.reset(t);
+    }
+    return true;
+}
+
+}  // namespace matches
+
 namespace {
 
 using namespace matches;
 
-enum : int { o_eq, o_lt, o_gt };
-constexpr unsigned any_ttl = 0x7;  // each option excludes the others (and itself)
-constexpr unsigned alias = opt_invert | opt_multi;  // checked by AliasGuard
+static_assert(IPT_TTL_EQ == int(TtlMode::eq) && IPT_TTL_NE == int(TtlMode::ne) && IPT_TTL_LT == int(TtlMode::lt) &&
+              IPT_TTL_GT == int(TtlMode::gt) && sizeof(ipt_ttl_info) == 2);
 
 // Table order as in libxtables: it decides which option the exclusion messages name.
-constexpr std::array<OptDef, 4> ttl_opts{{
-    {.name = "ttl-lt", .id = o_lt, .excl = any_ttl},
-    {.name = "ttl-gt", .id = o_gt, .excl = any_ttl},
-    {.name = "ttl-eq", .id = o_eq, .flags = opt_invert, .excl = any_ttl},
-    {.name = "ttl", .id = o_eq, .flags = alias, .excl = any_ttl},
-}};
-
-enum class Mode { eq = IPT_TTL_EQ, ne = IPT_TTL_NE, lt = IPT_TTL_LT, gt = IPT_TTL_GT };
-
-class TtlData : public Data<TtlData> {
-public:
-    Result<void> parse(const OptDef& opt, std::string_view arg, bool invert, const ExtCtx&) override {
-        if (auto r = guard_.check("ttl", ttl_opts, opt, invert); !r) return r;
-        auto v = parse_uint("ttl", canonical(ttl_opts, opt.id).name, arg, 0, 255);
-        if (!v) return failure(v);
-        ttl_ = static_cast<uint8_t>(*v);
-        mode_ = opt.id == o_lt ? Mode::lt : opt.id == o_gt ? Mode::gt : invert ? Mode::ne : Mode::eq;
-        return {};
-    }
-
-    Result<void> finish(unsigned seen, const ExtCtx&) override {
-        if (seen == 0)
-            return param_fail("TTL match: You must specify one of `--ttl-eq', `--ttl-lt', `--ttl-gt");
-        return {};
-    }
-
-    bool to_xdp(const Rule&, XdpCond& c) const override {
-        for (unsigned t = 0; t < 256; ++t) {
-            bool m = mode_ == Mode::eq ? t == ttl_ : mode_ == Mode::ne ? t != ttl_
-                   : mode_ == Mode::lt ? t < ttl_ : t > ttl_;
-            if (!m) c.ttl.reset(t);
-        }
-        return true;
-    }
-
-    XtInfo to_xt(const Rule&) const override {
-        ipt_ttl_info info{};
-        info.mode = static_cast<uint8_t>(mode_);
-        info.ttl = ttl_;
-        return XtInfo::of("ttl", 0, info);
-    }
-
-    // ip ttl OP N: ttl_mt compares ip_hdr(skb)->ttl as the cmp does.
-    bool to_nft(const Rule&, nftx::Exprs& out) const override {
-        static constexpr std::array<uint32_t, 4> ops{NFT_CMP_EQ, NFT_CMP_NEQ, NFT_CMP_LT, NFT_CMP_GT};  // by Mode
-        out.push_back(nftx::Payload{NFT_PAYLOAD_NETWORK_HEADER, 8, 1});
-        out.push_back(nftx::Cmp{ops[static_cast<size_t>(mode_)], nftx::u8(ttl_)});
-        return true;
-    }
-
-    void save(std::string& out) const override {
-        static constexpr std::array<std::string_view, 4> opts{" --ttl-eq", " ! --ttl-eq", " --ttl-lt", " --ttl-gt"};
-        out += str(opts[static_cast<size_t>(mode_)], ' ', ttl_);
-    }
-
-    void print(std::string& out, bool) const override {
-        static constexpr std::array<std::string_view, 4> ops{"==", "!=", "<", ">"};
-        out += str(" TTL match TTL ", ops[static_cast<size_t>(mode_)], ' ', ttl_);
-    }
-
-private:
-    AliasGuard guard_;
-    Mode mode_ = Mode::eq;
-    uint8_t ttl_ = 0;
+constexpr TtlKind ttl_kind{
+    "ttl",
+    {{
+        {.name = "ttl-lt", .id = o_ttl_lt, .excl = any_ttl},
+        {.name = "ttl-gt", .id = o_ttl_gt, .excl = any_ttl},
+        {.name = "ttl-eq", .id = o_ttl_eq, .flags = opt_invert, .excl = any_ttl},
+        {.name = "ttl", .id = o_ttl_eq, .flags = ttl_alias, .excl = any_ttl},
+    }},
+    "TTL match: You must specify one of `--ttl-eq', `--ttl-lt', `--ttl-gt",
+    " TTL match TTL",
+    8,
+    true,
 };
 
 }  // namespace
 
-const ExtKind match_ttl{"ttl", ttl_opts, make_data<TtlData>, {}, {}, {}, ipv4_only};
+const ExtKind match_ttl{"ttl", ttl_kind.opts, make_data<TtlData<ttl_kind>>, {}, {}, {}, ipv4_only};
 
 }  // namespace xdpt

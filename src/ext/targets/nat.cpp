@@ -1,4 +1,4 @@
-// -j SNAT, DNAT, MASQUERADE, REDIRECT (IPv4): address and port translation (xt_nat,
+// -j SNAT, DNAT, MASQUERADE, REDIRECT: address and port translation (xt_nat,
 // xt_MASQUERADE, xt_REDIRECT), all in the nat table. One data type for the four, as in
 // iptables' libxt_NAT: they share the syntax of a range ("a.b.c.d[-a.b.c.d][:port[-port]]",
 // or ports alone) and its printing, and differ in option names, labels and revision.
@@ -7,10 +7,13 @@
 // DNAT 2 (struct nf_nat_range2, which carries the base port of a shifted port range
 // "a-b/base"), SNAT, MASQUERADE and REDIRECT 0 (struct nf_nat_ipv4_multi_range_compat,
 // which has no base port: it is dropped, and printed as /0 if the flag alone got there).
+// In IPv6: DNAT 2, SNAT 1, MASQUERADE and REDIRECT 0 (struct nf_nat_range, no base port
+// either); addresses may be bracketed, "[a::b[-c::d]]:port", and are when a port follows.
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_nat.h>
 
 #include <array>
+#include <cstring>
 
 #include "core/netdb.hpp"
 #include "ext/targets/common.hpp"
@@ -47,20 +50,20 @@ constexpr std::array<OptDef, 2> redirect_opts{{
 // The four flavours: what they print and how they reach the kernel.
 struct Flavour {
     std::string_view name;
-    uint8_t rev;
+    uint8_t rev, rev6;  // IPv4's, IPv6's
     std::string_view list_label;  // iptables -L: " to:1.2.3.4"
     std::string_view save_opt;    // iptables-save: " --to-source 1.2.3.4"
     bool skip_colon;              // a range of ports alone is printed without its ':'
 };
-constexpr Flavour snat{"SNAT", 0, "to:", "--to-source ", false};
-constexpr Flavour dnat{"DNAT", 2, "to:", "--to-destination ", false};
-constexpr Flavour masquerade{"MASQUERADE", 0, "masq ports: ", "--to-ports ", true};
-constexpr Flavour redirect{"REDIRECT", 0, "redir ports ", "--to-ports ", true};
+constexpr Flavour snat{"SNAT", 0, 1, "to:", "--to-source ", false};
+constexpr Flavour dnat{"DNAT", 2, 2, "to:", "--to-destination ", false};
+constexpr Flavour masquerade{"MASQUERADE", 0, 0, "masq ports: ", "--to-ports ", true};
+constexpr Flavour redirect{"REDIRECT", 0, 0, "redir ports ", "--to-ports ", true};
 
-// struct nf_nat_range2 in host byte order; `flags` are the kernel's NF_NAT_RANGE_*.
+// struct nf_nat_range2, ports in host byte order; `flags` are the kernel's NF_NAT_RANGE_*.
 struct Range {
     uint32_t flags = 0;
-    uint32_t min_ip = 0, max_ip = 0;
+    IpAddr min_ip, max_ip;
     uint16_t min_port = 0, max_port = 0, base_port = 0;
 };
 
@@ -133,34 +136,43 @@ Result<void> parse_ports(std::string_view arg, bool portok, bool stored, Range& 
     return {};
 }
 
-// inet_pton(AF_INET): exactly four decimal components, no leading zeros.
-std::optional<uint32_t> pton(std::string_view s) {
-    in_addr a{};
-    if (inet_pton(AF_INET, std::string(s).c_str(), &a) != 1) return std::nullopt;
-    return ntohl(a.s_addr);
+// inet_pton of the family (IPv4: exactly four decimal components, no leading zeros).
+std::optional<IpAddr> pton(Family f, std::string_view s) {
+    IpAddr a;
+    if (inet_pton(f == Family::ipv6 ? AF_INET6 : AF_INET, std::string(s).c_str(), a.b.data()) != 1) return std::nullopt;
+    return a;
 }
 
-// libxt_NAT's parse_to for IPv4: "[addr[-addr]][:ports]". A second colon means an IPv6
-// address (refused as a bad address); brackets are IPv6 only. The ports are read first.
-// As in iptables, a colon at offset 2 is taken for "[]:" and leaves no address either.
-Result<void> parse_to(std::string_view arg, bool portok, bool stored, Range& r) {
-    if (arg.find('[') != std::string_view::npos) return param_fail("Invalid address format");
-    size_t colon = arg.find(':');
-    if (colon != std::string_view::npos && arg.find(':', colon + 1) != std::string_view::npos)
-        colon = std::string_view::npos;
+// libxt_NAT's parse_to: "[addr[-addr]][:ports]", or in IPv6 "[addr[-addr]]:ports" too.
+// Unbracketed, a second colon means an IPv6 address and no port (for IPv4 a bad
+// address); brackets are IPv6 only. The ports are read first. As in iptables, a colon
+// at offset 2 is taken for "[]:" and leaves no address either.
+Result<void> parse_to(Family f, std::string_view arg, bool portok, bool stored, Range& r) {
+    const std::string_view whole = arg;
+    size_t colon = std::string_view::npos;
+    if (const size_t open = arg.find('['); open != std::string_view::npos) {
+        const size_t close = arg.find(']', open + 1);
+        if (close == std::string_view::npos || f == Family::ipv4) return param_fail("Invalid address format");
+        colon = arg.find(':', close + 1);
+        arg = arg.substr(open + 1, close - open - 1);
+    } else {
+        colon = arg.find(':');
+        if (colon != std::string_view::npos && arg.find(':', colon + 1) != std::string_view::npos)
+            colon = std::string_view::npos;
+        if (colon != std::string_view::npos) arg = arg.substr(0, colon);
+    }
     if (colon != std::string_view::npos) {
-        if (auto p = parse_ports(arg.substr(colon + 1), portok, stored, r); !p) return p;
+        if (auto p = parse_ports(whole.substr(colon + 1), portok, stored, r); !p) return p;
         if (colon == 0 || colon == 2) return {};
-        arg = arg.substr(0, colon);
     }
     r.flags |= NF_NAT_RANGE_MAP_IPS;
     const size_t dash = arg.find('-');
     const std::string_view lo = arg.substr(0, dash);
-    auto min = pton(lo);
+    auto min = pton(f, lo);
     if (!min) return param_fail(str("Bad IP address \"", lo, "\""));
     r.min_ip = r.max_ip = *min;
     if (dash != std::string_view::npos) {
-        auto max = pton(arg.substr(dash + 1));
+        auto max = pton(f, arg.substr(dash + 1));
         if (!max) return param_fail(str("Bad IP address \"", arg.substr(dash + 1), "\""));
         r.max_ip = *max;
     }
@@ -171,6 +183,7 @@ template <const Flavour& F>
 class NatData : public Data<NatData<F>> {
 public:
     Result<void> parse(const OptDef& opt, std::string_view arg, bool, const ExtCtx& ctx) override {
+        fam_ = ctx.family;
         // The protocol as given before this option (an inverted one counts as given).
         const uint16_t proto = ctx.rule ? ctx.rule->proto : 0;
         const bool portok = proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
@@ -179,7 +192,7 @@ public:
         switch (opt.id) {
             case o_to_dest:
             case o_to_src:
-                if (auto r = parse_to(arg, portok, ctx.stored, got); !r) return r;
+                if (auto r = parse_to(fam_, arg, portok, ctx.stored, got); !r) return r;
                 range_.min_ip = got.min_ip, range_.max_ip = got.max_ip;
                 range_.min_port = got.min_port, range_.max_port = got.max_port;
                 break;
@@ -192,12 +205,13 @@ public:
             case o_persistent: got.flags = NF_NAT_RANGE_PERSISTENT; break;
         }
         range_.flags |= got.flags;
-        if (F.rev == 2 && (got.flags & NF_NAT_RANGE_PROTO_OFFSET)) range_.base_port = got.base_port;
+        if (rev() == 2 && (got.flags & NF_NAT_RANGE_PROTO_OFFSET)) range_.base_port = got.base_port;
         return {};
     }
 
     // REDIRECT checks, as DNAT revision 0 did, that its structure can carry the range.
-    Result<void> finish(unsigned, const ExtCtx&) override {
+    Result<void> finish(unsigned, const ExtCtx& ctx) override {
+        fam_ = ctx.family;
         if (&F == &redirect && (range_.flags & NF_NAT_RANGE_PROTO_OFFSET))
             return param_fail("Shifted portmap ranges not supported with this kernel");
         return {};
@@ -207,21 +221,25 @@ public:
     // an address range, which their options cannot give. Table and hooks: the ExtKind.
 
     XtInfo to_xt(const Rule&) const override {
-        if (F.rev == 2) {
-            nf_nat_range2 info{};
-            info.flags = range_.flags;
-            info.min_addr.ip = htonl(range_.min_ip), info.max_addr.ip = htonl(range_.max_ip);
-            info.min_proto.all = htons(range_.min_port), info.max_proto.all = htons(range_.max_port);
-            info.base_proto.all = htons(range_.base_port);
-            return XtInfo::of(F.name, F.rev, info);
+        nf_nat_range2 info{};
+        info.flags = range_.flags;
+        std::memcpy(&info.min_addr, range_.min_ip.b.data(), sizeof info.min_addr);
+        std::memcpy(&info.max_addr, range_.max_ip.b.data(), sizeof info.max_addr);
+        info.min_proto.all = htons(range_.min_port), info.max_proto.all = htons(range_.max_port);
+        info.base_proto.all = htons(range_.base_port);
+        if (rev() == 2) return XtInfo::of(F.name, 2, info);
+        if (fam_ == Family::ipv6) {  // struct nf_nat_range: nf_nat_range2 without its base
+            nf_nat_range v1{};
+            std::memcpy(&v1, &info, sizeof v1);
+            return XtInfo::of(F.name, rev(), v1);
         }
-        nf_nat_ipv4_multi_range_compat info{};
-        info.rangesize = 1;
-        nf_nat_ipv4_range& r = info.range[0];
+        nf_nat_ipv4_multi_range_compat mr{};
+        mr.rangesize = 1;
+        nf_nat_ipv4_range& r = mr.range[0];
         r.flags = range_.flags;
-        r.min_ip = htonl(range_.min_ip), r.max_ip = htonl(range_.max_ip);
-        r.min.all = htons(range_.min_port), r.max.all = htons(range_.max_port);
-        return XtInfo::of(F.name, F.rev, info);
+        r.min_ip = info.min_addr.ip, r.max_ip = info.max_addr.ip;
+        r.min = info.min_proto, r.max = info.max_proto;
+        return XtInfo::of(F.name, F.rev, mr);
     }
 
     void save(std::string& out) const override { emit(out, F.save_opt, "--"); }
@@ -229,13 +247,20 @@ public:
 
 private:
     Range range_;
+    Family fam_ = Family::ipv4;
 
-    // sprint_range for IPv4: "a[-b]" when addresses are mapped, then ":p[-q][/base]".
+    uint8_t rev() const { return fam_ == Family::ipv6 ? F.rev6 : F.rev; }
+
+    // sprint_range: "a[-b]" when addresses are mapped (in IPv6 in brackets when ports
+    // follow), then ":p[-q][/base]".
     std::string range_text() const {
         std::string s;
         if (range_.flags & NF_NAT_RANGE_MAP_IPS) {
-            s += grammar::ipv4_to_dotted(range_.min_ip);
-            if (range_.max_ip != range_.min_ip) s += str('-', grammar::ipv4_to_dotted(range_.max_ip));
+            const bool brackets = fam_ == Family::ipv6 && (range_.flags & NF_NAT_RANGE_PROTO_SPECIFIED);
+            if (brackets) s += '[';
+            s += grammar::addr_to_text(fam_, range_.min_ip);
+            if (range_.max_ip != range_.min_ip) s += str('-', grammar::addr_to_text(fam_, range_.max_ip));
+            if (brackets) s += ']';
         }
         if (range_.flags & NF_NAT_RANGE_PROTO_SPECIFIED) {
             s += str(':', range_.min_port);
@@ -267,7 +292,6 @@ extern const ExtKind target_SNAT{
     .make = make_data<NatData<snat>>,
     .tables = "nat",
     .hooks = "POSTROUTING,INPUT",
-    .families = ipv4_only,
 };
 extern const ExtKind target_DNAT{
     .name = "DNAT",
@@ -275,7 +299,6 @@ extern const ExtKind target_DNAT{
     .make = make_data<NatData<dnat>>,
     .tables = "nat",
     .hooks = "PREROUTING,OUTPUT",
-    .families = ipv4_only,
 };
 extern const ExtKind target_MASQUERADE{
     .name = "MASQUERADE",
@@ -283,7 +306,6 @@ extern const ExtKind target_MASQUERADE{
     .make = make_data<NatData<masquerade>>,
     .tables = "nat",
     .hooks = "POSTROUTING",
-    .families = ipv4_only,
 };
 extern const ExtKind target_REDIRECT{
     .name = "REDIRECT",
@@ -291,7 +313,6 @@ extern const ExtKind target_REDIRECT{
     .make = make_data<NatData<redirect>>,
     .tables = "nat",
     .hooks = "PREROUTING,OUTPUT",
-    .families = ipv4_only,
 };
 
 }  // namespace xdpt

@@ -1,4 +1,4 @@
-// -j TCPMSS: rewrite the MSS option of TCP SYN packets (xt_TCPMSS, IPv4 flavour).
+// -j TCPMSS: rewrite the MSS option of TCP SYN packets (xt_TCPMSS), of either family.
 #include <linux/netfilter/xt_TCPMSS.h>
 
 #include <array>
@@ -13,7 +13,8 @@ using namespace targets;
 
 enum : int { o_set_mss, o_clamp };
 constexpr uint16_t clamp_pmtu = 0xffff;       // XT_TCPMSS_CLAMP_PMTU
-constexpr uint32_t max_mss = 0xffff - 20;     // 65535 - sizeof(struct iphdr)
+// 65535 less the network header: sizeof(struct iphdr), of struct ip6_hdr.
+constexpr uint32_t max_mss(Family f) { return 0xffff - (f == Family::ipv6 ? 40 : 20); }
 
 constexpr std::array<OptDef, 2> tcpmss_opts{{
     {.name = "set-mss", .id = o_set_mss},
@@ -45,12 +46,12 @@ class TcpmssData : public Data<TcpmssData> {
 public:
     uint16_t mss = 0;
 
-    Result<void> parse(const OptDef& opt, std::string_view arg, bool, const ExtCtx&) override {
+    Result<void> parse(const OptDef& opt, std::string_view arg, bool, const ExtCtx& ctx) override {
         if (opt.id == o_clamp) {
             mss = clamp_pmtu;
             return {};
         }
-        auto v = parse_uint("TCPMSS", opt, arg, 0, max_mss);
+        auto v = parse_uint("TCPMSS", opt, arg, 0, max_mss(ctx.family));
         if (!v) return std::unexpected(v.error());
         mss = static_cast<uint16_t>(*v);
         return {};
