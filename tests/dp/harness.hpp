@@ -34,6 +34,24 @@ void set_forwarding(bool on);
 // /proc/sys/net/ipv6/conf/all/forwarding of the test namespace (read by a commit).
 void set_forwarding6(bool on);
 
+// Forwarding of family 4 or 6 on for a scope.
+struct Forwarding {
+    explicit Forwarding(bool on, int family = 4) : family(family) { set(on); }
+    ~Forwarding() { set(false); }
+    void set(bool on) const { family == 6 ? set_forwarding6(on) : set_forwarding(on); }
+    int family;
+};
+
+constexpr int DROP = 1, PASS = 2;  // XDP_DROP, XDP_PASS
+
+// Checks one packet: the action and the counters it moved.
+#define EXPECT(outcome, act, moved_)                 \
+    do {                                             \
+        const Outcome o_ = (outcome);                \
+        CHECK_MESSAGE(o_.action == (act), o_.moved); \
+        CHECK(o_.moved == std::string(moved_));      \
+    } while (0)
+
 // IPv6 on the links: veth0 2001:db8::1/64 (2001:db8::2 a neighbour behind it, veth1's
 // MAC), veth2 2001:db8:1::1/64 (2001:db8:1::2 behind it, veth3's MAC); veth1 and veth3
 // have IPv6 disabled (no chatter).
@@ -80,6 +98,8 @@ void counters_of(int family);
 // user chains.
 std::string filter(const std::string& rules, const char* input = "ACCEPT", const char* forward = "ACCEPT",
                    const std::vector<std::string>& chains = {});
+// A raw table with `rules` ("-A PREROUTING ..." lines).
+std::string raw(const std::string& rules);
 
 // Runs the program on the frame as if received on `in`, and reports what moved. The
 // frame runs twice (the second time through the class cache) and both runs must do the
