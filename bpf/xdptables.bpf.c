@@ -1135,6 +1135,10 @@ static __always_inline int parse6(struct xdp_md *ctx, __u32 gen, struct xdpt_con
 	}
 	if (d[0] == 0xff)
 		goto kernel; /* multicast: dropped or delivered by scope and membership */
+	/* A unicast packet in a link-layer broadcast or multicast frame: ip6_rcv drops it
+	 * under drop_unicast_in_l2_multicast, ip6_forward always. */
+	if (!to_host)
+		goto kernel;
 	__u32 s_hi = ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1];
 	__u32 d_hi = ip6->daddr.in6_u.u6_addr32[0] | ip6->daddr.in6_u.u6_addr32[1];
 	/* ::/64 holds the unspecified, loopback, IPv4-compatible and IPv4-mapped addresses:
@@ -1205,9 +1209,9 @@ static __always_inline int parse6(struct xdp_md *ctx, __u32 gen, struct xdpt_con
 	} else if (filter_stage) {
 		long rc = route6(ctx, ip6, (__u64)nh << 32 | sport << 16 | (dport & 0xffff), tot, &oif);
 		if (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-			/* ip6_forward drops it before FORWARD when forwarding is off, the frame was
-			 * not for this host, or the hop limit is spent. */
-			if (!to_host || ip6->hop_limit <= 1 || (cfg->flags & XDPT_CFG_NO_FORWARD) || on_lo)
+			/* ip6_forward drops it before FORWARD when forwarding is off or the hop
+			 * limit is spent. */
+			if (ip6->hop_limit <= 1 || (cfg->flags & XDPT_CFG_NO_FORWARD) || on_lo)
 				filter_stage = 0;
 			entry = XDPT_FILTER_FORWARD;
 		} else if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || rc == BPF_FIB_LKUP_RET_FWD_DISABLED) {

@@ -145,9 +145,12 @@ TEST_CASE("IPv6: what the kernel decides goes up untouched and uncounted") {
         ll.src = "fe80::2", ll.dst = "fe80::1";
         EXPECT(send6(ll), PASS, "");
     }
-    // A frame for another host's MAC (never reaches the kernel's IPv6).
+    // A frame for another host's MAC (never reaches the kernel's IPv6); a unicast packet
+    // in a multicast frame.
     {
         Frame f = frame6(udp6(7), Mac{0x02, 0, 0x5e, 0, 0, 0x99}, veth0().peer_mac);
+        EXPECT(send_frame(f, veth0()), PASS, "");
+        f = frame6(udp6(7), Mac{0x33, 0x33, 0, 0, 0, 1}, veth0().peer_mac);
         EXPECT(send_frame(f, veth0()), PASS, "");
     }
     CHECK(stat_sum(XDPT_S_KERNEL) > kernel0);

@@ -101,30 +101,6 @@ build_side() {
   fi
 }
 
-rx() {  # $1 = namespace, $2 = counter -> value of the dut veth's counter
-  ip netns exec "$1" cat "/sys/class/net/$DUT_IN/statistics/$2"
-}
-
-# Send the frame list from side $1's gen and wait until its dut has received them all.
-send_side() {
-  local g=${tag}$1g d=${tag}$1d base drop0 sent now i
-  base=$(rx "$d" rx_packets) drop0=$(rx "$d" rx_dropped)
-  sent=$(ip netns exec "$g" "$py" "$here/gen.py" send "$GEN_IF" "$work/frames") || return 1
-  for i in $(seq 100); do
-    now=$(rx "$d" rx_packets)
-    [ $((now - base)) -ge "$sent" ] && break
-    sleep 0.1
-  done
-  if [ $((now - base)) -lt "$sent" ]; then
-    echo "  HARNESS side $1: dut received $((now - base)) of $sent frames"; return 1
-  fi
-  sleep 0.3   # let the last frames through the stack
-  if [ "$(rx "$d" rx_dropped)" != "$drop0" ]; then
-    echo "  HARNESS side $1: dut dropped $(( $(rx "$d" rx_dropped) - drop0 )) frames on receive"
-    return 1
-  fi
-}
-
 # $1 = side letter, $2 = flavour (legacy|xdptables), $3 = what (restore|save)
 sut() {
   local d=${tag}$1d

@@ -26,3 +26,28 @@ add_ns() {  # $1 = name: a namespace with lo up and IPv6 off (no router solicita
     net.ipv6.conf.default.disable_ipv6=1 >/dev/null
   ip -n "$1" link set lo up
 }
+
+# Sending (expects $tag, $py, $here, $work, and the topology's $GEN_IF and $DUT_IN).
+rx() {  # $1 = namespace, $2 = counter -> value of the dut veth's counter
+  ip netns exec "$1" cat "/sys/class/net/$DUT_IN/statistics/$2"
+}
+
+# Send the frame list from side $1's gen and wait until its dut has received them all.
+send_side() {
+  local g=${tag}$1g d=${tag}$1d base drop0 sent now i
+  base=$(rx "$d" rx_packets) drop0=$(rx "$d" rx_dropped)
+  sent=$(ip netns exec "$g" "$py" "$here/gen.py" send "$GEN_IF" "$work/frames") || return 1
+  for i in $(seq 100); do
+    now=$(rx "$d" rx_packets)
+    [ $((now - base)) -ge "$sent" ] && break
+    sleep 0.1
+  done
+  if [ $((now - base)) -lt "$sent" ]; then
+    echo "  HARNESS side $1: dut received $((now - base)) of $sent frames"; return 1
+  fi
+  sleep "${E2E_SETTLE:-0.3}"   # let the last frames through the stack
+  if [ "$(rx "$d" rx_dropped)" != "$drop0" ]; then
+    echo "  HARNESS side $1: dut dropped $(( $(rx "$d" rx_dropped) - drop0 )) frames on receive"
+    return 1
+  fi
+}
