@@ -801,16 +801,12 @@ static __always_inline int prologue(struct xdp_md *ctx, const int fam, __u32 *ge
  * (the scratch's pkt): the field lookups, the walks of raw PREROUTING and of INPUT or
  * FORWARD, and the counts. */
 static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen, struct xdpt_config *cfg,
-				    struct xdpt_iface *ifc)
+				    struct xdpt_iface *ifc, struct xdpt_scratch *sc)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	struct iphdr *ip = (void *)(eth + 1);
 	if ((void *)(ip + 1) > data_end)
-		goto kernel;
-	__u32 zero = 0;
-	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
-	if (!sc)
 		goto kernel;
 	struct pkt *p = &sc->pkt;
 	struct walk *w = &sc->w, *wf = &sc->wf;
@@ -1259,7 +1255,7 @@ static __always_inline int judge(struct xdp_md *ctx, const int fam)
 	r = fam ? parse6(ctx, gen, cfg, ifc, to_host, &sc->pkt) : parse4(ctx, gen, cfg, ifc, to_host, &sc->pkt);
 	if (r >= 0)
 		return r;
-	return classify(ctx, fam, gen, cfg, ifc);
+	return classify(ctx, fam, gen, cfg, ifc, sc);
 }
 static __noinline int judge4(struct xdp_md *ctx) { return judge(ctx, 0); }
 static __noinline int judge6(struct xdp_md *ctx) { return judge(ctx, 1); }
