@@ -3,6 +3,7 @@
 // checked against what ip6tables (1.8.9, legacy) and the kernel's ip6_rcv would do.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <netinet/in.h>
 
 #include "harness.hpp"
@@ -284,4 +285,19 @@ TEST_CASE("IPv6 counters: kept across the family's own commits") {
                             "ACCEPT"}).rc == 0);
     EXPECT(send6(udp6(9)), PASS, "");
     EXPECT(send6(tcp6(9)), PASS, "INPUT#2");
+}
+
+// Conntrack in an IPv6 ruleset: XDP's NEW check asks about IPv4 tuples only, so filter is
+// the kernel's (conntrack must see what it drops); raw PREROUTING, before conntrack, is
+// still decided here.
+TEST_CASE("IPv6 with conntrack: raw PREROUTING decided in XDP, filter left to netfilter") {
+    unsetenv("XDPT_TEST_COUNT_ALL");
+    load6(raw("-A PREROUTING -p udp --dport 5 -j DROP") +
+          filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -m conntrack --ctstate NEW -p udp --dport 9 -j DROP"));
+    EXPECT(send6(udp6(5)), DROP, "raw:PREROUTING#1");
+    EXPECT(send6(udp6(8)), PASS, "");
+    EXPECT(send6(udp6(9)), PASS, "");
+    Cli e = run("ip6tables", {"explain"});
+    CHECK(e.out.find("XDP asks conntrack about IPv4 packets only") != std::string::npos);
+    setenv("XDPT_TEST_COUNT_ALL", "1", 1);
 }
