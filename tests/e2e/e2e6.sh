@@ -37,7 +37,7 @@ py=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 gen6() { "$py" "$here/gen6.py" "$@"; }
 eval "$(gen6 topo)"
 
-tag="e6$$"
+tag="xdp6_e$$"
 work=$(mktemp -d)
 me=e2e6
 . "$here/netns.sh"
