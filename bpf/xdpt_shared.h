@@ -101,6 +101,14 @@ struct xdpt_lpm_key {
 	__u32 addr; /* network byte order */
 };
 
+/* The key of the IPv6 family's address tries (its own outer maps: a trie's key size is
+ * its template's). */
+struct xdpt_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+XDPT_ASSERT(sizeof(struct xdpt_lpm6_key) == 20, "lpm6 key layout");
+
 /* Flat rule actions. */
 enum xdpt_action {
 	XDPT_A_CONTINUE = 0, /* count, then go on at `next` (jumps, RETURN, no target) */
@@ -124,6 +132,7 @@ XDPT_ASSERT(sizeof(struct xdpt_rule) == 16, "rule layout");
 #define XDPT_IF_LOOPBACK 2u /* lo */
 #define XDPT_IF_RPF 4u      /* reverse path filter on: routing may drop after PREROUTING */
 #define XDPT_IF_KNOWN 8u    /* set on every compiled interface (an empty array slot has none) */
+#define XDPT_IF_NO_IPV6 16u /* disable_ipv6: ipv6_rcv drops every IPv6 packet of it */
 /* Interfaces with an ifindex below this are also in an array indexed by ifindex, whose
  * lookups the verifier inlines (the hash map's cost a call and a hash per packet). */
 #define XDPT_IFARRAY 256
@@ -157,6 +166,9 @@ enum xdpt_entry { XDPT_RAW_PREROUTING = 0, XDPT_FILTER_INPUT, XDPT_FILTER_FORWAR
 #define XDPT_CFG_CT_NEW 256u
 /* The class cache is off (benchmarks of the walk alone; tests of both paths). */
 #define XDPT_CFG_NO_CACHE 128u
+/* IPv6: net.ipv6.conf.all.forwarding is 0 at compile time: ip6_forward drops what is
+ * not local before FORWARD (FORWARD is never decided here). */
+#define XDPT_CFG_NO_FORWARD 512u
 
 struct xdpt_config {
 	__u32 flags;
@@ -180,7 +192,7 @@ XDPT_ASSERT(sizeof(struct xdpt_counter) == 16, "counter layout");
 
 /* Statistics of the program itself (per CPU), for `xdptables` diagnostics and tests. */
 enum xdpt_stat {
-	XDPT_S_NOT_IP = 0, /* not IPv4: passed */
+	XDPT_S_NOT_IP = 0, /* neither IPv4 nor IPv6: passed */
 	XDPT_S_BAD_IP,     /* the kernel drops it before netfilter: passed */
 	XDPT_S_KERNEL,     /* undecidable here: passed uncounted */
 	XDPT_S_ACCEPT,     /* judged and accepted */
@@ -194,6 +206,16 @@ enum xdpt_stat {
 };
 
 #define XDPT_GENERATIONS 2
+
+/*
+ * The address families. Each has a ruleset of its own, compiled into generations of its
+ * own: outer maps of its own (the IPv4 family's xdpt_<kind>, the IPv6 family's
+ * xdpt_<kind>6), inner arrays sized for it (xdpt_cap[family]), and its own entry of
+ * xdpt_active. A commit of one family writes and flips only that family's maps; a
+ * program loaded for one family's growth takes the other's outer maps over as they are
+ * (generations, counters and all). The class cache and the readers are shared.
+ */
+#define XDPT_FAMILIES 2
 
 /*
  * Readers of a generation, per CPU. The program adds one to `enter` (an atomic add: a
@@ -227,7 +249,7 @@ XDPT_ASSERT(sizeof(struct xdpt_readers) == 16, "readers layout");
 
 struct xdpt_cache_key {
 	__u32 epoch;
-	__u32 start; /* flat index the walk starts at | number of ids << 24 */
+	__u32 start; /* flat index the walk starts at | family << 23 | number of ids << 24 */
 	__u32 ids[XDPT_NFIELDS];
 };
 XDPT_ASSERT(sizeof(struct xdpt_cache_key) == 52, "cache key layout");

@@ -10,6 +10,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -18,6 +19,9 @@
 
 #ifndef AF_INET
 #define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
 #endif
 
 /* Conntrack lookups (net/netfilter/nf_conntrack_bpf.c). libbpf matches a kfunc's
@@ -65,10 +69,11 @@ struct {
  * program does) without touching it per packet. */
 const volatile __u32 xdpt_touch_store = 0;
 
-/* Which generation of the classifier maps packets use: the one flip of an update. */
+/* Which generation of its classifier maps each family's packets use (the key: 0 IPv4,
+ * 1 IPv6): the one flip of an update. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, XDPT_FAMILIES);
 	__type(key, __u32);
 	__type(value, __u32);
 } xdpt_active SEC(".maps");
@@ -123,14 +128,23 @@ XDPT_FIXED_ARRAY(xdpt_chunks_t, struct xdpt_chunk, 1);
 XDPT_FIXED_ARRAY(xdpt_rules_t, struct xdpt_rule, 1);
 XDPT_FIXED_ARRAY(xdpt_counters_t, struct xdpt_counter, 1);
 
-/* The sizes the inner arrays above were given at load, for the loader to read back. */
-const volatile struct xdpt_capacity xdpt_cap = {};
+/* The sizes the inner arrays above were given at load, per family, for the loader to
+ * read back. */
+const volatile struct xdpt_capacity xdpt_cap[XDPT_FAMILIES] = {};
 
 struct xdpt_lpm_t {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(struct xdpt_lpm_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct xdpt_lpm6_t {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct xdpt_lpm6_key));
 	__uint(value_size, sizeof(__u32));
 };
 
@@ -160,6 +174,24 @@ XDPT_GEN_ARRAY(xdpt_local, struct xdpt_lpm_t);
 XDPT_GEN_ARRAY(xdpt_ifaces, struct xdpt_ifaces_t);
 XDPT_GEN_ARRAY(xdpt_ifarr, struct xdpt_ifarr_t);
 XDPT_GEN_ARRAY(xdpt_macs, struct xdpt_macs_t);
+/* The IPv6 family's (bpf/xdpt_shared.h, XDPT_FAMILIES). */
+XDPT_GEN_ARRAY(xdpt_cfg6, struct xdpt_cfg_t);
+XDPT_GEN_ARRAY(xdpt_values6, struct xdpt_values_t);
+XDPT_GEN_ARRAY(xdpt_bitmaps6, struct xdpt_bitmaps_t);
+XDPT_GEN_ARRAY(xdpt_chunks6, struct xdpt_chunks_t);
+XDPT_GEN_ARRAY(xdpt_rules6, struct xdpt_rules_t);
+XDPT_GEN_ARRAY(xdpt_counters6, struct xdpt_counters_t);
+XDPT_GEN_ARRAY(xdpt_src6, struct xdpt_lpm6_t);
+XDPT_GEN_ARRAY(xdpt_dst6, struct xdpt_lpm6_t);
+XDPT_GEN_ARRAY(xdpt_local6, struct xdpt_lpm6_t);
+XDPT_GEN_ARRAY(xdpt_ifaces6, struct xdpt_ifaces_t);
+XDPT_GEN_ARRAY(xdpt_ifarr6, struct xdpt_ifarr_t);
+XDPT_GEN_ARRAY(xdpt_macs6, struct xdpt_macs_t);
+
+/* The outer map of kind `m` of family `fam` (0 IPv4, 1 IPv6). `fam` is a constant
+ * wherever this is used: each function that reads a family's maps is instantiated once
+ * per family (the verifier needs to know which map a lookup is of). */
+#define FMAP(fam, m) ((fam) ? (void *)&m##6 : (void *)&m)
 
 /* The class cache (bpf/xdpt_shared.h): one per program, shared by its generations. */
 struct {
@@ -183,17 +215,17 @@ static __always_inline void *gen_map(void *outer, __u32 gen)
 	return bpf_map_lookup_elem(outer, &gen);
 }
 
-/* The compiled record of interface `ifindex` in generation `gen`, or none. */
-static __always_inline struct xdpt_iface *iface(__u32 gen, __u32 ifindex)
+/* The compiled record of interface `ifindex` in generation `gen` of family `fam`, or none. */
+static __always_inline struct xdpt_iface *iface(const int fam, __u32 gen, __u32 ifindex)
 {
 	void *m;
 	struct xdpt_iface *i;
 	if (ifindex < XDPT_IFARRAY) {
-		m = gen_map(&xdpt_ifarr, gen);
+		m = gen_map(FMAP(fam, xdpt_ifarr), gen);
 		i = m ? bpf_map_lookup_elem(m, &ifindex) : 0;
 		return i && (i->flags & XDPT_IF_KNOWN) ? i : 0;
 	}
-	m = gen_map(&xdpt_ifaces, gen);
+	m = gen_map(FMAP(fam, xdpt_ifaces), gen);
 	return m ? bpf_map_lookup_elem(m, &ifindex) : 0;
 }
 
@@ -227,6 +259,18 @@ struct walk {
 	__u32 cache;             /* the class cache is on */
 };
 
+/* What a family's header walk found, for the judgement both families share. */
+struct pkt {
+	__u32 src_id, dst_id; /* bitmap ids of the addresses (when looked up) */
+	__u32 proto;          /* the PROTO field's value: protocol | non-first fragment << 8 */
+	__u32 sport, dport, flags;
+	__u32 ttl;            /* TTL / hop limit as received */
+	__u32 tot;            /* what the packet counts: IPv4 total length, IPv6 40 + payload */
+	__u32 l4len;
+	__u32 entry, oif;
+	int filter_stage, count_filter;
+};
+
 /* Per CPU: the recorded slots, and the two walks of a packet (raw PREROUTING, then
  * filter INPUT or FORWARD), kept here rather than on the program's stack (512 bytes for
  * the whole call chain). */
@@ -235,6 +279,8 @@ struct xdpt_scratch {
 	struct walk w, wf;
 	struct xdpt_cache_key key;
 	struct xdpt_cache_val val;
+	struct xdpt_lpm6_key key6; /* an IPv6 trie lookup's key */
+	struct pkt pkt;            /* the packet being judged */
 	__u8 l4[2048 + 4]; /* a copy of layer 4 (up to XDPT_CSUM_MAX bytes), for its checksum */
 };
 struct {
@@ -261,7 +307,7 @@ static __always_inline void add_count(void *counters, __u32 idx, __u32 bytes)
 	}
 }
 
-static __always_inline void count_rule(struct walk *w, __u32 slot)
+static __always_inline void count_rule(struct walk *w, __u32 slot, const int fam)
 {
 	if (!w->count) {
 		if (w->record) {
@@ -275,13 +321,13 @@ static __always_inline void count_rule(struct walk *w, __u32 slot)
 		}
 		return;
 	}
-	void *counters = gen_map(&xdpt_counters, w->gen);
+	void *counters = gen_map(FMAP(fam, xdpt_counters), w->gen);
 	if (counters)
 		add_count(counters, w->base + slot, w->bytes);
 }
 
 /* One step: either skip to the next word or chunk that can match, or take one rule. */
-static long walk_step(__u32 i, struct walk *w)
+static __always_inline long walk_step(__u32 i, struct walk *w, const int fam)
 {
 	(void)i;
 	__u32 pos = w->pos;
@@ -295,8 +341,8 @@ static long walk_step(__u32 i, struct walk *w)
 		w->pos = (c + ctz64(cm)) << 12;
 		return 0;
 	}
-	void *bitmaps = gen_map(&xdpt_bitmaps, w->gen);
-	void *chunks = gen_map(&xdpt_chunks, w->gen);
+	void *bitmaps = gen_map(FMAP(fam, xdpt_bitmaps), w->gen);
+	void *chunks = gen_map(FMAP(fam, xdpt_chunks), w->gen);
 	if (!bitmaps || !chunks)
 		goto kernel;
 
@@ -344,7 +390,7 @@ static long walk_step(__u32 i, struct walk *w)
 	}
 	__u32 idx = (c << 12) | (wsel << 6) | ctz64(v);
 
-	void *rules = gen_map(&xdpt_rules, w->gen);
+	void *rules = gen_map(FMAP(fam, xdpt_rules), w->gen);
 	if (!rules)
 		goto kernel;
 	struct xdpt_rule *r = bpf_map_lookup_elem(rules, &idx);
@@ -352,15 +398,15 @@ static long walk_step(__u32 i, struct walk *w)
 		goto kernel;
 	switch (r->action) {
 	case XDPT_A_ACCEPT:
-		count_rule(w, r->slot);
+		count_rule(w, r->slot, fam);
 		w->result = W_ACCEPT;
 		return 1;
 	case XDPT_A_DROP:
-		count_rule(w, r->slot);
+		count_rule(w, r->slot, fam);
 		w->result = W_DROP;
 		return 1;
 	case XDPT_A_CONTINUE:
-		count_rule(w, r->slot);
+		count_rule(w, r->slot, fam);
 		/* fallthrough */
 	case XDPT_A_SKIP:
 		if (r->next <= idx) /* the compiler only ever jumps forward */
@@ -374,11 +420,11 @@ kernel:
 	w->result = W_KERNEL;
 	return 1;
 }
+static long walk_step4(__u32 i, struct walk *w) { return walk_step(i, w, 0); }
+static long walk_step6(__u32 i, struct walk *w) { return walk_step(i, w, 1); }
 
 /* Walks one entry chain from `start`. Returns the walk result. */
-/* A global function: the verifier checks it (and walk_step) once, on its own, instead of
- * once per call site with every state of the caller. */
-__noinline int walk_chain(struct walk *wp, __u32 start, __u32 count)
+static __always_inline int walk_chain(struct walk *wp, __u32 start, __u32 count, const int fam)
 {
 	if (!wp)
 		return W_KERNEL;
@@ -387,28 +433,33 @@ __noinline int walk_chain(struct walk *wp, __u32 start, __u32 count)
 	w.count = count;
 	w.pos = start;
 	w.result = W_RUNNING;
-	bpf_loop(XDPT_MAX_STEPS, walk_step, &w, 0);
+	bpf_loop(XDPT_MAX_STEPS, fam ? (void *)walk_step6 : (void *)walk_step4, &w, 0);
 	*wp = w;
 	if (w.result == W_RUNNING)
 		return W_KERNEL; /* out of steps */
 	return w.result;
 }
+/* Global functions, one per family: the verifier checks each (and its walk_step) once,
+ * on its own, instead of once per call site with every state of the caller. */
+__noinline int walk_chain4(struct walk *wp, __u32 start, __u32 count) { return walk_chain(wp, start, count, 0); }
+__noinline int walk_chain6(struct walk *wp, __u32 start, __u32 count) { return walk_chain(wp, start, count, 1); }
+#define WALK_CHAIN(fam, wp, start, count) ((fam) ? walk_chain6(wp, start, count) : walk_chain4(wp, start, count))
 
 /* Walks one entry chain from `start`, recording the slots it meets, through the class
  * cache: a walk with the same start and field ids in this epoch is not walked again. */
-static __always_inline int cached_walk(struct walk *wp, __u32 start)
+static __always_inline int cached_walk(struct walk *wp, __u32 start, const int fam)
 {
 	__u32 zero = 0;
 	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
 	if (!wp || !sc)
 		return W_KERNEL;
 	if (!wp->cache)
-		return walk_chain(wp, start, 0);
+		return WALK_CHAIN(fam, wp, start, 0);
 	struct xdpt_hits *h = &sc->hits;
 	struct xdpt_cache_key *key = &sc->key;
 	__u32 nids = wp->nids;
 	key->epoch = wp->epoch;
-	key->start = start | nids << 24;
+	key->start = start | (__u32)fam << 23 | nids << 24;
 #pragma unroll
 	for (int k = 0; k < XDPT_NFIELDS; k++)
 		key->ids[k] = k < nids ? wp->ids[k] : 0;
@@ -418,7 +469,7 @@ static __always_inline int cached_walk(struct walk *wp, __u32 start)
 		stat(XDPT_S_CACHE_HIT);
 		__u32 n = v->n;
 		if (n > XDPT_CACHE_SLOTS || n0 + n > XDPT_MAX_HITS)
-			return walk_chain(wp, start, 0);
+			return WALK_CHAIN(fam, wp, start, 0);
 #pragma unroll
 		for (int k = 0; k < XDPT_CACHE_SLOTS; k++)
 			if (k < n)
@@ -427,7 +478,7 @@ static __always_inline int cached_walk(struct walk *wp, __u32 start)
 		return v->result;
 	}
 	stat(XDPT_S_CACHE_MISS);
-	int r = walk_chain(wp, start, 0);
+	int r = WALK_CHAIN(fam, wp, start, 0);
 	__u32 met = h->n - n0;
 	if (met > XDPT_CACHE_SLOTS || h->n > XDPT_MAX_HITS)
 		return r;
@@ -443,26 +494,28 @@ static __always_inline int cached_walk(struct walk *wp, __u32 start)
 
 /* One recorded slot counted (a bpf_loop callback: a bounded loop would have the
  * verifier walk every iteration at every call site). */
-static long count_hit(__u32 i, struct walk *w)
+static __always_inline long count_hit(__u32 i, struct walk *w, const int fam)
 {
 	struct xdpt_hits *h = scratch_hits();
 	__u32 k = w->pos + i;
 	if (!h || k >= XDPT_MAX_HITS)
 		return 1;
-	count_rule(w, h->slot[k & (XDPT_MAX_HITS - 1)]);
+	count_rule(w, h->slot[k & (XDPT_MAX_HITS - 1)], fam);
 	return 0;
 }
+static long count_hit4(__u32 i, struct walk *w) { return count_hit(i, w, 0); }
+static long count_hit6(__u32 i, struct walk *w) { return count_hit(i, w, 1); }
 
 /* The slots counted without a loop: most packets meet only a few counted rules. */
 #define XDPT_DIRECT_HITS 4
 
 /* Counts the recorded slots [from, to) of the scratch, as the walk `wp` met them. */
-__noinline int count_met(struct walk *wp, __u32 from, __u32 to)
+static __always_inline int count_met(struct walk *wp, __u32 from, __u32 to, const int fam)
 {
 	if (!wp || to > XDPT_MAX_HITS || from > to)
 		return 0;
 	struct xdpt_hits *h = scratch_hits();
-	void *counters = gen_map(&xdpt_counters, wp->gen);
+	void *counters = gen_map(FMAP(fam, xdpt_counters), wp->gen);
 	if (!h || !counters)
 		return 0;
 #pragma unroll
@@ -474,18 +527,22 @@ __noinline int count_met(struct walk *wp, __u32 from, __u32 to)
 	struct walk w = *wp;
 	w.count = 1;
 	w.pos = from + XDPT_DIRECT_HITS; /* the walk is over: its position is the first slot to count */
-	bpf_loop(to - w.pos, count_hit, &w, 0);
+	bpf_loop(to - w.pos, fam ? (void *)count_hit6 : (void *)count_hit4, &w, 0);
 	return 0;
 }
+__noinline int count_met4(struct walk *wp, __u32 from, __u32 to) { return count_met(wp, from, to, 0); }
+__noinline int count_met6(struct walk *wp, __u32 from, __u32 to) { return count_met(wp, from, to, 1); }
 
 /* Counts what a first pass of `start` met: the slots it recorded, [from, to) of the
  * scratch, or, when the passes met more than it holds, by walking again. */
-static __always_inline void count_walk(struct walk *w, __u32 start, __u32 from, __u32 to)
+static __always_inline void count_walk(struct walk *w, __u32 start, __u32 from, __u32 to, const int fam)
 {
 	if (to > XDPT_MAX_HITS || from > to)
-		walk_chain(w, start, 1);
+		WALK_CHAIN(fam, w, start, 1);
+	else if (fam)
+		count_met6(w, from, to);
 	else
-		count_met(w, from, to);
+		count_met4(w, from, to);
 }
 
 /* ---- the program ------------------------------------------------------------------ */
@@ -642,40 +699,84 @@ static __noinline long route(struct xdp_md *ctx, struct iphdr *ip, __u32 ports, 
 	return rc;
 }
 
-/* One packet's judgement: every return of it ends the run's use of the generation. */
-static __noinline int judge(struct xdp_md *ctx)
+/* The kernel's IPv6 route for the packet (a subprogram, as route()). */
+static __noinline long route6(struct xdp_md *ctx, struct ipv6hdr *ip6, __u64 proto_ports, __u32 tot, __u32 *oif)
+{
+	struct bpf_fib_lookup fib = {};
+	if (!ctx || !ip6 || !oif)
+		return -1;
+	fib.family = AF_INET6;
+	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+	fib.l4_protocol = proto_ports >> 32;
+	fib.sport = bpf_htons(proto_ports >> 16);
+	fib.dport = bpf_htons(proto_ports & 0xffff);
+	fib.tot_len = tot;
+	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	fib.ifindex = ctx->ingress_ifindex;
+	long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	*oif = fib.ifindex;
+	return rc;
+}
+
+/* The id of an IPv6 address's longest prefix in the trie `outer` of generation `gen`,
+ * ~0 when none (the key is built in the scratch, off the stack). */
+static __always_inline __u32 lpm6_id(void *outer, __u32 gen, const struct in6_addr *addr)
+{
+	__u32 zero = 0;
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
+	void *m = gen_map(outer, gen);
+	if (!m || !sc)
+		return ~0u;
+	sc->key6.prefixlen = 128;
+	__builtin_memcpy(sc->key6.addr, addr, 16);
+	__u32 *id = bpf_map_lookup_elem(m, &sc->key6);
+	return id ? *id : ~0u;
+}
+
+/* Whether an IPv6 address is one of the namespace's (generation `gen`'s local trie). */
+static __noinline int is_local6(__u32 gen, const struct in6_addr *addr)
+{
+	if (!addr)
+		return 0;
+	return lpm6_id(&xdpt_local6, gen, addr) != ~0u;
+}
+
+
+/* The start of a packet's judgement, the same in both families: the family's active
+ * generation and config, the input interface's record, and the kernel's pkt_type (frames
+ * for another host's MAC never reach netfilter). Returns -1 to go on, or the action. */
+static __always_inline int prologue(struct xdp_md *ctx, const int fam, __u32 *genp_out, struct xdpt_config **cfgp,
+				    struct xdpt_iface **ifcp, int *to_host)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 zero = 0;
+	__u32 zero = 0, key = fam;
 
 	if (xdpt_touch_store && bpf_map_lookup_elem(&xdpt_store, &zero))
 		return XDP_PASS;
-	__u32 *genp = bpf_map_lookup_elem(&xdpt_active, &zero);
+	__u32 *genp = bpf_map_lookup_elem(&xdpt_active, &key);
 	if (!genp)
 		return XDP_PASS;
 	__u32 gen = *genp & (XDPT_GENERATIONS - 1);
-	void *cfgm = gen_map(&xdpt_cfg, gen);
+	void *cfgm = gen_map(FMAP(fam, xdpt_cfg), gen);
 	struct xdpt_config *cfg = cfgm ? bpf_map_lookup_elem(cfgm, &zero) : 0;
 	if (!cfg || !(cfg->flags & XDPT_CFG_VALID)) {
 		stat(XDPT_S_NO_STATE);
 		return XDP_PASS;
 	}
-
 	/* The interface: unknown ones (added since the last compile) go to the kernel. */
-	struct xdpt_iface *ifc = iface(gen, ctx->ingress_ifindex);
+	struct xdpt_iface *ifc = iface(fam, gen, ctx->ingress_ifindex);
 	if (!ifc) {
 		stat(XDPT_S_KERNEL);
 		return XDP_PASS;
 	}
-
 	struct ethhdr *eth = data;
-	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP)) {
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(fam ? ETH_P_IPV6 : ETH_P_IP)) {
 		stat(XDPT_S_NOT_IP);
 		return XDP_PASS;
 	}
-	/* The kernel's pkt_type: frames for another host's MAC never reach netfilter. */
-	int to_host = 1;
+	*to_host = 1;
 	if (ifc->flags & XDPT_IF_ETHER) {
 		int same = 1;
 #pragma unroll
@@ -687,9 +788,184 @@ static __noinline int judge(struct xdp_md *ctx)
 				stat(XDPT_S_BAD_IP);
 				return XDP_PASS;
 			}
-			to_host = 0; /* broadcast or multicast frame */
+			*to_host = 0; /* broadcast or multicast frame */
 		}
 	}
+	*genp_out = gen;
+	*cfgp = cfg;
+	*ifcp = ifc;
+	return -1;
+}
+
+/* The judgement both families share, once the family's header walk and route are known
+ * (the scratch's pkt): the field lookups, the walks of raw PREROUTING and of INPUT or
+ * FORWARD, and the counts. */
+static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen, struct xdpt_config *cfg,
+				    struct xdpt_iface *ifc, struct xdpt_scratch *sc)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct iphdr *ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end)
+		goto kernel;
+	struct pkt *p = &sc->pkt;
+	struct walk *w = &sc->w, *wf = &sc->wf;
+	__builtin_memset(w, 0, sizeof(*w));
+	w->gen = gen;
+	__u32 active = cfg->active_fields;
+	void *vals = gen_map(FMAP(fam, xdpt_values), gen);
+	if (!vals)
+		goto kernel;
+	w->chunk_mask = ~0u;
+	void *bitmaps = gen_map(FMAP(fam, xdpt_bitmaps), gen);
+	if (!bitmaps)
+		goto kernel;
+
+	if (active & (1u << XDPT_F_SRC) && add_field(w, bitmaps, p->src_id))
+		goto kernel;
+	if (active & (1u << XDPT_F_DST) && add_field(w, bitmaps, p->dst_id))
+		goto kernel;
+	if (active & (1u << XDPT_F_PROTO) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_PROTO + (p->proto & 511))))
+		goto kernel;
+	if (active & (1u << XDPT_F_FLAGS) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_FLAGS + (p->flags & 0xff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_SPORT) &&
+	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (p->sport & 0xffff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_DPORT) &&
+	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (p->dport & 0xffff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_LEN) &&
+	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (p->tot & 0xffff))))
+		goto kernel;
+	if (active & (1u << XDPT_F_IIF) && add_field(w, bitmaps, ifc->iif_bitmap))
+		goto kernel;
+	if (active & (1u << XDPT_F_MAC)) {
+		__u64 mac = 0;
+		__builtin_memcpy(&mac, eth->h_source, 6);
+		void *mm = gen_map(FMAP(fam, xdpt_macs), gen);
+		__u32 *id = mm ? bpf_map_lookup_elem(mm, &mac) : 0;
+		if (add_field(w, bitmaps, id ? *id : cfg->mac_default))
+			goto kernel;
+	}
+	/* TTL and output interface are looked up per walk: raw PREROUTING sees no output
+	 * interface and the TTL as received, FORWARD the route's and the TTL less one. */
+	__u32 ttl = p->ttl & 0xff;
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu >= cfg->ncpus)
+		goto kernel;
+	w->base = cpu * cfg->nslots;
+	w->bytes = p->tot;
+	w->epoch = cfg->epoch;
+	w->cache = !(cfg->flags & XDPT_CFG_NO_CACHE);
+	/* Every walk records the counter slots it meets (or takes them from the class cache);
+	 * they are counted once the outcome is known, without walking again. What XDP counts
+	 * depends on the mode: in mirror mode (as deployed) only a drop, netfilter counting
+	 * what XDP passes up; otherwise (the classifier tests) every verdict, unless a walk
+	 * ends in a rule left to the kernel. */
+	const __u32 mirror = (cfg->flags & XDPT_CFG_MIRROR) != 0;
+	const __u32 count_all = !(cfg->flags & XDPT_CFG_HAS_KERNEL) && !mirror;
+	/* After raw PREROUTING, only the kernel decides: later tables come first there, or
+	 * conntrack must see what filter drops. */
+	__u32 raw_only = (cfg->flags & XDPT_CFG_LATER_ONLY) ||
+			 (mirror && (cfg->flags & XDPT_CFG_DEFRAG) && !(cfg->flags & XDPT_CFG_CT_NEW));
+	int filter_stage = p->filter_stage;
+	/* Conntrack sees the packet before filter: filter is decided here only for a packet
+	 * conntrack will see as NEW (dropping it leaves no trace in conntrack, its entry
+	 * is never confirmed). Packets of existing entries must reach conntrack. (An IPv6
+	 * ruleset never has XDPT_CFG_CT_NEW.) */
+	if (!fam && (cfg->flags & XDPT_CFG_CT_NEW) && filter_stage && !raw_only) {
+		if (ct_known_new(ctx, ip, p->sport << 16 | (p->dport & 0xffff), p->flags, p->l4len)) {
+			stat(XDPT_S_CT_NEW);
+		} else {
+			stat(XDPT_S_CT_KERNEL);
+			raw_only = 1;
+		}
+	}
+	struct xdpt_hits *hits = &sc->hits;
+	hits->n = 0;
+	w->record = 1;
+	__u32 n_raw = 0;
+	*wf = *w;
+
+	int raw = (cfg->flags & XDPT_CFG_HAS_RAW) != 0;
+	if (raw) {
+		if (active & (1u << XDPT_F_TTL) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_TTL + ttl)))
+			goto kernel;
+		if (active & (1u << XDPT_F_OIF) && add_field(w, bitmaps, cfg->oif_none))
+			goto kernel;
+		__u32 r = cached_walk(w, cfg->entry[XDPT_RAW_PREROUTING], fam);
+		if (r == W_KERNEL)
+			goto kernel;
+		n_raw = hits->n;
+		if (r == W_DROP || raw_only || !filter_stage) {
+			if (r != W_DROP && (raw_only || mirror)) {
+				/* Raw's counts are exact whatever comes after it: counted here
+				 * when every verdict is. */
+				if (count_all)
+					count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw, fam);
+				goto kernel;
+			}
+			count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw, fam);
+			stat(r == W_DROP ? XDPT_S_DROP : XDPT_S_ACCEPT);
+			return r == W_DROP ? XDP_DROP : XDP_PASS;
+		}
+	} else if (raw_only) {
+		goto kernel;
+	}
+	if (!filter_stage) {
+		if (mirror)
+			goto kernel;
+		stat(XDPT_S_ACCEPT);
+		return XDP_PASS;
+	}
+
+	/* The forwarding path decrements the TTL (hop limit) before the FORWARD hook. */
+	__u32 entry = p->entry;
+	const __u32 fttl = (entry == XDPT_FILTER_FORWARD ? ttl - 1 : ttl) & 0xff;
+	if (active & (1u << XDPT_F_TTL) && add_field(wf, bitmaps, value_id(vals, XDPT_SMALL_TTL + fttl)))
+		goto kernel;
+	if (active & (1u << XDPT_F_OIF)) {
+		__u32 oid = cfg->oif_none;
+		if (entry == XDPT_FILTER_FORWARD) {
+			struct xdpt_iface *o = iface(fam, gen, p->oif);
+			if (!o)
+				goto kernel;
+			oid = o->oif_bitmap;
+		}
+		if (add_field(wf, bitmaps, oid))
+			goto kernel;
+	}
+	__u32 r = cached_walk(wf, cfg->entry[entry & 3], fam);
+	if (r == W_KERNEL || (mirror && r != W_DROP))
+		goto kernel;
+	{
+		__u32 n_all = hits->n;
+		if (raw)
+			count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw, fam);
+		if (p->count_filter)
+			count_walk(wf, cfg->entry[entry & 3], n_raw, n_all, fam);
+	}
+	if (r == W_DROP) {
+		stat(XDPT_S_DROP);
+		return XDP_DROP;
+	}
+	stat(XDPT_S_ACCEPT);
+	return XDP_PASS;
+
+kernel:
+	stat(XDPT_S_KERNEL);
+	return XDP_PASS;
+}
+
+/* The IPv4 header walk and route of a packet, into `p`. Returns -1 to go on to the
+ * judgement, or the action (the packet is passed, undecided here). */
+static __always_inline int parse4(struct xdp_md *ctx, __u32 gen, struct xdpt_config *cfg, struct xdpt_iface *ifc,
+				  int to_host, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
 
 	/* ip_rcv's checks: what fails them is dropped before netfilter sees it. */
 	struct iphdr *ip = (void *)(eth + 1);
@@ -803,156 +1079,186 @@ static __noinline int judge(struct xdp_md *ctx)
 	if (entry == XDPT_FILTER_INPUT && fragment)
 		filter_stage = 0;
 
-	/* The field lookups. */
-	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
-	if (!sc)
-		goto kernel;
-	struct walk *w = &sc->w, *wf = &sc->wf;
-	__builtin_memset(w, 0, sizeof(*w));
-	w->gen = gen;
-	__u32 active = cfg->active_fields;
-	void *vals = gen_map(&xdpt_values, gen);
-	if (!vals)
-		goto kernel;
-	w->chunk_mask = ~0u;
-	void *bitmaps = gen_map(&xdpt_bitmaps, gen);
-	if (!bitmaps)
-		goto kernel;
-
-	if (active & (1u << XDPT_F_SRC) && add_field(w, bitmaps, lpm_id(&xdpt_src, gen, saddr)))
-		goto kernel;
-	if (active & (1u << XDPT_F_DST) && add_field(w, bitmaps, lpm_id(&xdpt_dst, gen, daddr)))
-		goto kernel;
-	if (active & (1u << XDPT_F_PROTO) &&
-	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_PROTO + ip->protocol + (fragoff ? 256 : 0))))
-		goto kernel;
-	if (active & (1u << XDPT_F_FLAGS) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_FLAGS + (flags & 0xff))))
-		goto kernel;
-	if (active & (1u << XDPT_F_SPORT) &&
-	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (sport & 0xffff))))
-		goto kernel;
-	if (active & (1u << XDPT_F_DPORT) &&
-	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (dport & 0xffff))))
-		goto kernel;
-	if (active & (1u << XDPT_F_LEN) &&
-	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (tot & 0xffff))))
-		goto kernel;
-	if (active & (1u << XDPT_F_IIF) && add_field(w, bitmaps, ifc->iif_bitmap))
-		goto kernel;
-	if (active & (1u << XDPT_F_MAC)) {
-		__u64 mac = 0;
-		__builtin_memcpy(&mac, eth->h_source, 6);
-		void *mm = gen_map(&xdpt_macs, gen);
-		__u32 *id = mm ? bpf_map_lookup_elem(mm, &mac) : 0;
-		if (add_field(w, bitmaps, id ? *id : cfg->mac_default))
-			goto kernel;
-	}
-	/* TTL and output interface are looked up per walk: raw PREROUTING sees no output
-	 * interface and the TTL as received, FORWARD the route's and the TTL less one. */
-	__u32 ttl = ip->ttl;
-	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu >= cfg->ncpus)
-		goto kernel;
-	w->base = cpu * cfg->nslots;
-	w->bytes = tot;
-	w->epoch = cfg->epoch;
-	w->cache = !(cfg->flags & XDPT_CFG_NO_CACHE);
-	/* Every walk records the counter slots it meets (or takes them from the class cache);
-	 * they are counted once the outcome is known, without walking again. What XDP counts
-	 * depends on the mode: in mirror mode (as deployed) only a drop, netfilter counting
-	 * what XDP passes up; otherwise (the classifier tests) every verdict, unless a walk
-	 * ends in a rule left to the kernel. */
-	const __u32 mirror = (cfg->flags & XDPT_CFG_MIRROR) != 0;
-	const __u32 count_all = !(cfg->flags & XDPT_CFG_HAS_KERNEL) && !mirror;
-	/* After raw PREROUTING, only the kernel decides: later tables come first there, or
-	 * conntrack must see what filter drops. */
-	__u32 raw_only = (cfg->flags & XDPT_CFG_LATER_ONLY) ||
-			 (mirror && (cfg->flags & XDPT_CFG_DEFRAG) && !(cfg->flags & XDPT_CFG_CT_NEW));
-	/* Conntrack sees the packet before filter: filter is decided here only for a packet
-	 * conntrack will see as NEW (dropping it leaves no trace in conntrack, its entry
-	 * is never confirmed). Packets of existing entries must reach conntrack. */
-	if ((cfg->flags & XDPT_CFG_CT_NEW) && filter_stage && !raw_only) {
-		if (ct_known_new(ctx, ip, sport << 16 | (dport & 0xffff), flags, l4len)) {
-			stat(XDPT_S_CT_NEW);
-		} else {
-			stat(XDPT_S_CT_KERNEL);
-			raw_only = 1;
-		}
-	}
-	struct xdpt_hits *hits = &sc->hits;
-	hits->n = 0;
-	w->record = 1;
-	__u32 n_raw = 0;
-	*wf = *w;
-
-	int raw = (cfg->flags & XDPT_CFG_HAS_RAW) != 0;
-	if (raw) {
-		if (active & (1u << XDPT_F_TTL) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_TTL + ttl)))
-			goto kernel;
-		if (active & (1u << XDPT_F_OIF) && add_field(w, bitmaps, cfg->oif_none))
-			goto kernel;
-		__u32 r = cached_walk(w, cfg->entry[XDPT_RAW_PREROUTING]);
-		if (r == W_KERNEL)
-			goto kernel;
-		n_raw = hits->n;
-		if (r == W_DROP || raw_only || !filter_stage) {
-			if (r != W_DROP && (raw_only || mirror)) {
-				/* Raw's counts are exact whatever comes after it: counted here
-				 * when every verdict is. */
-				if (count_all)
-					count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
-				goto kernel;
-			}
-			count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
-			stat(r == W_DROP ? XDPT_S_DROP : XDPT_S_ACCEPT);
-			return r == W_DROP ? XDP_DROP : XDP_PASS;
-		}
-	} else if (raw_only) {
-		goto kernel;
-	}
-	if (!filter_stage) {
-		if (mirror)
-			goto kernel;
-		stat(XDPT_S_ACCEPT);
-		return XDP_PASS;
-	}
-
-	/* ip_forward decrements the TTL before the FORWARD hook. */
-	const __u32 fttl = (entry == XDPT_FILTER_FORWARD ? ttl - 1 : ttl) & 0xff;
-	if (active & (1u << XDPT_F_TTL) && add_field(wf, bitmaps, value_id(vals, XDPT_SMALL_TTL + fttl)))
-		goto kernel;
-	if (active & (1u << XDPT_F_OIF)) {
-		__u32 oid = cfg->oif_none;
-		if (entry == XDPT_FILTER_FORWARD) {
-			struct xdpt_iface *o = iface(gen, oif);
-			if (!o)
-				goto kernel;
-			oid = o->oif_bitmap;
-		}
-		if (add_field(wf, bitmaps, oid))
-			goto kernel;
-	}
-	__u32 r = cached_walk(wf, cfg->entry[entry & 3]);
-	if (r == W_KERNEL || (mirror && r != W_DROP))
-		goto kernel;
-	{
-		__u32 n_all = hits->n;
-		if (raw)
-			count_walk(w, cfg->entry[XDPT_RAW_PREROUTING], 0, n_raw);
-		if (count_filter)
-			count_walk(wf, cfg->entry[entry & 3], n_raw, n_all);
-	}
-	if (r == W_DROP) {
-		stat(XDPT_S_DROP);
-		return XDP_DROP;
-	}
-	stat(XDPT_S_ACCEPT);
-	return XDP_PASS;
+	*p = (struct pkt){ 0, 0, ip->protocol + (fragoff ? 256 : 0), sport, dport, flags, ip->ttl, tot, l4len, entry, oif,
+			   filter_stage, count_filter };
+	if (cfg->active_fields & (1u << XDPT_F_SRC))
+		p->src_id = lpm_id(&xdpt_src, gen, saddr);
+	if (cfg->active_fields & (1u << XDPT_F_DST))
+		p->dst_id = lpm_id(&xdpt_dst, gen, daddr);
+	return -1;
 
 kernel:
 	stat(XDPT_S_KERNEL);
 	return XDP_PASS;
 }
+
+/* The extension headers an IPv6 walk steps over (more go to the kernel). */
+#define XDPT_EXT_MAX 4
+/* How far into the packet they may reach (a longer chain goes to the kernel). */
+#define XDPT_EXT_BYTES 1024
+
+/* The IPv6 header walk and route of a packet, into `p` (as parse4). It sees the packet as
+ * ip6_rcv and ip6tables would: what ip6_rcv drops before PREROUTING, and what XDP cannot
+ * read as ipv6_find_hdr() does (fragments, hop-by-hop options, which ip6_rcv parses and
+ * may drop, long or truncated chains), goes to the kernel untouched and uncounted. */
+static __always_inline int parse6(struct xdp_md *ctx, __u32 gen, struct xdpt_config *cfg, struct xdpt_iface *ifc,
+				  int to_host, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	if ((void *)(ip6 + 1) > data_end || ip6->version != 6 || (ifc->flags & XDPT_IF_NO_IPV6)) {
+		stat(XDPT_S_BAD_IP);
+		return XDP_PASS;
+	}
+	__u32 plen = bpf_ntohs(ip6->payload_len);
+	__u32 avail = (__u32)((long)data_end - (long)ip6);
+	if (plen == 0)
+		goto kernel; /* a jumbogram (its length in hop-by-hop options), or malformed */
+	if (plen + 40 > avail) {
+		stat(XDPT_S_BAD_IP);
+		return XDP_PASS;
+	}
+	__u32 tot = plen + 40;
+	const __u8 *s = ip6->saddr.in6_u.u6_addr8, *d = ip6->daddr.in6_u.u6_addr8;
+	int on_lo = (ifc->flags & XDPT_IF_LOOPBACK) != 0;
+	/* ip6_rcv_core: multicast sources, multicast destinations of scope 0 or (off lo)
+	 * 1, and the loopback address off lo are dropped before PREROUTING. */
+	if (s[0] == 0xff) {
+		stat(XDPT_S_BAD_IP);
+		return XDP_PASS;
+	}
+	if (d[0] == 0xff)
+		goto kernel; /* multicast: dropped or delivered by scope and membership */
+	/* A unicast packet in a link-layer broadcast or multicast frame: ip6_rcv drops it
+	 * under drop_unicast_in_l2_multicast, ip6_forward always. */
+	if (!to_host)
+		goto kernel;
+	__u32 s_hi = ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1];
+	__u32 d_hi = ip6->daddr.in6_u.u6_addr32[0] | ip6->daddr.in6_u.u6_addr32[1];
+	/* ::/64 holds the unspecified, loopback, IPv4-compatible and IPv4-mapped addresses:
+	 * their fates depend on more than a route. */
+	if (!s_hi || !d_hi)
+		goto kernel;
+
+	/* The extension headers, as ipv6_find_hdr() steps over them to the upper layer. */
+	__u32 nh = ip6->nexthdr;
+	__u32 off = 40;
+#pragma unroll
+	for (int i = 0; i < XDPT_EXT_MAX; i++) {
+		if (nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS && nh != IPPROTO_AH)
+			break;
+		if (off > XDPT_EXT_BYTES)
+			goto kernel;
+		__u64 o = off;
+		asm volatile("%0 &= 2047" : "+r"(o)); /* no change: a bound the verifier keeps */
+		__u8 *h = (void *)ip6 + o;
+		if ((void *)(h + 2) > data_end || o + 2 > tot)
+			goto kernel;
+		__u32 len = nh == IPPROTO_AH ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
+		nh = h[0];
+		off = o + len;
+	}
+	/* Hop-by-hop options (parsed, and maybe dropped, by ip6_rcv; not first: dropped
+	 * after INPUT), fragments, and chains longer than the walk. */
+	if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH ||
+	    nh == IPPROTO_FRAGMENT || off > XDPT_EXT_BYTES || off > tot)
+		goto kernel;
+
+	/* The upper layer, as the tcp/udp/icmp6/multiport matches read it (a truncated
+	 * header makes them drop the packet: left to the kernel). */
+	__u32 sport = 0, dport = 0, flags = 0;
+	__u64 o = off;
+	asm volatile("%0 &= 2047" : "+r"(o));
+	__u8 *l4 = (void *)ip6 + o;
+	__u32 l4len = tot - off;
+	if (nh == IPPROTO_TCP) {
+		if (l4len < 20 || (void *)(l4 + 20) > data_end)
+			goto kernel;
+		sport = (l4[0] << 8) | l4[1];
+		dport = (l4[2] << 8) | l4[3];
+		flags = l4[13];
+	} else if (nh == IPPROTO_UDP) {
+		if (l4len < 8 || (void *)(l4 + 8) > data_end)
+			goto kernel;
+		sport = (l4[0] << 8) | l4[1];
+		dport = (l4[2] << 8) | l4[3];
+	} else if (nh == IPPROTO_ICMPV6) {
+		if (l4len < 8 || (void *)(l4 + 8) > data_end)
+			goto kernel;
+		/* Neighbour discovery (router and neighbour solicitations and advertisements,
+		 * redirects): the link's working depends on it; never judged here. */
+		if (l4[0] >= 133 && l4[0] <= 137)
+			goto kernel;
+		dport = (l4[0] << 8) | l4[1];
+	}
+
+	/* Route. Link-local addresses (fe80::/10) on either side are the kernel's: their
+	 * routes and forwarding (ip6_forward refuses link-local sources, except back out of
+	 * the interface they came in on) depend on the interface. */
+	__u32 entry = XDPT_FILTER_INPUT;
+	__u32 oif = 0;
+	int filter_stage = (cfg->flags & XDPT_CFG_HAS_FILTER) != 0;
+	if ((s[0] == 0xfe && (s[1] & 0xc0) == 0x80) || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80)) {
+		filter_stage = 0;
+	} else if (filter_stage) {
+		long rc = route6(ctx, ip6, (__u64)nh << 32 | sport << 16 | (dport & 0xffff), tot, &oif);
+		if (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+			/* ip6_forward drops it before FORWARD when forwarding is off or the hop
+			 * limit is spent. */
+			if (ip6->hop_limit <= 1 || (cfg->flags & XDPT_CFG_NO_FORWARD) || on_lo)
+				filter_stage = 0;
+			entry = XDPT_FILTER_FORWARD;
+		} else if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || rc == BPF_FIB_LKUP_RET_FWD_DISABLED) {
+			/* Local delivery (or, forwarding off, a drop): INPUT only for the
+			 * namespace's own addresses (an anycast address, delivered too, is not
+			 * one of them: left to the kernel). */
+			if (!is_local6(gen, &ip6->daddr))
+				filter_stage = 0;
+		} else if (rc == BPF_FIB_LKUP_RET_BLACKHOLE || rc == BPF_FIB_LKUP_RET_UNREACHABLE ||
+			   rc == BPF_FIB_LKUP_RET_PROHIBIT) {
+			filter_stage = 0;
+		} else {
+			goto kernel;
+		}
+	}
+
+	*p = (struct pkt){ 0, 0, nh, sport, dport, flags, ip6->hop_limit, tot, l4len, entry, oif, filter_stage, 1 };
+	if (cfg->active_fields & (1u << XDPT_F_SRC))
+		p->src_id = lpm6_id(&xdpt_src6, gen, &ip6->saddr);
+	if (cfg->active_fields & (1u << XDPT_F_DST))
+		p->dst_id = lpm6_id(&xdpt_dst6, gen, &ip6->daddr);
+	return -1;
+
+kernel:
+	stat(XDPT_S_KERNEL);
+	return XDP_PASS;
+}
+
+/* One packet's judgement, of family `fam`: every return of it ends the run's use of the
+ * generation. */
+static __always_inline int judge(struct xdp_md *ctx, const int fam)
+{
+	__u32 gen = 0, zero = 0;
+	struct xdpt_config *cfg = 0;
+	struct xdpt_iface *ifc = 0;
+	int to_host = 1;
+	int r = prologue(ctx, fam, &gen, &cfg, &ifc, &to_host);
+	if (r >= 0 || !cfg || !ifc)
+		return r >= 0 ? r : XDP_PASS;
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
+	if (!sc) {
+		stat(XDPT_S_KERNEL);
+		return XDP_PASS;
+	}
+	r = fam ? parse6(ctx, gen, cfg, ifc, to_host, &sc->pkt) : parse4(ctx, gen, cfg, ifc, to_host, &sc->pkt);
+	if (r >= 0)
+		return r;
+	return classify(ctx, fam, gen, cfg, ifc, sc);
+}
+static __noinline int judge4(struct xdp_md *ctx) { return judge(ctx, 0); }
+static __noinline int judge6(struct xdp_md *ctx) { return judge(ctx, 1); }
 
 /* The key of the one-element arrays, kept out of xdpt_main's stack: its frame counts
  * towards the 512 bytes of the whole call chain, which the walk below uses up. */
@@ -965,7 +1271,16 @@ int xdpt_main(struct xdp_md *ctx)
 	if (!r)
 		return XDP_PASS;
 	__sync_fetch_and_add(&r->enter, 1);
-	int verdict = judge(ctx);
+	/* The family, by ethertype: each has its own judgement (and stack frame); judge4
+	 * passes what is neither. */
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	int verdict;
+	if ((void *)(eth + 1) <= data_end && eth->h_proto == bpf_htons(ETH_P_IPV6))
+		verdict = judge6(ctx);
+	else
+		verdict = judge4(ctx);
 	r = bpf_map_lookup_elem(&xdpt_readers, (const void *)&xdpt_key0);
 	if (r)
 		*(volatile __u64 *)&r->left = r->left + 1;

@@ -229,10 +229,13 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         if (auto r = require_privileges("filter"); !r) return exit_with(r.error());
         auto lock = NsLock::acquire(0);
         if (!lock) return exit_with(lock.error());
-        auto loaded = load_ruleset(Family::ipv4);
-        if (!loaded) return exit_with(loaded.error());
-        if (!loaded->rs.tables.empty())
-            if (auto r = recommit(*loaded, loaded->rs); !r) return exit_with(r.error());
+        // Each family's classifier holds its own interface records.
+        for (Family f : {Family::ipv4, Family::ipv6}) {
+            auto loaded = load_ruleset(f);
+            if (!loaded) return exit_with(loaded.error());
+            if (!loaded->rs.tables.empty())
+                if (auto r = recommit(*loaded, loaded->rs); !r) return exit_with(r.error());
+        }
         return 0;
     }
     if (!args.empty() && args[0] == "migrate") {

@@ -47,10 +47,6 @@ namespace {
 
 constexpr std::string_view xdp_tables[] = {"raw", "filter"};
 
-bool contiguous(uint32_t mask) { return mask == 0 || (~mask & (~mask + 1)) == 0; }
-
-int prefix_len(uint32_t mask) { return __builtin_popcount(mask); }
-
 std::bitset<256> single(uint16_t v, bool inv) {
     std::bitset<256> b;
     b.set(v & 0xff);
@@ -89,6 +85,7 @@ bool never(const XdpCond& c) {
 
 struct Flattener {
     Program& p;
+    Family family;
     // The conntrack state bit of every packet the walk of the current table judges
     // (XdpCond::ct_states); 0 when it is not known there.
     uint16_t ct_bit = 0;
@@ -122,7 +119,7 @@ struct Flattener {
             const uint32_t slot = first + static_cast<uint32_t>(i);
             std::string why;
             XdpCond c = ctx;
-            XdpCond own = rule_cond(r, why);
+            XdpCond own = rule_cond(r, family, why);
             if (own.ct_states != 0xffff) {
                 if (!ct_bit && why.empty()) why = "the conntrack state of packets of existing connections";
                 if (!(own.ct_states & ct_bit)) own.ct_states = 0;  // never, for the packets walked
@@ -211,17 +208,16 @@ std::vector<SlotRef> enumerate_slots(const Ruleset& rs) {
     return out;
 }
 
-XdpCond rule_cond(const Rule& r, std::string& why) {
+XdpCond rule_cond(const Rule& r, Family f, std::string& why) {
     XdpCond c;
-    // (The classifier holds IPv4 rulesets: the compile of an IPv6 one is not asked for.)
     auto addr = [&](const IpNet& n, bool inv, std::vector<AddrTerm>& terms, const char* opt) {
-        const uint32_t mask = n.mask4();
-        if (mask == 0 && !inv) return;
-        if (!contiguous(mask)) {
+        const int len = n.mask.prefix_len(spec_of(f).addr_bytes);
+        if (len == 0 && !inv) return;
+        if (len < 0) {
             why = str(opt, " with a non-contiguous mask");
             return;
         }
-        terms.push_back({{Prefix{n.addr4() & mask, uint8_t(prefix_len(mask))}}, inv});
+        terms.push_back({{Prefix{n.addr, uint8_t(len)}}, inv});
     };
     addr(r.src, r.inv_src, c.src, "-s");
     addr(r.dst, r.inv_dst, c.dst, "-d");
@@ -246,7 +242,7 @@ XdpCond rule_cond(const Rule& r, std::string& why) {
 Result<Program> flatten(const Ruleset& rs) {
     Program p;
     p.slots = enumerate_slots(rs);
-    Flattener f{p, 0, {}, {}};
+    Flattener f{p, rs.family, 0, {}, {}};
     for (size_t s = 0; s < p.slots.size(); ++s)
         if (p.slots[s].rule <= 0)  // a policy, or a user chain's first rule
             f.rule0[{p.slots[s].table, p.slots[s].chain}] = uint32_t(s) + (p.slots[s].rule < 0 ? 1 : 0);
@@ -268,8 +264,11 @@ Result<Program> flatten(const Ruleset& rs) {
                 if (r.target_name == "CONNMARK") p.flags |= XDPT_CFG_DEFRAG;
                 if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG, ct_target = true;
             }
-    // With conntrack on, filter is decided in XDP for the packets it knows to be NEW.
-    if ((p.flags & XDPT_CFG_DEFRAG) && !ct_target && !(p.flags & XDPT_CFG_LATER_ONLY)) p.flags |= XDPT_CFG_CT_NEW;
+    // With conntrack on, filter is decided in XDP for the packets it knows to be NEW
+    // (IPv4's: XDP asks conntrack about IPv4 tuples only; with conntrack on, an IPv6
+    // packet's filter walk is the kernel's).
+    if ((p.flags & XDPT_CFG_DEFRAG) && !ct_target && !(p.flags & XDPT_CFG_LATER_ONLY) && rs.family == Family::ipv4)
+        p.flags |= XDPT_CFG_CT_NEW;
 
     struct Entry {
         const Table* t;
@@ -463,7 +462,7 @@ ValueSet bits_to_set(const std::bitset<256>& b, uint32_t base, uint32_t max) {
 // takes them back on the way out, so every rule's membership is edited only where one of
 // its terms starts or stops holding.
 void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_rule,
-               std::vector<std::pair<xdpt_lpm_key, uint32_t>>& out) {
+               std::vector<std::pair<Prefix, uint32_t>>& out) {
     const size_t n = per_rule.size();
     // Term (rule r, term k) is number first[r] + k.
     std::vector<uint32_t> first(n + 1, 0), rule_of;
@@ -474,11 +473,8 @@ void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_
     std::vector<std::pair<Prefix, uint32_t>> refs;  // (prefix, term)
     for (size_t r = 0; r < n; ++r)
         for (size_t k = 0; k < per_rule[r]->size(); ++k)
-            for (Prefix q : (*per_rule[r])[k].prefixes) {
-                q.addr &= q.len ? ~0u << (32 - q.len) : 0;
-                refs.push_back({q, first[r] + uint32_t(k)});
-            }
-    refs.push_back({Prefix{0, 0}, UINT32_MAX});  // the /0 entry, no term
+            for (const Prefix& q : (*per_rule[r])[k].prefixes) refs.push_back({Prefix{q.addr, q.len}, first[r] + uint32_t(k)});
+    refs.push_back({Prefix{IpAddr{}, 0}, UINT32_MAX});  // the /0 entry, no term
     std::sort(refs.begin(), refs.end());
 
     // A term holds when it is hit (the address lies in one of its prefixes) unless it is
@@ -515,7 +511,7 @@ void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_
             stack.pop_back();
         }
         for (size_t k = i; k < j; ++k) hit(refs[k].second, +1);
-        out.push_back({xdpt_lpm_key{p.len, __builtin_bswap32(p.addr)}, w.snapshot()});
+        out.push_back({p, w.snapshot()});
         stack.push_back({p, i, j});
         i = j;
     }
@@ -627,7 +623,7 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
             t.macs.push_back({mac_key(m), bitmap_of(pool, n, [&](size_t r) { return mac_ok(r, &m); })});
     }
 
-    for (const Prefix& l : local) t.local.push_back({xdpt_lpm_key{l.len, __builtin_bswap32(l.addr)}, 1});
+    for (const Prefix& l : local) t.local.push_back({l, 1});
 
     for (const FlatRule& r : p.rules) {
         xdpt_rule x{};

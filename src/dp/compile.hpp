@@ -59,7 +59,8 @@ Program pass_through(const Ruleset& rs);
 
 // What a rule asks of a packet, as far as XDP can see; `why` is set when some part of it
 // is not decidable in XDP (the condition then holds what is).
-XdpCond rule_cond(const Rule& r, std::string& why);
+// `f` is the family of the rule's ruleset.
+XdpCond rule_cond(const Rule& r, Family f, std::string& why);
 
 // An interface of the namespace at compile time.
 struct Iface {
@@ -72,7 +73,8 @@ struct Iface {
 // The content of one generation's maps.
 struct Tables {
     xdpt_config cfg{};
-    std::vector<std::pair<xdpt_lpm_key, uint32_t>> src, dst, local;
+    // The address tries' entries (keyed by family: xdpt_lpm_key or xdpt_lpm6_key).
+    std::vector<std::pair<Prefix, uint32_t>> src, dst, local;
     std::vector<uint32_t> values;  // XDPT_SMALL_SIZE + XDPT_WIDE_SIZE bitmap ids
     std::vector<xdpt_bitmap> bitmaps;
     std::vector<xdpt_chunk> chunks;

@@ -63,23 +63,28 @@ struct Mapping {
     char* at(size_t off) const { return static_cast<char*>(addr) + off; }
 };
 
-// The inner map of generation `gen` in outer map `name`, or an empty Fd.
-Fd inner_map(const Anchor& a, const char* name, uint32_t gen) {
+// The outer map of kind `kind` of family `f`.
+std::string fmap(Family f, std::string_view kind) { return gen_map_name(f, kind); }
+
+// The inner map of generation `gen` in outer map `kind` of family `f`, or an empty Fd.
+Fd inner_map(const Anchor& a, Family f, const char* kind, uint32_t gen) {
     uint32_t id = 0;
-    if (a.map(name) < 0 || bpf_map_lookup_elem(a.map(name), &gen, &id) || !id) return Fd{};
+    const int outer = a.map(fmap(f, kind));
+    if (outer < 0 || bpf_map_lookup_elem(outer, &gen, &id) || !id) return Fd{};
     return Fd(bpf_map_get_fd_by_id(id));
 }
 
-Result<uint32_t> active_gen(const Anchor& a) {
-    uint32_t zero = 0, gen = 0;
+// The active generation of family `f`.
+Result<uint32_t> active_gen(const Anchor& a, Family f) {
+    uint32_t key = uint32_t(f), gen = 0;
     if (a.map("xdpt_active") < 0) return fail(Exit::resource, "lo's xdptables program is from another version");
-    if (bpf_map_lookup_elem(a.map("xdpt_active"), &zero, &gen)) return sys_fail("reading the active generation", errno);
+    if (bpf_map_lookup_elem(a.map("xdpt_active"), &key, &gen)) return sys_fail("reading the active generation", errno);
     return gen % XDPT_GENERATIONS;
 }
 
-// The config of generation `gen`; none when the generation is unused.
-std::optional<xdpt_config> read_config(const Anchor& a, uint32_t gen) {
-    Fd cfgm = inner_map(a, "xdpt_cfg", gen);
+// The config of generation `gen` of family `f`; none when the generation is unused.
+std::optional<xdpt_config> read_config(const Anchor& a, Family f, uint32_t gen) {
+    Fd cfgm = inner_map(a, f, "xdpt_cfg", gen);
     uint32_t zero = 0;
     xdpt_config cfg{};
     if (!cfgm || bpf_map_lookup_elem(cfgm.get(), &zero, &cfg)) return std::nullopt;
@@ -87,9 +92,9 @@ std::optional<xdpt_config> read_config(const Anchor& a, uint32_t gen) {
 }
 
 // The per-slot sums of a generation's counters; empty when the generation is unused.
-Result<std::vector<Counters>> read_counters(const Anchor& a, uint32_t gen) {
-    auto config = read_config(a, gen);
-    Fd ctrm = inner_map(a, "xdpt_counters", gen);
+Result<std::vector<Counters>> read_counters(const Anchor& a, Family f, uint32_t gen) {
+    auto config = read_config(a, f, gen);
+    Fd ctrm = inner_map(a, f, "xdpt_counters", gen);
     if (!config || !ctrm) return std::vector<Counters>{};
     const xdpt_config& cfg = *config;
     const size_t n = size_t(cfg.nslots) * cfg.ncpus;
@@ -183,9 +188,9 @@ struct Reusable {
 // costs an RCU grace period (the kernel waits for running programs after every update of
 // a map-in-map); refilling one costs none. The generation written is the inactive one:
 // no program reads it since the wait that followed the last flip.
-Reusable reusable(const Anchor& a, const char* outer, uint32_t gen, bpf_map_type type, uint32_t value_size,
+Reusable reusable(const Anchor& a, Family f, const char* outer, uint32_t gen, bpf_map_type type, uint32_t value_size,
                   size_t need) {
-    Fd fd = inner_map(a, outer, gen);
+    Fd fd = inner_map(a, f, outer, gen);
     if (!fd) return {};
     bpf_map_info info{};
     uint32_t len = sizeof info;
@@ -286,18 +291,22 @@ Result<Fd> fill_keyed(Fd old, bpf_map_type type, const char* name, const std::ve
     return fd;
 }
 
-// The interfaces XDP can cover: Ethernet-like ones and lo.
-// net.ipv4.conf.<dev>.rp_filter of this namespace (the kernel uses the larger of "all"
-// and the device's); 0 when unreadable.
-int rp_filter(const std::string& dev) {
-    std::FILE* f = std::fopen(str("/proc/sys/net/ipv4/conf/", dev, "/rp_filter").c_str(), "re");
-    int v = 0;
+// A sysctl of this namespace (/proc/sys/net/...), or `absent` when unreadable.
+int sysctl_int(const std::string& path, int absent) {
+    std::FILE* f = std::fopen(str("/proc/sys/net/", path).c_str(), "re");
+    int v = absent;
     if (f) {
-        if (std::fscanf(f, "%d", &v) != 1) v = 0;
+        if (std::fscanf(f, "%d", &v) != 1) v = absent;
         std::fclose(f);
     }
     return v;
 }
+
+// net.ipv4.conf.<dev>.rp_filter of this namespace (the kernel uses the larger of "all"
+// and the device's); 0 when unreadable.
+int rp_filter(const std::string& dev) { return sysctl_int(str("ipv4/conf/", dev, "/rp_filter"), 0); }
+
+// The interfaces XDP can cover: Ethernet-like ones and lo.
 
 std::vector<Iface> list_ifaces() {
     std::vector<Iface> out;
@@ -319,11 +328,32 @@ std::vector<Iface> list_ifaces() {
                 continue;
             }
             if (std::max(rp_filter("all"), rp_filter(i.name)) > 0) i.flags |= XDPT_IF_RPF;
+            // (No IPv6 at all in the kernel: no such file, and no IPv6 packet received.)
+            if (sysctl_int(str("ipv6/conf/", i.name, "/disable_ipv6"), 1) != 0) i.flags |= XDPT_IF_NO_IPV6;
             out.push_back(std::move(i));
         }
         if_freenameindex(names);
     }
     if (sock >= 0) close(sock);
+    return out;
+}
+
+// The IPv6 addresses of the namespace that deliver locally (/proc/net/if_inet6), as
+// /128 prefixes: link-local ones aside (XDP leaves their packets' filter walk to the
+// kernel), and tentative or duplicate ones (not yet, or never, local routes).
+std::vector<Prefix> list_local6() {
+    std::vector<Prefix> out;
+    std::FILE* f = std::fopen("/proc/net/if_inet6", "re");
+    if (!f) return out;
+    char hex[33], name[IFNAMSIZ + 1];
+    unsigned idx, plen, scope, flags;
+    while (std::fscanf(f, "%32s %x %x %x %x %16s", hex, &idx, &plen, &scope, &flags, name) == 6) {
+        if (flags & (0x40 /* IFA_F_TENTATIVE */ | 0x08 /* IFA_F_DADFAILED */) || scope == 0x20 /* link */) continue;
+        IpAddr a;
+        for (int i = 0; i < 16; ++i) a.b[size_t(i)] = uint8_t(std::stoul(std::string(hex + 2 * i, 2), nullptr, 16));
+        out.push_back({a, 128});
+    }
+    std::fclose(f);
     return out;
 }
 
@@ -437,9 +467,23 @@ void wait_for_readers(const Anchor& a) {
     }
 }
 
-Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, const xdpt_capacity& cap) {
+// The entries of an address trie as the family's trie keys them.
+template <class K>
+std::vector<std::pair<K, uint32_t>> lpm_keys(const std::vector<std::pair<Prefix, uint32_t>>& in) {
+    std::vector<std::pair<K, uint32_t>> out;
+    out.reserve(in.size());
+    for (const auto& [p, v] : in) {
+        K k{};
+        k.prefixlen = p.len;
+        std::memcpy(&k.addr, p.addr.b.data(), sizeof k.addr);
+        out.push_back({k, v});
+    }
+    return out;
+}
+
+Result<void> write_generation(const Anchor& a, Family f, uint32_t gen, const Tables& t, const xdpt_capacity& cap) {
     struct Inner {
-        const char* outer;
+        std::string outer;
         bool reused;  // refilled where it stands: nothing to install
         Result<Fd> fd;
     };
@@ -447,12 +491,12 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, co
     const std::vector<xdpt_counter> no_counters;
     // `fill` makes or refills the map from what `reusable` found.
     auto inner = [&](const char* outer, bpf_map_type type, uint32_t value_size, size_t need, auto fill) {
-        Reusable old = reusable(a, outer, gen, type, value_size, need);
+        Reusable old = reusable(a, f, outer, gen, type, value_size, need);
         const int was = old ? old.fd.get() : -1;
         Result<Fd> fd = fill(std::move(old));
         // Reused when the fill kept the old map (it may make a new one instead).
         const bool reused = fd && was >= 0 && fd->get() == was;
-        return Inner{outer, reused, std::move(fd)};
+        return Inner{fmap(f, outer), reused, std::move(fd)};
     };
     auto arr = [&](const char* outer, const char* name, const auto& data, size_t n = 0, bool fixed = false) {
         using T = typename std::decay_t<decltype(data)>::value_type;
@@ -464,15 +508,23 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, co
         return inner(outer, type, sizeof(V), data.size(),
                      [&](Reusable old) { return fill_keyed(std::move(old.fd), type, name, data, flags); });
     };
+    // The address tries, keyed as the family's program reads them.
+    auto tries = [&](auto key) {
+        using K = decltype(key);
+        return std::array{keyed("xdpt_src", "xdpt_src_g", BPF_MAP_TYPE_LPM_TRIE, lpm_keys<K>(t.src), BPF_F_NO_PREALLOC),
+                          keyed("xdpt_dst", "xdpt_dst_g", BPF_MAP_TYPE_LPM_TRIE, lpm_keys<K>(t.dst), BPF_F_NO_PREALLOC),
+                          keyed("xdpt_local", "xdpt_local_g", BPF_MAP_TYPE_LPM_TRIE, lpm_keys<K>(t.local), BPF_F_NO_PREALLOC)};
+    };
+    auto trie = f == Family::ipv4 ? tries(xdpt_lpm_key{}) : tries(xdpt_lpm6_key{});
     Inner inners[] = {
         arr("xdpt_values", "xdpt_values_g", t.values, 0, true),
         arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps, cap.bitmaps, true),
         arr("xdpt_chunks", "xdpt_chunks_g", t.chunks, cap.chunks, true),
         arr("xdpt_rules", "xdpt_rules_g", t.rules, cap.rules, true),
         arr("xdpt_counters", "xdpt_counters_g", no_counters, cap.counters, true),
-        keyed("xdpt_src", "xdpt_src_g", BPF_MAP_TYPE_LPM_TRIE, t.src, BPF_F_NO_PREALLOC),
-        keyed("xdpt_dst", "xdpt_dst_g", BPF_MAP_TYPE_LPM_TRIE, t.dst, BPF_F_NO_PREALLOC),
-        keyed("xdpt_local", "xdpt_local_g", BPF_MAP_TYPE_LPM_TRIE, t.local, BPF_F_NO_PREALLOC),
+        std::move(trie[0]),
+        std::move(trie[1]),
+        std::move(trie[2]),
         keyed("xdpt_ifaces", "xdpt_ifaces_g", BPF_MAP_TYPE_HASH, t.ifaces, 0),
         arr("xdpt_ifarr", "xdpt_ifarr_g", t.ifarr, 0, true),
         keyed("xdpt_macs", "xdpt_macs_g", BPF_MAP_TYPE_HASH, t.macs, 0),
@@ -483,7 +535,7 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, co
     // period after each such update; made from one thread each, the waits overlap (a
     // fresh namespace's first commit installs all eleven: ~105 -> ~15 ms). Their order
     // does not matter: no program reads the inactive generation.
-    std::vector<std::pair<const char*, int>> installs;
+    std::vector<std::pair<std::string, int>> installs;
     for (auto& in : inners) {
         if (!in.fd) return std::unexpected(in.fd.error());
         if (in.reused) continue;
@@ -505,21 +557,18 @@ Result<void> write_generation(const Anchor& a, uint32_t gen, const Tables& t, co
     return {};
 }
 
-void drop_generation(const Anchor& a, uint32_t gen) {
-    for (const char* outer : {"xdpt_cfg", "xdpt_values", "xdpt_bitmaps", "xdpt_chunks", "xdpt_rules", "xdpt_counters",
-                              "xdpt_src", "xdpt_dst", "xdpt_local", "xdpt_ifaces", "xdpt_ifarr",
-                              "xdpt_macs"})
-        if (a.map(outer) >= 0) bpf_map_delete_elem(a.map(outer), &gen);
+void drop_generation(const Anchor& a, Family f, uint32_t gen) {
+    for (const char* kind : gen_map_kinds)
+        if (a.map(fmap(f, kind)) >= 0) bpf_map_delete_elem(a.map(fmap(f, kind)), &gen);
 }
 
 }  // namespace
 
 Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
     Live live;
-    if (rs.family != Family::ipv4) return live;  // XDP holds no rule of it
-    auto gen = active_gen(a);
+    auto gen = active_gen(a, rs.family);
     if (!gen) return std::unexpected(gen.error());
-    auto counts = read_counters(a, *gen);
+    auto counts = read_counters(a, rs.family, *gen);
     if (!counts) return std::unexpected(counts.error());
     const auto slots = enumerate_slots(rs);
     if (counts->size() != slots.size()) return live;  // not this ruleset's generation
@@ -574,38 +623,14 @@ Result<Publish> stage_and_send(nft::Change& change, const Anchor& a, Ruleset& rs
     }
 }
 
-// The commit of a ruleset that the classifier does not hold (IPv6): netfilter and the
-// family's store change together, as in commit(); XDP passes the family's packets up
-// untouched, and its generation (the IPv4 ruleset's) stays as it is.
-Result<void> commit_netfilter(const Anchor& a, Ruleset& rs, const Ruleset& prev, const Stage& stage) {
-    auto change = nft::prepare(rs);
-    if (!change) return std::unexpected(change.error());
-    pause_at("prepared");
-    auto staged = stage_and_send(*change, a, rs, stage);
-    if (!staged) return std::unexpected(staged.error());
-    pause_at("sent");
-    if (auto r = (*staged)(); !r) {
-        Ruleset back = prev;
-        (void)nft::install(back, false);
-        return r;
-    }
-    pause_at("published");
-    return {};
-}
-
 }  // namespace
 
 Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
                     const Stage& stage, std::string* notices) {
-    if (rs.family != Family::ipv4) {
-        // The namespace's first commit: the anchor comes first, with its IPv4 store and
-        // classifier empty.
-        if (!anchor) {
-            Ruleset none;
-            if (auto r = commit(anchor, none, none, Live{}, stage, notices); !r) return r;
-        }
-        return commit_netfilter(*anchor, rs, prev, stage);
-    }
+    // Each family has generations of its own (bpf/xdpt_shared.h, XDPT_FAMILIES): this
+    // commit writes and flips the family of `rs` alone.
+    const Family fam = rs.family;
+    const size_t fi = size_t(fam);
     Phase all("commit");
     std::optional<Phase> ph;
     ph.emplace("commit: flatten");
@@ -620,6 +645,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     if (!std::getenv("XDPT_TEST_COUNT_ALL")) program->flags |= XDPT_CFG_MIRROR;
     // XDPT_NO_CACHE=1: every packet walks (the benchmarks' miss path, the tests of both).
     if (const char* nc = std::getenv("XDPT_NO_CACHE"); nc && *nc == '1') program->flags |= XDPT_CFG_NO_CACHE;
+    if (fam == Family::ipv6 && sysctl_int("ipv6/conf/all/forwarding", 0) == 0) program->flags |= XDPT_CFG_NO_FORWARD;
 
     // One change across both layers. Everything that can fail is done first where no
     // packet and no reader looks: the netfilter batch built, the inactive generation
@@ -634,28 +660,35 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
     ph.emplace("commit: build tables");
-    Tables tables = build_tables(*program, ifaces, list_local(), uint32_t(ncpus));
+    Tables tables = build_tables(*program, ifaces, fam == Family::ipv4 ? list_local() : list_local6(), uint32_t(ncpus));
 
     // The program: the anchor, when its inner arrays hold the tables; otherwise a new one
     // sized for them, which takes the anchor's place at the flip.
     const xdpt_capacity need = needs(tables);
-    std::optional<uint32_t> old;      // the anchor's active generation
-    std::optional<xdpt_capacity> cap;  // the sizes of the program written to
-    std::optional<xdpt_capacity> had;  // the anchor's
+    std::optional<uint32_t> old;      // the anchor's active generation of the family
+    std::optional<Capacities> cap;    // the sizes of the program written to
+    std::optional<Capacities> had;    // the anchor's
     if (anchor) {
         auto have = anchor_capacity(*anchor);
         if (!have) return std::unexpected(have.error());
-        auto gen = active_gen(*anchor);
+        auto gen = active_gen(*anchor, fam);
         if (!gen) return std::unexpected(gen.error());
         old = *gen;
         had = *have;
-        if (fits(*have, need)) cap = *have;
+        if (fits((*have)[fi], need)) cap = *have;
     }
     std::optional<Anchor> fresh;
     if (!cap) {
         ph.emplace("commit: load a program");
-        cap = capacity_for(need, had);
-        auto loaded = load_anchor(*cap, anchor ? &*anchor : nullptr);
+        // The other family keeps its sizes (its maps go on in the new program as they
+        // are); a first program gives it the smallest.
+        Capacities c;
+        for (size_t f = 0; f < c.size(); ++f)
+            c[f] = f == fi ? capacity_for(need, had ? std::optional((*had)[f]) : std::nullopt)
+                 : had     ? (*had)[f]
+                           : capacity_for(xdpt_capacity{}, std::nullopt);
+        cap = c;
+        auto loaded = load_anchor(*cap, anchor ? &*anchor : nullptr, fam);
         if (!loaded) return std::unexpected(loaded.error());
         fresh = std::move(*loaded);
     }
@@ -669,15 +702,15 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     // A new epoch: the class cache's entries of the generation before are never met
     // again. A fresh program has a cache of its own, empty.
     if (!fresh)
-        if (auto cur = read_config(a, *old)) tables.cfg.epoch = cur->epoch + 1;
+        if (auto cur = read_config(a, fam, *old)) tables.cfg.epoch = cur->epoch + 1;
     // A failure before the batch went in: the generation written is dropped, and nothing
     // has changed.
     auto abandon = [&](const Error& e) {
-        drop_generation(a, next);
+        drop_generation(a, fam, next);
         return std::unexpected(e);
     };
     ph.emplace("commit: write generation");
-    auto written = write_generation(a, next, tables, *cap);
+    auto written = write_generation(a, fam, next, tables, (*cap)[fi]);
     if (written && injected("generation")) written = fail(Exit::resource, "writing the classifier: injected failure");
     if (!written) return abandon(written.error());
     pause_at("written");
@@ -686,7 +719,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     if (!staged) return abandon(staged.error());
     pause_at("sent");
     ph.emplace("commit: flip, wait, attach");
-    uint32_t zero = 0;
+    const uint32_t fkey = uint32_t(fam);
     // Neither flip can fail short of a broken anchor (or, for a store outgrowing its map,
     // no memory); if one does, the previous ruleset goes back into netfilter.
     auto undo = [&](Result<void> r) {
@@ -696,12 +729,12 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     };
     if (fresh) {
         if (auto r = switch_anchor(anchor ? &*anchor : nullptr, a); !r) return undo(r);
-    } else if (bpf_map_update_elem(a.map("xdpt_active"), &zero, &next, BPF_ANY)) {
+    } else if (bpf_map_update_elem(a.map("xdpt_active"), &fkey, &next, BPF_ANY)) {
         return undo(sys_fail("switching to the new classifier", errno));
     }
     pause_at("flipped");
     if (auto r = (*staged)(); !r) {
-        if (!fresh) (void)bpf_map_update_elem(a.map("xdpt_active"), &zero, &*old, BPF_ANY);
+        if (!fresh) (void)bpf_map_update_elem(a.map("xdpt_active"), &fkey, &*old, BPF_ANY);
         else if (anchor) (void)switch_anchor(&a, *anchor);
         else (void)remove_state();
         return undo(r);
@@ -721,7 +754,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     // What the old generation counted after the snapshot: add it to the rules that
     // kept their slot.
     if (!old) return {};
-    auto final_counts = read_counters(counted, *old);
+    auto final_counts = read_counters(counted, fam, *old);
     if (!final_counts || final_counts->size() != before.snapshot.size() || before.snapshot.empty()) return {};
     bool moved = false;
     auto add = [&](Counters& c, int32_t slot) {

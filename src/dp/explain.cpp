@@ -35,9 +35,7 @@ std::set<ChainKey> walked_chains(const Ruleset& rs) {
 }  // namespace
 
 std::string explain(const Ruleset& rs, const std::string& only_table) {
-    // XDP classifies IPv4 alone: it passes every IPv6 packet up.
-    auto program = rs.family == Family::ipv4 ? flatten(rs)
-                                             : Result<Program>(fail(Exit::other, "XDP passes IPv6 packets up untouched"));
+    auto program = flatten(rs);
     std::map<std::tuple<std::string, std::string, int>, std::string> kernel;
     std::string whole;  // why nothing of the filter table is decided in XDP, if so
     std::string filter_note;  // which packets the filter rules decided in XDP are, if not all
@@ -48,12 +46,21 @@ std::string explain(const Ruleset& rs, const std::string& only_table) {
         else if (program->flags & XDPT_CFG_CT_NEW)
             filter_note = "for NEW packets (no conntrack entry); the others in netfilter";
         else if (program->flags & XDPT_CFG_DEFRAG)
-            whole = "conntrack sees every packet before filter, and a CT target can change its state";
+            whole = rs.family == Family::ipv6
+                        ? "conntrack sees every packet before filter (XDP asks conntrack about IPv4 packets only)"
+                        : "conntrack sees every packet before filter, and a CT target can change its state";
     } else {
         whole = program.error().msg;
     }
     const auto walked = walked_chains(rs);
     std::string out;
+    // What the IPv6 header walk leaves to netfilter whatever the rules (bpf/xdptables.bpf.c,
+    // parse6).
+    if (rs.family == Family::ipv6)
+        out += "# IPv6 packets XDP passes to netfilter as they are: fragments, hop-by-hop options,\n"
+               "# more than 4 extension headers, neighbour discovery, multicast, link-local (filter),\n"
+               "# ::/64 and truncated headers. Filter is decided in XDP for this host's addresses and,\n"
+               "# with forwarding on, for forwarded packets.\n";
     auto line = [&](std::string_view where, const std::string& text, const std::string& why) {
         out += str(where, std::string(where.size() < 11 ? 11 - where.size() : 1, ' '), text);
         if (!why.empty()) out += str("   # ", why);

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/family.hpp"
+
 namespace xdpt {
 
 // A set of values in [0, max] as sorted, disjoint, inclusive intervals.
@@ -79,17 +81,22 @@ private:
     uint32_t max_ = 0;
 };
 
-// An IPv4 prefix, host byte order, bits below the length zero.
+// A prefix of either family (an IPv4 one in the first four bytes of the address, at
+// most 32 bits long); bits below the length are zero. Ordered by address, then length:
+// the pre-order of the prefix tree.
 struct Prefix {
-    uint32_t addr = 0;
+    IpAddr addr;
     uint8_t len = 0;
-    bool contains(const Prefix& p) const {  // p within this prefix
-        if (p.len < len) return false;
-        uint32_t m = len ? ~0u << (32 - len) : 0;
-        return (p.addr & m) == addr;
+    constexpr Prefix() = default;
+    constexpr Prefix(const IpAddr& a, uint8_t l) : addr(a & IpAddr::prefix_mask(l)), len(l) {}
+    // An IPv4 prefix from its address in host byte order.
+    constexpr Prefix(uint32_t v4, uint8_t l) : Prefix(IpAddr::from_v4(v4), l) {}
+    constexpr uint32_t addr4() const { return addr.v4(); }
+    constexpr bool contains(const Prefix& p) const {  // p within this prefix
+        return p.len >= len && (p.addr & IpAddr::prefix_mask(len)) == addr;
     }
-    bool operator==(const Prefix&) const = default;
-    auto operator<=>(const Prefix&) const = default;
+    constexpr bool operator==(const Prefix&) const = default;
+    constexpr auto operator<=>(const Prefix&) const = default;
 };
 
 // The prefixes that exactly cover [lo, hi].

@@ -142,31 +142,59 @@ Result<std::optional<Anchor>> find_anchor() {
     return std::optional<Anchor>(std::move(*a));
 }
 
-Result<Anchor> load_anchor(const xdpt_capacity& cap, const Anchor* keep) {
+Result<Anchor> load_anchor(const Capacities& cap, const Anchor* keep, Family renew) {
     quiet_libbpf();
     Skel skel(xdptables_bpf__open());
     if (!skel) return sys_fail("loading the xdptables BPF program", errno);
-    skel->rodata->xdpt_cap = cap;
-    // The inner map templates of those sizes, made here: this libbpf cannot resize the
-    // ones it reads from the object. Each outer map keeps what it needs of its template.
+    std::memcpy((void*)&skel->rodata->xdpt_cap, cap.data(), sizeof(cap));
+    static_assert(sizeof(skel->rodata->xdpt_cap) == sizeof(Capacities));
+    auto outer = [&](Family f, std::string_view kind) {
+        return bpf_object__find_map_by_name(skel->obj, gen_map_name(f, kind).c_str());
+    };
     std::vector<Fd> templates;
-    for (auto [outer, value_size, n] :
-         {std::tuple{skel->maps.xdpt_bitmaps, sizeof(xdpt_bitmap), cap.bitmaps},
-          {skel->maps.xdpt_chunks, sizeof(xdpt_chunk), cap.chunks}, {skel->maps.xdpt_rules, sizeof(xdpt_rule), cap.rules},
-          {skel->maps.xdpt_counters, sizeof(xdpt_counter), cap.counters}}) {
-        LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
-        Fd t(bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpt_template", sizeof(uint32_t), uint32_t(value_size),
-                            std::max(1u, n), &mo));
-        if (!t) return sys_fail("sizing the xdptables BPF program", errno);
-        if (int err = bpf_map__set_inner_map_fd(outer, t.get()); err)
-            return sys_fail("sizing the xdptables BPF program", -err);
-        templates.push_back(std::move(t));
+    for (Family f : {Family::ipv4, Family::ipv6}) {
+        const xdpt_capacity& c = cap[size_t(f)];
+        const bool kept = keep && f != renew && keep->map(gen_map_name(f, "xdpt_cfg")) >= 0;
+        if (kept) {
+            // The family's classifier goes on as it is: the new program takes its
+            // outer maps over (their templates, of the sizes `cap` says, come with them).
+            for (const char* kind : gen_map_kinds) {
+                bpf_map* m = outer(f, kind);
+                const int fd = keep->map(gen_map_name(f, kind));
+                if (!m || fd < 0) return fail(Exit::resource, "lo's xdptables program is from another version");
+                if (int err = bpf_map__reuse_fd(m, fd); err)
+                    return sys_fail("loading the xdptables BPF program", -err);
+            }
+            continue;
+        }
+        // The inner map templates of those sizes, made here: this libbpf cannot resize
+        // the ones it reads from the object. Each outer map keeps what it needs of its
+        // template.
+        for (auto [kind, value_size, n] :
+             {std::tuple{"xdpt_bitmaps", sizeof(xdpt_bitmap), c.bitmaps}, {"xdpt_chunks", sizeof(xdpt_chunk), c.chunks},
+              {"xdpt_rules", sizeof(xdpt_rule), c.rules}, {"xdpt_counters", sizeof(xdpt_counter), c.counters}}) {
+            LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+            Fd t(bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpt_template", sizeof(uint32_t), uint32_t(value_size),
+                                std::max(1u, n), &mo));
+            if (!t) return sys_fail("sizing the xdptables BPF program", errno);
+            if (int err = bpf_map__set_inner_map_fd(outer(f, kind), t.get()); err)
+                return sys_fail("sizing the xdptables BPF program", -err);
+            templates.push_back(std::move(t));
+        }
     }
     // The stored ruleset goes on in the new program.
     if (keep && keep->map(store_map_name) >= 0)
         if (int err = bpf_map__reuse_fd(skel->maps.xdpt_store, keep->map(store_map_name)); err)
             return sys_fail("loading the xdptables BPF program", -err);
     if (int err = xdptables_bpf__load(skel.get()); err) return sys_fail("loading the xdptables BPF program", -err);
+    // The families taken over go on at the generation they were at.
+    if (keep && keep->map("xdpt_active") >= 0)
+        for (uint32_t f = 0; f < XDPT_FAMILIES; ++f) {
+            uint32_t gen = 0;
+            if (f != uint32_t(renew) && bpf_map_lookup_elem(keep->map("xdpt_active"), &f, &gen) == 0 &&
+                bpf_map_update_elem(bpf_map__fd(skel->maps.xdpt_active), &f, &gen, BPF_ANY))
+                return sys_fail("loading the xdptables BPF program", errno);
+        }
     bpf_prog_info info{};
     uint32_t len = sizeof(info);
     if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.xdpt_main), &info, &len))
@@ -175,7 +203,7 @@ Result<Anchor> load_anchor(const xdpt_capacity& cap, const Anchor* keep) {
     return open_anchor(info.id);
 }
 
-Result<xdpt_capacity> anchor_capacity(const Anchor& a) {
+Result<Capacities> anchor_capacity(const Anchor& a) {
     for (const auto& [name, fd] : a.maps) {
         if (!name.ends_with(".rodata")) continue;
         Rodata ro{};
@@ -184,7 +212,9 @@ Result<xdpt_capacity> anchor_capacity(const Anchor& a) {
         if (bpf_obj_get_info_by_fd(fd.get(), &mi, &ml) || mi.value_size != sizeof ro ||
             bpf_map_lookup_elem(fd.get(), &zero, &ro))
             continue;
-        return ro.xdpt_cap;
+        Capacities c;
+        std::memcpy(c.data(), (const void*)&ro.xdpt_cap, sizeof c);
+        return c;
     }
     return fail(Exit::resource, "lo's xdptables program is from another version; `xdptables detach' removes it");
 }

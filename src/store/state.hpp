@@ -3,6 +3,7 @@
 // (netlink query of lo's XDP program, then its maps by id), never through a path, so it
 // works under `ip netns exec` (fresh /sys, no bpffs) and disappears with the namespace.
 #pragma once
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -49,12 +50,29 @@ struct Anchor {
 // foreign XDP program on lo.
 Result<std::optional<Anchor>> find_anchor();
 
-// Loads the program with inner arrays of the sizes `cap`, not attached yet; the stored
-// ruleset of `keep` (the anchor it is to replace) goes on in it.
-Result<Anchor> load_anchor(const xdpt_capacity& cap, const Anchor* keep);
+// The kinds of outer maps a generation of the classifier has, one of each per family:
+// the IPv4 family's are named so, the IPv6 family's with a '6' after the name
+// (bpf/xdpt_shared.h, XDPT_FAMILIES).
+inline constexpr const char* gen_map_kinds[] = {"xdpt_cfg", "xdpt_values", "xdpt_bitmaps", "xdpt_chunks",
+                                                "xdpt_rules", "xdpt_counters", "xdpt_src", "xdpt_dst",
+                                                "xdpt_local", "xdpt_ifaces", "xdpt_ifarr", "xdpt_macs"};
+
+// The outer map of kind `kind` of family `f`.
+inline std::string gen_map_name(Family f, std::string_view kind) {
+    return f == Family::ipv4 ? std::string(kind) : std::string(kind) + '6';
+}
+
+// The sizes of a program's inner arrays, per family (index: Family).
+using Capacities = std::array<xdpt_capacity, XDPT_FAMILIES>;
+
+// Loads the program with inner arrays of the sizes `cap`, not attached yet. The stored
+// rulesets of `keep` (the anchor it is to replace) go on in it, and so does the
+// classifier of every family but `renew`: its outer maps, generations and counters, taken
+// over as they are (their sizes must be the ones `cap` gives that family).
+Result<Anchor> load_anchor(const Capacities& cap, const Anchor* keep, Family renew);
 
 // The sizes of the inner arrays the anchor's program was loaded with.
-Result<xdpt_capacity> anchor_capacity(const Anchor& anchor);
+Result<Capacities> anchor_capacity(const Anchor& anchor);
 
 // Makes `to` the anchor: attached to lo, and in place of `from` (when there is one) on
 // every interface that carries it. Fails only when lo cannot be given `to`.

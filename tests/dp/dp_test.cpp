@@ -21,16 +21,6 @@ using namespace dpt;
 
 namespace {
 
-constexpr int DROP = 1, PASS = 2;  // XDP_DROP, XDP_PASS
-
-// Checks one packet: the action and the counters it moved.
-#define EXPECT(outcome, act, moved_)                    \
-    do {                                                \
-        const Outcome o_ = (outcome);                   \
-        CHECK_MESSAGE(o_.action == (act), o_.moved);    \
-        CHECK(o_.moved == std::string(moved_));         \
-    } while (0)
-
 Ip udp_to(uint16_t dport, const char* src = "198.18.0.2") {
     return Ip{.src = src, .proto = IPPROTO_UDP, .l4 = udp(1000, dport)};
 }
@@ -44,16 +34,6 @@ Ip from_veth2(Ip ip) {
     ip.src = "198.18.1.2", ip.dst = "198.18.1.1";
     return ip;
 }
-
-// A raw table with `rules` ("-A PREROUTING ..." lines).
-std::string raw(const std::string& rules) {
-    return "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" + rules + "\nCOMMIT\n";
-}
-
-struct Forwarding {
-    explicit Forwarding(bool on) { set_forwarding(on); }
-    ~Forwarding() { set_forwarding(false); }
-};
 
 }  // namespace
 

@@ -31,6 +31,30 @@ const Link& lo();
 
 // /proc/sys/net/ipv4/ip_forward of the test namespace.
 void set_forwarding(bool on);
+// /proc/sys/net/ipv6/conf/all/forwarding of the test namespace (read by a commit).
+void set_forwarding6(bool on);
+
+// Forwarding of family 4 or 6 on for a scope.
+struct Forwarding {
+    explicit Forwarding(bool on, int family = 4) : family(family) { set(on); }
+    ~Forwarding() { set(false); }
+    void set(bool on) const { family == 6 ? set_forwarding6(on) : set_forwarding(on); }
+    int family;
+};
+
+constexpr int DROP = 1, PASS = 2;  // XDP_DROP, XDP_PASS
+
+// Checks one packet: the action and the counters it moved.
+#define EXPECT(outcome, act, moved_)                 \
+    do {                                             \
+        const Outcome o_ = (outcome);                \
+        CHECK_MESSAGE(o_.action == (act), o_.moved); \
+        CHECK(o_.moved == std::string(moved_));      \
+    } while (0)
+
+// IPv6 on the links: veth0 2001:db8::1/64 (2001:db8::2 a neighbour behind it, veth1's
+// MAC), veth2 2001:db8:1::1/64 (2001:db8:1::2 behind it, veth3's MAC); veth1 and veth3
+// have IPv6 disabled (no chatter).
 
 struct Cli {
     int rc = -1;
@@ -62,12 +86,20 @@ struct Outcome {
 };
 
 // Forgets xdptables' state in the namespace, then restores `text` (iptables-save format)
-// with xdptables-restore. Fails the current test on error.
+// with xdptables-restore. Fails the current test on error. The counters read after it
+// are the IPv4 ruleset's.
 void load(const std::string& text);
+// The same for IPv6 (ip6tables-restore); the counters read after it are the IPv6
+// ruleset's. With `keep`, xdptables' state (the other family's ruleset) stays.
+void load6(const std::string& text, bool keep = false);
+// Whose counters snapshot() reads: 4 (xdptables-save) or 6 (ip6tables-save).
+void counters_of(int family);
 // Wraps `rules` ("-A INPUT ..." lines) in a filter table with the given policies and
 // user chains.
 std::string filter(const std::string& rules, const char* input = "ACCEPT", const char* forward = "ACCEPT",
                    const std::vector<std::string>& chains = {});
+// A raw table with `rules` ("-A PREROUTING ..." lines).
+std::string raw(const std::string& rules);
 
 // Runs the program on the frame as if received on `in`, and reports what moved. The
 // frame runs twice (the second time through the class cache) and both runs must do the
@@ -75,6 +107,8 @@ std::string filter(const std::string& rules, const char* input = "ACCEPT", const
 Outcome send(const Ip& ip, const Link& in);
 Outcome send(const Ip& ip);  // on veth0, from veth1's MAC
 Outcome send_frame(const Frame& f, const Link& in);
+Outcome send6(const Ip6& ip, const Link& in);
+Outcome send6(const Ip6& ip);  // on veth0, from veth1's MAC
 // The program's statistic `which` (enum xdpt_stat), summed over the CPUs.
 uint64_t stat_sum(uint32_t which);
 

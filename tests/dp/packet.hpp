@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <algorithm>
 #include <vector>
 
 namespace dpt {
@@ -118,6 +119,68 @@ inline Frame frame(const Ip& ip, const Mac& dst_mac, const Mac& src_mac) {
         if (ip.bad_l4_csum) sum ^= 0x0101;
         l4[at] = uint8_t(sum >> 8), l4[at + 1] = uint8_t(sum);
     }
+    if (ip.cut && ip.cut < b.size()) b.resize(ip.cut);
+    return f;
+}
+
+// An IPv6 extension header: its type (the next-header value that announces it) and its
+// body after the two bytes of next header and length. Hop-by-hop, routing and
+// destination options are padded to a multiple of 8 bytes, AH to a multiple of 4; the
+// fragment header is 8 bytes whatever the body.
+struct Ext {
+    uint8_t type;
+    Bytes body{};
+};
+inline constexpr uint8_t HOP = 0, ROUTING = 43, FRAGMENT = 44, AH = 51, NONE = 59, DSTOPTS = 60;
+
+struct Ip6 {
+    std::string src = "2001:db8::2", dst = "2001:db8::1";
+    uint8_t proto = IPPROTO_UDP;  // the upper layer (after the extension headers)
+    Bytes l4 = udp(1000, 2000);
+    uint8_t hop_limit = 64;
+    std::vector<Ext> ext{};
+    int plen_extra = 0;       // added to the payload length field after the fact
+    bool plen_zero = false;   // a payload length of 0 (a jumbogram's)
+    uint8_t version = 6;
+    size_t cut = 0;           // when set: the frame is cut to this many bytes
+    uint16_t ethertype = 0x86DD;
+};
+
+inline Frame frame6(const Ip6& ip, const Mac& dst_mac, const Mac& src_mac) {
+    Bytes payload;
+    for (size_t i = 0; i < ip.ext.size(); ++i) {
+        const Ext& e = ip.ext[i];
+        const uint8_t next = i + 1 < ip.ext.size() ? ip.ext[i + 1].type : ip.proto;
+        Bytes h{next, 0};
+        h.insert(h.end(), e.body.begin(), e.body.end());
+        if (e.type == FRAGMENT) {
+            h.resize(8, 0);
+        } else if (e.type == AH) {
+            h.resize(std::max<size_t>(12, (h.size() + 3) / 4 * 4), 0);
+            h[1] = uint8_t(h.size() / 4 - 2);
+        } else {
+            h.resize(std::max<size_t>(8, (h.size() + 7) / 8 * 8), 0);
+            h[1] = uint8_t(h.size() / 8 - 1);
+        }
+        payload.insert(payload.end(), h.begin(), h.end());
+    }
+    payload.insert(payload.end(), ip.l4.begin(), ip.l4.end());
+    Frame f;
+    const uint16_t plen = ip.plen_zero ? 0 : uint16_t(payload.size() + ip.plen_extra);
+    f.tot = uint16_t(40 + plen);
+    Bytes& b = f.bytes;
+    b.assign(14 + 40, 0);
+    std::copy(dst_mac.begin(), dst_mac.end(), b.begin());
+    std::copy(src_mac.begin(), src_mac.end(), b.begin() + 6);
+    put16(b, 12, ip.ethertype);
+    uint8_t* h = b.data() + 14;
+    h[0] = uint8_t(ip.version << 4);
+    h[4] = uint8_t(plen >> 8), h[5] = uint8_t(plen);
+    h[6] = ip.ext.empty() ? ip.proto : ip.ext[0].type;
+    h[7] = ip.hop_limit;
+    inet_pton(AF_INET6, ip.src.c_str(), h + 8);
+    inet_pton(AF_INET6, ip.dst.c_str(), h + 24);
+    b.insert(b.end(), payload.begin(), payload.end());
     if (ip.cut && ip.cut < b.size()) b.resize(ip.cut);
     return f;
 }

@@ -35,11 +35,10 @@ std::vector<bool> expand(const Tables& t, uint32_t id, size_t n) {
     return out;
 }
 
-uint32_t lpm(const std::vector<std::pair<xdpt_lpm_key, uint32_t>>& entries, uint32_t a) {
+uint32_t lpm(const std::vector<std::pair<Prefix, uint32_t>>& entries, uint32_t a) {
     int best = -1;
     uint32_t id = UINT32_MAX;
-    for (const auto& [k, v] : entries) {
-        Prefix p{__builtin_bswap32(k.addr), uint8_t(k.prefixlen)};
+    for (const auto& [p, v] : entries) {
         if (p.contains(Prefix{a, 32}) && int(p.len) > best) best = p.len, id = v;
     }
     return id;
@@ -76,7 +75,7 @@ uint32_t random_addr(std::mt19937& g, const Program& p) {
     if (terms.empty() || terms[0].prefixes.empty()) return 0xC6120000u | (g() & 0xffff);
     const Prefix q = terms[0].prefixes[g() % terms[0].prefixes.size()];
     uint32_t host = q.len == 32 ? 0 : g() & (~0u >> q.len);
-    return q.addr | host;
+    return q.addr4() | host;
 }
 
 }  // namespace
