@@ -312,7 +312,7 @@ TEST_CASE("stored state: an inverted full port range (never matches) survives a 
     REQUIRE(rules.size() == 2);
     // and XDP compiles both as never matching
     std::string why;
-    CHECK(dp::rule_cond(rules[0], why).sport.empty());
-    CHECK(dp::rule_cond(rules[1], why).dport.empty());
+    CHECK(dp::rule_cond(rules[0], Family::ipv4, why).sport.empty());
+    CHECK(dp::rule_cond(rules[1], Family::ipv4, why).dport.empty());
     CHECK(why.empty());
 }

@@ -250,8 +250,9 @@ void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint
     if (lo != hi) out += str(':', hi);
 }
 
-void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact) {
-    if (lo == 0 && hi == 0xffffffff && !(exact && inv)) return;
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact,
+                    bool present) {
+    if (lo == 0 && hi == 0xffffffff && !(exact && (inv || present))) return;
     out += str(inv ? " !" : "", " --", opt, ' ', lo);
     if (lo != hi) out += str(':', hi);
 }

@@ -116,7 +116,10 @@ unsigned count_mask_bits(Family f, const IpAddr& mask);
 void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint32_t hi, bool inv);
 // And save it: nothing for the full range (inverted or not; but in the `exact` form of
 // ExtData::save_exact an inverted one), else "[ !] --opt N[:M]".
-void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact = false);
+// `present`: the kernel structure flags the option as given (the stored form then keeps
+// even a full range, which iptables-save leaves out).
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact = false,
+                    bool present = false);
 // XTTYPE_UINT32RC and XTTYPE_UINT32 into a kernel structure's fields.
 Result<void> parse_u32_pair(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t (&dst)[2]);
 Result<void> parse_u32(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t& dst);
