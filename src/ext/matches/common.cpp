@@ -250,8 +250,8 @@ void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint
     if (lo != hi) out += str(':', hi);
 }
 
-void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact) {
-    if (lo == 0 && hi == 0xffffffff && !(exact && inv)) return;
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool keep) {
+    if (lo == 0 && hi == 0xffffffff && !keep) return;
     out += str(inv ? " !" : "", " --", opt, ' ', lo);
     if (lo != hi) out += str(':', hi);
 }

@@ -114,9 +114,9 @@ unsigned count_mask_bits(Family f, const IpAddr& mask);
 // How the IPv6 extension header matches (frag, rt, ah of IPv6) list a u32 range: nothing
 // when it is 0:4294967295 and not inverted, else `label` then ":[!]N" or "s:[!]N:M".
 void print_u32_range(std::string& out, std::string_view label, uint32_t lo, uint32_t hi, bool inv);
-// And save it: nothing for the full range (inverted or not; but in the `exact` form of
-// ExtData::save_exact an inverted one), else "[ !] --opt N[:M]".
-void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool exact = false);
+// And save it: nothing for the full range (inverted or not) unless `keep` (the exact form
+// of ExtData::save_exact of a range the structure records as given), else "[ !] --opt N[:M]".
+void save_u32_range(std::string& out, std::string_view opt, uint32_t lo, uint32_t hi, bool inv, bool keep = false);
 // XTTYPE_UINT32RC and XTTYPE_UINT32 into a kernel structure's fields.
 Result<void> parse_u32_pair(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t (&dst)[2]);
 Result<void> parse_u32(std::string_view ext, std::string_view opt, std::string_view arg, uint32_t& dst);

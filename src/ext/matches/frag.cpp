@@ -69,9 +69,10 @@ private:
         if (info_.flags & IP6T_FRAG_NMF) out += nmf;
     }
 
-    // The exact form also keeps what the saved one leaves out: an inverted full range.
+    // The exact form also keeps what the saved one leaves out: a full range given.
     void save_as(std::string& out, bool exact) const {
-        save_u32_range(out, "fragid", info_.ids[0], info_.ids[1], info_.invflags & IP6T_FRAG_INV_IDS, exact);
+        save_u32_range(out, "fragid", info_.ids[0], info_.ids[1], info_.invflags & IP6T_FRAG_INV_IDS,
+                       exact && (info_.flags & IP6T_FRAG_IDS));
         if (info_.flags & IP6T_FRAG_LEN)
             out += str(info_.invflags & IP6T_FRAG_INV_LEN ? " !" : "", " --fraglen ", info_.hdrlen);
         flags(out, " --fragres", " --fragfirst", " --fragmore", " --fraglast");

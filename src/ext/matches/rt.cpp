@@ -110,7 +110,8 @@ private:
     void save_as(std::string& out, bool exact) const {
         if (info_.flags & IP6T_RT_TYP)
             out += str(info_.invflags & IP6T_RT_INV_TYP ? " !" : "", " --rt-type ", info_.rt_type);
-        save_u32_range(out, "rt-segsleft", info_.segsleft[0], info_.segsleft[1], info_.invflags & IP6T_RT_INV_SGS, exact);
+        save_u32_range(out, "rt-segsleft", info_.segsleft[0], info_.segsleft[1], info_.invflags & IP6T_RT_INV_SGS,
+                       exact && (info_.flags & IP6T_RT_SGS));
         if (info_.flags & IP6T_RT_LEN)
             out += str(info_.invflags & IP6T_RT_INV_LEN ? " !" : "", " --rt-len ", info_.hdrlen);
         if (info_.flags & IP6T_RT_RES) out += " --rt-0-res";
