@@ -651,7 +651,7 @@ Result<void> delete_owned(mnl_socket* s, Batch& b, std::vector<Existing>* tables
 }  // namespace
 
 bool binds_table_name(std::string_view table, std::string_view target) {
-    return (table == "raw" && (target == "CT" || target == "NOTRACK")) || (table == "mangle" && (target == "CHECKSUM" || target == "SET" || target == "HL")) ||
+    return (table == "raw" && (target == "CT" || target == "NOTRACK")) || (table == "mangle" && (target == "CHECKSUM" || target == "SET" || target == "HL" || target == "SNPT" || target == "DNPT")) ||
            (table == "nat" &&
             (target == "SNAT" || target == "DNAT" || target == "MASQUERADE" || target == "REDIRECT" || target == "NETMAP"));
 }

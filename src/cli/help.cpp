@@ -676,6 +676,35 @@ constexpr ExtHelp ext_helps[] = {
          "[!] --ahlen length             total length of this header\n"
          " --ahres                       check the reserved field too\n",
          ipv6_only},
+    {"srh", false,
+         "srh match options:\n"
+         "[!] --srh-next-hdr\t\tnext-hdr        Next Header value of SRH\n"
+         "[!] --srh-hdr-len-eq\t\thdr_len         Hdr Ext Len value of SRH\n"
+         "[!] --srh-hdr-len-gt\t\thdr_len         Hdr Ext Len value of SRH\n"
+         "[!] --srh-hdr-len-lt\t\thdr_len         Hdr Ext Len value of SRH\n"
+         "[!] --srh-segs-left-eq\t\tsegs_left       Segments Left value of SRH\n"
+         "[!] --srh-segs-left-gt\t\tsegs_left       Segments Left value of SRH\n"
+         "[!] --srh-segs-left-lt\t\tsegs_left       Segments Left value of SRH\n"
+         "[!] --srh-last-entry-eq \tlast_entry      Last Entry value of SRH\n"
+         "[!] --srh-last-entry-gt \tlast_entry      Last Entry value of SRH\n"
+         "[!] --srh-last-entry-lt \tlast_entry      Last Entry value of SRH\n"
+         "[!] --srh-tag\t\t\ttag             Tag value of SRH\n"
+         "[!] --srh-psid\t\t\taddr[/mask]\tSRH previous SID\n"
+         "[!] --srh-nsid\t\t\taddr[/mask]\tSRH next SID\n"
+         "[!] --srh-lsid\t\t\taddr[/mask]\tSRH Last SID\n",
+         ipv6_only},
+    {"SNPT", true,
+         "SNPT target options:\n"
+         " --src-pfx prefix/length\n"
+         " --dst-pfx prefix/length\n"
+         "\n",
+         ipv6_only},
+    {"DNPT", true,
+         "DNPT target options:\n"
+         " --src-pfx prefix/length\n"
+         " --dst-pfx prefix/length\n"
+         "\n",
+         ipv6_only},
 };
 
 }  // namespace

@@ -12,7 +12,7 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
 extern const ExtKind match_statistic, match_owner, match_connmark;
 extern const ExtKind match_icmp6, match_hl, match_frag, match_ipv6header, match_rt, match_hbh, match_dst,
-    match_eui64, match_mh, match_ah6;
+    match_eui64, match_mh, match_ah6, match_srh;
 // Targets (src/ext/target_*.cpp).
 extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, target_CT,
     target_CHECKSUM, target_MARK, target_NOTRACK, target_SNAT, target_DNAT, target_MASQUERADE,
@@ -20,7 +20,7 @@ extern const ExtKind target_REJECT, target_LOG, target_NFLOG, target_TCPMSS, tar
 extern const ExtKind match_set, target_SET;
 extern const ExtKind match_string, match_time, match_physdev, match_socket;
 extern const ExtKind target_NFQUEUE, target_TEE, target_CONNMARK;
-extern const ExtKind target_REJECT6, target_HL;
+extern const ExtKind target_REJECT6, target_HL, target_SNPT, target_DNPT;
 
 namespace {
 constexpr std::array matches{
@@ -36,7 +36,7 @@ constexpr std::array matches{
     &match_socket,
     &match_statistic, &match_owner, &match_connmark,
     &match_icmp6, &match_hl, &match_frag, &match_ipv6header, &match_rt, &match_hbh, &match_dst,
-    &match_eui64, &match_mh, &match_ah6,
+    &match_eui64, &match_mh, &match_ah6, &match_srh,
 };
 constexpr std::array targets{
     &target_REJECT, &target_LOG, &target_NFLOG, &target_TCPMSS,
@@ -44,7 +44,7 @@ constexpr std::array targets{
     &target_SNAT, &target_DNAT, &target_MASQUERADE, &target_REDIRECT, &target_NETMAP,
     &target_SET,
     &target_NFQUEUE, &target_TEE, &target_CONNMARK,
-    &target_REJECT6, &target_HL,
+    &target_REJECT6, &target_HL, &target_SNPT, &target_DNPT,
 };
 }  // namespace
 

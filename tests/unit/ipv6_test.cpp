@@ -7,14 +7,16 @@
 #include <linux/netfilter/xt_connlimit.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <linux/netfilter_ipv6/ip6t_HL.h>
+#include <linux/netfilter_ipv6/ip6t_NPT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_frag.h>
+#include <linux/netfilter_ipv6/ip6t_srh.h>
 
 #include "ext/matches/common.hpp"
 #include "tests/unit/ext_helpers.hpp"
 
 namespace xdpt {
-extern const ExtKind target_REJECT, target_REJECT6, target_HL, target_SNAT, target_NETMAP;
+extern const ExtKind target_REJECT, target_REJECT6, target_HL, target_SNAT, target_NETMAP, target_SNPT, target_DNPT;
 }
 
 namespace xdpt::test {
@@ -139,6 +141,68 @@ TEST_CASE("ipv6: frag, rt, hbh, mh, ipv6header") {
     REQUIRE(r.ok);
     CHECK(r.save == " --header hop-by-hop,ipv6-frag --soft");
     CHECK(r.print_numeric == " ipv6header flags:0x90 soft");
+}
+
+TEST_CASE("ipv6: srh (revision 1)") {
+    CHECK(find_match("srh", Family::ipv4) == nullptr);
+    auto r = run6(match_srh, {{"!", ""}, {"--srh-psid", "a::1/64"}, {"--srh-hdr-len-eq", "3"}, {"--srh-hdr-len-lt", "9"},
+                              {"--srh-tag", "65535"}});
+    REQUIRE(r.ok);
+    // The three length options share one field: the last value given is the one kept.
+    CHECK(r.save == " --srh-hdr-len-eq 9 --srh-hdr-len-lt 9 --srh-tag 65535 ! --srh-psid a::1/64");
+    CHECK(r.print == " srh hdr-len-eq:9 hdr-len-lt:9 tag:65535 psid ! a::1/64");
+    CHECK(run6(match_srh, {{"--srh-nsid", "b::/128"}}).print == " srh nsid  b::/128");
+    CHECK(run6(match_srh, {{"--srh-tag", "65536"}}).error ==
+          "srh: bad value for option \"--srh-tag\", or out of range (0-65535).\n");
+    CHECK(run6(match_srh, {{"--srh-next-hdr", "256"}}).error ==
+          "srh: bad value for option \"--srh-next-hdr\", or out of range (0-255).\n");
+    ExtInst inst;
+    REQUIRE(run6(match_srh, {{"--srh-lsid", "c::5/8"}, {"!", ""}, {"--srh-segs-left-gt", "2"}}, {}, "filter", &inst).ok);
+    ip6t_srh1 srh;
+    const XtBlob b = xt_blob(inst, srh);
+    CHECK(b.name == "srh");
+    CHECK(b.rev == 1);
+    CHECK(b.size == 112);
+    const ip6t_srh1* blob = &srh;
+    CHECK(blob->mt_flags == (IP6T_SRH_LSID | IP6T_SRH_SEGS_GT));
+    CHECK(blob->mt_invflags == IP6T_SRH_INV_SEGS_GT);
+    CHECK(blob->segs_left == 2);
+    CHECK(blob->lsid_addr.s6_addr[1] == 0x0c);
+    CHECK(blob->lsid_addr.s6_addr[15] == 5);  // kept unmasked, as libxtables does
+    CHECK(blob->lsid_msk.s6_addr[0] == 0xff);
+    CHECK(blob->lsid_msk.s6_addr[1] == 0);
+}
+
+TEST_CASE("ipv6: SNPT and DNPT") {
+    CHECK(find_target("SNPT", Family::ipv4) == nullptr);
+    CHECK(target_SNPT.tables == "mangle");
+    CHECK(target_DNPT.hooks == "PREROUTING,OUTPUT");
+    ExtInst inst;
+    auto r = run6(target_SNPT, {{"--src-pfx", "fd00::/48"}, {"--dst-pfx", "2001:db8::/64"}}, {}, "mangle", &inst);
+    REQUIRE(r.ok);
+    CHECK(r.save == " --src-pfx fd00::/48 --dst-pfx 2001:db8::/64");
+    CHECK(r.print == " SNPT src-pfx fd00::/48 dst-pfx 2001:db8::/64");
+    ip6t_npt_tginfo info;
+    const XtBlob b = xt_blob(inst, info);
+    CHECK(b.name == "SNPT");
+    CHECK(b.rev == 0);
+    CHECK(b.size == 40);
+    CHECK(info.src_pfx_len == 48);
+    CHECK(info.dst_pfx_len == 64);
+    CHECK(info.src_pfx.in6.s6_addr[0] == 0xfd);
+    ExtCtx ctx;
+    ctx.family = Family::ipv6;
+    CHECK(inst.data->kernel_accepts(Rule{}, ctx));
+    // ip6t_npt_checkentry: at most 64 bits, no host bit.
+    for (auto bad : {"dead::beef", "dead::/65", "dead::1/64", "dead::/ffff::ff"}) {
+        REQUIRE(run6(target_DNPT, {{"--src-pfx", bad}, {"--dst-pfx", "::/0"}}, {}, "mangle", &inst).ok);
+        CHECK_FALSE(inst.data->kernel_accepts(Rule{}, ctx));
+    }
+    // save leaves a ::/0 prefix out; the exact form keeps it.
+    REQUIRE(run6(target_DNPT, {{"--src-pfx", "::/0"}, {"--dst-pfx", "1c3::/64"}}, {}, "mangle", &inst).ok);
+    CHECK(inst.save_text() == " --dst-pfx 1c3::/64");
+    CHECK(inst.exact_text() == " --src-pfx ::/0 --dst-pfx 1c3::/64");
+    CHECK(run6(target_DNPT, {{"--src-pfx", "::/0"}}, {}, "mangle").error == "DNPT: option \"--dst-pfx\" must be specified\n");
 }
 
 TEST_CASE("ipv6: addresses of the family") {

@@ -55,7 +55,8 @@ private:
     ip6t_ah info_{};
 
     void save_as(std::string& out, bool exact) const {
-        save_u32_range(out, "ahspi", info_.spis[0], info_.spis[1], info_.invflags & IP6T_AH_INV_SPI, exact);
+        save_u32_range(out, "ahspi", info_.spis[0], info_.spis[1], info_.invflags & IP6T_AH_INV_SPI,
+                       exact && (info_.invflags & IP6T_AH_INV_SPI));  // no flag: only ! tells
         const bool inv_len = info_.invflags & IP6T_AH_INV_LEN;
         if (info_.hdrlen != 0 || inv_len) out += str(inv_len ? " !" : "", " --ahlen ", info_.hdrlen);
         if (info_.hdrres) out += " --ahres";
