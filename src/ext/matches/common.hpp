@@ -23,7 +23,7 @@ extern const ExtKind match_tcp, match_udp, match_icmp, match_multiport, match_ip
     match_limit, match_mark, match_sctp, match_addrtype, match_pkttype, match_dscp,
     match_connlimit, match_esp, match_ah, match_recent, match_hashlimit;
 extern const ExtKind match_icmp6, match_hl, match_frag, match_ipv6header, match_rt, match_hbh, match_dst,
-    match_eui64, match_mh, match_ah6;
+    match_eui64, match_mh, match_ah6, match_srh;
 extern const ExtKind match_set, match_string, match_time, match_physdev, match_socket;
 
 namespace matches {
