@@ -82,15 +82,17 @@ void emit_events(std::string& out, std::string_view label, const std::array<std:
 }
 
 // Conntrack helpers the kernel can attach, with the layer 4 protocol each is registered
-// for (the helper must match the rule's -p). "sip" exists for both.
+// for (the helper must match the rule's -p). "sip" exists for both. irc, pptp,
+// netbios-ns and the snmp ones are registered for IPv4 alone.
 struct Helper {
     std::string_view name;
     uint16_t proto;
+    bool ipv6 = true;
 };
 constexpr std::array<Helper, 14> kernel_helpers{{
-    {"ftp", 6}, {"irc", 6}, {"sane", 6}, {"pptp", 6}, {"Q.931", 6}, {"sip", 6},
+    {"ftp", 6}, {"irc", 6, false}, {"sane", 6}, {"pptp", 6, false}, {"Q.931", 6}, {"sip", 6},
     {"H.245", 17}, {"RAS", 17}, {"sip", 17}, {"tftp", 17}, {"amanda", 17},
-    {"netbios-ns", 17}, {"snmp", 17}, {"snmp_trap", 17},
+    {"netbios-ns", 17, false}, {"snmp", 17, false}, {"snmp_trap", 17, false},
 }};
 
 class CtData : public Data<CtData> {
@@ -128,12 +130,13 @@ public:
     // timeout policies are looked up for the rule's protocol; the kernel refuses an
     // unknown helper or policy with ENOENT rather than EINVAL (no timeout policy can
     // exist here: they are made by nfct, outside iptables).
-    bool kernel_accepts(const Rule& rule, const ExtCtx&) const override {
+    bool kernel_accepts(const Rule& rule, const ExtCtx& ctx) const override {
         if (flags & f_notrack) return true;
         const uint16_t proto = rule.inv_proto ? 0 : rule.proto;
         if (!helper.empty()) {
             bool found = false;
-            for (const auto& h : kernel_helpers) found = found || (h.name == helper && h.proto == proto);
+            for (const auto& h : kernel_helpers)
+                found = found || (h.name == helper && h.proto == proto && (h.ipv6 || ctx.family == Family::ipv4));
             if (!found) return false;
         }
         return timeout.empty();
