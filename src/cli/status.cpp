@@ -139,11 +139,14 @@ Result<std::string> status_report() {
         return out + accel_line;
     }
     const Anchor& a = **anchor;
-    uint32_t zero = 0, gen = 0;
+    uint32_t zero = 0, gen = 0, gen6 = 0, key6 = uint32_t(Family::ipv6);
     if (a.map("xdpt_active") < 0 || a.map("xdpt_stats") < 0)
         return fail(Exit::resource, "lo's xdptables program is from another version");
-    if (bpf_map_lookup_elem(a.map("xdpt_active"), &zero, &gen)) return sys_fail("reading the active generation", errno);
-    out += str("program: id ", a.prog_id, " (xdpt_main), active generation ", gen, " of ", XDPT_GENERATIONS, '\n');
+    if (bpf_map_lookup_elem(a.map("xdpt_active"), &zero, &gen) || bpf_map_lookup_elem(a.map("xdpt_active"), &key6, &gen6))
+        return sys_fail("reading the active generation", errno);
+    // Each family has generations of its own (IPv4's first: the line tools read).
+    out += str("program: id ", a.prog_id, " (xdpt_main), active generation ", gen, " of ", XDPT_GENERATIONS,
+               ", IPv6 ", gen6, " of ", XDPT_GENERATIONS, '\n');
     out += str("interfaces:\n", interface_lines(a.prog_id));
     // A per-CPU array: one value per possible CPU for each key.
     const int ncpu = libbpf_num_possible_cpus();

@@ -47,8 +47,8 @@ total() {
   [ -n "$id" ]
   run in_ns "$x" "$XDPT" status
   [ "$status" = 0 ]
-  [[ "${lines[0]}" =~ ^program:\ id\ $id\ \(xdpt_main\),\ active\ generation\ ([0-9]+)\ of\ 2$ ]]
-  local gen=${BASH_REMATCH[1]}
+  [[ "${lines[0]}" =~ ^program:\ id\ $id\ \(xdpt_main\),\ active\ generation\ ([0-9]+)\ of\ 2,\ IPv6\ ([0-9]+)\ of\ 2$ ]]
+  local gen=${BASH_REMATCH[1]} gen6=${BASH_REMATCH[2]}
   # lo and the veth in generic mode (as ip link shows them): on a veth, native mode would
   # take TSO away from the peer; it keeps it.
   local re=$'\n'"  lo +generic prog $id"$'\n'
@@ -78,7 +78,11 @@ s.sendto(b'x' * 10, ('198.18.7.2', 10))"
   # A commit flips the generation.
   in_ns "$x" "$XDPT" -A INPUT -s 198.18.7.9 -j DROP
   run in_ns "$x" "$XDPT" status
-  [[ "${lines[0]}" == "program: id $id (xdpt_main), active generation $(((gen + 1) % 2)) of 2" ]]
+  [[ "${lines[0]}" == "program: id $id (xdpt_main), active generation $(((gen + 1) % 2)) of 2, IPv6 $gen6 of 2" ]]
+  # An IPv6 commit flips IPv6's alone.
+  in_ns "$x" "$XDPT_BINDIR/xdp6tables" -A INPUT -s 2001:db8::9 -j DROP
+  run in_ns "$x" "$XDPT" status
+  [[ "${lines[0]}" == "program: id $id (xdpt_main), active generation $(((gen + 1) % 2)) of 2, IPv6 $(((gen6 + 1) % 2)) of 2" ]]
   # Forced native, as ip link shows it (and the peer loses TSO, which is why it is not
   # the default on a veth).
   in_ns "$x" "$XDPT" detach
