@@ -403,6 +403,30 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
         std::fputs("Option --wait-interval requires option --wait\n", stderr);
         return 1;
     }
+    if (geteuid() != 0) {
+        // iptables-legacy-restore needs its privileges at the first table line (its lock,
+        // then the table): input without one (blank or comments alone) changes nothing
+        // and succeeds.
+        std::istringstream in(text);
+        int n = 0;
+        bool content = false;
+        for (std::string line; std::getline(in, line);) {
+            ++n;
+            if (line.empty() || line[0] == '#') continue;
+            content = true;
+            // Anything else before a table fails without needing them.
+            if (line[0] != '*') return exit_with(Error{Exit::other, str(prog, ": line ", n, " failed\n"), Error::Style::bare});
+            if (auto r = require_privileges("filter", inv.brand.family); !r && r.error().code == Exit::version) {
+                Error e{Exit::parameter, str(prog, ": unable to initialize table '", line.substr(1), "'")};
+                e.line = n;
+                return exit_with(e);
+            } else if (!r) {
+                return exit_with(r.error());
+            }
+            break;
+        }
+        if (!content) return 0;
+    }
     if (auto r = require_privileges("filter", inv.brand.family); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(wait);
     if (!lock) return exit_with(lock.error());

@@ -137,6 +137,19 @@ teardown() { teardown_namespaces; }
   run --separate-stderr in_ns "$ns" "${NOBODY[@]}" "$XDPT_BINDIR/xdptables-restore" < <(printf '*filter\nCOMMIT\n')
   [ "$status" = 4 ]
   [ "$stderr" = "Fatal: can't open lock file /run/xtables.lock: Permission denied" ]
+  # restore: at its first table line; without one it needs nothing (a comment alone
+  # succeeds, a rule before any table fails as it would for root)
+  local inp
+  for e in "" "XTABLES_LOCKFILE=$lockdir/xtables.lock"; do
+    for inp in '' '# c\n\n' '*filter\nCOMMIT\n' '\n*raw\nCOMMIT\n' '-A INPUT -j DROP\n' '  *filter\n'; do
+      # shellcheck disable=SC2086
+      run --separate-stderr in_ns "$ns" env $e "${NOBODY[@]}" iptables-legacy-restore < <(printf -- "$inp")
+      local ref_status=$status ref_err=$stderr
+      # shellcheck disable=SC2086
+      run --separate-stderr in_ns "$ns" env $e "${NOBODY[@]}" "$XDPT_BINDIR/iptables-restore" < <(printf -- "$inp")
+      [ "$status" = "$ref_status" ] && [ "$stderr" = "$ref_err" ]
+    done
+  done
   rm -rf "$lockdir"
   # Nothing was attached or stored.
   [ -z "$(lo_xdp_prog_id "$ns")" ]
