@@ -83,8 +83,21 @@ std::string ipv6_to_text(const IpAddr& a) {
     return inet_ntop(AF_INET6, a.b.data(), buf, sizeof buf);
 }
 
+std::optional<IpAddr> text_to_addr(Family f, std::string_view s, bool is_mask) {
+    if (f == Family::ipv6) return text_to_ipv6(s);
+    return dotted_to_ipv4(s, is_mask).transform(IpAddr::from_v4);
+}
+
 std::string addr_to_text(Family f, const IpAddr& a) {
     return f == Family::ipv4 ? ipv4_to_dotted(a.v4()) : ipv6_to_text(a);
+}
+
+std::string mask_suffix(Family f, const IpAddr& mask) {
+    const FamilySpec& fs = spec_of(f);
+    const int len = mask.prefix_len(fs.addr_bytes);
+    if (len == int(fs.addr_bits())) return "";
+    if (len < 0) return "/" + addr_to_text(f, mask);
+    return "/" + std::to_string(len);
 }
 
 RangeText split_range(std::string_view s, char sep) {

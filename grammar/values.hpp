@@ -35,8 +35,16 @@ std::string ipv4_to_dotted(uint32_t host_order);
 std::optional<IpAddr> text_to_ipv6(std::string_view s);
 std::string ipv6_to_text(const IpAddr& a);
 
+// A numeric address of family `f` as libxtables reads one: numeric_to_ipaddr (`is_mask`
+// as dotted_to_ipv4's) or inet_pton for IPv6.
+std::optional<IpAddr> text_to_addr(Family f, std::string_view s, bool is_mask = false);
+
 // An address of family `f` as iptables prints it numerically (dotted quad, or RFC 5952).
 std::string addr_to_text(Family f, const IpAddr& a);
+
+// xtables_ipmask_to_numeric / xtables_ip6mask_to_numeric: "" for a full mask, "/N" for a
+// prefix, "/" and the mask as an address otherwise.
+std::string mask_suffix(Family f, const IpAddr& mask);
 
 // Splits at every occurrence of `sep` (empty fields kept).
 std::vector<std::string_view> split(std::string_view s, char sep);

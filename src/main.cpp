@@ -230,8 +230,8 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         auto lock = NsLock::acquire(0);
         if (!lock) return exit_with(lock.error());
         // Each family's classifier holds its own interface records.
-        for (Family f : {Family::ipv4, Family::ipv6}) {
-            auto loaded = load_ruleset(f);
+        for (const FamilySpec& f : families) {
+            auto loaded = load_ruleset(f.family);
             if (!loaded) return exit_with(loaded.error());
             if (!loaded->rs.tables.empty())
                 if (auto r = recommit(*loaded, loaded->rs); !r) return exit_with(r.error());
@@ -404,28 +404,21 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
         return 1;
     }
     if (geteuid() != 0) {
-        // iptables-legacy-restore needs its privileges at the first table line (its lock,
-        // then the table): input without one (blank or comments alone) changes nothing
-        // and succeeds.
+        // iptables-legacy-restore needs its privileges at the first table line (its lock
+        // file, then the table); input without content (blank lines, comments) changes
+        // nothing and succeeds, and anything else before a table fails without them.
         std::istringstream in(text);
+        std::string line;
         int n = 0;
         bool content = false;
-        for (std::string line; std::getline(in, line);) {
-            ++n;
-            if (line.empty() || line[0] == '#') continue;
-            content = true;
-            // Anything else before a table fails without needing them.
-            if (line[0] != '*') return exit_with(Error{Exit::other, str(prog, ": line ", n, " failed\n"), Error::Style::bare});
-            if (auto r = require_privileges("filter", inv.brand.family); !r && r.error().code == Exit::version) {
-                Error e{Exit::parameter, str(prog, ": unable to initialize table '", line.substr(1), "'")};
-                e.line = n;
-                return exit_with(e);
-            } else if (!r) {
-                return exit_with(r.error());
-            }
-            break;
-        }
+        while (!content && std::getline(in, line)) ++n, content = !line.empty() && line[0] != '#';
         if (!content) return 0;
+        if (line[0] != '*') return exit_with(Error{Exit::other, str(prog, ": line ", n, " failed\n"), Error::Style::bare});
+        auto r = require_privileges("filter", inv.brand.family);
+        if (!r && r.error().code != Exit::version) return exit_with(r.error());  // the lock file
+        Error e{Exit::parameter, str(prog, ": unable to initialize table '", line.substr(1), "'")};
+        e.line = n;
+        return exit_with(e);
     }
     if (auto r = require_privileges("filter", inv.brand.family); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(wait);

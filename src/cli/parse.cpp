@@ -656,8 +656,7 @@ struct Parser {
             }
             IpAddr mask = IpAddr::prefix_mask(spec_of(f).addr_bits());
             if (has_mask) {
-                if (auto m = f == Family::ipv4 ? grammar::dotted_to_ipv4(mask_text, true).transform(IpAddr::from_v4)
-                                               : grammar::text_to_ipv6(mask_text)) {
+                if (auto m = grammar::text_to_addr(f, mask_text, true)) {
                     mask = *m;
                 } else {
                     auto bits = grammar::to_uint(mask_text, 0, spec_of(f).addr_bits());
@@ -667,8 +666,7 @@ struct Parser {
             }
             if (mask.zero()) host = f == Family::ipv4 ? "0.0.0.0" : "::";
             std::vector<IpAddr> addrs;
-            if (auto a = f == Family::ipv4 ? grammar::dotted_to_ipv4(host).transform(IpAddr::from_v4)
-                                           : grammar::text_to_ipv6(host)) {
+            if (auto a = grammar::text_to_addr(f, host)) {
                 addrs.push_back(*a);
             } else {
                 addrs = netdb::resolve_host(f, host);

@@ -25,31 +25,14 @@ std::string pad_right(std::string_view s, size_t w) {  // "%Ns"
     return out;
 }
 
-// mask_to_str for save: "32", a prefix length, or a dotted mask.
-std::string mask_to_save(uint32_t mask) {
-    if (mask == 0xffffffffu) return "32";
-    for (int bits = 31; bits >= 0; --bits)
-        if (mask == (bits == 0 ? 0u : 0xffffffffu << (32 - bits))) return std::to_string(bits);
-    return grammar::ipv4_to_dotted(mask);
-}
-
-// xtables_ipmask_to_numeric for -L: "" for /32, "/N", or "/a.b.c.d".
-std::string mask_to_list(uint32_t mask) {
-    if (mask == 0xffffffffu) return "";
-    return "/" + mask_to_save(mask);
-}
-
-// save_ipv4_addr / save_ipv6_addr.
+// save_ipv4_addr / save_ipv6_addr: nothing for any address, else the address, '/' and
+// the prefix length, or the mask as an address when it is not contiguous (the address is
+// masked: a zero mask means the zero address).
 void save_addr(std::string& out, Family f, char letter, const IpNet& n, bool inv) {
-    if (f == Family::ipv4) {
-        if (!n.mask4() && !inv && !n.addr4()) return;
-        out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv4_to_dotted(n.addr4()), '/', mask_to_save(n.mask4()));
-        return;
-    }
-    const int len = n.mask.prefix_len(16);
+    const int len = n.mask.prefix_len(spec_of(f).addr_bytes);
     if (!inv && len == 0) return;
-    out += str(inv ? " !" : "", " -", letter, ' ', grammar::ipv6_to_text(n.addr), '/',
-               len < 0 ? grammar::ipv6_to_text(n.mask) : std::to_string(len));
+    out += str(inv ? " !" : "", " -", letter, ' ', grammar::addr_to_text(f, n.addr), '/',
+               len < 0 ? grammar::addr_to_text(f, n.mask) : std::to_string(len));
 }
 
 // A name as one restore argument: bare when that reads back the same, else quoted with
@@ -76,16 +59,9 @@ void save_iface(std::string& out, char letter, const std::string& iface, bool in
 // The address column of -L (and of the -v echo): IPv4 "anywhere" for a zero mask, IPv6
 // for the unspecified address (ipv6_addr_to_string), then the mask unless it is full.
 std::string addr_to_list(Family f, const IpNet& n, bool numeric) {
-    if (f == Family::ipv4) {
-        if (!n.mask4() && !numeric) return "anywhere";
-        std::string a = numeric ? grammar::ipv4_to_dotted(n.addr4()) : netdb::ipv4_to_anyname(n.addr4());
-        return a + mask_to_list(n.mask4());
-    }
-    if (n.addr.zero() && !numeric) return "anywhere";
-    std::string a = numeric ? grammar::ipv6_to_text(n.addr) : netdb::addr_to_anyname(f, n.addr);
-    const int len = n.mask.prefix_len(16);
-    if (len < 0) return str(a, '/', grammar::ipv6_to_text(n.mask));
-    return len == 128 ? a : str(a, '/', len);
+    if (!numeric && (f == Family::ipv4 ? n.mask.zero() : n.addr.zero())) return "anywhere";
+    return (numeric ? grammar::addr_to_text(f, n.addr) : netdb::addr_to_anyname(f, n.addr)) +
+           grammar::mask_suffix(f, n.mask);
 }
 
 // xtables_print_num in table form.

@@ -215,16 +215,6 @@ Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std
     return m->v4();
 }
 
-std::string mask_suffix(Family f, const IpAddr& mask) {
-    const FamilySpec& fs = spec_of(f);
-    const int len = mask.prefix_len(fs.addr_bytes);
-    if (len == int(fs.addr_bits())) return "";
-    if (len < 0) return "/" + grammar::addr_to_text(f, mask);
-    return str('/', len);
-}
-
-std::string mask_suffix(uint32_t mask) { return mask_suffix(Family::ipv4, IpAddr::from_v4(mask)); }
-
 unsigned count_mask_bits(Family f, const IpAddr& mask) {
     const FamilySpec& fs = spec_of(f);
     unsigned bits = 0;

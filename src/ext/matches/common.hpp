@@ -102,10 +102,6 @@ Result<uint8_t> parse_plen(std::string_view ext, std::string_view opt, std::stri
 Result<IpAddr> parse_plen_mask(Family f, std::string_view ext, std::string_view opt, std::string_view arg);
 Result<uint32_t> parse_plen_mask(std::string_view ext, std::string_view opt, std::string_view arg);
 
-// xtables_ipmask_to_numeric / xtables_ip6mask_to_numeric: "" for a full mask, "/N" for a
-// prefix, "/" and the mask as an address otherwise.
-std::string mask_suffix(Family f, const IpAddr& mask);
-std::string mask_suffix(uint32_t mask);
 
 // How connlimit and hashlimit count a mask's bits: the width less, in each 32-bit word,
 // the position of the highest zero bit (a contiguous mask's prefix length).

@@ -170,7 +170,7 @@ struct Addr {
     std::string text(bool numeric) const {
         if (!numeric && hm.addr.zero()) return " anywhere";
         std::string a = numeric ? grammar::addr_to_text(fam, hm.addr) : netdb::addr_to_anyname(fam, hm.addr);
-        return str(' ', a, mask_suffix(fam, hm.mask));
+        return str(' ', a, grammar::mask_suffix(fam, hm.mask));
     }
 };
 

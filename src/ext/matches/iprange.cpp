@@ -40,9 +40,7 @@ Result<Range> parse_range(std::string_view arg, std::string_view opt, const ExtC
     r.set = true;
     r.fam = ctx.family;
     for (auto [text, dest] : {std::pair{from, &r.lo}, std::pair{to, &r.hi}}) {
-        std::optional<IpAddr> a;
-        if (ctx.family == Family::ipv6) a = grammar::text_to_ipv6(text);
-        else if (auto v4 = grammar::dotted_to_ipv4(text)) a = IpAddr::from_v4(*v4);
+        auto a = grammar::text_to_addr(ctx.family, text);
         if (!a) return param_fail(str("iprange: Bad value for \"", opt, "\" option: \"", text, "\""));
         *dest = *a;
     }
