@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <variant>
 #include <vector>
 
@@ -53,6 +54,16 @@ constexpr std::string_view owner_mark = "managed by xdptables";
 constexpr std::string_view own_prefix = "xdptables-";
 // The generation after a batch built on `genid` (0 is skipped).
 uint32_t next_genid(uint32_t genid) { return genid + 1 == 0 ? 1 : genid + 1; }
+
+// The one buffer every netlink answer is read into. 64 KiB holds the largest message a
+// dump sends (the kernel sizes a dump's messages to the reader's buffer, at most 32 KiB).
+// It is left uninitialised and kept for the process: a page is faulted in only when an
+// answer reaches it, and on a VM a fault costs microseconds (a zero-filled megabyte per
+// dump was most of a single command's time).
+std::span<char> netlink_buffer() {
+    static const std::unique_ptr<char[]> buf(new char[1 << 16]);
+    return {buf.get(), 1 << 16};
+}
 
 // The message iptables gives for a kernel refusal, as libiptc words the errno.
 std::unexpected<Error> kernel_fail(std::string_view what, int err) {
@@ -535,7 +546,7 @@ public:
         msg.msg_iov = iov.data();
         msg.msg_iovlen = iov.size();
         if (sendmsg(mnl_socket_get_fd(s), &msg, 0) < 0) return kernel_fail(what, errno);
-        std::vector<char> rbuf(1 << 16);
+        std::span<char> rbuf = netlink_buffer();
         int first_err = 0;
         for (;;) {
             ssize_t got = recv(mnl_socket_get_fd(s), rbuf.data(), rbuf.size(), MSG_DONTWAIT);
@@ -572,7 +583,7 @@ private:
 // an empty dump.
 template <class F>
 Result<void> dump(mnl_socket* s, uint8_t nfproto, uint16_t type, F&& each, std::string_view what) {
-    std::vector<char> buf(1 << 20);
+    std::span<char> buf = netlink_buffer();
     const uint32_t seq = 1;
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, nfproto, NLM_F_DUMP, seq);
     if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return kernel_fail(what, errno);
@@ -620,7 +631,7 @@ Result<std::vector<Existing>> list_tables(mnl_socket* s, uint8_t nfproto) {
 
 // The kernel's nftables ruleset generation: every committed batch moves it on by one.
 Result<uint32_t> read_genid(mnl_socket* s) {
-    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    std::span<char> buf = netlink_buffer();
     const uint32_t seq = 1;
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
     if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return kernel_fail("reading the nftables generation", errno);

@@ -414,8 +414,9 @@ private:
 
 // A field over a small domain [0, n): per rule, the set of values it allows. Sweeps the
 // domain once, interning one bitmap per elementary interval.
+// Fills indexes [base, base + n) of the value map: one run per change of bitmap id.
 void build_domain(Pool& pool, size_t nrules, uint32_t n,
-                  const std::function<ValueSet(size_t)>& rule_set, uint32_t* out) {
+                  const std::function<ValueSet(size_t)>& rule_set, Tables& t, uint32_t base) {
     // The edges of every rule's intervals, in value order (a list, not a slot per value:
     // a domain of 65,536 ports with a few rules costs a few events, not 65,536 vectors).
     struct Event {
@@ -432,15 +433,29 @@ void build_domain(Pool& pool, size_t nrules, uint32_t n,
     }
     std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.value < b.value; });
     Working w(pool);
-    uint32_t id = 0;
+    std::vector<std::pair<uint32_t, uint32_t>> mine;  // (index, id) where the id changes
     size_t e = 0;
-    for (uint32_t v = 0; v < n; ++v) {
-        if (v == 0 || (e < events.size() && events[e].value == v)) {
-            for (; e < events.size() && events[e].value == v; ++e) w.set(events[e].rule, events[e].on);
-            id = w.snapshot();
-        }
-        out[v] = id;
+    for (uint32_t v = 0;;) {
+        for (; e < events.size() && events[e].value == v; ++e) w.set(events[e].rule, events[e].on);
+        const uint32_t id = w.snapshot();
+        if (mine.empty() || mine.back().second != id) mine.push_back({base + v, id});
+        if (e == events.size() || events[e].value >= n) break;
+        v = uint32_t(events[e].value);
     }
+    // In place of what the runs held over [base, base + n).
+    const uint32_t end = base + n;
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (const auto& r : t.value_runs)
+        if (r.first < base) out.push_back(r);
+    out.insert(out.end(), mine.begin(), mine.end());
+    if (end < XDPT_SMALL_SIZE + XDPT_WIDE_SIZE) {
+        out.push_back({end, t.value(end)});
+        for (const auto& r : t.value_runs)
+            if (r.first > end) out.push_back(r);
+    }
+    t.value_runs.clear();
+    for (const auto& r : out)
+        if (t.value_runs.empty() || t.value_runs.back().second != r.second) t.value_runs.push_back(r);
 }
 
 ValueSet bits_to_set(const std::bitset<256>& b, uint32_t base, uint32_t max) {
@@ -532,6 +547,11 @@ bool iface_ok(const std::vector<IfaceTerm>& terms, const std::string& name) {
 
 }  // namespace
 
+uint32_t Tables::value(uint32_t i) const {
+    auto it = std::upper_bound(value_runs.begin(), value_runs.end(), std::pair{i, ~uint32_t(0)});
+    return std::prev(it)->second;
+}
+
 Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
                     uint32_t ncpus) {
     Tables t;
@@ -556,32 +576,28 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
         if (!c.mac.empty()) active |= 1u << XDPT_F_MAC;
     }
 
-    t.values.assign(XDPT_SMALL_SIZE + XDPT_WIDE_SIZE, 0);
     const uint32_t all = bitmap_of(pool, n, [](size_t) { return true; });
-    std::fill(t.values.begin(), t.values.end(), all);
-    if (active & (1u << XDPT_F_PROTO))
-        build_domain(pool, n, 512, [&](size_t r) {
-            const XdpCond& c = cond(r);
+    t.value_runs = {{0, all}};
+    // Each active field's domain: the set of its values each rule accepts.
+    auto accepted = [&](int field, size_t r) -> ValueSet {
+        const XdpCond& c = cond(r);
+        switch (field) {
+        case XDPT_F_PROTO: {
             ValueSet s = ValueSet::none(511);
             if (c.first_ok) s = s.unite(bits_to_set(c.proto, 0, 511));
             if (c.nonfirst_frag_ok) s = s.unite(bits_to_set(c.proto, 256, 511));
             return s;
-        }, &t.values[XDPT_SMALL_PROTO]);
-    if (active & (1u << XDPT_F_FLAGS))
-        build_domain(pool, n, 256, [&](size_t r) { return bits_to_set(cond(r).tcp_flags, 0, 255); },
-                     &t.values[XDPT_SMALL_FLAGS]);
-    if (active & (1u << XDPT_F_TTL))
-        build_domain(pool, n, 256, [&](size_t r) { return bits_to_set(cond(r).ttl, 0, 255); },
-                     &t.values[XDPT_SMALL_TTL]);
-    if (active & (1u << XDPT_F_SPORT))
-        build_domain(pool, n, 65536, [&](size_t r) { return cond(r).sport; },
-                     &t.values[XDPT_SMALL_SIZE + XDPT_WIDE_SPORT]);
-    if (active & (1u << XDPT_F_DPORT))
-        build_domain(pool, n, 65536, [&](size_t r) { return cond(r).dport; },
-                     &t.values[XDPT_SMALL_SIZE + XDPT_WIDE_DPORT]);
-    if (active & (1u << XDPT_F_LEN))
-        build_domain(pool, n, 65536, [&](size_t r) { return cond(r).len; },
-                     &t.values[XDPT_SMALL_SIZE + XDPT_WIDE_LEN]);
+        }
+        case XDPT_F_FLAGS: return bits_to_set(c.tcp_flags, 0, 255);
+        case XDPT_F_TTL: return bits_to_set(c.ttl, 0, 255);
+        case XDPT_F_SPORT: return c.sport;
+        case XDPT_F_DPORT: return c.dport;
+        default: return c.len;
+        }
+    };
+    for (const ValueDomain& d : value_domains)
+        if (active & (1u << d.field))
+            build_domain(pool, n, d.size, [&](size_t r) { return accepted(d.field, r); }, t, d.base);
 
     std::vector<const std::vector<AddrTerm>*> terms(n);
     if (active & (1u << XDPT_F_SRC)) {

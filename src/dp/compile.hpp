@@ -71,11 +71,31 @@ struct Iface {
 };
 
 // The content of one generation's maps.
+// The value map's domains: the field each serves, where it starts, how many values.
+struct ValueDomain {
+    int field;  // XDPT_F_*
+    uint32_t base, size;
+};
+inline constexpr ValueDomain value_domains[] = {
+    {XDPT_F_PROTO, XDPT_SMALL_PROTO, 512},
+    {XDPT_F_FLAGS, XDPT_SMALL_FLAGS, 256},
+    {XDPT_F_TTL, XDPT_SMALL_TTL, 256},
+    {XDPT_F_SPORT, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT, 65536},
+    {XDPT_F_DPORT, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT, 65536},
+    {XDPT_F_LEN, XDPT_SMALL_SIZE + XDPT_WIDE_LEN, 65536},
+};
+
 struct Tables {
     xdpt_config cfg{};
     // The address tries' entries (keyed by family: xdpt_lpm_key or xdpt_lpm6_key).
     std::vector<std::pair<Prefix, uint32_t>> src, dst, local;
-    std::vector<uint32_t> values;  // XDPT_SMALL_SIZE + XDPT_WIDE_SIZE bitmap ids
+    // The value map's XDPT_SMALL_SIZE + XDPT_WIDE_SIZE bitmap ids, as runs: (first
+    // index, id), sorted, each holding up to the next run's first index (the last one to
+    // the end). A few runs per rule, not 197k ids: the map is written from them, in the
+    // domains of the active fields only (the program reads no other).
+    std::vector<std::pair<uint32_t, uint32_t>> value_runs;
+    // The bitmap id at index `i` of the value map.
+    uint32_t value(uint32_t i) const;
     std::vector<xdpt_bitmap> bitmaps;
     std::vector<xdpt_chunk> chunks;
     std::vector<xdpt_rule> rules;

@@ -204,9 +204,8 @@ Reusable reusable(const Anchor& a, Family f, const char* outer, uint32_t gen, bp
 // what the program may read (up to n) zeroed. Reuses `old` when given. A `fixed` one has
 // exactly the size of the program's template for it, and not its BPF_F_INNER_MAP flag
 // (the verifier then inlines its lookups).
-template <class T>
-Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data, size_t n, bool fixed) {
-    n = std::max<size_t>({1, n, data.size()});
+template <class T, class Write>
+Result<Fd> fill_array_with(Reusable old, const char* name, size_t n, bool fixed, Write&& write) {
     Fd fd = std::move(old.fd);
     size_t cap = old.max_entries;
     if (!fd) {
@@ -217,13 +216,42 @@ Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data
     }
     Mapping m(fd.get(), cap * stride(sizeof(T)), PROT_READ | PROT_WRITE);
     if (!m) return sys_fail(str("mapping map ", name), errno);
-    if (stride(sizeof(T)) == sizeof(T)) {
-        if (!data.empty()) std::memcpy(m.at(0), data.data(), data.size() * sizeof(T));
-    } else {
-        for (size_t i = 0; i < data.size(); ++i) std::memcpy(m.at(i * stride(sizeof(T))), &data[i], sizeof(T));
-    }
-    std::memset(m.at(data.size() * stride(sizeof(T))), 0, (n - data.size()) * stride(sizeof(T)));
+    write(m);
     return fd;
+}
+
+// Element `i` of a mapped array made to hold `v`. Written only where it differs: the
+// inactive generation often holds much of it already (a generation ago's ruleset), and
+// a write to a page of the mapping costs far more than a read.
+template <class T>
+void put(const Mapping& m, size_t i, const T& v) {
+    char* at = m.at(i * stride(sizeof(T)));
+    if (std::memcmp(at, &v, sizeof v) != 0) std::memcpy(at, &v, sizeof v);
+}
+
+template <class T>
+Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data, size_t n, bool fixed) {
+    n = std::max<size_t>({1, n, data.size()});
+    return fill_array_with<T>(std::move(old), name, n, fixed, [&](const Mapping& m) {
+        for (size_t i = 0; i < data.size(); ++i) put(m, i, data[i]);
+        for (size_t i = data.size(); i < n; ++i) put(m, i, T{});
+    });
+}
+
+// The value map written from its runs (Tables::value_runs), in the domains of the
+// active fields.
+Result<Fd> fill_values(Reusable old, const char* name, const Tables& t) {
+    return fill_array_with<uint32_t>(std::move(old), name, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE, true, [&](const Mapping& m) {
+        for (const ValueDomain& d : value_domains) {
+            if (!(t.cfg.active_fields & (1u << d.field))) continue;
+            const auto& runs = t.value_runs;
+            auto r = std::prev(std::upper_bound(runs.begin(), runs.end(), std::pair{d.base, ~uint32_t(0)}));
+            for (uint32_t i = d.base; i < d.base + d.size; ++i) {
+                if (std::next(r) != runs.end() && std::next(r)->first == i) ++r;
+                put(m, i, r->second);
+            }
+        }
+    });
 }
 
 // A hash or LPM map holding exactly `data`. Refilled in place when `old` is given: what
@@ -237,8 +265,10 @@ Result<Fd> fill_keyed(Fd old, bpf_map_type type, const char* name, const std::ve
     std::vector<V> values;
     if (old) {
         std::map<std::string, V> have;
-        std::vector<K> ks(4096);
-        std::vector<V> vs(4096);
+        // Read in batches sized to what the map should hold (it held a ruleset much like this one).
+        const size_t batch = std::clamp<size_t>(data.size() + 16, 64, 4096);
+        std::vector<K> ks(batch);
+        std::vector<V> vs(batch);
         K in{}, out{};
         bool first = true, ok = true;
         for (;;) {
@@ -517,7 +547,8 @@ Result<void> write_generation(const Anchor& a, Family f, uint32_t gen, const Tab
     };
     auto trie = f == Family::ipv4 ? tries(xdpt_lpm_key{}) : tries(xdpt_lpm6_key{});
     Inner inners[] = {
-        arr("xdpt_values", "xdpt_values_g", t.values, 0, true),
+        inner("xdpt_values", BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), XDPT_SMALL_SIZE + XDPT_WIDE_SIZE,
+              [&](Reusable old) { return fill_values(std::move(old), "xdpt_values_g", t); }),
         arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps, cap.bitmaps, true),
         arr("xdpt_chunks", "xdpt_chunks_g", t.chunks, cap.chunks, true),
         arr("xdpt_rules", "xdpt_rules_g", t.rules, cap.rules, true),

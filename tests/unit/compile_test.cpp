@@ -126,9 +126,9 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
             const uint32_t active = t.cfg.active_fields;
             if (active & (1u << XDPT_F_SRC)) and_with(lpm(t.src, s));
             if (active & (1u << XDPT_F_DST)) and_with(lpm(t.dst, d));
-            if (active & (1u << XDPT_F_PROTO)) and_with(t.values.at(XDPT_SMALL_PROTO + proto));
-            if (active & (1u << XDPT_F_DPORT)) and_with(t.values.at(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + dport));
-            if (active & (1u << XDPT_F_TTL)) and_with(t.values.at(XDPT_SMALL_TTL + ttl));
+            if (active & (1u << XDPT_F_PROTO)) and_with(t.value(XDPT_SMALL_PROTO + proto));
+            if (active & (1u << XDPT_F_DPORT)) and_with(t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + dport));
+            if (active & (1u << XDPT_F_TTL)) and_with(t.value(XDPT_SMALL_TTL + ttl));
             CAPTURE(s);
             CAPTURE(d);
             REQUIRE(got == want);
