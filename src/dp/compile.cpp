@@ -242,6 +242,8 @@ XdpCond rule_cond(const Rule& r, Family f, std::string& why) {
 Result<Program> flatten(const Ruleset& rs) {
     Program p;
     p.slots = enumerate_slots(rs);
+    // About one flat rule per slot (rules and policies); inlined user chains add more.
+    p.rules.reserve(p.slots.size() + XDPT_NENTRIES);
     Flattener f{p, rs.family, 0, {}, {}};
     for (size_t s = 0; s < p.slots.size(); ++s)
         if (p.slots[s].rule <= 0)  // a policy, or a user chain's first rule
@@ -338,7 +340,13 @@ uint64_t hash_words(const W* w, size_t n) {
 // interns one per elementary interval of every field).
 class Pool {
 public:
-    explicit Pool(Tables& t, size_t nchunks) : t_(t), nchunks_(nchunks) { t_.chunks.push_back(xdpt_chunk{}); }
+    // Room reserved for a chunk and a bitmap per rule (address space only: a page is
+    // touched when used), so the pools do not grow by copying.
+    Pool(Tables& t, size_t nchunks, size_t nrules) : t_(t), nchunks_(nchunks) {
+        t_.chunks.reserve(nrules + 64);
+        t_.bitmaps.reserve(nrules + 64);
+        t_.chunks.push_back(xdpt_chunk{});
+    }
 
     uint32_t intern_chunk(const xdpt_chunk& c) {
         if (!c.summary) return 0;  // every word zero
@@ -557,7 +565,7 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     Tables t;
     const size_t n = p.rules.size();
     const size_t nchunks = std::max<size_t>(1, (n + XDPT_CHUNK_BITS - 1) / XDPT_CHUNK_BITS);
-    Pool pool(t, nchunks);
+    Pool pool(t, nchunks, n);
     auto cond = [&](size_t r) -> const XdpCond& { return p.rules[r].cond; };
 
     uint32_t active = 0;
