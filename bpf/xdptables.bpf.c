@@ -582,29 +582,34 @@ static __always_inline int is_lo_addr(__u32 a) /* 127.0.0.0/8, a in network orde
 	return (bpf_ntohl(a) >> 24) == 127;
 }
 
-/* Whether the layer-4 checksum of the packet is right (a UDP datagram without one
- * counts as right, as for the kernel). Layer 4 is copied to the scratch and summed in
- * 512-byte pieces (bpf_csum_diff's limit), zero-padded to a multiple of four. */
-static __noinline int l4_csum_ok(struct xdp_md *ctx, __u32 saddr, __u32 daddr, __u32 proto, __u32 l4len)
+/* Whether the layer-4 checksum of the packet is right. Layer 4 starts `l4off` bytes
+ * after the Ethernet header; `pseudo` is the one's complement sum of the addresses of
+ * the pseudo-header as words in memory order (what bpf_csum_diff adds); the protocol and
+ * length words of IPv4's and IPv6's pseudo-headers sum alike. A UDP datagram without a
+ * checksum is right over IPv4, as for the kernel, and not known over IPv6. Layer 4 is
+ * copied to the scratch and summed in 512-byte pieces (bpf_csum_diff's limit),
+ * zero-padded to a multiple of four. */
+static __noinline int l4_csum_ok(struct xdp_md *ctx, __u64 pseudo, __u32 l4off, __u32 proto, __u32 l4len)
 {
 	__u32 zero = 0;
 	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
-	if (!ctx || !sc || l4len == 0 || l4len > XDPT_CSUM_MAX)
+	if (!ctx || !sc || l4len == 0 || l4len > XDPT_CSUM_MAX || (l4off != 20 && l4off != 40))
 		return 0;
 	/* A bound the verifier keeps (within the buffer) whatever the compiler does with the
 	 * test above. */
 	__u64 n = l4len;
 	asm volatile("%0 &= 2047" : "+r"(n));
-	if (n == 0 || bpf_xdp_load_bytes(ctx, sizeof(struct ethhdr) + 20, sc->l4, n))
+	__u64 at = l4off;
+	asm volatile("%0 &= 63" : "+r"(at));
+	if (n == 0 || bpf_xdp_load_bytes(ctx, sizeof(struct ethhdr) + at, sc->l4, n))
 		return 0;
 	if (proto == IPPROTO_UDP && sc->l4[6] == 0 && sc->l4[7] == 0)
-		return 1;
+		return l4off == 20;
 #pragma unroll
 	for (int i = 0; i < 3; i++)
 		sc->l4[n + i] = 0;
 	__u32 words = (n + 3) & ~3u;
-	/* The pseudo-header, as words in memory order (what bpf_csum_diff adds). */
-	__u64 sum = (__u64)saddr + daddr + bpf_htonl(proto << 16 | l4len);
+	__u64 sum = pseudo + bpf_htonl(proto << 16 | l4len);
 	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffffffff) + (sum >> 32);
 #pragma unroll
@@ -626,48 +631,80 @@ static __noinline int l4_csum_ok(struct xdp_md *ctx, __u32 saddr, __u32 daddr, _
 	return sum == 0xffff;
 }
 
-/* Whether conntrack would see the packet as NEW, exactly: a UDP datagram or a TCP SYN
- * (no other flag but ECE, CWR, PSH) with a header and checksum conntrack finds valid
- * (udp_error, tcp_error), for which the kernel holds no entry in either direction. The
+/* Whether the upper layer at `l4` is one conntrack would take as opening a connection:
+ * a UDP datagram or a TCP SYN (no other flag but ECE, CWR, PSH) with a header it finds
+ * valid (udp_error, tcp_error). */
+static __always_inline int l4_opens(__u8 *l4, void *data_end, __u32 proto, __u32 flags, __u32 l4len)
+{
+	if (proto == IPPROTO_UDP) {
+		if ((void *)(l4 + 8) > data_end)
+			return 0;
+		return (__u32)(l4[4] << 8 | l4[5]) == l4len; /* udp_error: the length field */
+	}
+	if (proto == IPPROTO_TCP) {
+		if ((void *)(l4 + 20) > data_end)
+			return 0;
+		__u32 doff = (l4[12] >> 4) * 4;
+		if (doff < 20 || doff > l4len) /* tcp_error: a truncated header */
+			return 0;
+		return (flags & ~(0x80u | 0x40u | 0x08u)) == 0x02; /* SYN alone, ECN and PSH aside */
+	}
+	return 0;
+}
+
+/* Whether conntrack has no entry for the tuple in either direction. */
+static __always_inline int ct_none(struct xdp_md *ctx, struct bpf_sock_tuple *tup, __u32 tup_sz, __u32 proto)
+{
+	struct bpf_ct_opts opts = { .netns_id = XDPT_CT_CURRENT_NETNS, .l4proto = proto };
+	struct nf_conn *ct = bpf_xdp_ct_lookup(ctx, tup, tup_sz, &opts, sizeof(opts));
+	if (ct) {
+		bpf_ct_release(ct);
+		return 0;
+	}
+	return opts.error == -2; /* -ENOENT: no entry (any other error: unknown) */
+}
+
+/* Whether conntrack would see the packet as NEW, exactly: a packet that opens (l4_opens)
+ * with a right checksum, for which the kernel holds no entry in either direction. The
  * caller has excluded fragments, IP options and everything before conntrack. */
 static __noinline int ct_known_new(struct xdp_md *ctx, struct iphdr *ip, __u32 ports, __u32 flags, __u32 l4len)
 {
 	if (!ctx || !ip)
 		return 0;
 	__u32 proto = ip->protocol;
-	void *data_end = (void *)(long)ctx->data_end;
-	if (proto == IPPROTO_UDP) {
-		__u8 *u = (void *)ip + 20;
-		if ((void *)(u + 8) > data_end)
-			return 0;
-		if ((__u32)(u[4] << 8 | u[5]) != l4len) /* udp_error: the length field */
-			return 0;
-	} else if (proto == IPPROTO_TCP) {
-		__u8 *t = (void *)ip + 20;
-		if ((void *)(t + 20) > data_end)
-			return 0;
-		__u32 doff = (t[12] >> 4) * 4;
-		if (doff < 20 || doff > l4len) /* tcp_error: a truncated header */
-			return 0;
-		if ((flags & ~(0x80u | 0x40u | 0x08u)) != 0x02) /* SYN alone, ECN and PSH aside */
-			return 0;
-	} else {
+	if (!l4_opens((__u8 *)ip + 20, (void *)(long)ctx->data_end, proto, flags, l4len))
 		return 0;
-	}
-	if (!l4_csum_ok(ctx, ip->saddr, ip->daddr, proto, l4len))
+	if (!l4_csum_ok(ctx, (__u64)ip->saddr + ip->daddr, 20, proto, l4len))
 		return 0;
 	struct bpf_sock_tuple tup = {};
 	tup.ipv4.saddr = ip->saddr;
 	tup.ipv4.daddr = ip->daddr;
 	tup.ipv4.sport = bpf_htons(ports >> 16);
 	tup.ipv4.dport = bpf_htons(ports & 0xffff);
-	struct bpf_ct_opts opts = { .netns_id = XDPT_CT_CURRENT_NETNS, .l4proto = proto };
-	struct nf_conn *ct = bpf_xdp_ct_lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
-	if (ct) {
-		bpf_ct_release(ct);
+	return ct_none(ctx, &tup, sizeof(tup.ipv4), proto);
+}
+
+/* The same for IPv6, when the upper layer follows the fixed header (no extension
+ * headers: the caller leaves those to the kernel). */
+static __noinline int ct_known_new6(struct xdp_md *ctx, struct ipv6hdr *ip6, __u32 ports, __u32 flags, __u32 l4len)
+{
+	if (!ctx || !ip6 || (void *)(ip6 + 1) > (void *)(long)ctx->data_end)
 		return 0;
-	}
-	return opts.error == -2; /* -ENOENT: no entry (any other error: unknown) */
+	__u32 proto = ip6->nexthdr;
+	if (!l4_opens((__u8 *)ip6 + 40, (void *)(long)ctx->data_end, proto, flags, l4len))
+		return 0;
+	__u64 pseudo = 0;
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		pseudo += (__u64)ip6->saddr.in6_u.u6_addr32[i] + ip6->daddr.in6_u.u6_addr32[i];
+	if (!l4_csum_ok(ctx, pseudo, 40, proto, l4len))
+		return 0;
+	struct bpf_sock_tuple tup = {};
+	__builtin_memcpy(tup.ipv6.saddr, &ip6->saddr, 16);
+	__builtin_memcpy(tup.ipv6.daddr, &ip6->daddr, 16);
+	tup.ipv6.sport = bpf_htons(ports >> 16);
+	tup.ipv6.dport = bpf_htons(ports & 0xffff);
+	return ct_none(ctx, &tup, sizeof(tup.ipv6), proto);
 }
 
 /* Whether `addr` is in the local table compiled into generation `gen`. */
@@ -872,10 +909,12 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 	int filter_stage = p->filter_stage;
 	/* Conntrack sees the packet before filter: filter is decided here only for a packet
 	 * conntrack will see as NEW (dropping it leaves no trace in conntrack, its entry
-	 * is never confirmed). Packets of existing entries must reach conntrack. (An IPv6
-	 * ruleset never has XDPT_CFG_CT_NEW.) */
-	if (!fam && (cfg->flags & XDPT_CFG_CT_NEW) && filter_stage && !raw_only) {
-		if (ct_known_new(ctx, ip, p->sport << 16 | (p->dport & 0xffff), p->flags, p->l4len)) {
+	 * is never confirmed). Packets of existing entries must reach conntrack. An IPv6
+	 * packet with extension headers is the kernel's. */
+	if ((cfg->flags & XDPT_CFG_CT_NEW) && filter_stage && !raw_only) {
+		const __u32 ports = p->sport << 16 | (p->dport & 0xffff);
+		if (fam ? p->tot == p->l4len + 40 && ct_known_new6(ctx, (struct ipv6hdr *)ip, ports, p->flags, p->l4len)
+			: ct_known_new(ctx, ip, ports, p->flags, p->l4len)) {
 			stat(XDPT_S_CT_NEW);
 		} else {
 			stat(XDPT_S_CT_KERNEL);

@@ -266,10 +266,9 @@ Result<Program> flatten(const Ruleset& rs) {
                 if (r.target_name == "CONNMARK") p.flags |= XDPT_CFG_DEFRAG;
                 if (r.target_name == "CT" || r.target_name == "NOTRACK") p.flags |= XDPT_CFG_DEFRAG, ct_target = true;
             }
-    // With conntrack on, filter is decided in XDP for the packets it knows to be NEW
-    // (IPv4's: XDP asks conntrack about IPv4 tuples only; with conntrack on, an IPv6
-    // packet's filter walk is the kernel's).
-    if ((p.flags & XDPT_CFG_DEFRAG) && !ct_target && !(p.flags & XDPT_CFG_LATER_ONLY) && rs.family == Family::ipv4)
+    // With conntrack on, filter is decided in XDP for the packets it knows to be NEW (in
+    // IPv6, those without extension headers).
+    if ((p.flags & XDPT_CFG_DEFRAG) && !ct_target && !(p.flags & XDPT_CFG_LATER_ONLY))
         p.flags |= XDPT_CFG_CT_NEW;
 
     struct Entry {

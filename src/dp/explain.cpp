@@ -44,11 +44,11 @@ std::string explain(const Ruleset& rs, const std::string& only_table) {
         if (program->flags & XDPT_CFG_LATER_ONLY)
             whole = "the nat or mangle table judges first";
         else if (program->flags & XDPT_CFG_CT_NEW)
-            filter_note = "for NEW packets (no conntrack entry); the others in netfilter";
+            filter_note = rs.family == Family::ipv6
+                              ? "for NEW packets (no conntrack entry) without extension headers; the others in netfilter"
+                              : "for NEW packets (no conntrack entry); the others in netfilter";
         else if (program->flags & XDPT_CFG_DEFRAG)
-            whole = rs.family == Family::ipv6
-                        ? "conntrack sees every packet before filter (XDP asks conntrack about IPv4 packets only)"
-                        : "conntrack sees every packet before filter, and a CT target can change its state";
+            whole = "conntrack sees every packet before filter, and a CT target can change its state";
     } else {
         whole = program.error().msg;
     }

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include "harness.hpp"
 #include "xdpt_shared.h"
@@ -287,17 +288,75 @@ TEST_CASE("IPv6 counters: kept across the family's own commits") {
     EXPECT(send6(tcp6(9)), PASS, "INPUT#2");
 }
 
-// Conntrack in an IPv6 ruleset: XDP's NEW check asks about IPv4 tuples only, so filter is
-// the kernel's (conntrack must see what it drops); raw PREROUTING, before conntrack, is
-// still decided here.
-TEST_CASE("IPv6 with conntrack: raw PREROUTING decided in XDP, filter left to netfilter") {
+namespace {
+
+// A datagram from this namespace's own stack (veth0's address, port `sport`) to the
+// neighbour behind veth0: conntrack confirms its entry on the way out.
+void send_local_udp6(uint16_t sport, uint16_t dport) {
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(sport);
+    inet_pton(AF_INET6, "2001:db8::1", &a.sin6_addr);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    a.sin6_port = htons(dport);
+    inet_pton(AF_INET6, "2001:db8::2", &a.sin6_addr);
+    const char msg[4] = {};
+    CHECK(sendto(fd, msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == sizeof msg);
+    close(fd);
+}
+
+}  // namespace
+
+// Conntrack in an IPv6 ruleset, as in IPv4 (dp_test.cpp): a packet conntrack would see
+// as NEW is judged in XDP, every other one goes up after raw PREROUTING; so does one
+// with extension headers (conntrack steps over them; XDP does not ask).
+TEST_CASE("IPv6 conntrack: NEW packets judged in XDP, every other state left to the kernel") {
     unsetenv("XDPT_TEST_COUNT_ALL");
-    load6(raw("-A PREROUTING -p udp --dport 5 -j DROP") +
-          filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -m conntrack --ctstate NEW -p udp --dport 9 -j DROP"));
-    EXPECT(send6(udp6(5)), DROP, "raw:PREROUTING#1");
-    EXPECT(send6(udp6(8)), PASS, "");
-    EXPECT(send6(udp6(9)), PASS, "");
+    load6(raw("-A PREROUTING -m conntrack --ctstate INVALID -p udp --dport 6 -j DROP") +
+          filter(R"(-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A INPUT -p udp --dport 53 -m conntrack --ctstate NEW -j ACCEPT
+-A INPUT -p tcp --dport 22 -m state --state NEW -j ACCEPT
+-A INPUT -p udp -m conntrack ! --ctstate NEW -j ACCEPT)", "DROP"));
+    auto udp_csum = [](uint16_t sport, uint16_t dport, bool bad = false) {
+        return Ip6{.proto = IPPROTO_UDP, .l4 = udp(sport, dport), .l4_csum = true, .bad_l4_csum = bad};
+    };
+    auto tcp_csum = [](uint16_t dport, uint8_t flags, bool bad = false) {
+        return Ip6{.proto = IPPROTO_TCP, .l4 = tcp(40000, dport, flags), .l4_csum = true, .bad_l4_csum = bad};
+    };
+    // Raw PREROUTING comes before conntrack: every packet is INVALID there.
+    EXPECT(send6(udp6(6)), DROP, "raw:PREROUTING#1");
+    // NEW: dropped by the policy, or accepted (passed up, netfilter counts it).
+    EXPECT(send6(udp_csum(1000, 9)), DROP, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send6(udp_csum(1000, 53)), PASS, "");
+    EXPECT(send6(tcp_csum(80, SYN)), DROP, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send6(tcp_csum(80, SYN | ECE_CWR)), DROP, "INPUT:P raw:PREROUTING:P");
+    EXPECT(send6(tcp_csum(22, SYN)), PASS, "");
+    // What conntrack would not find NEW, or might not: up to the kernel, uncounted.
+    EXPECT(send6(udp_csum(1000, 9, true)), PASS, "");  // a bad checksum: INVALID
+    EXPECT(send6(tcp_csum(80, SYN, true)), PASS, "");
+    EXPECT(send6(udp6(9)), PASS, "");                  // no UDP checksum: not valid in IPv6
+    EXPECT(send6(tcp_csum(80, ACK)), PASS, "");        // mid-stream: NEW or INVALID
+    EXPECT(send6(tcp_csum(80, SYN | FIN)), PASS, "");  // invalid flags
+    EXPECT(send6(tcp_csum(80, RST)), PASS, "");
+    Ip6 shortlen = udp_csum(1000, 9);
+    shortlen.l4[5] = 10;  // the UDP length says less than the datagram holds
+    EXPECT(send6(shortlen), PASS, "");
+    EXPECT(send6(icmp6(128, 0)), PASS, "");
+    // Extension headers: conntrack's, not asked here.
+    EXPECT(send6(with_ext(udp_csum(1000, 9), {{DSTOPTS}})), PASS, "");
+    // A flow this host started: the answer has an entry.
+    send_local_udp6(5353, 7000);
+    forget_snapshot();  // netfilter counted that datagram
+    EXPECT(send6(Ip6{.proto = IPPROTO_UDP, .l4 = udp(7000, 5353), .l4_csum = true}), PASS, "");
+    // Another source port: no entry, NEW again.
+    EXPECT(send6(Ip6{.proto = IPPROTO_UDP, .l4 = udp(7001, 5353), .l4_csum = true}), DROP, "INPUT:P raw:PREROUTING:P");
     Cli e = run("ip6tables", {"explain"});
-    CHECK(e.out.find("XDP asks conntrack about IPv4 packets only") != std::string::npos);
+    CHECK(e.out.find("for NEW packets (no conntrack entry) without extension headers") != std::string::npos);
+    // A CT target (zones, helpers, untracked packets): filter is the kernel's again.
+    load6(raw("-A PREROUTING -p tcp -j CT --notrack") +
+          filter("-A INPUT -p udp --dport 8 -j DROP\n-A INPUT -m conntrack --ctstate NEW -p udp -j DROP"));
+    EXPECT(send6(udp_csum(1000, 8)), PASS, "");
     setenv("XDPT_TEST_COUNT_ALL", "1", 1);
 }

@@ -144,6 +144,10 @@ struct Ip6 {
     uint8_t version = 6;
     size_t cut = 0;           // when set: the frame is cut to this many bytes
     uint16_t ethertype = 0x86DD;
+    // A right TCP or UDP checksum over the IPv6 pseudo-header (then made wrong by
+    // `bad_l4_csum`). Unset: as the layer 4 bytes say.
+    bool l4_csum = false;
+    bool bad_l4_csum = false;
 };
 
 inline Frame frame6(const Ip6& ip, const Mac& dst_mac, const Mac& src_mac) {
@@ -181,6 +185,23 @@ inline Frame frame6(const Ip6& ip, const Mac& dst_mac, const Mac& src_mac) {
     inet_pton(AF_INET6, ip.src.c_str(), h + 8);
     inet_pton(AF_INET6, ip.dst.c_str(), h + 24);
     b.insert(b.end(), payload.begin(), payload.end());
+    const size_t at = ip.proto == IPPROTO_TCP ? 16 : ip.proto == IPPROTO_UDP ? 6 : 0;
+    if (ip.l4_csum && at && ip.l4.size() >= at + 2) {
+        const size_t len = ip.l4.size();
+        uint8_t* l4 = b.data() + b.size() - len;
+        l4[at] = l4[at + 1] = 0;
+        // Source, destination, upper-layer length (32 bits), three zeros, next header.
+        Bytes pseudo(40 + len + (len & 1), 0);
+        std::copy(b.data() + 14 + 8, b.data() + 14 + 40, pseudo.begin());
+        pseudo[32] = uint8_t(len >> 24), pseudo[33] = uint8_t(len >> 16);
+        pseudo[34] = uint8_t(len >> 8), pseudo[35] = uint8_t(len);
+        pseudo[39] = ip.proto;
+        std::copy(l4, l4 + len, pseudo.begin() + 40);
+        uint16_t sum = ip_checksum(pseudo.data(), pseudo.size());
+        if (ip.proto == IPPROTO_UDP && sum == 0) sum = 0xffff;  // 0 means none in UDP
+        if (ip.bad_l4_csum) sum ^= 0x0101;
+        l4[at] = uint8_t(sum >> 8), l4[at + 1] = uint8_t(sum);
+    }
     if (ip.cut && ip.cut < b.size()) b.resize(ip.cut);
     return f;
 }
