@@ -50,17 +50,26 @@ std::unexpected<Error> sys_fail(const std::string& what, int err) {
 // The stride of an element of a BPF array as mmap shows it.
 size_t stride(size_t value_size) { return (value_size + 7) & ~size_t(7); }
 
+// Bytes [from, from + bytes) of an mmapable array map, mapped (whole pages around them):
+// at(off) is byte `off` of the map. Only what is used is mapped: each page of a mapping
+// costs its setup and teardown.
 struct Mapping {
     void* addr = MAP_FAILED;
-    size_t len = 0;
-    Mapping(int fd, size_t bytes, int prot) : len(bytes) {
-        addr = mmap(nullptr, len, prot, MAP_SHARED, fd, 0);
+    size_t len = 0, start = 0;
+    Mapping(int fd, size_t bytes, int prot) : Mapping(fd, 0, bytes, prot) {}
+    Mapping(int fd, size_t from, size_t bytes, int prot) {
+        const size_t page = size_t(sysconf(_SC_PAGESIZE));
+        start = from / page * page;
+        len = (from + std::max<size_t>(1, bytes) - start + page - 1) / page * page;
+        addr = mmap(nullptr, len, prot, MAP_SHARED, fd, off_t(start));
     }
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
     ~Mapping() {
         if (addr != MAP_FAILED) munmap(addr, len);
     }
     explicit operator bool() const { return addr != MAP_FAILED; }
-    char* at(size_t off) const { return static_cast<char*>(addr) + off; }
+    char* at(size_t off) const { return static_cast<char*>(addr) + (off - start); }
 };
 
 // The outer map of kind `kind` of family `f`.
@@ -200,23 +209,23 @@ Reusable reusable(const Anchor& a, Family f, const char* outer, uint32_t gen, bp
     return {std::move(fd), info.max_entries};
 }
 
-// An array map of `n` elements (at least), filled from `data` through mmap; the rest of
-// what the program may read (up to n) zeroed. Reuses `old` when given. A `fixed` one has
-// exactly the size of the program's template for it, and not its BPF_F_INNER_MAP flag
-// (the verifier then inlines its lookups).
+// An array map of `n` elements (at least), made unless `old` is given, and written by
+// `write(map)`, where map(first, count) maps elements [first, first + count) (see put) or
+// fails. A `fixed` one has exactly the size of the program's template for it, and not its
+// BPF_F_INNER_MAP flag (the verifier then inlines its lookups).
 template <class T, class Write>
 Result<Fd> fill_array_with(Reusable old, const char* name, size_t n, bool fixed, Write&& write) {
     Fd fd = std::move(old.fd);
-    size_t cap = old.max_entries;
     if (!fd) {
-        cap = fixed ? n : with_room(n);
+        const size_t cap = fixed ? n : with_room(n);
         LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE | (fixed ? 0u : uint32_t(BPF_F_INNER_MAP)));
         fd = Fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(T), static_cast<uint32_t>(cap), &mo));
         if (!fd) return sys_fail(str("creating map ", name), errno);
     }
-    Mapping m(fd.get(), cap * stride(sizeof(T)), PROT_READ | PROT_WRITE);
-    if (!m) return sys_fail(str("mapping map ", name), errno);
-    write(m);
+    auto map = [&](size_t first, size_t count) {
+        return Mapping(fd.get(), first * stride(sizeof(T)), count * stride(sizeof(T)), PROT_READ | PROT_WRITE);
+    };
+    if (!write(map)) return sys_fail(str("mapping map ", name), errno);
     return fd;
 }
 
@@ -229,21 +238,32 @@ void put(const Mapping& m, size_t i, const T& v) {
     if (std::memcmp(at, &v, sizeof v) != 0) std::memcpy(at, &v, sizeof v);
 }
 
+// An array of `n` elements holding `data` first, then zeros up to `upto`. What lies
+// beyond is left as it is: the program reads no element past those its configuration
+// counts (rules, slots) or its tables refer to (bitmaps, chunks).
 template <class T>
-Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data, size_t n, bool fixed) {
+Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data, size_t n, bool fixed,
+                      size_t upto = 0) {
     n = std::max<size_t>({1, n, data.size()});
-    return fill_array_with<T>(std::move(old), name, n, fixed, [&](const Mapping& m) {
+    upto = std::min(n, std::max(upto, data.size()));
+    return fill_array_with<T>(std::move(old), name, n, fixed, [&](auto& map) {
+        if (!upto) return true;
+        const Mapping m = map(0, upto);
+        if (!m) return false;
         for (size_t i = 0; i < data.size(); ++i) put(m, i, data[i]);
-        for (size_t i = data.size(); i < n; ++i) put(m, i, T{});
+        for (size_t i = data.size(); i < upto; ++i) put(m, i, T{});
+        return true;
     });
 }
 
 // The value map written from its runs (Tables::value_runs), in the domains of the
-// active fields.
+// active fields (the program looks up no other).
 Result<Fd> fill_values(Reusable old, const char* name, const Tables& t) {
-    return fill_array_with<uint32_t>(std::move(old), name, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE, true, [&](const Mapping& m) {
+    return fill_array_with<uint32_t>(std::move(old), name, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE, true, [&](auto& map) {
         for (const ValueDomain& d : value_domains) {
             if (!(t.cfg.active_fields & (1u << d.field))) continue;
+            const Mapping m = map(d.base, d.size);
+            if (!m) return false;
             const auto& runs = t.value_runs;
             auto r = std::prev(std::upper_bound(runs.begin(), runs.end(), std::pair{d.base, ~uint32_t(0)}));
             for (uint32_t i = d.base; i < d.base + d.size; ++i) {
@@ -251,6 +271,7 @@ Result<Fd> fill_values(Reusable old, const char* name, const Tables& t) {
                 put(m, i, r->second);
             }
         }
+        return true;
     });
 }
 
@@ -528,10 +549,11 @@ Result<void> write_generation(const Anchor& a, Family f, uint32_t gen, const Tab
         const bool reused = fd && was >= 0 && fd->get() == was;
         return Inner{fmap(f, outer), reused, std::move(fd)};
     };
-    auto arr = [&](const char* outer, const char* name, const auto& data, size_t n = 0, bool fixed = false) {
+    auto arr = [&](const char* outer, const char* name, const auto& data, size_t n = 0, bool fixed = false,
+                   size_t upto = 0) {
         using T = typename std::decay_t<decltype(data)>::value_type;
         return inner(outer, BPF_MAP_TYPE_ARRAY, sizeof(T), std::max<size_t>({1, n, data.size()}),
-                     [&](Reusable old) { return fill_array(std::move(old), name, data, n, fixed); });
+                     [&](Reusable old) { return fill_array(std::move(old), name, data, n, fixed, upto); });
     };
     auto keyed = [&](const char* outer, const char* name, bpf_map_type type, const auto& data, uint32_t flags) {
         using V = typename std::decay_t<decltype(data)>::value_type::second_type;
@@ -552,7 +574,8 @@ Result<void> write_generation(const Anchor& a, Family f, uint32_t gen, const Tab
         arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps, cap.bitmaps, true),
         arr("xdpt_chunks", "xdpt_chunks_g", t.chunks, cap.chunks, true),
         arr("xdpt_rules", "xdpt_rules_g", t.rules, cap.rules, true),
-        arr("xdpt_counters", "xdpt_counters_g", no_counters, cap.counters, true),
+        // Zero where this generation counts (slots times CPUs); the rest is never read.
+        arr("xdpt_counters", "xdpt_counters_g", no_counters, cap.counters, true, size_t(t.cfg.nslots) * t.cfg.ncpus),
         std::move(trie[0]),
         std::move(trie[1]),
         std::move(trie[2]),
