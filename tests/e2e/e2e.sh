@@ -98,9 +98,13 @@ me=e2e
 build_side() {
   local g=${tag}$1g d=${tag}$1d b=${tag}$1b a dev
   add_ns "$g" && add_ns "$d" || return 1
+  # Fragments that never complete are never given up: a reassembly timeout (30 s) sends
+  # an ICMP time exceeded through OUTPUT whenever it falls, in whichever run is under way
+  # then (--same-ns), at other moments on the two sides.
   ip netns exec "$d" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
     net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0 \
     net.ipv4.conf.default.send_redirects=0 net.ipv4.icmp_ratemask=0 \
+    net.ipv4.ipfrag_time=86400 net.ipv6.ip6frag_time=86400 \
     net.ipv4.ip_forward="$forward" >/dev/null || return 1
   [ "$family" = 4 ] || dut_ipv6 "$d" || return 1
   ip -n "$g" link add "$GEN_IF" address "$GEN_MAC" type veth \
