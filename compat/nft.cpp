@@ -1192,7 +1192,13 @@ Result<void> bump_generation_for_test() {
 // makes are not read back: they are `unknown_handle`, so that a later commit of this
 // process (xdptables-restore, one per table block) leaves such a chain alone while it is
 // unchanged, and makes its table anew otherwise.
-void Change::settle(Ruleset& rs) const {
+Change::Settled Change::settle(Ruleset& rs) const {
+    Settled was{rs.nft_genid, {}, {}};
+    for (const Table& t : rs.tables)
+        for (const Chain& ch : t.chains) {
+            was.chains.push_back({ch.nft_linked, ch.nft_counts, ch.nft_live, ch.nft_rules});
+            for (const Rule& r : ch.rules) was.rules.emplace_back(r.nft, r.nft_live);
+        }
     // The batch is one commit: the generation after it is the next one (0 is skipped).
     rs.nft_genid = next_genid(impl_->genid);
     for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
@@ -1207,13 +1213,26 @@ void Change::settle(Ruleset& rs) const {
             // Its netfilter chains hold copies of rules: it is made anew next time too.
             if (impl_->laid_out[i]) ch.nft_linked = false, ch.nft_rules.clear();
         }
+    return was;
+}
+
+void unsettle(Ruleset& rs, Change::Settled&& was) {
+    rs.nft_genid = was.genid;
+    size_t c = 0, r = 0;
+    for (Table& t : rs.tables)
+        for (Chain& ch : t.chains) {
+            auto& cs = was.chains[c++];
+            ch.nft_linked = cs.linked, ch.nft_counts = cs.counts, ch.nft_live = cs.live;
+            ch.nft_rules = std::move(cs.rules);
+            for (Rule& rule : ch.rules) std::tie(rule.nft, rule.nft_live) = was.rules[r++];
+        }
 }
 
 Result<void> install(Ruleset& rs, bool patch) {
     auto c = prepare(rs, patch);
     if (!c) return std::unexpected(c.error());
     if (auto r = c->send(); !r) return r;
-    c->settle(rs);
+    (void)c->settle(rs);
     return {};
 }
 

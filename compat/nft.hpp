@@ -54,8 +54,10 @@ public:
     // The refusal was that one: prepared again, the change may go through.
     bool raced() const;
     // Records in `rs` (the ruleset it was prepared from) what the kernel holds once the
-    // change is sent: the rules and counters it kept, those it made anew.
-    void settle(Ruleset& rs) const;
+    // change is sent: the rules and counters it kept, those it made anew. Returns what
+    // it replaced, for `unsettle` when the change is not sent after all.
+    struct Settled;
+    Settled settle(Ruleset& rs) const;
     // Makes the kernel refuse the batch (it also deletes a table that does not exist):
     // for tests of what a refusal leaves behind.
     void refuse_for_test();
@@ -109,6 +111,22 @@ Result<bool> link_unchanged(Ruleset& rs);
 // While it lives, the counters of `rs` leave out what the kernel still counts for the
 // rules and chains a patching `install` kept (the form the ruleset is stored in: those
 // counts are added back when it is loaded again).
+// What Change::settle replaced in a ruleset (its netfilter bookkeeping alone: handles,
+// the kernel's counts, the generation), a few bytes a rule where a copy of the ruleset
+// would be hundreds.
+struct Change::Settled {
+    std::optional<uint32_t> genid;
+    struct ChainState {
+        bool linked, counts;
+        Counters live;
+        std::vector<uint64_t> rules;
+    };
+    std::vector<ChainState> chains;
+    std::vector<std::pair<uint64_t, Counters>> rules;  // each rule's handle and count, in order
+};
+// Puts back what settle replaced: `rs` is again as prepare found it.
+void unsettle(Ruleset& rs, Change::Settled&& was);
+
 class LiveOut {
 public:
     explicit LiveOut(Ruleset& rs);

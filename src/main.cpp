@@ -157,7 +157,7 @@ Result<Loaded> load_ruleset(Family f, bool rule_counts = true) {
 // the namespace has none. `prev` is the ruleset before the change; the counter snapshot
 // in `l` is used up by the first commit (later ones in the same process start from the
 // text alone).
-Result<void> save_ruleset(Loaded& l, Ruleset& rs, const Ruleset& prev, std::string* notices) {
+Result<void> save_ruleset(Loaded& l, Ruleset& rs, const dp::Previous& prev, std::string* notices) {
     auto r = dp::commit(l.anchor, rs, prev, l.live,
                         [](const Anchor& a, const Ruleset& now) { return stage_state(a, now.family, serialize_ruleset(now)); },
                         notices);
@@ -170,7 +170,7 @@ Result<void> save_ruleset(Loaded& l, Ruleset& rs, const Ruleset& prev, std::stri
 Result<void> recommit(Loaded& l, Ruleset& rs) {
     const Ruleset prev = rs;
     std::string notices;
-    auto r = save_ruleset(l, rs, prev, &notices);
+    auto r = save_ruleset(l, rs, [&] { return prev; }, &notices);
     std::fputs(notices.c_str(), stderr);
     return r;
 }
@@ -281,22 +281,41 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     const bool remakes = (cmd.cmd & CMD_APPEND) && (nft::binds_table_name(cmd.table, cmd.jumpto) ||
                                                     cmd.srcs.size() * cmd.dsts.size() > nft::small_patch);
     const bool rule_counts = remakes || (cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK));
-    auto loaded = load_ruleset(inv.brand.family, rule_counts);
+    const Family fam = inv.brand.family;
+    auto loaded = load_ruleset(fam, rule_counts);
     if (!loaded) return exit_with(loaded.error());
-    Ruleset next = loaded->rs;
+    // The command applies to the loaded ruleset in place: a copy of it per command would
+    // cost more than the rest of an append at 10,000 rules (a copy is ~4 MiB there, each
+    // page of it a fault). What was there before is read again where it is needed.
+    const bool had_table = loaded->rs.find(cmd.table) != nullptr;
+    Ruleset& next = loaded->rs;
     auto applied = apply_command(next, cmd);
     if (!applied) {
-        // libiptc had loaded the table before the command failed: it exists from now on.
-        if (!loaded->rs.find(cmd.table) && next.find(cmd.table)) {
-            Ruleset grown = loaded->rs;
-            grown.instantiate(cmd.table);
-            if (auto r = recommit(*loaded, grown); !r) return exit_with(r.error());
+        // libiptc had loaded the table before the command failed: it exists from now on,
+        // in the ruleset as it was (loaded again: the command may have changed it in part).
+        if (!had_table && next.find(cmd.table)) {
+            auto again = load_ruleset(fam, true);
+            if (!again) return exit_with(again.error());
+            again->rs.instantiate(cmd.table);
+            if (auto r = recommit(*again, again->rs); !r) return exit_with(r.error());
         }
         return exit_with(applied.error());
     }
+    // The ruleset before the command, should netfilter have to be put back: the stored
+    // one (the store publishes the new text only after the flip) with what XDP counted.
+    auto before = [&]() -> Ruleset {
+        Ruleset was;
+        was.family = fam;
+        if (!loaded->anchor) return was;
+        auto text = load_state(*loaded->anchor, fam);
+        if (!text || !*text) return was;
+        if (auto rs = deserialize_ruleset(**text, fam)) was = std::move(*rs);
+        (void)dp::add_live_counters(*loaded->anchor, was);
+        return was;
+    };
     std::string dp_notices;
     if (applied->changed)
-        if (auto r = save_ruleset(*loaded, next, loaded->rs, &dp_notices); !r) return exit_with(r.error());
+        if (auto r = save_ruleset(*loaded, next, before, &dp_notices); !r) return exit_with(r.error());
     std::fputs(applied->warnings.c_str(), stderr);
     std::fputs(dp_notices.c_str(), stderr);
     write_out(applied->out);
@@ -436,7 +455,7 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
     // kernel then holds (the netfilter handles this commit made or kept, the counts it
     // folded in).
     auto commit = [&](Ruleset& now) -> Result<void> {
-        auto r = save_ruleset(*loaded, now, committed, &notices);
+        auto r = save_ruleset(*loaded, now, [&] { return committed; }, &notices);
         committed = now;
         return r;
     };

@@ -656,21 +656,22 @@ namespace {
 // built. Once it is in, `rs` is what was stored, and the text waits to be published.
 Result<Publish> stage_and_send(nft::Change& change, const Anchor& a, Ruleset& rs, const Stage& stage) {
     for (int attempt = 1;; ++attempt) {
-        Ruleset settled = rs;
-        change.settle(settled);
+        // Settled in place; put back as prepared if the batch does not go through.
+        auto was = change.settle(rs);
         auto st = [&] {
-            nft::LiveOut out(settled);
-            return stage(a, settled);
+            nft::LiveOut out(rs);
+            return stage(a, rs);
         }();
-        if (!st) return std::unexpected(st.error());
+        if (!st) {
+            nft::unsettle(rs, std::move(was));
+            return std::unexpected(st.error());
+        }
         if (injected("netfilter")) change.refuse_for_test();
         if (attempt == 1 && injected("race")) (void)nft::bump_generation_for_test();
-        if (auto sent = change.send(); sent) {
-            rs = std::move(settled);
-            return std::move(*st);
-        } else if (!change.raced() || attempt == 3) {
-            return std::unexpected(sent.error());
-        }
+        auto sent = change.send();
+        if (sent) return std::move(*st);
+        nft::unsettle(rs, std::move(was));
+        if (!change.raced() || attempt == 3) return std::unexpected(sent.error());
         auto again = nft::prepare(rs);
         if (!again) return std::unexpected(again.error());
         change = std::move(*again);
@@ -679,7 +680,7 @@ Result<Publish> stage_and_send(nft::Change& change, const Anchor& a, Ruleset& rs
 
 }  // namespace
 
-Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
+Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Previous& prev, const Live& before,
                     const Stage& stage, std::string* notices) {
     // Each family has generations of its own (bpf/xdpt_shared.h, XDPT_FAMILIES): this
     // commit writes and flips the family of `rs` alone.
@@ -777,7 +778,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& p
     // Neither flip can fail short of a broken anchor (or, for a store outgrowing its map,
     // no memory); if one does, the previous ruleset goes back into netfilter.
     auto undo = [&](Result<void> r) {
-        Ruleset back = prev;
+        Ruleset back = prev();
         (void)nft::install(back, false);
         return r;
     };

@@ -32,12 +32,14 @@ using Stage = std::function<Result<Publish>(const Anchor&, const Ruleset&)>;
 // arrived meanwhile, after it (their counts). Netfilter and XDP change together: what
 // fails leaves both as they were.
 // `notices` receives warnings (rules left to the kernel, interfaces not covered).
-// `prev` is the ruleset before the command: rules XDP cannot decide are reported only
-// when they are new.
+// `prev` gives the ruleset before the change, called only if the flip fails after
+// netfilter took the change (to put netfilter back): a copy of a large ruleset per
+// command would cost more than the rest of an append.
 // When the anchor's inner arrays do not fit the compiled ruleset (or there is no anchor
 // yet), a program sized for it is loaded and takes the anchor's place at the flip;
 // `anchor` is then the new one.
-Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Ruleset& prev, const Live& before,
+using Previous = std::function<Ruleset()>;
+Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Previous& prev, const Live& before,
                     const Stage& stage, std::string* notices);
 
 }  // namespace xdpt::dp
