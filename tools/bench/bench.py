@@ -8,11 +8,13 @@ xbench-* (network namespaces) and removed at the end; it touches nothing else.
 """
 import argparse
 import datetime
+import ipaddress
 import json
 import os
 import random
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -45,6 +47,34 @@ CLI = {
     "xdptables": [os.path.join(XDPT_BIN, "xdptables"), "-w", "5"],
 }
 LABEL = {"floor": "XDP_DROP floor", "legacy": "iptables-legacy", "nft": "iptables-nft", "xdptables": "xdptables"}
+
+
+class Family:
+    """What an IPv4 and an IPv6 run of the drop-rate benchmark differ in: the addresses
+    (generator, DUT, their prefix), the namespaces' prefix (both families can run side by
+    side), the netfilter tools and xdptables' name for the family."""
+
+    def __init__(self, v, prefix, gen, dut, plen, restore, cli, label):
+        self.v, self.prefix, self.gen, self.dut, self.plen = v, prefix, gen, dut, plen
+        self.host = 32 if v == 4 else 128  # a host's prefix length
+        self.restore, self.cli, self.label = restore, cli, label
+
+    def ns(self, system):
+        """The namespace of a system (or "gen": the generator's)."""
+        return f"{self.prefix}-{system}"
+
+
+V4 = Family(4, "xbench", GEN_ADDR, DUT_ADDR, 24, RESTORE, CLI, LABEL)
+V6 = Family(6, "xbench6", "2001:db8::1", "2001:db8::2", 64, {
+    "legacy": ["ip6tables-legacy-restore", "-w", "5"],
+    "nft": ["ip6tables-nft-restore", "-w", "5"],
+    "xdptables": [os.path.join(XDPT_BIN, "xdp6tables-restore"), "-w", "5"],
+}, {
+    "legacy": ["ip6tables-legacy", "-w", "5"],
+    "nft": ["ip6tables-nft", "-w", "5"],
+    "xdptables": [os.path.join(XDPT_BIN, "xdp6tables"), "-w", "5"],
+}, {"floor": "XDP_DROP floor", "legacy": "ip6tables-legacy", "nft": "ip6tables-nft", "xdptables": "xdp6tables"})
+FAMILIES = {4: V4, 6: V6}
 
 created = []  # namespaces this run made, removed at exit
 
@@ -90,11 +120,17 @@ def ns_delete(name):
     sh(["ip", "netns", "del", name], check=False)
 
 
-def ns_create(name):
+def ns_create(name, ipv6=False):
+    """A fresh namespace, IPv6 off unless asked for (then without duplicate address
+    detection: addresses are usable at once, and nothing is sent for them)."""
     ns_delete(name)
     sh(["ip", "netns", "add", name])
     created.append(name)
     sh(["ip", "link", "set", "lo", "up"], ns=name)
+    if ipv6:
+        for conf in ("all", "default"):
+            sh(["sysctl", "-qw", f"net.ipv6.conf.{conf}.accept_dad=0"], ns=name)
+        return
     sh(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"], ns=name)
     sh(["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"], ns=name)
 
@@ -114,30 +150,36 @@ def rx_packets(ns):
     return link_json(ns, DUT_IF, stats=True)["stats64"]["rx"]["packets"]
 
 
-def ip_in_receives(ns):
+def ip_in_receives(ns, fam=V4):
     """IP packets the kernel's stack received in `ns` (what XDP did not drop)."""
+    if fam.v == 6:
+        return int(next(l.split()[1] for l in sh(["cat", "/proc/net/snmp6"], ns=ns).splitlines()
+                        if l.startswith("Ip6InReceives ")))
     lines = [l.split() for l in sh(["cat", "/proc/net/snmp"], ns=ns).splitlines() if l.startswith("Ip:")]
     return int(lines[1][lines[0].index("InReceives")])
 
 
-def setup_dut(system):
+def setup_dut(system, fam=V4):
     """DUT namespace xbench-<system>: veth xbd 198.18.0.2/24, its peer xbg-<system> in
-    the generator namespace. Returns the DUT's MAC."""
-    ns = f"xbench-{system}"
-    ns_create(ns)
+    the generator namespace (IPv6: xbench6-<system>, 2001:db8::2/64; the generator's
+    namespace keeps IPv6 off, it only sends trafgen's frames). Returns the DUT's MAC."""
+    ns = fam.ns(system)
+    ns_create(ns, ipv6=fam.v == 6)
     # Reverse path filtering off (the default of a new namespace unless the host's
     # defaults say otherwise): with it on, routing may drop a packet before INPUT, so
     # xdptables leaves INPUT to the kernel and the flood would not be judged in XDP.
     for conf in ("all", "default"):
         sh(["sysctl", "-qw", f"net.ipv4.conf.{conf}.rp_filter=0"], ns=ns)
     gen_if = f"xbg-{system}"[:15]
-    sh(["ip", "link", "add", gen_if, "netns", NS_GEN, "type", "veth", "peer", "name", DUT_IF, "netns", ns])
-    sh(["ip", "addr", "add", f"{DUT_ADDR}/24", "dev", DUT_IF], ns=ns)
+    ns_gen = fam.ns("gen")
+    sh(["ip", "link", "add", gen_if, "netns", ns_gen, "type", "veth", "peer", "name", DUT_IF, "netns", ns])
+    sh(["ip", "addr", "add", f"{fam.dut}/{fam.plen}", "dev", DUT_IF] + (["nodad"] if fam.v == 6 else []), ns=ns)
     sh(["ip", "link", "set", DUT_IF, "up"], ns=ns)
-    sh(["ip", "link", "set", gen_if, "up"], ns=NS_GEN)
-    # The generator's address is a permanent neighbour: the DUT never asks for it.
-    gen_mac = link_json(NS_GEN, gen_if)["address"]
-    sh(["ip", "neigh", "replace", GEN_ADDR, "lladdr", gen_mac, "dev", DUT_IF, "nud", "permanent"], ns=ns)
+    sh(["ip", "link", "set", gen_if, "up"], ns=ns_gen)
+    # The generator's address is a permanent neighbour: the DUT never asks for it (no
+    # ARP, no neighbour discovery).
+    gen_mac = link_json(ns_gen, gen_if)["address"]
+    sh(["ip", "neigh", "replace", fam.gen, "lladdr", gen_mac, "dev", DUT_IF, "nud", "permanent"], ns=ns)
     if system == "floor":
         sh(["ip", "link", "set", "dev", DUT_IF, "xdpdrv", "obj", FLOOR_OBJ, "sec", "xdp"], ns=ns)
     return link_json(ns, DUT_IF)["address"], gen_mac
@@ -152,43 +194,65 @@ def xdp_mode(ns):
 
 # ---------------------------------------------------------------- rulesets
 
-def worst_case(n):
-    """N rules the flood does not match (distinct /32 sources in 198.19.0.0/16, UDP,
-    distinct ports), then the rule that drops it: the worst case of a linear chain."""
+def worst_case(n, fam=V4):
+    """N rules the flood does not match (distinct /32 sources in 198.19.0.0/16, IPv6:
+    /128 in 2001:db8:c::/48; UDP, distinct ports), then the rule that drops it: the worst
+    case of a linear chain."""
     out = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
     for i in range(n):
-        out.append(f"-A INPUT -s {worst_src(i)}/32 -p udp -m udp --dport {worst_port(i)} -j DROP")
-    out.append(f"-A INPUT -s {GEN_ADDR}/32 -p udp -m udp --dport {FLOOD_DPORT} -j DROP")
+        out.append(f"-A INPUT -s {worst_src(i, fam)}/{fam.host} -p udp -m udp --dport {worst_port(i)} -j DROP")
+    out.append(f"-A INPUT -s {fam.gen}/{fam.host} -p udp -m udp --dport {FLOOD_DPORT} -j DROP")
     out += ["COMMIT", ""]
     return "\n".join(out)
 
 
-def worst_src(i):
+def worst_src(i, fam=V4):
+    if fam.v == 6:
+        return f"2001:db8:c:{(i >> 16) & 255:x}:{(i >> 8) & 255:x}:{i & 255:x}::1"
     return f"198.19.{(i >> 8) & 255}.{i & 255}"
+
+
+def block_src(i, fam=V4):
+    """The i-th source of a blocklist (shapes.py): 10.0.0.0/8, IPv6 2001:db8:a::/48."""
+    a, b, c = (i >> 16) & 255, (i >> 8) & 255, i & 255
+    return f"2001:db8:a:{a:x}:{b:x}:{c:x}::1" if fam.v == 6 else f"10.{a}.{b}.{c}"
 
 
 def worst_port(i):
     return 1024 + i % 60000
 
 
-def random_prefix(r):
+def random_prefix(r, fam=V4):
+    """A random prefix in 198.18.0.0/15 of length 15 to 32; IPv6 the same draw 32 bits
+    longer, in 2001:db8::/47: its /64 what IPv4's /32 is (the generator and the DUT are
+    both in 2001:db8::/64 as in 198.18.0.0/24)."""
     length = r.choice([15, 16, 20, 24, 24, 28, 32, 32])
+    if fam.v == 6:
+        length += 32
+        addr = (0x20010DB8 << 96) + (r.randrange(1 << 17) << 64)
+        addr &= ((1 << 128) - 1) << (128 - length)
+        return f"{ipaddress.IPv6Address(addr)}/{length}"
     addr = (198 << 24 | 18 << 16) + r.randrange(1 << 17)
     addr &= (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
     return f"{addr >> 24}.{addr >> 16 & 255}.{addr >> 8 & 255}.{addr & 255}/{length}"
 
 
-def random_rules(n, seed=5):
+# IPv4's ICMP types of random_rules and their ICMPv6 counterparts (echo reply,
+# destination unreachable, echo request, time exceeded).
+ICMP6_TYPE = {0: 129, 3: 1, 8: 128, 11: 3}
+
+
+def random_rules(n, seed=5, fam=V4):
     """N random filter INPUT/FORWARD rules over addresses, protocols, ports, ICMP types,
-    TTL-free: what a real firewall holds, for the memory curve."""
+    TTL-free: what a real firewall holds, for the memory curve. IPv6: the same draws."""
     r = random.Random(seed * 1000003 + n)
     out = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
     for _ in range(n):
         rule = ["-A", r.choice(["INPUT", "INPUT", "FORWARD"])]
         if r.random() < 0.7:
-            rule += ["-s", random_prefix(r)]
+            rule += ["-s", random_prefix(r, fam)]
         if r.random() < 0.5:
-            rule += ["-d", random_prefix(r)]
+            rule += ["-d", random_prefix(r, fam)]
         proto = r.choice(["tcp", "udp", "icmp", None])
         if proto in ("tcp", "udp"):
             rule += ["-p", proto, "-m", proto]
@@ -200,7 +264,9 @@ def random_rules(n, seed=5):
             else:
                 rule += ["--dport", str(lo)]
         elif proto == "icmp":
-            rule += ["-p", "icmp", "-m", "icmp", "--icmp-type", str(r.choice([0, 3, 8, 11]))]
+            t = r.choice([0, 3, 8, 11])
+            rule += ["-p", "icmp", "-m", "icmp", "--icmp-type", str(t)] if fam.v == 4 else \
+                ["-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", str(ICMP6_TYPE[t])]
         rule += ["-j", r.choice(["ACCEPT", "DROP"])]
         out.append(" ".join(rule))
     out += ["COMMIT", ""]
@@ -216,22 +282,53 @@ def write_rules(workdir, name, text):
 
 # ---------------------------------------------------------------- frames
 
-def frame(dst_mac, src_mac, src, dst, sport, dport, payload=18):
-    """Ethernet + IPv4 + UDP, correct IP checksum, no UDP checksum (zero)."""
+def csum(b):
+    """The Internet checksum of b."""
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def l4_csum(src, dst, proto, seg):
+    """The TCP/UDP checksum of seg over the pseudo-header of either family (IPv6's form:
+    its sum is IPv4's for the same length)."""
+    a = ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed
+    return csum(a + struct.pack("!IxxxB", len(seg), proto) + bytes(seg))
+
+
+def ip_frame(dst_mac, src_mac, src, dst, proto, seg, frag=0):
+    """Ethernet + IP (the family of src: IPv6 if it has a ':') + seg, padded to 60 bytes.
+    IPv4: id 0, frag (flags and offset) as given, TTL 64, right header checksum; IPv6: hop
+    limit 64, no extension header."""
     mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
-    ip4 = lambda a: bytes(int(x) for x in a.split("."))
-    tot = 20 + 8 + payload
-    hdr = bytearray(b"\x45\x00" + tot.to_bytes(2, "big") + b"\x00\x00\x00\x00\x40\x11\x00\x00" + ip4(src) + ip4(dst))
-    s = sum(int.from_bytes(hdr[i:i + 2], "big") for i in range(0, 20, 2))
-    s = (s & 0xFFFF) + (s >> 16)
-    s = (s & 0xFFFF) + (s >> 16)
-    hdr[10:12] = (~s & 0xFFFF).to_bytes(2, "big")
-    udp = sport.to_bytes(2, "big") + dport.to_bytes(2, "big") + (8 + payload).to_bytes(2, "big") + b"\x00\x00"
-    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + bytes(hdr) + udp + bytes(payload)
+    s, d = ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed
+    if len(s) == 16:
+        out = mac(dst_mac) + mac(src_mac) + b"\x86\xdd" + struct.pack("!IHBB", 6 << 28, len(seg), proto, 64) + s + d
+    else:
+        hdr = bytearray(struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(seg), 0, frag, 64, proto, 0) + s + d)
+        hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
+        out = mac(dst_mac) + mac(src_mac) + b"\x08\x00" + bytes(hdr)
+    out += bytes(seg)
+    return out + bytes(max(0, 60 - len(out)))
+
+
+def frame(dst_mac, src_mac, src, dst, sport, dport, payload=None):
+    """Ethernet + IP + UDP, the smallest frame: IPv4 with 18 bytes of payload (60 bytes,
+    64 on the wire), right IP checksum, no UDP checksum (zero); IPv6 (src with a ':')
+    with none (62 bytes), the UDP checksum over the pseudo-header (IPv6 requires it)."""
+    v6 = ":" in src
+    payload = (0 if v6 else 18) if payload is None else payload
+    udp = bytearray(struct.pack("!HHHH", sport, dport, 8 + payload, 0) + bytes(payload))
+    if v6:
+        udp[6:8] = struct.pack("!H", l4_csum(src, dst, 17, udp) or 0xFFFF)
+    return ip_frame(dst_mac, src_mac, src, dst, 17, udp)
 
 
 def trafgen_conf(data):
-    """The flood frame as a trafgen packet (60 bytes: 64 on the wire with the FCS)."""
+    """The flood frame as a trafgen packet (IPv4's: 60 bytes, 64 on the wire with the FCS)."""
     return "{ " + ", ".join(f"0x{b:02x}" for b in data) + " }\n"
 
 
@@ -263,15 +360,15 @@ def paired(xs, ys):
     return med([x / y for x, y in zip(xs, ys) if y])
 
 
-def flood_once(system, conf, warm, window):
+def flood_once(system, conf, warm, window, fam=V4):
     """One drop-rate run: trafgen floods the DUT of `system` for warm + window seconds;
     the rate is the DUT's received packets over the window (every one of which the DUT
     drops: checked against the rule's counter by verify_drops)."""
-    ns = f"xbench-{system}"
+    ns = fam.ns(system)
     gen_if = f"xbg-{system}"[:15]
     limit = int(warm + window + 10)
     # Bounded in count (20 M frames) and time (timeout); stopped after the window.
-    p = subprocess.Popen(["timeout", str(limit), "ip", "netns", "exec", NS_GEN, "trafgen", "--dev", gen_if,
+    p = subprocess.Popen(["timeout", str(limit), "ip", "netns", "exec", fam.ns("gen"), "trafgen", "--dev", gen_if,
                           "--conf", conf, "--cpus", "1", "--num", "20000000", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

@@ -4,8 +4,13 @@ classifier's cost (BPF_PROG_TEST_RUN) with the class cache hit and missed, the d
 of floods against iptables-legacy, iptables-nft and the one-instruction floor, and TCP
 throughput through a stateful ruleset.
 
-Run through `tools/bench/run shapes [--quick]` (which builds first). Namespaces are named
-xbench-* and removed at the end; nothing else is touched.
+Run through `tools/bench/run shapes [--quick] [--family 6]` (which builds first).
+Namespaces are named xbench-* (IPv6: xbench6-*) and removed at the end; nothing else is
+touched.
+
+--family 6: the same shapes and floods in IPv6 (2001:db8::/32; /128 for IPv4's /32
+sources, /64 for its /24 prefixes, ICMPv6 for ICMP), against ip6tables-legacy,
+ip6tables-nft, xdp6tables and the floor; results in results/shapes6.{md,json}.
 
 Shapes, each N rules then what the flood meets:
   wildcard  a third `-s X/32 -j DROP` (blocklist), a third `-s Y/24 -p tcp --dport P -j
@@ -30,7 +35,7 @@ import sys
 import time
 
 import bench
-from bench import GEN_ADDR, DUT_ADDR, FLOOD_DPORT, sh, log, med, paired
+from bench import FLOOD_DPORT, V4, sh, log, med, paired
 
 SYSTEMS = ["floor", "legacy", "nft", "xdptables"]
 
@@ -39,43 +44,50 @@ def header(policy="ACCEPT"):
     return ["*filter", f":INPUT {policy} [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
 
 
-def flood_rule():
-    return f"-A INPUT -s {GEN_ADDR}/32 -p udp -m udp --dport {FLOOD_DPORT} -j DROP"
+def flood_rule(fam=V4):
+    return f"-A INPUT -s {fam.gen}/{fam.host} -p udp -m udp --dport {FLOOD_DPORT} -j DROP"
 
 
-def wildcard(n):
+def net_src(i, fam=V4):
+    """The i-th source prefix of the wildcard shape: a /24 of 172.16.0.0/12, IPv6 a /64
+    of 2001:db8:b::/48."""
+    a, b = 16 + (i >> 16) % 16, (i >> 8) & 255
+    return f"2001:db8:b:{a:x}{b:02x}::/64" if fam.v == 6 else f"172.{a}.{b}.0/24"
+
+
+def wildcard(n, fam=V4):
     out = header()
     for i in range(n):
         k = i % 3
         if k == 0:
-            out.append(f"-A INPUT -s 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32 -j DROP")
+            out.append(f"-A INPUT -s {bench.block_src(i, fam)}/{fam.host} -j DROP")
         elif k == 1:
-            out.append(f"-A INPUT -s 172.{16 + (i >> 16) % 16}.{(i >> 8) & 255}.0/24 -p tcp -m tcp "
+            out.append(f"-A INPUT -s {net_src(i, fam)} -p tcp -m tcp "
                        f"--dport {1 + i % 60000} -j DROP")
         else:
             out.append(f"-A INPUT -p udp -m udp --dport {10 + i % 60000} -j ACCEPT")
-    return "\n".join(out + [flood_rule(), "COMMIT", ""])
+    return "\n".join(out + [flood_rule(fam), "COMMIT", ""])
 
 
-def random_shape(n):
+def random_shape(n, fam=V4):
     """bench.py's random rules, but for the ACCEPT rules that could match the flood's
     source (it has to reach its rule); N of them, then the flood's rule."""
-    gen = ipaddress.ip_address(GEN_ADDR)
+    gen = ipaddress.ip_address(fam.gen)
     kept, seed = [], 5
     while len(kept) < n:
-        for line in bench.random_rules(n, seed=seed).splitlines():
+        for line in bench.random_rules(n, seed=seed, fam=fam).splitlines():
             if not line.startswith("-A ") or len(kept) >= n:
                 continue
             w = line.split()
-            src = w[w.index("-s") + 1] if "-s" in w else "0.0.0.0/0"
+            src = w[w.index("-s") + 1] if "-s" in w else f"{fam.gen}/0"
             if w[-1] == "ACCEPT" and gen in ipaddress.ip_network(src, strict=False):
                 continue
             kept.append(line)
         seed += 1
-    return "\n".join(header() + kept + [flood_rule(), "COMMIT", ""])
+    return "\n".join(header() + kept + [flood_rule(fam), "COMMIT", ""])
 
 
-def stateful(n):
+def stateful(n, fam=V4):
     """pcn-iptables' "enterprise public server" kind: established first, then NEW accepts
     per source and per port, policy DROP. The flood source is in none of them."""
     out = header("DROP")
@@ -84,7 +96,7 @@ def stateful(n):
     out.append("-A INPUT -p tcp -m tcp --dport 5201 -m conntrack --ctstate NEW -j ACCEPT")  # iperf3
     for i in range(max(0, n - 3)):
         if i % 2 == 0:
-            out.append(f"-A INPUT -s 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32 -p tcp -m tcp "
+            out.append(f"-A INPUT -s {bench.block_src(i, fam)}/{fam.host} -p tcp -m tcp "
                        f"--dport 22 -m conntrack --ctstate NEW -j ACCEPT")
         else:
             proto = "tcp" if i % 4 == 1 else "udp"
@@ -96,53 +108,43 @@ def stateful(n):
 SHAPES = {"wildcard": wildcard, "worst": bench.worst_case, "random": random_shape, "stateful": stateful}
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def syn_frame(dst_mac, src_mac, src, dst, sport, dport):
-    """Ethernet + IPv4 + TCP SYN, both checksums right (60 bytes)."""
-    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
-    ip4 = lambda a: bytes(int(x) for x in a.split("."))
+    """Ethernet + IP + TCP SYN, checksums right (IPv4: 60 bytes, DF; IPv6: 74 bytes, the
+    TCP checksum over IPv6's pseudo-header)."""
     tcp = bytearray(struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02, 64240, 0, 0))
-    tcp[16:18] = struct.pack("!H", csum(ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(tcp)) + bytes(tcp)))
-    hdr = bytearray(b"\x45\x00" + (20 + len(tcp)).to_bytes(2, "big") + b"\x00\x00\x40\x00\x40\x06\x00\x00" +
-                    ip4(src) + ip4(dst))
-    hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
-    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + bytes(hdr) + bytes(tcp) + bytes(6)
+    tcp[16:18] = struct.pack("!H", bench.l4_csum(src, dst, 6, tcp))
+    return bench.ip_frame(dst_mac, src_mac, src, dst, 6, tcp, frag=0x4000)
 
 
-def floods(shape, macs):
+def floods(shape, macs, fam=V4):
     """The flood frames of a shape per system: {name: {system: frame}}."""
-    out = {"udp": {s: bench.frame(*macs[s], GEN_ADDR, DUT_ADDR, 1000, FLOOD_DPORT) for s in SYSTEMS}}
+    out = {"udp": {s: bench.frame(*macs[s], fam.gen, fam.dut, 1000, FLOOD_DPORT) for s in SYSTEMS}}
     if shape == "stateful":
-        out["syn"] = {s: syn_frame(*macs[s], GEN_ADDR, DUT_ADDR, 40000, FLOOD_DPORT) for s in SYSTEMS}
+        out["syn"] = {s: syn_frame(*macs[s], fam.gen, fam.dut, 40000, FLOOD_DPORT) for s in SYSTEMS}
     return out
 
 
-def load(system, text, workdir, nocache=False):
+def load(system, text, workdir, nocache=False, fam=V4):
     path = bench.write_rules(workdir, f"{system}.rules", text)
-    cmd = bench.RESTORE[system]
+    cmd = fam.restore[system]
     if nocache:
         cmd = ["env", "XDPT_NO_CACHE=1"] + cmd
-    return bench.timed(cmd, f"xbench-{system}", path)
+    return bench.timed(cmd, fam.ns(system), path)
 
 
-def classes_mix(shape, n, dut_mac, gen_mac, count, seed=11):
+def classes_mix(shape, n, dut_mac, gen_mac, count, seed=11, fam=V4):
     """Frames of distinct class tuples (random sources from the blocklists and random
     ports): each a cache miss when first seen."""
     r = random.Random(seed)
     frames = []
     for _ in range(count):
         i = r.randrange(max(1, n))
-        src = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}" if r.random() < 0.5 else \
-            f"198.18.{r.randrange(1, 255)}.{r.randrange(1, 255)}"
-        frames.append(bench.frame(dut_mac, gen_mac, src, DUT_ADDR, r.randrange(1024, 65536), r.randrange(1, 65536)))
+        if r.random() < 0.5:
+            src = bench.block_src(i, fam)
+        else:
+            a, b = r.randrange(1, 255), r.randrange(1, 255)
+            src = f"2001:db8::{a:x}:{b:x}" if fam.v == 6 else f"198.18.{a}.{b}"
+        frames.append(bench.frame(dut_mac, gen_mac, src, fam.dut, r.randrange(1024, 65536), r.randrange(1, 65536)))
     return frames
 
 
@@ -158,16 +160,17 @@ def xdpt_stats(ns):
     return []
 
 
-def part_shapes(cfg, workdir, res):
-    bench.ns_create(bench.NS_GEN)
-    macs = {s: bench.setup_dut(s) for s in SYSTEMS}
+def part_shapes(cfg, workdir, res, fam=V4):
+    bench.ns_create(fam.ns("gen"))
+    macs = {s: bench.setup_dut(s, fam) for s in SYSTEMS}
+    xns = fam.ns("xdptables")
     for shape in cfg.shapes:
         for n in cfg.ns:
-            text = SHAPES[shape](n)
+            text = SHAPES[shape](n, fam)
             key = f"{shape}/{n}"
             log(f"== {shape}, N = {n}")
             r = res.setdefault(key, {})
-            fl = floods(shape, macs)
+            fl = floods(shape, macs, fam)
             dm, gm = macs["xdptables"]
             # Test-run: the flood frames through the cache (hits after the first run),
             # then with the cache off (the walk every time: what a miss costs).
@@ -175,36 +178,42 @@ def part_shapes(cfg, workdir, res):
             # The cache off first (fewer repeats: a walk of 50k wildcard rules takes
             # microseconds), then on: what follows (the mix, the floods) runs with it.
             for nocache in (True, False):
-                r["load_s"] = load("xdptables", text, workdir, nocache=nocache)
+                r["load_s"] = load("xdptables", text, workdir, nocache=nocache, fam=fam)
                 repeat = max(1000, cfg.repeat // 20) if nocache else cfg.repeat
                 for name, frames in fl.items():
-                    runs = [bench.testrun("xbench-xdptables", [frames["xdptables"]], repeat)[0]
+                    runs = [bench.testrun(xns, [frames["xdptables"]], repeat)[0]
                             for _ in range(cfg.runs)]
                     tr[f"{name}{'_miss' if nocache else ''}"] = med([x[1] for x in runs])
                     tr[f"{name}_action"] = runs[0][0]
-            mix = classes_mix(shape, n, dm, gm, cfg.mix)
-            m = bench.testrun("xbench-xdptables", mix, 1)  # one run each: mostly misses
+            mix = classes_mix(shape, n, dm, gm, cfg.mix, fam=fam)
+            m = bench.testrun(xns, mix, 1)  # one run each: mostly misses
             tr["mix_first"] = statistics.mean(x[1] for x in m)
-            m = bench.testrun("xbench-xdptables", mix, cfg.repeat // 10)
+            m = bench.testrun(xns, mix, cfg.repeat // 10)
             tr["mix_repeat"] = statistics.mean(x[1] for x in m)
-            tr["floor"] = med([bench.testrun("xbench-floor", [fl["udp"]["floor"]], cfg.repeat,
+            tr["floor"] = med([bench.testrun(fam.ns("floor"), [fl["udp"]["floor"]], cfg.repeat,
                                              obj=bench.FLOOR_OBJ)[0][1] for _ in range(cfg.runs)])
             r["testrun"] = tr
-            r["memory"] = bench.xdpt_memory("xbench-xdptables")
+            r["memory"] = bench.xdpt_memory(xns)
             log("   test-run ns: " + ", ".join(f"{k} {v}" for k, v in tr.items()))
             # Drop rate, every system, interleaved runs.
-            # Floods at 10k rules; the stateful ruleset at the 5,000 of its target.
-            if n in cfg.flood_ns if shape != "stateful" else n == 5000:
+            # Floods at 10k rules; the stateful ruleset at the 5,000 of its target (quick:
+            # the largest N).
+            if n in cfg.flood_ns if shape != "stateful" else n == cfg.stateful_n:
                 for s in ("legacy", "nft"):
-                    load(s, text, workdir)
-                rates = {}
+                    load(s, text, workdir, fam=fam)
+                rates, stack = {}, {}
                 for name in fl:
                     confs = {s: bench.write_rules(workdir, f"flood-{s}.cfg", bench.trafgen_conf(fl[name][s]))
                              for s in SYSTEMS}
                     per = {s: [] for s in SYSTEMS}
+                    # What of the flood reached xdptables' IP stack (0: all dropped in XDP).
+                    rx0, ip0 = bench.rx_packets(xns), bench.ip_in_receives(xns, fam)
                     for _ in range(cfg.flood_runs):
                         for s in SYSTEMS:
-                            per[s].append(bench.flood_once(s, confs[s], cfg.warm, cfg.window))
+                            per[s].append(bench.flood_once(s, confs[s], cfg.warm, cfg.window, fam))
+                    rx = bench.rx_packets(xns) - rx0
+                    stack[name] = round((bench.ip_in_receives(xns, fam) - ip0) / rx, 4) if rx else None
+                    log(f"   {name} flood: the IP stack of xdptables saw {stack[name]} of what it received")
                     rates[name] = {s: med(v) for s, v in per.items()}
                     rates[name]["xdpt_over_floor"] = paired(per["xdptables"], per["floor"])
                     rates[name]["xdpt_over_legacy"] = paired(per["xdptables"], per["legacy"])
@@ -213,34 +222,48 @@ def part_shapes(cfg, workdir, res):
                         f"; xdptables/floor {rates[name]['xdpt_over_floor']:.2f}, "
                         f"/legacy {rates[name]['xdpt_over_legacy']:.1f}")
                 r["droprate"] = rates
-                r["stats"] = xdpt_stats("xbench-xdptables")
+                r["stats"] = xdpt_stats(xns)
+                if fam.v == 6:  # (IPv4's files keep their format)
+                    r["stack_share"] = stack
     for s in SYSTEMS:
-        bench.ns_delete(f"xbench-{s}")
-    bench.ns_delete(bench.NS_GEN)
+        bench.ns_delete(fam.ns(s))
+    bench.ns_delete(fam.ns("gen"))
 
 
-def iperf(cfg, workdir, res):
+# The addresses of iperf's client and server, and their prefix length.
+IPERF_ADDR = {4: ("198.18.5.1", "198.18.5.2", 24), 6: ("2001:db8:5::1", "2001:db8:5::2", 64)}
+
+
+def iperf(cfg, workdir, res, fam=V4):
     """TCP throughput from a client namespace to a server behind the stateful ruleset,
     against the same host with no firewall, iptables-legacy and xdptables."""
     out = {}
     n = cfg.iperf_n
-    text = stateful(n)
+    text = stateful(n, fam)
+    ca, sa, plen = IPERF_ADDR[fam.v]
+    nodad = ["nodad"] if fam.v == 6 else []
     for system in ("none", "legacy", "nft", "xdptables"):
-        srv, cli = f"xbench-ips-{system}"[:15], "xbench-ipc"
-        bench.ns_create(srv)
-        bench.ns_create(cli)
+        srv, cli = f"{fam.prefix}-ips-{system}"[:15], f"{fam.prefix}-ipc"
+        bench.ns_create(srv, ipv6=fam.v == 6)
+        bench.ns_create(cli, ipv6=fam.v == 6)
         sh(["ip", "link", "add", "xbi", "netns", cli, "type", "veth", "peer", "name", "xbs", "netns", srv])
-        sh(["ip", "addr", "add", "198.18.5.1/24", "dev", "xbi"], ns=cli)
-        sh(["ip", "addr", "add", "198.18.5.2/24", "dev", "xbs"], ns=srv)
+        sh(["ip", "addr", "add", f"{ca}/{plen}", "dev", "xbi"] + nodad, ns=cli)
+        sh(["ip", "addr", "add", f"{sa}/{plen}", "dev", "xbs"] + nodad, ns=srv)
         sh(["ip", "link", "set", "xbi", "up"], ns=cli)
         sh(["ip", "link", "set", "xbs", "up"], ns=srv)
+        if fam.v == 6:
+            # Neighbour discovery is ICMPv6, which the ruleset's policy DROP would drop on
+            # INPUT (ARP never meets it): static neighbours on both sides.
+            cmac, smac = bench.link_json(cli, "xbi")["address"], bench.link_json(srv, "xbs")["address"]
+            sh(["ip", "neigh", "replace", sa, "lladdr", smac, "dev", "xbi", "nud", "permanent"], ns=cli)
+            sh(["ip", "neigh", "replace", ca, "lladdr", cmac, "dev", "xbs", "nud", "permanent"], ns=srv)
         if system != "none":
             path = bench.write_rules(workdir, "iperf.rules", text)
-            bench.timed(bench.RESTORE[system], srv, path)
+            bench.timed(fam.restore[system], srv, path)
         server = subprocess.Popen(["timeout", "60", "ip", "netns", "exec", srv, "iperf3", "-s", "-1"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        r = json.loads(sh(["timeout", "40", "iperf3", "-c", "198.18.5.2", "-t", str(cfg.iperf_s), "-J"], ns=cli))
+        r = json.loads(sh(["timeout", "40", "iperf3", "-c", sa, "-t", str(cfg.iperf_s), "-J"], ns=cli))
         server.wait(timeout=30)
         out[system] = r["end"]["sum_received"]["bits_per_second"]
         log(f"   iperf3 through {system}: {out[system] / 1e9:.2f} Gbit/s")
@@ -251,9 +274,12 @@ def iperf(cfg, workdir, res):
     res[f"iperf/stateful/{n}"] = out
 
 
-def report(res):
+def report(res, fam=V4):
     """The markdown tables of a run."""
-    L = [f"Machine: {res['machine']}", "",
+    L = ([f"IPv6: {fam.label['legacy']}, {fam.label['nft']}, {fam.label['xdptables']} and the floor; addresses in "
+          "2001:db8::/32, floods of IPv6 frames (UDP 62 bytes, TCP SYN 74 bytes, checksums right).", ""]
+         if fam.v == 6 else [])
+    L += [f"Machine: {res['machine']}", "",
          "Test-run, ns per packet (median): the flood frame through the class cache (hit) and with the cache off "
          "(the walk: what a miss costs); a mix of distinct class tuples, first run and repeated.", "",
          "| shape | N | floor | udp hit | udp miss | syn hit | syn miss | mix first | mix repeated | hit / hit@10 | memory MiB |",
@@ -277,6 +303,11 @@ def report(res):
             L.append(f"| {shape} | {n} | {name} | {d['floor'] / 1e3:.0f} | {d['legacy'] / 1e3:.0f} | {d['nft'] / 1e3:.0f} | "
                      f"{d['xdptables'] / 1e3:.0f} | {d['xdpt_over_floor']:.2f} | {d['xdpt_over_legacy']:.1f} | "
                      f"{d['xdpt_over_nft']:.1f} |")
+    shares = {f"{k.split('/')[0]} {name}": v for k, r in res.items() if isinstance(r, dict)
+              for name, v in r.get("stack_share", {}).items()}
+    if shares:
+        L += ["", "Check: share of the flood that reached the IP stack of xdptables' DUT (0: every packet dropped "
+              "in XDP): " + ", ".join(f"{k} {v}" for k, v in shares.items())]
     for key, r in res.items():
         if key.startswith("iperf/"):
             L += ["", f"iperf3 through the {key.split('/')[1]} ruleset of {key.split('/')[2]} rules, Gbit/s: " +
@@ -289,17 +320,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--shapes", default="wildcard,worst,random,stateful")
-    ap.add_argument("--out", default=os.path.join(bench.HERE, "results", "shapes.json"))
+    ap.add_argument("--family", type=int, choices=[4, 6], default=4,
+                    help="IPv4 (default) or IPv6 rules and floods")
+    ap.add_argument("--out", help="default results/shapes.json, IPv6 results/shapes6.json")
     cfg = ap.parse_args()
+    fam = bench.FAMILIES[cfg.family]
+    cfg.out = cfg.out or os.path.join(bench.HERE, "results", "shapes6.json" if fam.v == 6 else "shapes.json")
     cfg.shapes = cfg.shapes.split(",")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # the namespaces go in `finally`
     if cfg.quick:
         cfg.ns, cfg.flood_ns, cfg.runs, cfg.flood_runs, cfg.repeat, cfg.mix = [10, 1000], [1000], 1, 1, 100000, 64
         cfg.warm, cfg.window, cfg.iperf_n, cfg.iperf_s = 0.5, 1.0, 1000, 3
+        cfg.stateful_n = 1000
     else:
         cfg.ns, cfg.flood_ns, cfg.runs, cfg.flood_runs, cfg.repeat, cfg.mix = \
             [10, 1000, 5000, 10000, 50000], [10000], 3, 3, 200000, 128
         cfg.warm, cfg.window, cfg.iperf_n, cfg.iperf_s = 1.0, 2.0, 5000, 8
+        cfg.stateful_n = 5000
     if os.geteuid() != 0:
         sys.exit("shapes: run as root")
     if open("/proc/sys/kernel/bpf_stats_enabled").read().strip() != "0":
@@ -308,14 +345,14 @@ def main():
     workdir = os.path.join(bench.BUILD, "bench", "work")
     os.makedirs(workdir, exist_ok=True)
     try:
-        part_shapes(cfg, workdir, res)
-        iperf(cfg, workdir, res)
+        part_shapes(cfg, workdir, res, fam)
+        iperf(cfg, workdir, res, fam)
     finally:
         bench.cleanup()
     res["machine"]["load_after"] = open("/proc/loadavg").read().split()[0]
     with open(cfg.out, "w") as f:
         json.dump(res, f, indent=1, default=str)
-    md = report(res)
+    md = report(res, fam)
     with open(os.path.splitext(cfg.out)[0] + ".md", "w") as f:
         f.write(md)
     print(md)
