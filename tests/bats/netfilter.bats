@@ -564,6 +564,10 @@ links6_up() {
   # 200 datagrams of 18 bytes: 40 (IPv6) + 8 (UDP) + 18 = 66 bytes each.
   [[ "$xs" == *"[200:13200] -A INPUT -s 2001:db8:10::/64 -p udp -m udp --dport 9 -j DROP"* ]]
   [[ "$xs" == *":INPUT DROP [21:"* ]]  # the SYN flood (20) and the stray ACK to 8001
+  # The raw segments reached conntrack with right checksums: SYN|FIN and RST invalid
+  # (60 bytes each), the stray ACK to 8000 picked up as NEW beside the 6 SYNs (80 bytes).
+  [[ "$xs" == *"[2:120] -A INPUT -m conntrack --ctstate INVALID -j DROP"* ]]
+  [[ "$xs" == *"[7:540] -A INPUT -p tcp -m tcp --dport 8000 -m conntrack --ctstate NEW -j ACCEPT"* ]]
   # The ICMPv6 port unreachables for the probe came in RELATED, on both sides.
   [ "$(snmp6 "$x" Icmp6InDestUnreachs)" = 3 ] && [ "$(snmp6 "$l" Icmp6InDestUnreachs)" = 3 ]
   local ct_x
