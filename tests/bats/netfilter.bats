@@ -462,6 +462,127 @@ ct_entries() {
   [[ "$output" == *"xdp        -A INPUT -s 198.18.10.0/24 -p udp -m udp --dport 9 -j DROP   # for NEW packets (no conntrack entry); the others in netfilter"* ]]
 }
 
+# IPv6: xdp6tables-save -c of $x, comment lines aside.
+xsave6() { in_ns "$x" "$XDPT_BINDIR/xdp6tables-save" -c | grep -v '^#'; }
+
+# IPv6: both namespaces' save -c (comment lines aside) are the same; $xs holds
+# xdp6tables'.
+same_saves6() {
+  xs=$(xsave6)
+  [ "$xs" = "$(in_ns "$l" ip6tables-legacy-save -c | grep -v '^#')" ]
+}
+
+# IPv6: the same commands and packets in both namespaces.
+both6() {
+  in_ns "$x" "$XDPT_BINDIR/xdp6tables" "$@"
+  in_ns "$l" ip6tables-legacy "$@"
+}
+
+# snmp6 NS FIELD: the value of FIELD in NS's /proc/net/snmp6.
+snmp6() {
+  in_ns "$1" awk -v f="$2" '$1 == f { print $2 }' /proc/net/snmp6
+}
+
+# IPv6 twin of peers: $x and $l, each with a peer ($px, $pl) over a veth, vn
+# 2001:db8:10::1/64 in the DUT, vp 2001:db8:10::2/64 in the peer, made but left down
+# (links6_up brings them up). No link-local addresses (addrgenmode none) and nodad: no
+# duplicate address detection, no router solicitation, no MLD report but those for the
+# solicited-node group of the one address.
+peers6() {
+  pair
+  new_ns px
+  new_ns pl
+  local d p
+  for d in "$x:$px" "$l:$pl"; do
+    p=${d#*:} d=${d%%:*}
+    ip link add vn netns "$d" type veth peer name vp netns "$p"
+    ip -n "$d" link set vn addrgenmode none
+    ip -n "$p" link set vp addrgenmode none
+    in_ns "$d" ip addr add 2001:db8:10::1/64 dev vn nodad
+    in_ns "$p" ip addr add 2001:db8:10::2/64 dev vp nodad
+  done
+}
+
+# links6_up: the veths of peers6 up, with static neighbours both ways (no neighbour
+# discovery, which the DROP policy would judge), then waits (5 s at most) until each DUT
+# has sent the 2 unsolicited MLD reports (robustness 2) that joining the solicited-node
+# group on link up brings: they go through OUTPUT, on both sides alike once both are done.
+links6_up() {
+  local d p tries
+  for d in "$x:$px" "$l:$pl"; do
+    p=${d#*:} d=${d%%:*}
+    ip -n "$d" link set vn up
+    ip -n "$p" link set vp up
+    ip -n "$p" link set lo up
+    ip -n "$d" neigh replace 2001:db8:10::2 dev vn nud permanent \
+      lladdr "$(ip -n "$p" -j link show vp | jq -r '.[0].address')"
+    ip -n "$p" neigh replace 2001:db8:10::1 dev vp nud permanent \
+      lladdr "$(ip -n "$d" -j link show vn | jq -r '.[0].address')"
+  done
+  for d in "$x" "$l"; do
+    for ((tries = 0; tries < 50; tries++)); do
+      [ "$(snmp6 "$d" Icmp6OutMLDv2Reports)" -ge 2 ] && break
+      sleep 0.1
+    done
+    [ "$(snmp6 "$d" Icmp6OutMLDv2Reports)" = 2 ]
+  done
+}
+
+@test "IPv6: a stateful ruleset judges real connections, floods, invalid segments and ICMPv6 errors as ip6tables-legacy does, conntrack holding the same connections" {
+  peers6
+  # The rules before the links come up: xdp6tables attaches its program to vn through
+  # RTM_SETLINK, which on an up link makes IPv6 send its MLD reports again (NETDEV_CHANGE,
+  # "resend MLD reports"), 2 packets through OUTPUT that ip6tables-legacy would not see.
+  both6 -P INPUT DROP
+  both6 -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  both6 -A INPUT -p tcp --dport 8000 -m conntrack --ctstate NEW -j ACCEPT
+  both6 -A INPUT -p udp --dport 7000 -m state --state NEW -j ACCEPT
+  both6 -A INPUT -m conntrack --ctstate INVALID -j DROP
+  both6 -A INPUT -p udp -s 2001:db8:10::/64 --dport 9 -j DROP
+  # Closed and unreplied entries outlive the test on both sides (10 s and 30 s otherwise).
+  for ns in "$x" "$l"; do
+    in_ns "$ns" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=600 \
+      net.netfilter.nf_conntrack_udp_timeout=600
+  done
+  local lib=$BATS_TEST_DIRNAME/lib/ctpeer.py
+  # Full checksums on the wire, as from a real NIC (veth otherwise leaves them partial,
+  # and XDP, unable to check them, leaves such packets to conntrack).
+  in_ns "$px" ethtool -K vp tx off >/dev/null
+  in_ns "$pl" ethtool -K vp tx off >/dev/null
+  links6_up
+  for pair_ in "$x:$px" "$l:$pl"; do
+    dut=${pair_%%:*} peer=${pair_#*:}
+    timeout 30 ip netns exec "$dut" python3 "$lib" -6 server &
+    srv=$!
+    sleep 0.3
+    timeout 30 ip netns exec "$peer" python3 "$lib" -6 client
+    timeout 10 ip netns exec "$dut" python3 "$lib" -6 probe
+    kill "$srv" 2>/dev/null || true
+    wait "$srv" 2>/dev/null || true
+  done
+  same_saves6
+  # 200 datagrams of 18 bytes: 40 (IPv6) + 8 (UDP) + 18 = 66 bytes each.
+  [[ "$xs" == *"[200:13200] -A INPUT -s 2001:db8:10::/64 -p udp -m udp --dport 9 -j DROP"* ]]
+  [[ "$xs" == *":INPUT DROP [21:"* ]]  # the SYN flood (20) and the stray ACK to 8001
+  # The raw segments reached conntrack with right checksums: SYN|FIN and RST invalid
+  # (60 bytes each), the stray ACK to 8000 picked up as NEW beside the 6 SYNs (80 bytes).
+  [[ "$xs" == *"[2:120] -A INPUT -m conntrack --ctstate INVALID -j DROP"* ]]
+  [[ "$xs" == *"[7:540] -A INPUT -p tcp -m tcp --dport 8000 -m conntrack --ctstate NEW -j ACCEPT"* ]]
+  # The ICMPv6 port unreachables for the probe came in RELATED, on both sides.
+  [ "$(snmp6 "$x" Icmp6InDestUnreachs)" = 3 ] && [ "$(snmp6 "$l" Icmp6InDestUnreachs)" = 3 ]
+  local ct_x
+  ct_x=$(ct_entries "$x")
+  [ "$(grep -Ec '^ *tcp 6 +CLOSE .*sport=4100[0-5] dport=8000 .*\[ASSURED\]' <<<"$ct_x")" = 6 ]
+  [ "$ct_x" = "$(ct_entries "$l")" ]
+  # The UDP and SYN floods never reached xdp6tables' IPv6 stack: XDP dropped them.
+  local in_x in_l
+  in_x=$(snmp6 "$x" Ip6InReceives)
+  in_l=$(snmp6 "$l" Ip6InReceives)
+  [ $((in_l - in_x)) -ge 220 ]
+  run in_ns "$x" "$XDPT_BINDIR/xdp6tables" explain
+  [[ "$output" == *"xdp        -A INPUT -s 2001:db8:10::/64 -p udp -m udp --dport 9 -j DROP   # for NEW packets (no conntrack entry) without extension headers; the others in netfilter"* ]]
+}
+
 @test "a ruleset too large for the XDP classifier is accepted and judged by netfilter alone, counted as iptables-legacy does" {
   pair
   local f=$BATS_TEST_TMPDIR/big.rules
