@@ -565,10 +565,11 @@ int dispatch(std::string_view argv0, std::vector<std::string> args) {
 }  // namespace xdpt
 
 int main(int argc, char** argv) {
-    // Memory a phase frees stays with the process for the next one (no heap trimming, no
-    // separate mappings for big blocks): every command is a short process, and each page
-    // it touches first costs a fault (microseconds on a VM), so reusing beats returning.
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    // Memory a phase frees stays with the process for the next one (no heap trimming):
+    // every command is a short process, and each page it touches first costs a fault
+    // (microseconds on a VM), so reusing beats returning. Big blocks keep their own
+    // mappings: in the heap, a freed one cannot hold a bigger one, and the peak grows
+    // (restore of 10k rules: 38 -> 48 MiB for 10% fewer faults).
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 16 << 20);
     std::vector<std::string> args(argv + 1, argv + argc);

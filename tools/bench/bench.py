@@ -22,7 +22,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(ROOT, "build-bench")
-XDPT_BIN = os.path.join(BUILD, "out", "src")
+# XDPT_BENCH_BIN: another build's src/ directory measured instead (an earlier commit's,
+# for a before/after in the same conditions).
+XDPT_BIN = os.environ.get("XDPT_BENCH_BIN") or os.path.join(BUILD, "out", "src")
 TESTRUN = os.path.join(BUILD, "bench", "testrun")
 FLOOR_OBJ = os.path.join(BUILD, "bench", "floor.bpf.o")
 ROUTE_OBJ = os.path.join(BUILD, "bench", "route.bpf.o")
