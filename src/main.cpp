@@ -165,6 +165,20 @@ Result<void> save_ruleset(Loaded& l, Ruleset& rs, const dp::Previous& prev, std:
     return r;
 }
 
+// The ruleset as the store holds it, with what XDP counted since: what was committed last.
+// The store publishes a commit's text only after its flip, so during a commit this is the
+// ruleset before it (what a failed flip puts back into netfilter).
+Ruleset stored_ruleset(const Loaded& l, Family f) {
+    Ruleset was;
+    was.family = f;
+    if (!l.anchor) return was;
+    auto text = load_state(*l.anchor, f);
+    if (!text || !*text) return was;
+    if (auto rs = deserialize_ruleset(**text, f)) was = std::move(*rs);
+    (void)dp::add_live_counters(*l.anchor, was);
+    return was;
+}
+
 // Commits `rs` as it stands (after a table was instantiated, or for new interfaces) and
 // prints what the dataplane has to say.
 Result<void> recommit(Loaded& l, Ruleset& rs) {
@@ -303,16 +317,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     }
     // The ruleset before the command, should netfilter have to be put back: the stored
     // one (the store publishes the new text only after the flip) with what XDP counted.
-    auto before = [&]() -> Ruleset {
-        Ruleset was;
-        was.family = fam;
-        if (!loaded->anchor) return was;
-        auto text = load_state(*loaded->anchor, fam);
-        if (!text || !*text) return was;
-        if (auto rs = deserialize_ruleset(**text, fam)) was = std::move(*rs);
-        (void)dp::add_live_counters(*loaded->anchor, was);
-        return was;
-    };
+    auto before = [&] { return stored_ruleset(*loaded, fam); };
     std::string dp_notices;
     if (applied->changed)
         if (auto r = save_ruleset(*loaded, next, before, &dp_notices); !r) return exit_with(r.error());
@@ -443,10 +448,12 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
     if (auto r = require_privileges("filter", inv.brand.family); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(wait);
     if (!lock) return exit_with(lock.error());
-    auto loaded = load_ruleset(inv.brand.family);
+    const Family fam = inv.brand.family;
+    auto loaded = load_ruleset(fam);
     if (!loaded) return exit_with(loaded.error());
-    Ruleset work = loaded->rs;
-    Ruleset committed = loaded->rs;
+    // The blocks apply to the loaded ruleset in place (no copy of a large ruleset); what
+    // was committed last is read back from the store where it is needed.
+    Ruleset& work = loaded->rs;
     std::string out;
     std::vector<std::string> seen;
     o.tables_seen = &seen;
@@ -455,9 +462,7 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
     // kernel then holds (the netfilter handles this commit made or kept, the counts it
     // folded in).
     auto commit = [&](Ruleset& now) -> Result<void> {
-        auto r = save_ruleset(*loaded, now, [&] { return committed; }, &notices);
-        committed = now;
-        return r;
+        return save_ruleset(*loaded, now, [&] { return stored_ruleset(*loaded, fam); }, &notices);
     };
     o.notices = &notices;
     o.check = [](const Ruleset& now) { return nft::check(now); };
@@ -465,12 +470,19 @@ int main_restore(const Invocation& inv, const std::vector<std::string>& args) {
     std::fputs(notices.c_str(), stderr);
     write_out(out);
     // Tables named in the input exist afterwards even if their block failed or nothing
-    // was committed (--test), as with iptables.
-    bool grew = false;
-    for (const auto& name : seen)
-        if (builtin_chains(name) && !committed.find(name)) committed.instantiate(name), grew = true;
-    if (grew)
-        if (auto s = recommit(*loaded, committed); !s) return exit_with(s.error());
+    // was committed (--test), as with iptables. What was committed is `work` when every
+    // block was; otherwise it is loaded again.
+    bool missing = false;
+    for (const auto& name : seen) missing = missing || (builtin_chains(name) && !work.find(name));
+    if (missing || o.test || !r) {
+        auto committed = (o.test || !r) ? load_ruleset(fam) : std::move(loaded);
+        if (!committed) return exit_with(committed.error());
+        bool grew = false;
+        for (const auto& name : seen)
+            if (builtin_chains(name) && !committed->rs.find(name)) committed->rs.instantiate(name), grew = true;
+        if (grew)
+            if (auto s = recommit(*committed, committed->rs); !s) return exit_with(s.error());
+    }
     if (!r) {
         if (r.error().code == Exit::ok) return 0;
         return exit_with(r.error());
