@@ -421,23 +421,20 @@ class Model:
                 out.append(m.group(2))
         return out
 
-    def reaches(self, start, goal, override=None):
-        """Does chain start reach goal through jumps (override: chain -> its new rules)?"""
-        seen, todo = set(), [start]
-        while todo:
-            c = todo.pop()
-            if c == goal:
-                return True
-            if c in seen:
-                continue
-            seen.add(c)
-            rs = override[1] if override and override[0] == c else None
-            todo.extend(self.callees(c, rs))
-        return False
-
     def acyclic_with(self, chain, new_rules):
-        return not any(self.reaches(u, chain, (chain, new_rules))
-                       for u in self.callees(chain, new_rules))
+        """Would the table have no loop with chain's rules new_rules? Only the chains
+        reachable from a builtin one count: the kernel looks for loops from the hooks,
+        so a loop of chains nothing calls is taken (until a rule calls it)."""
+        state = {}
+
+        def loops(c):
+            state[c] = 1
+            for u in self.callees(c, new_rules if c == chain else None):
+                if state.get(u) == 1 or (u not in state and loops(u)):
+                    return True
+            state[c] = 2
+            return False
+        return not any(loops(b) for b in self.builtins if b not in state)
 
     def refs(self, chain):
         return sum(1 for c in self.rules for u in self.callees(c) if u == chain)
@@ -462,8 +459,8 @@ def commands(seed, n, table, forward, steps, nframes):
         return rng.choice(cs)
 
     def new_rule(chain, step):
-        """A rule for chain, and whether iptables takes it (jumps: no loops, no
-        unknown chain)."""
+        """A rule for chain, and whether iptables takes its target (an unknown chain:
+        no; loops are the caller's to check)."""
         output = chain == "OUTPUT"
         body = rule_body(rng, step, output)
         r, target, ok = rng.random(), "", True
@@ -481,11 +478,7 @@ def commands(seed, n, table, forward, steps, nframes):
             target = "%s %s" % ("-g" if rng.random() < 0.3 else "-j", rng.choice(calls))
         elif r < 0.57 and not output:
             target, ok = "-j nochain", False
-        rule = (body, target)
-        if ok and chain in st.users:
-            rs = list(st.rules[chain]) + [rule]
-            ok = st.acyclic_with(chain, rs)
-        return rule, ok
+        return (body, target), ok
 
     for step in range(1, steps + 1):
         total = sum(len(r) for r in st.rules.values())
@@ -498,6 +491,7 @@ def commands(seed, n, table, forward, steps, nframes):
             rule, ok = new_rule(chain, step)
             text = Model.text(rule)
             if op == "A":
+                ok = ok and st.acyclic_with(chain, rs + [rule])
                 emit(ok, "-A", chain, text)
                 if ok:
                     rs.append(rule)
@@ -508,7 +502,7 @@ def commands(seed, n, table, forward, steps, nframes):
                     pos = rng.randint(1, len(rs) + 1) if rng.random() < 0.95 else len(rs) + 2
                     args = ["-I", chain, str(pos)]
                 ok = ok and pos <= len(rs) + 1
-                if ok and chain in st.users:
+                if ok:
                     ok = st.acyclic_with(chain, rs[:pos - 1] + [rule] + rs[pos - 1:])
                 emit(ok, *args, text)
                 if ok:
@@ -516,7 +510,7 @@ def commands(seed, n, table, forward, steps, nframes):
             else:
                 pos = rng.randint(1, len(rs)) if rs and rng.random() < 0.95 else len(rs) + 1
                 ok = ok and pos <= len(rs)
-                if ok and chain in st.users:
+                if ok:
                     ok = st.acyclic_with(chain, rs[:pos - 1] + [rule] + rs[pos:])
                 emit(ok, "-R", chain, str(pos), text)
                 if ok:
