@@ -207,6 +207,15 @@ save_compare() {
     $([ "$ignore_output" = 1 ] && echo --ignore-output)
 }
 
+# run_commands' history so far, and how to run the same again (a shorter sequence is the
+# first steps of a longer one).
+show_history() {
+  echo "  the commands so far, after \`$genpy rules $seed $n $table\`'s restore (frames: lines"
+  echo "  of \`$genpy packets $seed:$n:$table $npackets\`); the same again (XDPT_BINDIR=$bindir):"
+  echo "  E2E_KERNEL_CLASSES=${E2E_KERNEL_CLASSES:-0} $0 --commands --seeds $seed --sizes $n --tables $table --steps $step --packets $npackets"
+  sed 's/^/    /' "$hist"
+}
+
 # --commands: gen.py's command sequence for seed $1, size $2, table $3 over the ruleset
 # both sides hold; stops at the first difference, saying where and after what.
 run_commands() {
@@ -225,9 +234,7 @@ run_commands() {
       if ! save_compare -1 >"$work/cmp"; then
         echo "  DIFF seed=$seed n=$n table=$table: counters after step $step (send $sends)"
         cat "$work/cmp"
-        echo "  the commands so far (after \`$genpy rules $seed $n $table\`'s restore):"
-        sed 's/^/    /' "$hist"
-        return 1
+        show_history; return 1
       fi
       continue
     fi
@@ -249,9 +256,7 @@ run_commands() {
       echo "  DIFF seed=$seed n=$n table=$table step $step: $line"
       echo "    $legacy: exit $rr: $(head -3 "$work/ref.err")"
       echo "    $ours: exit $rx: $(head -3 "$work/dut.err")"
-      echo "  the commands so far (after \`$genpy rules $seed $n $table\`'s restore):"
-      sed 's/^/    /' "$hist"
-      return 1
+      show_history; return 1
     fi
   done 3<"$work/commands"
   echo "  $step commands, $sends bursts compared; $(grep -c 'rc [^0]' "$hist") refused alike; model drift $drift"
