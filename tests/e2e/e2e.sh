@@ -199,10 +199,11 @@ sut_cmd() {
   esac
 }
 
-# Both sides' `*-save -c`, compared by gen.py ($1: the rule count, -1 unchecked).
+# Both sides' `*-save -c`, compared by gen.py ($1: the rule count, -1 unchecked); 2: a save
+# failed.
 save_compare() {
   sut R legacy save >"$work/ref.save" && sut X "$dutflavour" save >"$work/dut.save" ||
-    { echo "  HARNESS save failed"; return 1; }
+    { echo "  HARNESS save failed"; return 2; }
   "$py" "$here/gen.py" compare "$work/ref.save" "$work/dut.save" "$1" \
     $([ "$ignore_output" = 1 ] && echo --ignore-output)
 }
@@ -231,7 +232,9 @@ run_commands() {
       echo "send frames $((first + 1))-$((first + count))" >>"$hist"
       sends=$((sends + 1))
       send_side R "$work/slice" && send_side X "$work/slice" || return 1
-      if ! save_compare -1 >"$work/cmp"; then
+      save_compare -1 >"$work/cmp"; rr=$?
+      [ "$rr" != 2 ] || { cat "$work/cmp"; return 1; }
+      if [ "$rr" != 0 ]; then
         echo "  DIFF seed=$seed n=$n table=$table: counters after step $step (send $sends)"
         cat "$work/cmp"
         show_history; return 1
