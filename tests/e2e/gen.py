@@ -9,6 +9,10 @@ always agree on names, addresses and MAC addresses:
                                     a random iptables-save ruleset of N rules
   gen.py packets SEED COUNT [--no-forward]
                                     a random frame list, one frame a line: HEX # what
+  gen.py commands SEED N TABLE STEPS NFRAMES [--no-forward]
+                                    a random sequence of STEPS single commands over the
+                                    ruleset of `rules SEED N TABLE`, with sends of slices
+                                    of a frame list of NFRAMES frames between them
   gen.py send IFACE FILE            send every frame of FILE on IFACE (AF_PACKET), paced
   gen.py compare REF DUT NRULES [--ignore-output]
                                     compare two `*-save -c` outputs counter by counter
@@ -308,6 +312,11 @@ REJECTS = ["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachabl
 def rules(seed, n, table, forward, body_of=rule_body, rejects=REJECTS):
     """The random ruleset; body_of(rng, idx, output) draws a rule's matches and rejects
     are the --reject-with types of the family (empty: no REJECT)."""
+    print("\n".join(ruleset(seed, n, table, forward, body_of, rejects)))
+
+
+def ruleset(seed, n, table, forward, body_of=rule_body, rejects=REJECTS):
+    """rules()'s ruleset, as a list of iptables-save lines."""
     rng = random.Random("%s:%d:%s:rules" % (seed, n, table))
     # OUTPUT sees the dut's own replies (ICMP errors, RSTs, REJECT's answers), which only
     # netfilter judges.
@@ -370,6 +379,235 @@ def rules(seed, n, table, forward, body_of=rule_body, rejects=REJECTS):
         for body, target in chains[c]:
             out.append(" ".join(x for x in ["-A", c, body, target] if x))
     out.append("COMMIT")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Command sequences (e2e.sh --commands): single iptables commands over a starting ruleset.
+
+TARGET_RE = re.compile(r"(?:^| )-([jg]) (\S+)(?: --reject-with \S+)?$")
+
+
+class Model:
+    """What a table holds after each command, as far as the generator needs it to draw
+    mostly valid commands and to say which ones iptables must refuse: the builtin chains,
+    the user chains in creation order, each chain's rules as (body, target) texts."""
+
+    def __init__(self, lines):
+        self.table, self.builtins, self.users, self.rules = None, [], [], {}
+        for line in lines:
+            if line.startswith("*"):
+                self.table = line[1:]
+            elif line.startswith(":"):
+                name, pol = line[1:].split()[:2]
+                (self.users if pol == "-" else self.builtins).append(name)
+                self.rules[name] = []
+            elif line.startswith("-A "):
+                chain, rest = line[3:].split(" ", 1) if " " in line[3:] else (line[3:], "")
+                m = TARGET_RE.search(rest)
+                body, target = (rest[:m.start()].strip(), rest[m.start():].strip()) if m \
+                    else (rest, "")
+                self.rules[chain].append((body, target))
+
+    @staticmethod
+    def text(rule):
+        return " ".join(x for x in rule if x)
+
+    def callees(self, chain, rules=None):
+        out = []
+        for _, t in (rules if rules is not None else self.rules[chain]):
+            m = TARGET_RE.search(t)
+            if m and m.group(2) in self.users:
+                out.append(m.group(2))
+        return out
+
+    def acyclic_with(self, chain, new_rules):
+        """Would the table have no loop with chain's rules new_rules? Only the chains
+        reachable from a builtin one count: the kernel looks for loops from the hooks,
+        so a loop of chains nothing calls is taken (until a rule calls it)."""
+        state = {}
+
+        def loops(c):
+            state[c] = 1
+            for u in self.callees(c, new_rules if c == chain else None):
+                if state.get(u) == 1 or (u not in state and loops(u)):
+                    return True
+            state[c] = 2
+            return False
+        return not any(loops(b) for b in self.builtins if b not in state)
+
+    def refs(self, chain):
+        return sum(1 for c in self.rules for u in self.callees(c) if u == chain)
+
+
+def commands(seed, n, table, forward, steps, nframes):
+    """A random sequence of single commands over rules(seed, n, table)'s ruleset, one a
+    line: "ok<TAB>ARGS" or "err<TAB>ARGS" (ARGS: shell words; err: what iptables must
+    refuse, as far as the model knows) and "send<TAB>FIRST COUNT" (send frames FIRST+1 ..
+    FIRST+COUNT of the frame list of nframes frames, then compare every counter)."""
+    # steps is not in the seed: a shorter run is the prefix of a longer one.
+    rng = random.Random("%s:%d:%s:commands" % (seed, n, table))
+    st = Model(ruleset(seed, n, table, forward))
+    used = [c for c in st.builtins if forward or c != "FORWARD"]
+    out, cursor, nchains = [], 0, 0
+    next_send = rng.randint(3, 8)
+
+    def emit(ok, *words):
+        out.append("%s\t-t %s %s" % ("ok" if ok else "err", table, " ".join(words)))
+
+    def any_chain(users_too=True):
+        cs = used + (st.users if users_too else [])
+        return rng.choice(cs)
+
+    def new_rule(chain, step):
+        """A rule for chain, and whether iptables takes its target (an unknown chain:
+        no; loops are the caller's to check)."""
+        output = chain == "OUTPUT"
+        body = rule_body(rng, step, output)
+        r, target, ok = rng.random(), "", True
+        calls = [] if output else [u for u in st.users if u != chain]
+        if r < 0.25:
+            target = rng.choice(["ACCEPT", "DROP"])
+            if target == "DROP" and table == "filter" and rng.random() < 0.4:
+                tcp_only = re.search(r"(?:^| )-p tcp", body) and not re.search(r"! -p tcp", body)
+                target = "REJECT --reject-with " + rng.choice(
+                    REJECTS + (["tcp-reset"] if tcp_only else []))
+            target = "-j " + target
+        elif r < 0.32:
+            target = "-j RETURN"
+        elif r < 0.55 and calls:
+            target = "%s %s" % ("-g" if rng.random() < 0.3 else "-j", rng.choice(calls))
+        elif r < 0.57 and not output:
+            target, ok = "-j nochain", False
+        return (body, target), ok
+
+    for step in range(1, steps + 1):
+        total = sum(len(r) for r in st.rules.values())
+        w = {"A": 16, "I": 12, "Dn": 8 + total // 10, "Ds": 6 + total // 15, "R": 10,
+             "Z": 7, "N": 4 if len(st.users) < 8 else 0, "E": 3, "X": 4, "P": 4, "F": 3}
+        op = rng.choices(list(w), list(w.values()))[0]
+        if op in ("A", "I", "R"):
+            chain = any_chain()
+            rs = st.rules[chain]
+            rule, ok = new_rule(chain, step)
+            text = Model.text(rule)
+            if op == "A":
+                ok = ok and st.acyclic_with(chain, rs + [rule])
+                emit(ok, "-A", chain, text)
+                if ok:
+                    rs.append(rule)
+            elif op == "I":
+                if rng.random() < 0.2:
+                    pos, args = 1, ["-I", chain]
+                else:
+                    pos = rng.randint(1, len(rs) + 1) if rng.random() < 0.95 else len(rs) + 2
+                    args = ["-I", chain, str(pos)]
+                ok = ok and pos <= len(rs) + 1
+                if ok:
+                    ok = st.acyclic_with(chain, rs[:pos - 1] + [rule] + rs[pos - 1:])
+                emit(ok, *args, text)
+                if ok:
+                    rs.insert(pos - 1, rule)
+            else:
+                pos = rng.randint(1, len(rs)) if rs and rng.random() < 0.95 else len(rs) + 1
+                ok = ok and pos <= len(rs)
+                if ok:
+                    ok = st.acyclic_with(chain, rs[:pos - 1] + [rule] + rs[pos:])
+                emit(ok, "-R", chain, str(pos), text)
+                if ok:
+                    rs[pos - 1] = rule
+        elif op == "Dn":
+            chain = any_chain()
+            rs = st.rules[chain]
+            pos = rng.randint(1, len(rs)) if rs and rng.random() < 0.95 else len(rs) + 1
+            emit(pos <= len(rs), "-D", chain, str(pos))
+            if pos <= len(rs):
+                del rs[pos - 1]
+        elif op == "Ds":
+            chain = any_chain()
+            rs = st.rules[chain]
+            if rs and rng.random() < 0.9:
+                rule = rng.choice(rs)
+            else:
+                rule = (rule_body(rng, step, chain == "OUTPUT"), "-j ACCEPT")
+            ok = rule in rs
+            emit(ok, "-D", chain, Model.text(rule))
+            if ok:
+                rs.remove(rule)
+        elif op == "Z":
+            r = rng.random()
+            if r < 0.3:
+                emit(True, "-Z")
+            elif r < 0.6:
+                emit(True, "-Z", any_chain())
+            else:
+                chain = any_chain()
+                rs = st.rules[chain]
+                pos = rng.randint(1, len(rs)) if rs and rng.random() < 0.9 else len(rs) + 1
+                emit(pos <= len(rs), "-Z", chain, str(pos))
+        elif op == "N":
+            if st.users and rng.random() < 0.1:
+                emit(False, "-N", rng.choice(st.users))
+            else:
+                nchains += 1
+                name = "c%d" % nchains
+                emit(True, "-N", name)
+                st.users.append(name)
+                st.rules[name] = []
+        elif op == "E":
+            if not st.users or rng.random() < 0.1:
+                emit(False, "-E", rng.choice(used), "x%d" % step)
+                continue
+            old = rng.choice(st.users)
+            if rng.random() < 0.1 and len(st.users) > 1:
+                emit(False, "-E", old, rng.choice([u for u in st.users if u != old]))
+                continue
+            nchains += 1
+            new = "e%d" % nchains
+            emit(True, "-E", old, new)
+            st.users[st.users.index(old)] = new
+            st.rules[new] = st.rules.pop(old)
+            for c, rs in st.rules.items():
+                st.rules[c] = [(b, re.sub(r"^(-[jg]) %s$" % old, r"\1 " + new, t))
+                               for b, t in rs]
+        elif op == "X":
+            free = [u for u in st.users if not st.refs(u)]
+            if free and rng.random() < 0.6:
+                chain = rng.choice(free)
+                if st.rules[chain] and rng.random() < 0.7:
+                    emit(True, "-F", chain)
+                    st.rules[chain] = []
+            elif st.users and rng.random() < 0.9:
+                chain = rng.choice(st.users)
+            else:
+                chain = "nochain"
+            ok = chain in st.users and not st.refs(chain) and not st.rules[chain]
+            emit(ok, "-X", chain)
+            if ok:
+                st.users.remove(chain)
+                del st.rules[chain]
+        elif op == "P":
+            if st.users and rng.random() < 0.05:
+                emit(False, "-P", rng.choice(st.users), "DROP")
+                continue
+            chain = rng.choice(used)
+            pol = "ACCEPT" if chain == "OUTPUT" and rng.random() < 0.7 else \
+                rng.choice(["ACCEPT", "DROP"])
+            emit(True, "-P", chain, pol)
+        elif op == "F":
+            if rng.random() < 0.05:
+                emit(True, "-F")
+                for c in st.rules:
+                    st.rules[c] = []
+            else:
+                chain = any_chain()
+                emit(True, "-F", chain)
+                st.rules[chain] = []
+        if step >= next_send or step == steps:
+            count = rng.randint(30, 90)
+            out.append("send\t%d %d" % (cursor % nframes, min(count, nframes)))
+            cursor += count
+            next_send = step + rng.randint(4, 10)
     print("\n".join(out))
 
 
@@ -642,6 +880,8 @@ def main(argv, topo=topo, rules=rules, packets=packets):
         rules(argv[2], int(argv[3]), argv[4], forward)
     elif cmd == "packets" and len(argv) == 4:
         packets(argv[2], int(argv[3]), forward)
+    elif cmd == "commands" and len(argv) == 7:
+        commands(argv[2], int(argv[3]), argv[4], forward, int(argv[5]), int(argv[6]))
     elif cmd == "send" and len(argv) == 4:
         send(argv[2], argv[3])
     elif cmd == "compare" and len(argv) == 5:
