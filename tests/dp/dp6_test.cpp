@@ -288,27 +288,6 @@ TEST_CASE("IPv6 counters: kept across the family's own commits") {
     EXPECT(send6(tcp6(9)), PASS, "INPUT#2");
 }
 
-namespace {
-
-// A datagram from this namespace's own stack (veth0's address, port `sport`) to the
-// neighbour behind veth0: conntrack confirms its entry on the way out.
-void send_local_udp6(uint16_t sport, uint16_t dport) {
-    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_port = htons(sport);
-    inet_pton(AF_INET6, "2001:db8::1", &a.sin6_addr);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    a.sin6_port = htons(dport);
-    inet_pton(AF_INET6, "2001:db8::2", &a.sin6_addr);
-    const char msg[4] = {};
-    CHECK(sendto(fd, msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == sizeof msg);
-    close(fd);
-}
-
-}  // namespace
-
 // Conntrack in an IPv6 ruleset, as in IPv4 (dp_test.cpp): a packet conntrack would see
 // as NEW is judged in XDP, every other one goes up after raw PREROUTING; so does one
 // with extension headers (conntrack steps over them; XDP does not ask).
@@ -347,7 +326,7 @@ TEST_CASE("IPv6 conntrack: NEW packets judged in XDP, every other state left to 
     // Extension headers: conntrack's, not asked here.
     EXPECT(send6(with_ext(udp_csum(1000, 9), {{DSTOPTS}})), PASS, "");
     // A flow this host started: the answer has an entry.
-    send_local_udp6(5353, 7000);
+    send_local_udp(AF_INET6, "2001:db8::1", "2001:db8::2", 5353, 7000);
     forget_snapshot();  // netfilter counted that datagram
     EXPECT(send6(Ip6{.proto = IPPROTO_UDP, .l4 = udp(7000, 5353), .l4_csum = true}), PASS, "");
     // Another source port: no entry, NEW again.

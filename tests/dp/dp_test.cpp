@@ -705,27 +705,6 @@ TEST_CASE("as deployed: XDP counts its drops, netfilter what XDP passes up") {
     setenv("XDPT_TEST_COUNT_ALL", "1", 1);
 }
 
-namespace {
-
-// A datagram from this namespace's own stack (veth0's address, port `sport`) to the
-// neighbour behind veth0: conntrack confirms its entry on the way out.
-void send_local_udp(uint16_t sport, uint16_t dport) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(sport);
-    inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    a.sin_port = htons(dport);
-    inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
-    const char msg[4] = {};
-    CHECK(sendto(fd, msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == sizeof msg);
-    close(fd);
-}
-
-}  // namespace
-
 TEST_CASE("conntrack: NEW packets judged in XDP, every other state left to the kernel") {
     unsetenv("XDPT_TEST_COUNT_ALL");
     load(raw("-A PREROUTING -m conntrack --ctstate INVALID -p udp --dport 6 -j DROP") +
@@ -760,7 +739,7 @@ TEST_CASE("conntrack: NEW packets judged in XDP, every other state left to the k
     EXPECT(send(shortlen), PASS, "");
     EXPECT(send(icmp_pkt(8, 0)), PASS, "");
     // A flow this host started: the answer (and the next datagram out) have an entry.
-    send_local_udp(5353, 7000);
+    send_local_udp(AF_INET, "198.18.0.1", "198.18.0.2", 5353, 7000);
     forget_snapshot();  // netfilter counted that datagram
     EXPECT(send(Ip{.src = "198.18.0.2", .l4 = udp(7000, 5353)}), PASS, "");
     EXPECT(send(Ip{.src = "198.18.0.1", .dst = "198.18.0.2", .l4 = udp(5353, 7000)}), PASS, "");

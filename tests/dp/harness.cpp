@@ -1,5 +1,6 @@
 #include "harness.hpp"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -208,6 +209,34 @@ Snapshot snapshot() {
 }
 
 void forget_snapshot() { cache_valid = false; }
+
+void send_local_udp(int family, const char* from, const char* to, uint16_t sport, uint16_t dport) {
+    sockaddr_storage a{};
+    socklen_t len = 0;
+    auto at = [&](const char* addr, uint16_t port) {
+        a = {};
+        if (family == AF_INET6) {
+            auto* s6 = reinterpret_cast<sockaddr_in6*>(&a);
+            s6->sin6_family = AF_INET6, s6->sin6_port = htons(port);
+            inet_pton(AF_INET6, addr, &s6->sin6_addr);
+            len = sizeof *s6;
+        } else {
+            auto* s4 = reinterpret_cast<sockaddr_in*>(&a);
+            s4->sin_family = AF_INET, s4->sin_port = htons(port);
+            inet_pton(AF_INET, addr, &s4->sin_addr);
+            len = sizeof *s4;
+        }
+        return reinterpret_cast<sockaddr*>(&a);
+    };
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    const sockaddr* src = at(from, sport);
+    REQUIRE(bind(fd, src, len) == 0);
+    const char msg[4] = {};
+    const sockaddr* dst = at(to, dport);
+    CHECK(sendto(fd, msg, sizeof msg, 0, dst, len) == sizeof msg);
+    close(fd);
+}
 
 std::string filter(const std::string& rules, const char* input, const char* forward,
                    const std::vector<std::string>& chains) {

@@ -75,6 +75,9 @@ struct Snapshot {
 Snapshot snapshot();
 // The next snapshot() reads the counters again (after traffic of the test's own).
 void forget_snapshot();
+// A datagram from this namespace's own stack (`from`, port `sport`) to `to`:`dport`, of
+// family `family` (AF_INET, AF_INET6): conntrack confirms its entry on the way out.
+void send_local_udp(int family, const char* from, const char* to, uint16_t sport, uint16_t dport);
 
 // What one packet did: the XDP action, and every counter it moved, by table/chain name
 // (rules, then the policy) as "INPUT#2" (rule 2 of filter INPUT), "INPUT:P" (INPUT's
