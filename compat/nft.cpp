@@ -331,6 +331,80 @@ std::vector<Atom> atoms(const Rule& r) {
     return out;
 }
 
+// ----------------------------------------------------------------- guarded transport matches
+//
+// xt_tcpudp and payload expressions judge a packet differently when its transport header
+// is cut short (x_tables drops it where such a match is first met, uncounted; a payload
+// expression fails the rule), and when it is a fragment other than the first (x_tables
+// fails the match, or drops a TCP fragment at offset 8; the kernel's fast payload load
+// reads the fragment's bytes as a header). An IPv4 table is "guarded" when each of its
+// base chains begins with rules (guards) that send those packets, and every packet with
+// IP options (whose transport header lies further on), by goto to the chain's x_tables copy: a
+// shadow chain where every rule is as before, tcp and udp matches in their x_tables
+// form, jumping to the shadow copies of user chains. Every other packet meets tcp and
+// udp as native expressions, as iptables-nft emits them, which cost half as much.
+// A goto from a base chain keeps its policy: a packet that RETURNs from the copy, or
+// falls off its end, meets the base chain's policy and is counted there. A rule counts
+// in both copies: its counters are the sum.
+
+// The shadow copy of chain `chain`: longer than any iptables chain name (28 characters),
+// so that it names no chain of iptables'.
+std::string shadow_name(std::string_view chain) { return str("~xdptables-x_tables-copy-of~", chain); }
+bool is_shadow(std::string_view chain) { return chain.starts_with("~xdptables-x_tables-copy-of~"); }
+
+// The guards a guarded base chain begins with (see guards()).
+constexpr size_t guard_rules = 4;
+
+// A tcp or udp match (without --tcp-option) as native expressions, for the packets that
+// pass the guards: whole headers of first fragments or unfragmented packets.
+std::optional<nftx::Exprs> native_transport(const Atom& a) {
+    if (a.kind != Atom::match || a.native || forced_xt(a.xt.name)) return std::nullopt;
+    const bool tcp = a.xt.name == "tcp" && a.xt.rev == 0 && a.xt.data.size() >= sizeof(xt_tcp);
+    const bool udp = a.xt.name == "udp" && a.xt.rev == 0 && a.xt.data.size() >= sizeof(xt_udp);
+    if (!tcp && !udp) return std::nullopt;
+    uint16_t ports[4];
+    std::memcpy(ports, a.xt.data.data(), sizeof ports);
+    xt_tcp t{};
+    if (tcp) std::memcpy(&t, a.xt.data.data(), sizeof t);
+    const uint8_t inv = tcp ? t.invflags : a.xt.data[offsetof(xt_udp, invflags)];
+    if (t.option || ports[0] > ports[1] || ports[2] > ports[3]) return std::nullopt;
+    nftx::Exprs out;
+    // port_match(): lo <= port <= hi, or not with the inversion flag.
+    auto port = [&](uint32_t offset, uint16_t lo, uint16_t hi, bool inverted) {
+        if (lo == 0 && hi == 0xffff && !inverted) return;
+        out.push_back(nftx::Payload{NFT_PAYLOAD_TRANSPORT_HEADER, offset, 2});
+        if (lo == hi) out.push_back(nftx::Cmp{inverted ? uint32_t(NFT_CMP_NEQ) : uint32_t(NFT_CMP_EQ), nftx::be16(lo)});
+        else out.push_back(nftx::Range{!inverted, nftx::be16(lo), nftx::be16(hi)});
+    };
+    port(0, ports[0], ports[1], inv & XT_TCP_INV_SRCPT);  // the udp bits are the same
+    port(2, ports[2], ports[3], inv & XT_TCP_INV_DSTPT);
+    // (flags & mask) == cmp, or not with the inversion flag.
+    const bool flags_inv = tcp && (inv & XT_TCP_INV_FLAGS);
+    if (tcp && (t.flg_mask || t.flg_cmp || flags_inv)) {
+        out.push_back(nftx::Payload{NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1});
+        out.push_back(nftx::Bitwise{{t.flg_mask}});
+        out.push_back(nftx::Cmp{flags_inv ? uint32_t(NFT_CMP_NEQ) : uint32_t(NFT_CMP_EQ), {t.flg_cmp}});
+    }
+    return out;  // (nothing, when it tests nothing: every packet behind the guards passes)
+}
+
+// Whether table `t` is to be guarded: IPv4, and some rule has a tcp or udp match that
+// then becomes native (not for the conformance tests' iptables-nft layout).
+bool guardable(const Table& t) {
+    if (t.family != Family::ipv4) return false;
+    if (const char* layout = std::getenv("XDPT_NFT_LAYOUT"); layout && std::string_view(layout) == "iptables-nft")
+        return false;
+    for (const Chain& ch : t.chains)
+        for (const Rule& r : ch.rules)
+            for (const ExtInst& m : r.matches) {
+                if (m.kind->name != "tcp" && m.kind->name != "udp") continue;
+                Atom a = Atom::field(Atom::match, false);
+                a.xt = m.data->to_xt(r);
+                if (native_transport(a)) return true;
+            }
+    return false;
+}
+
 void emit_atom(RuleBuilder& b, const FamilySpec& fs, const Atom& a) {
     switch (a.kind) {
         case Atom::src: return address(b, fs, fs.src_offset, a.net, a.inv);
@@ -371,7 +445,7 @@ enum class Act : uint8_t {
 // `tests` (the rule's own, after those of the inline chains' jumps it sits in), then what
 // `act` says. Nothing when no packet can pass the tests (two protocols).
 Result<std::optional<RulePtr>> build_rule(const FamilySpec& fs, const std::string& table, const std::string& chain,
-                                          const Rule& r, const std::vector<Atom>& tests, Act act) {
+                                          const Rule& r, const std::vector<Atom>& tests, Act act, bool shadow = false) {
     RuleBuilder b(fs.nfproto, table, chain);
     // What x_tables checks the matches and the target against: the protocol a test
     // requires, else the rule's own.
@@ -415,13 +489,23 @@ Result<std::optional<RulePtr>> build_rule(const FamilySpec& fs, const std::strin
     } else if (r.target_name == "QUEUE") {
         b.queue0();
     } else if (!r.target_name.empty()) {
-        b.verdict(r.is_goto ? NFT_GOTO : NFT_JUMP, r.target_name);
+        b.verdict(r.is_goto ? NFT_GOTO : NFT_JUMP, shadow ? shadow_name(r.target_name) : r.target_name);
     }
     return b.release();
 }
 
-Result<RulePtr> build_rule(const FamilySpec& fs, const std::string& table, const std::string& chain, const Rule& r) {
-    auto built = build_rule(fs, table, chain, r, atoms(r), Act::own);
+// Which copy of a rule of chain `chain` to build: its only one, or in a guarded table
+// the one behind the guards (tcp and udp native) or the shadow one (all x_tables).
+enum class Copy : uint8_t { only, guarded, shadow };
+
+Result<RulePtr> build_rule(const FamilySpec& fs, const std::string& table, const std::string& chain, const Rule& r,
+                           Copy copy = Copy::only) {
+    std::vector<Atom> tests = atoms(r);
+    if (copy == Copy::guarded)
+        for (Atom& a : tests)
+            if (auto n = native_transport(a)) a.native = std::move(n);
+    const bool shadow = copy == Copy::shadow;
+    auto built = build_rule(fs, table, shadow ? shadow_name(chain) : chain, r, tests, Act::own, shadow);
     if (!built) return std::unexpected(built.error());
     if (!*built) return fail(Exit::other, "rule with two protocols");
     return std::move(**built);
@@ -726,11 +810,12 @@ const KernelChain* kernel_chain(const KernelChains& chains, const std::string& t
 
 // Adds to `b` what turns the kernel's table `name` (as it was when `t` was loaded from
 // it) into `t` rule by rule: the rules without a handle inserted where they stand,
-// those the kernel has and `t` has not deleted, new user chains made, gone ones deleted.
-// False, with nothing added, when the kernel's table is not known well enough for that,
-// or when so much changed that making the table anew costs less.
+// those the kernel has and `t` has not deleted, new user chains made, gone ones deleted;
+// in a `guarded` table, each rule's shadow copy with it. False, with nothing added, when
+// the kernel's table is not known well enough for that, is guarded otherwise, or when
+// so much changed that making the table anew costs less.
 Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
-                         const std::map<std::string, KernelChain>& kernel) {
+                         const std::map<std::string, KernelChain>& kernel, bool guarded) {
     size_t rules = 0, ops = 0;
     for (const Chain& ch : t.chains) {
         rules += ch.rules.size();
@@ -741,7 +826,8 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
             ops += ch.rules.size() + 1;
             continue;
         }
-        if (!ch.nft_linked) return false;
+        if (!ch.nft_linked || kernel.count(shadow_name(ch.name)) != size_t(guarded)) return false;
+        if (guarded && ch.nft_copies.size() != ch.nft_rules.size()) return false;
         // Rules whose handles are unknown (made by this process, or not read): the chain
         // can only have kept them all, in order, and grown at its end (its new rules are
         // appended below; it still gets its policy).
@@ -757,43 +843,57 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
                 ++ops;
                 continue;
             }
+            if (guarded && !r.nft_copy) return false;
             while (k < ch.nft_rules.size() && ch.nft_rules[k] != r.nft) ++k, ++ops;
             if (k == ch.nft_rules.size()) return false;
             ++k;
         }
         ops += ch.nft_rules.size() - k;
     }
+    // The kernel's chains other than shadow copies (which come and go with theirs).
+    std::vector<std::string> gone;
     for (const auto& [c, _] : kernel)
-        if (!t.find(c)) ++ops;
+        if (!is_shadow(c) && !t.find(c)) gone.push_back(c);
+    ops += gone.size();
     if (ops > small_patch && ops * 2 > rules) return false;
 
+    // Each chain's copies: itself, and its shadow in a guarded table.
+    std::vector<Copy> copies{guarded ? Copy::guarded : Copy::only};
+    if (guarded) copies.push_back(Copy::shadow);
+    auto chain_of = [](const std::string& c, Copy copy) { return copy == Copy::shadow ? shadow_name(c) : c; };
     // References first go (with every rule of a chain that goes: a rule jumping to its
     // own chain would keep it), then chains come, then rules that may jump to them.
-    for (const auto& [c, _] : kernel)
-        if (!t.find(c)) b.delete_rule(name, c, 0);
+    for (const std::string& c : gone)
+        for (Copy copy : copies) b.delete_rule(name, chain_of(c, copy), 0);
     for (const Chain& ch : t.chains) {
         if (!kernel.count(ch.name)) continue;
         std::set<uint64_t> kept;
         for (const Rule& r : ch.rules) kept.insert(r.nft);
-        for (uint64_t h : ch.nft_rules)
-            if (!kept.count(h)) b.delete_rule(name, ch.name, h);
+        for (size_t i = 0; i < ch.nft_rules.size(); ++i)
+            if (!kept.count(ch.nft_rules[i])) {
+                b.delete_rule(name, ch.name, ch.nft_rules[i]);
+                if (guarded) b.delete_rule(name, shadow_name(ch.name), ch.nft_copies[i]);
+            }
     }
     for (const Chain& ch : t.chains)
-        if (!kernel.count(ch.name)) b.chain(name, ch.name, nullptr, false);
+        if (!kernel.count(ch.name))
+            for (Copy copy : copies) b.chain(name, chain_of(ch.name, copy), nullptr, false);
     for (const Chain& ch : t.chains) {
-        // Each new rule goes just before the next kept one (in order: one inserted before
-        // the same rule lands after those inserted before it), or at the end.
-        uint64_t next_kept = 0;
-        std::vector<uint64_t> before(ch.rules.size());
-        for (size_t i = ch.rules.size(); i-- > 0;) {
-            before[i] = next_kept;
-            if (ch.rules[i].nft) next_kept = ch.rules[i].nft;
-        }
-        for (size_t i = 0; i < ch.rules.size(); ++i) {
-            if (ch.rules[i].nft) continue;
-            auto built = build_rule(spec_of(t.family), name, ch.name, ch.rules[i]);
-            if (!built) return std::unexpected(built.error());
-            b.rule(built->get(), before[i]);
+        for (Copy copy : copies) {
+            // Each new rule goes just before the next kept one (in order: one inserted
+            // before the same rule lands after those inserted before it), or at the end.
+            uint64_t next_kept = 0;
+            std::vector<uint64_t> before(ch.rules.size());
+            for (size_t i = ch.rules.size(); i-- > 0;) {
+                before[i] = next_kept;
+                if (ch.rules[i].nft) next_kept = copy == Copy::shadow ? ch.rules[i].nft_copy : ch.rules[i].nft;
+            }
+            for (size_t i = 0; i < ch.rules.size(); ++i) {
+                if (ch.rules[i].nft) continue;
+                auto built = build_rule(spec_of(t.family), name, ch.name, ch.rules[i], copy);
+                if (!built) return std::unexpected(built.error());
+                b.rule(built->get(), before[i]);
+            }
         }
         // A base chain's policy, when it changed or its counters are to be set anew. Not
         // otherwise: a chain update is one of the changes whose release the kernel defers
@@ -803,8 +903,8 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
         if (ch.builtin && (!ch.nft_counts || kernel.at(ch.name).policy != policy))
             b.update_chain(name, ch.name, policy == NF_DROP, !ch.nft_counts);
     }
-    for (const auto& [c, _] : kernel)
-        if (!t.find(c)) b.delete_chain(name, c);
+    for (const std::string& c : gone)
+        for (Copy copy : copies) b.delete_chain(name, chain_of(c, copy));
     return true;
 }
 
@@ -940,6 +1040,7 @@ public:
         if (!levels()) return too_deep();
         int deepest = 0;
         for (int l : level_) deepest = std::max(deepest, l);
+        deepest_ = deepest;
         if (deepest <= max_level) return std::nullopt;
         m_ = deepest / (max_level + 1) + 1;
         Layout out;
@@ -951,9 +1052,13 @@ public:
         return out;
     }
 
+    // After plan(): the longest path of jumps and gotos from a base chain.
+    int deepest() const { return deepest_; }
+
 private:
     const Table& t_;
     std::vector<int> level_;  // -1: no base chain reaches it
+    int deepest_ = 0;
     int m_ = 1;
     size_t emitted_ = 0;
     static constexpr size_t budget = size_t(1) << 18;
@@ -1058,20 +1163,68 @@ private:
     }
 };
 
-// Adds to `b` table `t` made anew as `name`, laid out as `layout` says when it has one.
-Result<void> make_table(Batch& b, const std::string& name, const Table& t, const std::optional<Layout>& layout) {
+// How a table is laid out in netfilter: in fewer levels (`layout`), guarded (its tcp and
+// udp matches native behind guards, with shadow chains), or as it is.
+struct Shape {
+    std::optional<Layout> layout;
+    bool guarded = false;
+};
+Result<Shape> shape_of(const Table& t) {
+    Planner p(t);
+    auto layout = p.plan();
+    if (!layout) return std::unexpected(layout.error());
+    Shape out{std::move(*layout)};
+    // A shadow chain lies one goto deeper than the chain it copies.
+    out.guarded = !out.layout && p.deepest() < max_level && guardable(t);
+    return out;
+}
+
+// Appends to base chain `chain` of guarded table `table` its guards: the packets that
+// xt_tcpudp may judge otherwise than payload expressions go to the chain's shadow copy.
+// In order: IP options (or not version 4 with a 20-byte header); a fragment other than
+// the first; a TCP packet shorter than its 20-byte header, a UDP one shorter than 8 bytes
+// (by the total length, which the skb is trimmed to before any hook).
+void guards(Batch& b, uint8_t nfproto, const std::string& table, const std::string& chain) {
+    const std::string to = shadow_name(chain);
+    const uint8_t plain = 0x45, tcp = IPPROTO_TCP, udp = IPPROTO_UDP;
+    const uint16_t offset_mask = htons(0x1fff), zero = 0, tcp_min = htons(20 + 20),
+                   udp_min = htons(20 + 8);
+    auto guard = [&](auto&& tests) {
+        RuleBuilder g(nfproto, table, chain);
+        tests(g);
+        g.verdict(NFT_GOTO, to);
+        b.rule(g.get());
+    };
+    auto proto = [](RuleBuilder& g, const uint8_t& p) { g.payload(9, 1), g.cmp(true, &p, 1); };
+    auto shorter = [](RuleBuilder& g, const uint16_t& len) { g.payload(2, 2), g.cmp_op(NFT_CMP_LT, &len, 2); };
+    guard([&](RuleBuilder& g) { g.payload(0, 1), g.cmp(false, &plain, 1); });
+    guard([&](RuleBuilder& g) { g.payload(6, 2), g.bitwise(&offset_mask, 2), g.cmp(false, &zero, 2); });
+    guard([&](RuleBuilder& g) { shorter(g, tcp_min), proto(g, tcp); });
+    guard([&](RuleBuilder& g) { shorter(g, udp_min), proto(g, udp); });
+}
+
+// Adds to `b` table `t` made anew as `name`, laid out as `shape` says.
+Result<void> make_table(Batch& b, const std::string& name, const Table& t, const Shape& shape) {
     const FamilySpec& fs = spec_of(t.family);
+    const std::optional<Layout>& layout = shape.layout;
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
     // Chains first: rules jump to them by name.
     if (!layout) {
         for (const Chain& ch : t.chains)
             b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
-        for (const Chain& ch : t.chains)
-            for (const Rule& r : ch.rules) {
-                auto built = build_rule(fs, name, ch.name, r);
-                if (!built) return std::unexpected(built.error());
-                b.rule(built->get());
+        if (shape.guarded)
+            for (const Chain& ch : t.chains) b.chain(name, shadow_name(ch.name), nullptr, false);
+        for (const Copy copy : {shape.guarded ? Copy::guarded : Copy::only, Copy::shadow}) {
+            if (copy == Copy::shadow && !shape.guarded) break;
+            for (const Chain& ch : t.chains) {
+                if (copy == Copy::guarded && ch.builtin) guards(b, fs.nfproto, name, ch.name);
+                for (const Rule& r : ch.rules) {
+                    auto built = build_rule(fs, name, ch.name, r, copy);
+                    if (!built) return std::unexpected(built.error());
+                    b.rule(built->get());
+                }
             }
+        }
         return {};
     }
     for (const auto& [c, _] : *layout) {
@@ -1097,6 +1250,7 @@ struct Change::Impl {
     uint32_t genid;  // the kernel's generation the batch was built on
     std::vector<bool> patched;
     std::vector<bool> laid_out;  // made anew in fewer levels (Planner): never patched
+    std::vector<bool> guarded;   // with shadow copies of its rules
 };
 
 Change::Change() = default;
@@ -1135,20 +1289,21 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
                                         " table needs that name for its ", bound_target(t), " rules"));
             ours = true;
         }
-        auto layout = Planner(t).plan();
-        if (!layout) return std::unexpected(layout.error());
+        auto shape = shape_of(t);
+        if (!shape) return std::unexpected(shape.error());
         bool done = false;
-        if (patch && ours && !*layout) {
-            auto p = patch_table(b, name, t, chains[name]);
+        if (patch && ours && !shape->layout) {
+            auto p = patch_table(b, name, t, chains[name], shape->guarded);
             if (!p) return std::unexpected(p.error());
             done = *p;
         }
         if (!done) {
             if (ours) b.table(NFT_MSG_DELTABLE, 0, name);
-            if (auto r = make_table(b, name, t, *layout); !r) return std::unexpected(r.error());
+            if (auto r = make_table(b, name, t, *shape); !r) return std::unexpected(r.error());
         }
         out.impl_->patched.push_back(done);
-        out.impl_->laid_out.push_back(bool(*layout));
+        out.impl_->laid_out.push_back(bool(shape->layout));
+        out.impl_->guarded.push_back(shape->guarded);
     }
     for (const Existing& e : *existing)
         if (e.ours && !wanted.count(e.name)) b.table(NFT_MSG_DELTABLE, 0, e.name);
@@ -1196,22 +1351,24 @@ Change::Settled Change::settle(Ruleset& rs) const {
     Settled was{rs.nft_genid, {}, {}};
     for (const Table& t : rs.tables)
         for (const Chain& ch : t.chains) {
-            was.chains.push_back({ch.nft_linked, ch.nft_counts, ch.nft_live, ch.nft_rules});
-            for (const Rule& r : ch.rules) was.rules.emplace_back(r.nft, r.nft_live);
+            was.chains.push_back({ch.nft_linked, ch.nft_counts, ch.nft_live, ch.nft_rules, ch.nft_copies});
+            for (const Rule& r : ch.rules) was.rules.push_back({r.nft, r.nft_copy, r.nft_live});
         }
     // The batch is one commit: the generation after it is the next one (0 is skipped).
     rs.nft_genid = next_genid(impl_->genid);
     for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
         for (Chain& ch : rs.tables[i].chains) {
-            ch.nft_rules.clear();
+            ch.nft_rules.clear(), ch.nft_copies.clear();
             for (Rule& r : ch.rules) {
-                if (!impl_->patched[i] || !r.nft) r.nft = unknown_handle, r.nft_live = {};
+                if (!impl_->patched[i] || !r.nft)
+                    r.nft = unknown_handle, r.nft_copy = impl_->guarded[i] ? unknown_handle : 0, r.nft_live = {};
                 ch.nft_rules.push_back(r.nft);
+                ch.nft_copies.push_back(r.nft_copy);
             }
             ch.nft_linked = true;
             if (!impl_->patched[i]) ch.nft_counts = false, ch.nft_live = {};
             // Its netfilter chains hold copies of rules: it is made anew next time too.
-            if (impl_->laid_out[i]) ch.nft_linked = false, ch.nft_rules.clear();
+            if (impl_->laid_out[i]) ch.nft_linked = false, ch.nft_rules.clear(), ch.nft_copies.clear();
         }
     return was;
 }
@@ -1224,7 +1381,11 @@ void unsettle(Ruleset& rs, Change::Settled&& was) {
             auto& cs = was.chains[c++];
             ch.nft_linked = cs.linked, ch.nft_counts = cs.counts, ch.nft_live = cs.live;
             ch.nft_rules = std::move(cs.rules);
-            for (Rule& rule : ch.rules) std::tie(rule.nft, rule.nft_live) = was.rules[r++];
+            ch.nft_copies = std::move(cs.copies);
+            for (Rule& rule : ch.rules) {
+                const auto& h = was.rules[r++];
+                rule.nft = h.handle, rule.nft_copy = h.copy, rule.nft_live = h.live;
+            }
         }
 }
 
@@ -1332,8 +1493,8 @@ Result<HeldRules> read_rules(mnl_socket* s, uint8_t nfproto) {
 
 // Forgets what `ch` and its rules were linked to in the kernel.
 void unlink(Chain& ch) {
-    ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear();
-    for (Rule& r : ch.rules) r.nft = 0, r.nft_live = {};
+    ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear(), ch.nft_copies.clear();
+    for (Rule& r : ch.rules) r.nft = 0, r.nft_copy = 0, r.nft_live = {};
 }
 
 // For a table laid out in fewer levels (Planner): adds what the kernel's rules counted
@@ -1371,9 +1532,9 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
     if (!chains) return std::unexpected(chains.error());
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
-        auto layout = Planner(t).plan();
-        if (layout && *layout) {
-            link_laid_out(t, name, **layout, *chains, rules);
+        auto shape = shape_of(t);
+        if (shape && shape->layout) {
+            link_laid_out(t, name, *shape->layout, *chains, rules);
             continue;
         }
         for (Chain& ch : t.chains) {
@@ -1386,29 +1547,39 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
                 ch.nft_live = **policy;
                 ch.nft_counts = true;
             }
+            if (!policy) continue;  // the kernel has no such chain
+            // A guarded table's chain has its shadow copy; a base chain begins with the
+            // guards, which count for no rule.
+            const bool guarded = kernel_chain(*chains, name, shadow_name(ch.name)) != nullptr;
+            const size_t skip = guarded && ch.builtin ? guard_rules : 0;
             if (!rules) {
-                if (!policy) continue;
                 for (Rule& r : ch.rules) {
-                    r.nft = unknown_handle;
+                    r.nft = unknown_handle, r.nft_copy = guarded ? unknown_handle : 0;
                     ch.nft_rules.push_back(r.nft);
+                    ch.nft_copies.push_back(r.nft_copy);
                 }
                 ch.nft_linked = true;
                 continue;
             }
-            auto it = rules->find({name, ch.name});
-            if (it == rules->end()) {
-                // A chain the kernel has without rules (every chain of a table it has).
-                ch.nft_linked = ch.rules.empty() && policy;
-                continue;
-            }
-            if (it->second.size() != ch.rules.size()) continue;
+            // (A chain the kernel has without rules holds none here.)
+            static const std::vector<Held> none;
+            auto held = [&](const std::string& c) -> const std::vector<Held>& {
+                auto it = rules->find({name, c});
+                return it == rules->end() ? none : it->second;
+            };
+            const std::vector<Held>& own = held(ch.name);
+            const std::vector<Held>& copies = guarded ? held(shadow_name(ch.name)) : none;
+            if (own.size() != skip + ch.rules.size() || (guarded && copies.size() != ch.rules.size())) continue;
             for (size_t i = 0; i < ch.rules.size(); ++i) {
                 Rule& r = ch.rules[i];
-                r.ctr.pkts += it->second[i].c.pkts;
-                r.ctr.bytes += it->second[i].c.bytes;
-                r.nft = it->second[i].handle;
-                r.nft_live = it->second[i].c;
+                const Held& h = own[skip + i];
+                r.nft = h.handle, r.nft_live = h.c;
+                r.nft_copy = guarded ? copies[i].handle : 0;
+                if (guarded) r.nft_live.pkts += copies[i].c.pkts, r.nft_live.bytes += copies[i].c.bytes;
+                r.ctr.pkts += r.nft_live.pkts;
+                r.ctr.bytes += r.nft_live.bytes;
                 ch.nft_rules.push_back(r.nft);
+                ch.nft_copies.push_back(r.nft_copy);
             }
             ch.nft_linked = true;
         }

@@ -119,10 +119,14 @@ struct Change::Settled {
     struct ChainState {
         bool linked, counts;
         Counters live;
-        std::vector<uint64_t> rules;
+        std::vector<uint64_t> rules, copies;
     };
     std::vector<ChainState> chains;
-    std::vector<std::pair<uint64_t, Counters>> rules;  // each rule's handle and count, in order
+    struct RuleState {
+        uint64_t handle, copy;
+        Counters live;
+    };
+    std::vector<RuleState> rules;  // each rule's handles and count, in order
 };
 // Puts back what settle replaced: `rs` is again as prepare found it.
 void unsettle(Ruleset& rs, Change::Settled&& was);

@@ -40,6 +40,10 @@ struct Rule {
     // kernel had counted there when the ruleset was loaded (included in ctr). A commit
     // keeps the kernel rule (and its counter) while the handle stays.
     uint64_t nft = 0;
+    // Its x_tables copy's handle, in the table's shadow chains (nft.cpp, guarded
+    // transport matches; 0: none). It comes and goes with `nft`, and nft_live holds the
+    // counts of both.
+    uint64_t nft_copy = 0;
     Counters nft_live;
     // Added by iptables-restore in the table block under way: libiptc's rule was not read
     // from the kernel, and -Z leaves its counters alone (TC_ZERO_ENTRIES zeroes only the
@@ -61,11 +65,11 @@ struct Rule {
     // the kernel rule. One whose count is unknown is made anew, from zero.
     void set_counters(Counters c) {
         ctr = c, slot = -1;
-        if (nft == nft_unread) nft = 0, nft_live = {};
+        if (nft == nft_unread) nft = 0, nft_copy = 0, nft_live = {};
     }
     // The rule now jumps to `chain` (-E renamed its target): the kernel rule is made anew
     // (its counts so far stay in ctr).
-    void retarget(std::string chain) { target_name = std::move(chain), nft = 0, nft_live = {}; }
+    void retarget(std::string chain) { target_name = std::move(chain), nft = 0, nft_copy = 0, nft_live = {}; }
 
     // Same rule for -D/-C/-I matching: everything but the counters.
     bool same_as(const Rule& o) const;
@@ -82,6 +86,7 @@ struct Chain {
     // (`nft_live`, included in ctr while `nft_counts`).
     bool nft_linked = false;
     std::vector<uint64_t> nft_rules;
+    std::vector<uint64_t> nft_copies;  // the rules' nft_copy, in the same order
     bool nft_counts = false;
     Counters nft_live;
     // As Rule::set_counters: the kernel's policy counters count on (the kernel's

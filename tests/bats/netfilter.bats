@@ -105,9 +105,11 @@ both() {
   # libiptc resets every base chain's policy counters at each commit; xdptables shows
   # them reset without updating the chains (a chain update's release makes the closing
   # of the nftables socket wait for an RCU grace period).
+  # The rule, and its x_tables copy in the shadow of INPUT (compat/nft.cpp, guards).
   run changes -A INPUT -p tcp --dport 22 -j ACCEPT
-  [ "${#lines[@]}" = 1 ]
-  [[ "$output" == "add rule ip xdptables-filter INPUT "*"dport 22 counter packets 0 bytes 0 accept" ]]
+  [ "${#lines[@]}" = 2 ]
+  [[ "${lines[0]}" == "add rule ip xdptables-filter INPUT tcp dport 22 counter packets 0 bytes 0 accept" ]]
+  [[ "${lines[1]}" == "add rule ip xdptables-filter ~xdptables-x_tables-copy-of~INPUT ip protocol tcp tcp dport 22 counter packets 0 bytes 0 accept" ]]
   run changes -Z INPUT 1
   [ -z "$output" ]
   [ "$(in_ns "$x" "$XDPT" -L INPUT 1 -v -x -n | awk '{print $1}')" = 0 ]
