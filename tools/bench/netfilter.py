@@ -30,8 +30,9 @@ from bench import sh, log, med, paired
 
 FLOOD_DPORT = 9
 DUT_ADDR, GEN_ADDR = "198.18.0.2", "198.18.0.1"
-LABEL = {"none": "no firewall", "legacy": "iptables-legacy", "nft": "iptables-nft",
+LABEL = {"none": "no firewall", "pass": "XDP_PASS only", "legacy": "iptables-legacy", "nft": "iptables-nft",
          "before": "xdptables before", "after": "xdptables after"}
+PASS_OBJ = os.path.join(bench.BUILD, "bench", "pass.bpf.o")
 
 
 def ruleset(shape, n):
@@ -57,7 +58,9 @@ class Bench:
         if cfg.before:
             self.restore["before"] = [os.path.join(cfg.before, "xdptables-restore"), "-w", "5"]
             self.cli["before"] = [os.path.join(cfg.before, "xdptables"), "-w", "5"]
-        self.systems = ["none", "legacy", "nft"] + (["before"] if cfg.before else []) + ["after"]
+        # "pass": no firewall, a one-instruction XDP_PASS program on the DUT's veth in
+        # generic mode as xdptables attaches there (what XDP costs before any classifier).
+        self.systems = ["none", "pass", "legacy", "nft"] + (["before"] if cfg.before else []) + ["after"]
 
     def ns(self, system):
         return f"{self.cfg.prefix}{system}"
@@ -77,6 +80,8 @@ class Bench:
         gen_mac = json.loads(sh(["ip", "-n", self.gen, "-j", "link", "show", "dev", gen_if]))[0]["address"]
         dut_mac = json.loads(sh(["ip", "-n", ns, "-j", "link", "show", "dev", "nfd"]))[0]["address"]
         sh(["ip", "neigh", "replace", GEN_ADDR, "lladdr", gen_mac, "dev", "nfd", "nud", "permanent"], ns=ns)
+        if system == "pass":
+            sh(["ip", "link", "set", "dev", "nfd", "xdpgeneric", "obj", PASS_OBJ, "sec", "xdp"], ns=ns)
         return bench.frame(dut_mac, gen_mac, GEN_ADDR, DUT_ADDR, 1000, FLOOD_DPORT)
 
     def delivered(self, system):
@@ -87,7 +92,7 @@ class Bench:
         return v[h.index("InDatagrams") - 1] + v[h.index("NoPorts") - 1]
 
     def accepted(self, system, n):
-        if system == "none":
+        if system in ("none", "pass"):
             return None
         out = sh(self.cli[system] + ["-L", "INPUT", str(n), "-v", "-x", "-n"], ns=self.ns(system))
         return int(out.split()[0])
@@ -128,7 +133,7 @@ class Bench:
                 log(f"== {shape}, N = {n}")
                 r = res.setdefault(key, {"load_s": {}})
                 for s in self.systems:
-                    if s != "none":
+                    if s not in ("none", "pass"):
                         r["load_s"][s] = bench.timed(self.restore[s], self.ns(s), path)
                 base = {s: (self.delivered(s), self.accepted(s, n)) for s in self.systems}
                 per = {s: [] for s in self.systems}
