@@ -337,10 +337,10 @@ std::vector<Atom> atoms(const Rule& r) {
 // is cut short (x_tables drops it where such a match is first met, uncounted; a payload
 // expression fails the rule), and when it is a fragment other than the first (x_tables
 // fails the match, or drops a TCP fragment at offset 8; the kernel's fast payload load
-// reads the fragment's bytes as a header). An IPv4 table is "guarded" when each of its
-// base chains begins with rules (guards) that send those packets, and every packet with
-// IP options (whose transport header lies further on), by goto to the chain's x_tables copy: a
-// shadow chain where every rule is as before, tcp and udp matches in their x_tables
+// reads the fragment's bytes as a header). A table is "guarded" when each of its base
+// chains begins with rules (guards) that send those packets, and every packet with IP
+// options or IPv6 extension headers (whose transport header lies further on), by goto
+// to the chain's x_tables copy: a shadow chain where every rule is as before, tcp and udp matches in their x_tables
 // form, jumping to the shadow copies of user chains. Every other packet meets tcp and
 // udp as native expressions, as iptables-nft emits them, which cost half as much.
 // A goto from a base chain keeps its policy: a packet that RETURNs from the copy, or
@@ -352,8 +352,8 @@ std::vector<Atom> atoms(const Rule& r) {
 std::string shadow_name(std::string_view chain) { return str("~xdptables-x_tables-copy-of~", chain); }
 bool is_shadow(std::string_view chain) { return chain.starts_with("~xdptables-x_tables-copy-of~"); }
 
-// The guards a guarded base chain begins with (see guards()).
-constexpr size_t guard_rules = 4;
+// The number of guards a guarded base chain of family `f` begins with (see guards()).
+size_t guard_rules(Family f) { return f == Family::ipv4 ? 4 : 3; }
 
 // A tcp or udp match (without --tcp-option) as native expressions, for the packets that
 // pass the guards: whole headers of first fragments or unfragmented packets.
@@ -388,10 +388,9 @@ std::optional<nftx::Exprs> native_transport(const Atom& a) {
     return out;  // (nothing, when it tests nothing: every packet behind the guards passes)
 }
 
-// Whether table `t` is to be guarded: IPv4, and some rule has a tcp or udp match that
-// then becomes native (not for the conformance tests' iptables-nft layout).
+// Whether table `t` is to be guarded: some rule has a tcp or udp match that then
+// becomes native (not for the conformance tests' iptables-nft layout).
 bool guardable(const Table& t) {
-    if (t.family != Family::ipv4) return false;
     if (const char* layout = std::getenv("XDPT_NFT_LAYOUT"); layout && std::string_view(layout) == "iptables-nft")
         return false;
     for (const Chain& ch : t.chains)
@@ -1181,24 +1180,37 @@ Result<Shape> shape_of(const Table& t) {
 
 // Appends to base chain `chain` of guarded table `table` its guards: the packets that
 // xt_tcpudp may judge otherwise than payload expressions go to the chain's shadow copy.
-// In order: IP options (or not version 4 with a 20-byte header); a fragment other than
-// the first; a TCP packet shorter than its 20-byte header, a UDP one shorter than 8 bytes
-// (by the total length, which the skb is trimmed to before any hook).
-void guards(Batch& b, uint8_t nfproto, const std::string& table, const std::string& chain) {
+// IPv4, in order: IP options (or not version 4 with a 20-byte header); a fragment
+// other than the first; a TCP packet shorter than its 20-byte header, a UDP one shorter
+// than 8 bytes (by the total length, which the skb is trimmed to before any hook).
+// IPv6: a next header other than TCP, UDP and ICMPv6 (an extension header: fragments
+// among them); then the lengths as for IPv4, by the payload length.
+void guards(Batch& b, Family f, const std::string& table, const std::string& chain) {
     const std::string to = shadow_name(chain);
-    const uint8_t plain = 0x45, tcp = IPPROTO_TCP, udp = IPPROTO_UDP;
-    const uint16_t offset_mask = htons(0x1fff), zero = 0, tcp_min = htons(20 + 20),
-                   udp_min = htons(20 + 8);
+    const uint8_t plain = 0x45, tcp = IPPROTO_TCP, udp = IPPROTO_UDP, icmp6 = IPPROTO_ICMPV6;
+    const bool v4 = f == Family::ipv4;
+    const uint16_t offset_mask = htons(0x1fff), zero = 0, tcp_min = htons(v4 ? 20 + 20 : 20),
+                   udp_min = htons(v4 ? 20 + 8 : 8);
+    const uint32_t proto_at = v4 ? 9 : 6, length_at = v4 ? 2 : 4;
     auto guard = [&](auto&& tests) {
-        RuleBuilder g(nfproto, table, chain);
+        RuleBuilder g(spec_of(f).nfproto, table, chain);
         tests(g);
         g.verdict(NFT_GOTO, to);
         b.rule(g.get());
     };
-    auto proto = [](RuleBuilder& g, const uint8_t& p) { g.payload(9, 1), g.cmp(true, &p, 1); };
-    auto shorter = [](RuleBuilder& g, const uint16_t& len) { g.payload(2, 2), g.cmp_op(NFT_CMP_LT, &len, 2); };
-    guard([&](RuleBuilder& g) { g.payload(0, 1), g.cmp(false, &plain, 1); });
-    guard([&](RuleBuilder& g) { g.payload(6, 2), g.bitwise(&offset_mask, 2), g.cmp(false, &zero, 2); });
+    auto proto = [&](RuleBuilder& g, const uint8_t& p) { g.payload(proto_at, 1), g.cmp(true, &p, 1); };
+    auto shorter = [&](RuleBuilder& g, const uint16_t& len) {
+        g.payload(length_at, 2), g.cmp_op(NFT_CMP_LT, &len, 2);
+    };
+    if (v4) {
+        guard([&](RuleBuilder& g) { g.payload(0, 1), g.cmp(false, &plain, 1); });
+        guard([&](RuleBuilder& g) { g.payload(6, 2), g.bitwise(&offset_mask, 2), g.cmp(false, &zero, 2); });
+    } else {
+        guard([&](RuleBuilder& g) {
+            g.payload(proto_at, 1);
+            for (const uint8_t* p : {&tcp, &udp, &icmp6}) g.cmp(false, p, 1);
+        });
+    }
     guard([&](RuleBuilder& g) { shorter(g, tcp_min), proto(g, tcp); });
     guard([&](RuleBuilder& g) { shorter(g, udp_min), proto(g, udp); });
 }
@@ -1217,7 +1229,7 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t, const
         for (const Copy copy : {shape.guarded ? Copy::guarded : Copy::only, Copy::shadow}) {
             if (copy == Copy::shadow && !shape.guarded) break;
             for (const Chain& ch : t.chains) {
-                if (copy == Copy::guarded && ch.builtin) guards(b, fs.nfproto, name, ch.name);
+                if (copy == Copy::guarded && ch.builtin) guards(b, t.family, name, ch.name);
                 for (const Rule& r : ch.rules) {
                     auto built = build_rule(fs, name, ch.name, r, copy);
                     if (!built) return std::unexpected(built.error());
@@ -1551,7 +1563,7 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
             // A guarded table's chain has its shadow copy; a base chain begins with the
             // guards, which count for no rule.
             const bool guarded = kernel_chain(*chains, name, shadow_name(ch.name)) != nullptr;
-            const size_t skip = guarded && ch.builtin ? guard_rules : 0;
+            const size_t skip = guarded && ch.builtin ? guard_rules(t.family) : 0;
             if (!rules) {
                 for (Rule& r : ch.rules) {
                     r.nft = unknown_handle, r.nft_copy = guarded ? unknown_handle : 0;
