@@ -14,6 +14,15 @@ The flood: trafgen, 60-byte UDP frames from a generator namespace over a veth to
 of the DUT (no listener); the rate is the DUT's UDP datagrams delivered (Udp InDatagrams
 + NoPorts) per second after a warm-up. The ACCEPT rule must have counted them all.
 
+A third shape, `conn`, is stateful and counts TCP connections per second:
+  conn       `-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT` first, N - 2 rules
+             `-p tcp -m tcp --dport P -j ACCEPT` (other ports), then the service's
+             `-p tcp -m tcp --dport 5001 -j ACCEPT`, policy DROP: each connection's SYN
+             walks the whole chain, its other packets meet the first rule.
+connrate (connrate.c) in a client namespace of its own (a second veth, 198.18.1.0/24)
+connects, sends a byte, reads the byte back and the server's close, one connection after
+the other; the figure is connections per second.
+
 Run through `tools/bench/run netfilter [--quick] [--before PATH] [--prefix NAME-]`
 (which builds HEAD first; --before: the bin directory of the xdptables to compare with).
 Namespaces are named PREFIX* (default xbench-nf-) and removed at the end.
@@ -30,12 +39,20 @@ from bench import sh, log, med, paired
 
 FLOOD_DPORT = 9
 DUT_ADDR, GEN_ADDR = "198.18.0.2", "198.18.0.1"
+CONN_DUT, CONN_CLI, CONN_PORT = "198.18.1.2", "198.18.1.1", 5001
+CONNRATE = os.path.join(bench.BUILD, "bench", "connrate")
 LABEL = {"none": "no firewall", "pass": "XDP_PASS only", "legacy": "iptables-legacy", "nft": "iptables-nft",
          "before": "xdptables before", "after": "xdptables after"}
 PASS_OBJ = os.path.join(bench.BUILD, "bench", "pass.bpf.o")
 
 
 def ruleset(shape, n):
+    if shape == "conn":
+        out = ["*filter", ":INPUT DROP [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+               "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]
+        out += [f"-A INPUT -p tcp -m tcp --dport {10000 + i % 50000} -j ACCEPT" for i in range(n - 2)]
+        out.append(f"-A INPUT -p tcp -m tcp --dport {CONN_PORT} -j ACCEPT")
+        return "\n".join(out + ["COMMIT", ""])
     out = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
     for i in range(n - 1):
         if shape == "xdp":
@@ -80,9 +97,37 @@ class Bench:
         gen_mac = json.loads(sh(["ip", "-n", self.gen, "-j", "link", "show", "dev", gen_if]))[0]["address"]
         dut_mac = json.loads(sh(["ip", "-n", ns, "-j", "link", "show", "dev", "nfd"]))[0]["address"]
         sh(["ip", "neigh", "replace", GEN_ADDR, "lladdr", gen_mac, "dev", "nfd", "nud", "permanent"], ns=ns)
+        # The conn shape's client, over a second veth (before any ruleset: xdptables
+        # attaches to it too).
+        cli = self.cli_ns(system)
+        bench.ns_create(cli)
+        sh(["ip", "link", "add", "nfc", "netns", ns, "type", "veth", "peer", "name", "cli", "netns", cli])
+        sh(["ip", "addr", "add", f"{CONN_DUT}/24", "dev", "nfc"], ns=ns)
+        sh(["ip", "link", "set", "nfc", "up"], ns=ns)
+        sh(["ip", "addr", "add", f"{CONN_CLI}/24", "dev", "cli"], ns=cli)
+        sh(["ip", "link", "set", "cli", "up"], ns=cli)
         if system == "pass":
-            sh(["ip", "link", "set", "dev", "nfd", "xdpgeneric", "obj", PASS_OBJ, "sec", "xdp"], ns=ns)
+            for dev in ("nfd", "nfc"):
+                sh(["ip", "link", "set", "dev", dev, "xdpgeneric", "obj", PASS_OBJ, "sec", "xdp"], ns=ns)
         return bench.frame(dut_mac, gen_mac, GEN_ADDR, DUT_ADDR, 1000, FLOOD_DPORT)
+
+    def cli_ns(self, system):
+        return f"{self.cfg.prefix}c-{system}"
+
+    def connrate(self, system):
+        """Connections per second from the client namespace to the DUT's server."""
+        limit = self.cfg.warm + self.cfg.window + 5
+        srv = bench.subprocess.Popen(
+            ["ip", "netns", "exec", self.ns(system), "timeout", str(int(limit + 5)), CONNRATE, "-l", CONN_DUT,
+             str(CONN_PORT), str(limit)], stdout=bench.subprocess.DEVNULL, stderr=bench.subprocess.PIPE)
+        try:
+            time.sleep(0.3)
+            out = sh(["timeout", str(int(limit + 5)), CONNRATE, "-c", CONN_DUT, str(CONN_PORT), str(self.cfg.warm),
+                      str(self.cfg.window)], ns=self.cli_ns(system))
+        finally:
+            srv.terminate()
+            srv.wait()
+        return float(out.split()[0])
 
     def delivered(self, system):
         """UDP datagrams the DUT's stack delivered (to a socket or to no port)."""
@@ -139,20 +184,22 @@ class Bench:
                 per = {s: [] for s in self.systems}
                 for k in range(self.cfg.runs):
                     for s in self.systems:
-                        per[s].append(self.flood(s, confs[s]))
-                    log(f"   run {k + 1}: " + ", ".join(f"{s} {per[s][-1] / 1e3:.1f}" for s in self.systems) + " kpps")
+                        per[s].append(self.connrate(s) if shape == "conn" else self.flood(s, confs[s]))
+                    unit = "k conn/s" if shape == "conn" else "kpps"
+                    log(f"   run {k + 1}: " + ", ".join(f"{s} {per[s][-1] / 1e3:.1f}" for s in self.systems) + " " + unit)
                 # The last rule accepted every datagram the stack delivered.
                 share = {}
                 for s in self.systems:
                     got = self.accepted(s, n)
                     d = self.delivered(s) - base[s][0]
-                    share[s] = None if got is None else round((got - base[s][1]) / d, 4) if d else 0.0
+                    share[s] = None if got is None or shape == "conn" else round((got - base[s][1]) / d, 4) if d else 0.0
                 r["kpps"] = {s: med(v) / 1e3 for s, v in per.items()}
                 r["runs"] = per
                 r["accept_share"] = share
                 r["ratio"] = {f"after/{s}": paired(per["after"], per[s]) for s in self.systems if s != "after"}
         for s in self.systems:
             bench.ns_delete(self.ns(s))
+            bench.ns_delete(self.cli_ns(s))
         bench.ns_delete(self.gen)
 
 
@@ -161,7 +208,8 @@ def report(cfg, res, systems):
     L = [f"Machine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}; {m['date']}; commit {m['commit']}; "
          f"load average {m['load_before']} before, {m['load_after']} after; {cfg.runs} runs of {cfg.window} s "
          f"per figure, the systems interleaved; xdptables before: {cfg.before or '-'}.", "",
-         "Accepted UDP through INPUT, kpps (medians; ratios: medians of the ratios of runs taken together). "
+         "Accepted UDP through INPUT, kpps; for conn, TCP connections per second in thousands "
+         "(medians; ratios: medians of the ratios of runs taken together). "
          "The flood's ACCEPT rule is the last of N.", "",
          "| ruleset | N | " + " | ".join(LABEL[s] for s in systems) + " | after/before | after/nft | after/legacy |",
          "|---|---:|" + "---:|" * (len(systems) + 3)]
@@ -185,7 +233,7 @@ def main():
     ap.add_argument("--before", help="bin directory of the xdptables to compare with (xdptables, xdptables-restore)")
     ap.add_argument("--after", default=bench.XDPT_BIN, help="bin directory of the xdptables measured (HEAD's build)")
     ap.add_argument("--prefix", default="xbench-nf-", help="namespace name prefix")
-    ap.add_argument("--shapes", default="xdp,netfilter")
+    ap.add_argument("--shapes", default="xdp,netfilter,conn")
     ap.add_argument("--out", default=os.path.join(bench.HERE, "results", "netfilter.json"))
     cfg = ap.parse_args()
     cfg.shapes = cfg.shapes.split(",")
