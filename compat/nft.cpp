@@ -340,9 +340,10 @@ std::vector<Atom> atoms(const Rule& r) {
 // reads the fragment's bytes as a header). A table is "guarded" when each of its base
 // chains begins with rules (guards) that send those packets, and every packet with IP
 // options or IPv6 extension headers (whose transport header lies further on), by goto
-// to the chain's x_tables copy: a shadow chain where every rule is as before, tcp and udp matches in their x_tables
-// form, jumping to the shadow copies of user chains. Every other packet meets tcp and
-// udp as native expressions, as iptables-nft emits them, which cost half as much.
+// to the chain's x_tables copy: a shadow chain where every rule is as before, tcp and
+// udp matches in their x_tables form, jumping to the shadow copies of user chains. Every
+// other packet meets tcp and udp as native expressions, as iptables-nft emits them,
+// which cost half as much.
 // A goto from a base chain keeps its policy: a packet that RETURNs from the copy, or
 // falls off its end, meets the base chain's policy and is counted there. A rule counts
 // in both copies: its counters are the sum.
