@@ -353,21 +353,31 @@ std::vector<Atom> atoms(const Rule& r) {
 std::string shadow_name(std::string_view chain) { return str("~xdptables-x_tables-copy-of~", chain); }
 bool is_shadow(std::string_view chain) { return chain.starts_with("~xdptables-x_tables-copy-of~"); }
 
+// Which copy of a rule or chain: its only one, or in a guarded table the one behind the
+// guards (tcp and udp native) or the shadow one (all x_tables).
+enum class Copy : uint8_t { only, guarded, shadow };
+// The copies every chain and rule of a table has.
+std::vector<Copy> copies(bool guarded) {
+    return guarded ? std::vector<Copy>{Copy::guarded, Copy::shadow} : std::vector<Copy>{Copy::only};
+}
+// The netfilter chain that holds copy `copy` of chain `chain`.
+std::string chain_of(const std::string& chain, Copy copy) { return copy == Copy::shadow ? shadow_name(chain) : chain; }
+
 // The number of guards a guarded base chain of family `f` begins with (see guards()).
 size_t guard_rules(Family f) { return f == Family::ipv4 ? 4 : 3; }
 
 // A tcp or udp match (without --tcp-option) as native expressions, for the packets that
 // pass the guards: whole headers of first fragments or unfragmented packets.
-std::optional<nftx::Exprs> native_transport(const Atom& a) {
-    if (a.kind != Atom::match || a.native || forced_xt(a.xt.name)) return std::nullopt;
-    const bool tcp = a.xt.name == "tcp" && a.xt.rev == 0 && a.xt.data.size() >= sizeof(xt_tcp);
-    const bool udp = a.xt.name == "udp" && a.xt.rev == 0 && a.xt.data.size() >= sizeof(xt_udp);
+std::optional<nftx::Exprs> native_transport(const XtInfo& x) {
+    if (forced_xt(x.name)) return std::nullopt;
+    const bool tcp = x.name == "tcp" && x.rev == 0 && x.data.size() >= sizeof(xt_tcp);
+    const bool udp = x.name == "udp" && x.rev == 0 && x.data.size() >= sizeof(xt_udp);
     if (!tcp && !udp) return std::nullopt;
     uint16_t ports[4];
-    std::memcpy(ports, a.xt.data.data(), sizeof ports);
+    std::memcpy(ports, x.data.data(), sizeof ports);
     xt_tcp t{};
-    if (tcp) std::memcpy(&t, a.xt.data.data(), sizeof t);
-    const uint8_t inv = tcp ? t.invflags : a.xt.data[offsetof(xt_udp, invflags)];
+    if (tcp) std::memcpy(&t, x.data.data(), sizeof t);
+    const uint8_t inv = tcp ? t.invflags : x.data[offsetof(xt_udp, invflags)];
     if (t.option || ports[0] > ports[1] || ports[2] > ports[3]) return std::nullopt;
     nftx::Exprs out;
     // port_match(): lo <= port <= hi, or not with the inversion flag.
@@ -396,12 +406,8 @@ bool guardable(const Table& t) {
         return false;
     for (const Chain& ch : t.chains)
         for (const Rule& r : ch.rules)
-            for (const ExtInst& m : r.matches) {
-                if (m.kind->name != "tcp" && m.kind->name != "udp") continue;
-                Atom a = Atom::field(Atom::match, false);
-                a.xt = m.data->to_xt(r);
-                if (native_transport(a)) return true;
-            }
+            for (const ExtInst& m : r.matches)
+                if ((m.kind->name == "tcp" || m.kind->name == "udp") && native_transport(m.data->to_xt(r))) return true;
     return false;
 }
 
@@ -494,18 +500,14 @@ Result<std::optional<RulePtr>> build_rule(const FamilySpec& fs, const std::strin
     return b.release();
 }
 
-// Which copy of a rule of chain `chain` to build: its only one, or in a guarded table
-// the one behind the guards (tcp and udp native) or the shadow one (all x_tables).
-enum class Copy : uint8_t { only, guarded, shadow };
-
 Result<RulePtr> build_rule(const FamilySpec& fs, const std::string& table, const std::string& chain, const Rule& r,
                            Copy copy = Copy::only) {
     std::vector<Atom> tests = atoms(r);
     if (copy == Copy::guarded)
         for (Atom& a : tests)
-            if (auto n = native_transport(a)) a.native = std::move(n);
-    const bool shadow = copy == Copy::shadow;
-    auto built = build_rule(fs, table, shadow ? shadow_name(chain) : chain, r, tests, Act::own, shadow);
+            if (a.kind == Atom::match && !a.native)
+                if (auto n = native_transport(a.xt)) a.native = std::move(n);
+    auto built = build_rule(fs, table, chain_of(chain, copy), r, tests, Act::own, copy == Copy::shadow);
     if (!built) return std::unexpected(built.error());
     if (!*built) return fail(Exit::other, "rule with two protocols");
     return std::move(**built);
@@ -857,14 +859,11 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
     ops += gone.size();
     if (ops > small_patch && ops * 2 > rules) return false;
 
-    // Each chain's copies: itself, and its shadow in a guarded table.
-    std::vector<Copy> copies{guarded ? Copy::guarded : Copy::only};
-    if (guarded) copies.push_back(Copy::shadow);
-    auto chain_of = [](const std::string& c, Copy copy) { return copy == Copy::shadow ? shadow_name(c) : c; };
+    const std::vector<Copy> cs = copies(guarded);
     // References first go (with every rule of a chain that goes: a rule jumping to its
     // own chain would keep it), then chains come, then rules that may jump to them.
     for (const std::string& c : gone)
-        for (Copy copy : copies) b.delete_rule(name, chain_of(c, copy), 0);
+        for (Copy copy : cs) b.delete_rule(name, chain_of(c, copy), 0);
     for (const Chain& ch : t.chains) {
         if (!kernel.count(ch.name)) continue;
         std::set<uint64_t> kept;
@@ -877,9 +876,9 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
     }
     for (const Chain& ch : t.chains)
         if (!kernel.count(ch.name))
-            for (Copy copy : copies) b.chain(name, chain_of(ch.name, copy), nullptr, false);
+            for (Copy copy : cs) b.chain(name, chain_of(ch.name, copy), nullptr, false);
     for (const Chain& ch : t.chains) {
-        for (Copy copy : copies) {
+        for (Copy copy : cs) {
             // Each new rule goes just before the next kept one (in order: one inserted
             // before the same rule lands after those inserted before it), or at the end.
             uint64_t next_kept = 0;
@@ -904,7 +903,7 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
             b.update_chain(name, ch.name, policy == NF_DROP, !ch.nft_counts);
     }
     for (const std::string& c : gone)
-        for (Copy copy : copies) b.delete_chain(name, chain_of(c, copy));
+        for (Copy copy : cs) b.delete_chain(name, chain_of(c, copy));
     return true;
 }
 
@@ -1223,12 +1222,13 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t, const
     b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, name);
     // Chains first: rules jump to them by name.
     if (!layout) {
-        for (const Chain& ch : t.chains)
-            b.chain(name, ch.name, ch.builtin ? find_hook(t.name, ch.name) : nullptr, ch.policy == "DROP");
-        if (shape.guarded)
-            for (const Chain& ch : t.chains) b.chain(name, shadow_name(ch.name), nullptr, false);
-        for (const Copy copy : {shape.guarded ? Copy::guarded : Copy::only, Copy::shadow}) {
-            if (copy == Copy::shadow && !shape.guarded) break;
+        const std::vector<Copy> cs = copies(shape.guarded);
+        for (Copy copy : cs)
+            for (const Chain& ch : t.chains) {
+                const Hook* hook = ch.builtin && copy != Copy::shadow ? find_hook(t.name, ch.name) : nullptr;
+                b.chain(name, chain_of(ch.name, copy), hook, ch.policy == "DROP");
+            }
+        for (Copy copy : cs) {
             for (const Chain& ch : t.chains) {
                 if (copy == Copy::guarded && ch.builtin) guards(b, t.family, name, ch.name);
                 for (const Rule& r : ch.rules) {
