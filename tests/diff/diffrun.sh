@@ -42,46 +42,60 @@ normalize() {  # stdin -> stdout
       -e 's/^# Completed on .*/# Completed on DATE/'
 }
 
-# Each command line runs in a mount namespace of its own (ip netns exec makes one) with a
-# private /run, so that iptables-legacy's /run/xtables.lock is not shared between cases
-# running at the same time.
+# A block's lines run one after another in one shell inside the block's namespace (ip
+# netns exec, once per block, which also gives it a mount namespace with a private /run,
+# so that iptables-legacy's /run/xtables.lock is not shared between cases running at the
+# same time). Each line runs in a subshell of its own, in the block's working directory
+# (files a line writes stay for the next lines), with its stdout and stderr in files of
+# their own. Both flavours run the same script, line for line (bash names script lines in
+# its messages); only the ref's defines the iptables names as iptables-legacy's.
+# xdptables keeps nothing in the mount namespace (its state is found through the kernel),
+# so lines sharing one is no different from a namespace per line, as a user's shell script
+# runs.
+# shellcheck disable=SC2016
+runner='mount -t tmpfs xdd /run || exit 99
+__xdd_dir=$2 __xdd_out=$3 __xdd_block=$4
+if [ "$1" = ref ]; then iptables() { iptables-legacy "$@"; }; iptables-save() { iptables-legacy-save "$@"; }; iptables-restore() { iptables-legacy-restore "$@"; }; ip6tables() { ip6tables-legacy "$@"; }; ip6tables-save() { ip6tables-legacy-save "$@"; }; ip6tables-restore() { ip6tables-legacy-restore "$@"; }; fi
+set --
+__xdd_n=0
+while IFS= read -r __xdd_line <&3; do
+  __xdd_n=$((__xdd_n + 1))
+  (cd "$__xdd_dir" && eval "$__xdd_line") >"$__xdd_out/o$__xdd_n" 2>"$__xdd_out/e$__xdd_n" </dev/null 3<&-
+  printf "\n\001%d rc=%d\n" "$__xdd_n" "$?" >"$__xdd_out/h$__xdd_n"
+done 3<"$__xdd_block"
+echo "$__xdd_n" >"$__xdd_out/n"'
+
+# What a block printed, line by line, as one text: "[N] rc=S", then "[N] --- stdout" and
+# the line's stdout, then "[N] --- stderr" and its stderr, each output line normalised and
+# prefixed with [N]. Each section starts on a line of its own ("[N] " lines mark where one
+# ended), so output without a final newline differs from output with one.
+assemble() {  # $1 = the runner's directory
+  local d=$1 k files=()
+  printf '\n\001 --- stdout\n' >"$d/so"
+  printf '\n\001 --- stderr\n' >"$d/se"
+  for ((k = 1; k <= $(cat "$d/n"); k++)); do files+=("$d/h$k" "$d/so" "$d/o$k" "$d/se" "$d/e$k"); done
+  [ ${#files[@]} = 0 ] && return
+  cat "${files[@]}" | normalize | awk '
+    /^\001[0-9]+ rc=/ { sub(/^\001/, ""); n = $1; print "[" n "] " $2; next }
+    /^\001 / { sub(/^\001 /, ""); print "[" n "] " $0; next }
+    NR > 1 { print "[" n "] " $0 }'
+}
+
 run_block() {  # $1 = flavour (ref|dut), $2 = block file, $3 = out file, $4 = case dir, $5 = ns
-  local ns=$5
+  local ns=$5 path=/usr/sbin:/usr/bin:/sbin:/bin
+  # iptables, iptables-save, iptables-restore: in the dut, xdptables under those names,
+  # found first in PATH (so argv[0] is as typed, as for iptables' own getopt messages).
+  [ "$1" = dut ] && path=$bindir:$path
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  local i=0
-  : >"$3"
-  mkdir -p "$3.d"
-  while IFS= read -r line; do
-    i=$((i + 1))
-    {
-      if [ "$1" = ref ]; then
-        ip netns exec "$ns" env VECTORS="$VECTORS" CASES="$4" PATH="/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
-          mount -t tmpfs xdd /run || exit 99
-          iptables() { iptables-legacy "$@"; }
-          iptables-save() { iptables-legacy-save "$@"; }
-          iptables-restore() { iptables-legacy-restore "$@"; }
-          ip6tables() { ip6tables-legacy "$@"; }; ip6tables-save() { ip6tables-legacy-save "$@"; }
-          ip6tables-restore() { ip6tables-legacy-restore "$@"; }
-          cd "$1"; eval "$2"' _ "$3.d" "$line" >"$3.o" 2>"$3.e" </dev/null
-      else
-        ip netns exec "$ns" env VECTORS="$VECTORS" CASES="$4" PATH="$bindir:/usr/sbin:/usr/bin:/sbin:/bin" bash -c '
-          mount -t tmpfs xdd /run || exit 99
-          # iptables, iptables-save, iptables-restore: xdptables under those names, found
-          # first in PATH (so argv[0] is as typed, as for iptables'"'"' own getopt messages).
-          # As many lines as the three functions above: bash names script lines in errors.
-          #
-          #
-          cd "$1"; eval "$2"' _ "$3.d" "$line" >"$3.o" 2>"$3.e" </dev/null
-      fi
-      echo "rc=$?"
-      echo "--- stdout"; normalize <"$3.o"
-      echo "--- stderr"; normalize <"$3.e"
-    } | sed "s/^/[$i] /" >>"$3"
-  done <"$2"
+  mkdir -p "$3.d" "$3.x"
+  ip netns exec "$ns" env VECTORS="$VECTORS" CASES="$4" PATH="$path" \
+    bash -c "$runner" _ "$1" "$3.d" "$3.x" "$2" </dev/null >"$3.r" 2>&1
+  # A runner that did not finish the block fails the case (both failing alike is no pass).
+  if [ -s "$3.x/n" ]; then assemble "$3.x" >"$3"; else echo "RUNNER FAILED: $(cat "$3.r")" >"$3"; fi
   if [ "$1" = dut ]; then ip netns exec "$ns" "$bin" detach >/dev/null 2>&1; fi
   ip netns del "$ns"
-  rm -rf "$3.o" "$3.e" "$3.d"
+  rm -rf "$3.d" "$3.x" "$3.r"
 }
 
 # A case line as ip6tables would be given it (DIFF_FAMILY=6).
@@ -99,7 +113,7 @@ run_case() {  # $1 = block file, $2 = case file, $3 = case dir, $4 = case number
   local blk=$1
   run_block ref "$blk" "$blk.ref" "$3" "${tag}_${4}r"
   run_block dut "$blk" "$blk.dut" "$3" "${tag}_${4}x"
-  if cmp -s "$blk.ref" "$blk.dut"; then
+  if cmp -s "$blk.ref" "$blk.dut" && ! grep -q '^RUNNER FAILED' "$blk.ref"; then
     echo PASS >"$blk.res"
   else
     { echo "FAIL $(basename "$2") case starting: $(head -1 "$blk")"
