@@ -203,6 +203,10 @@ struct {
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
+/* The key of the one-element arrays, kept out of xdpt_main's stack: its frame counts
+ * towards the 512 bytes of the whole call chain, which the walk below uses up. */
+const volatile __u32 xdpt_key0 = 0;
+
 static __always_inline void stat(__u32 which)
 {
 	__u64 *v = bpf_map_lookup_elem(&xdpt_stats, &which);
@@ -396,26 +400,21 @@ static __always_inline long walk_step(__u32 i, struct walk *w, const int fam)
 	struct xdpt_rule *r = bpf_map_lookup_elem(rules, &idx);
 	if (!r)
 		goto kernel;
-	switch (r->action) {
-	case XDPT_A_ACCEPT:
-		count_rule(w, r->slot, fam);
-		w->result = W_ACCEPT;
-		return 1;
-	case XDPT_A_DROP:
-		count_rule(w, r->slot, fam);
-		w->result = W_DROP;
-		return 1;
-	case XDPT_A_CONTINUE:
-		count_rule(w, r->slot, fam);
-		/* fallthrough */
-	case XDPT_A_SKIP:
-		if (r->next <= idx) /* the compiler only ever jumps forward */
-			goto kernel;
-		w->pos = r->next;
-		return 0;
-	default:
+	/* One place that counts (the verifier checks this callback for every state a walk
+	 * can be in: each copy of count_rule would be checked as often). */
+	const __u32 act = r->action;
+	if (act != XDPT_A_ACCEPT && act != XDPT_A_DROP && act != XDPT_A_CONTINUE && act != XDPT_A_SKIP)
 		goto kernel;
+	if ((act == XDPT_A_CONTINUE || act == XDPT_A_SKIP) && r->next <= idx) /* the compiler only ever jumps forward */
+		goto kernel;
+	if (act != XDPT_A_SKIP)
+		count_rule(w, r->slot, fam);
+	if (act == XDPT_A_ACCEPT || act == XDPT_A_DROP) {
+		w->result = act == XDPT_A_ACCEPT ? W_ACCEPT : W_DROP;
+		return 1;
 	}
+	w->pos = r->next;
+	return 0;
 kernel:
 	w->result = W_KERNEL;
 	return 1;
@@ -445,51 +444,87 @@ __noinline int walk_chain4(struct walk *wp, __u32 start, __u32 count) { return w
 __noinline int walk_chain6(struct walk *wp, __u32 start, __u32 count) { return walk_chain(wp, start, count, 1); }
 #define WALK_CHAIN(fam, wp, start, count) ((fam) ? walk_chain6(wp, start, count) : walk_chain4(wp, start, count))
 
-/* Walks one entry chain from `start`, recording the slots it meets, through the class
- * cache: a walk with the same start and field ids in this epoch is not walked again. */
-static __always_inline int cached_walk(struct walk *wp, __u32 start, const int fam)
+/* What cache_find answers besides a walk's result: the walk must be done, and kept in
+ * the cache (a miss) or not (the hit's slots do not fit in the scratch). */
+#define W_MISS (-1)
+#define W_UNCACHED (-2)
+
+/* The class cache's answer for a walk from `start` with the walk's field ids, in this
+ * epoch: the walk's result, with the slots it met recorded in the scratch as the walk
+ * would record them; or W_MISS / W_UNCACHED. Leaves the key in the scratch for
+ * cache_keep. */
+static __always_inline int cache_find(struct walk *wp, __u32 start, const int fam)
 {
-	__u32 zero = 0;
-	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, &zero);
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, (const void *)&xdpt_key0);
 	if (!wp || !sc)
 		return W_KERNEL;
 	if (!wp->cache)
-		return WALK_CHAIN(fam, wp, start, 0);
+		return W_UNCACHED;
 	struct xdpt_hits *h = &sc->hits;
 	struct xdpt_cache_key *key = &sc->key;
 	__u32 nids = wp->nids;
 	key->epoch = wp->epoch;
 	key->start = start | (__u32)fam << 23 | nids << 24;
-#pragma unroll
-	for (int k = 0; k < XDPT_NFIELDS; k++)
-		key->ids[k] = k < nids ? wp->ids[k] : 0;
+	/* The ids past nids are zero: a walk starts zeroed, and add_field only appends. */
+	__builtin_memcpy(key->ids, wp->ids, sizeof(key->ids));
 	__u32 n0 = h->n;
 	struct xdpt_cache_val *v = bpf_map_lookup_elem(&xdpt_cache, key);
-	if (v) {
-		stat(XDPT_S_CACHE_HIT);
-		__u32 n = v->n;
-		if (n > XDPT_CACHE_SLOTS || n0 + n > XDPT_MAX_HITS)
-			return WALK_CHAIN(fam, wp, start, 0);
-#pragma unroll
-		for (int k = 0; k < XDPT_CACHE_SLOTS; k++)
-			if (k < n)
-				h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)] = v->slot[k];
-		h->n = n0 + n;
-		return v->result;
+	if (!v) {
+		stat(XDPT_S_CACHE_MISS);
+		return W_MISS;
 	}
-	stat(XDPT_S_CACHE_MISS);
-	int r = WALK_CHAIN(fam, wp, start, 0);
+	stat(XDPT_S_CACHE_HIT);
+	__u32 n = v->n;
+	if (n > XDPT_CACHE_SLOTS || n0 + n > XDPT_MAX_HITS)
+		return W_UNCACHED;
+#pragma unroll
+	for (int k = 0; k < XDPT_CACHE_SLOTS; k++)
+		if (k < n)
+			h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)] = v->slot[k];
+	h->n = n0 + n;
+	return v->result;
+}
+
+/* Keeps the result `r` of the walk cache_find missed, with the slots it recorded from
+ * `n0` on, under the key cache_find left in the scratch. */
+__noinline int cache_keep(__u32 n0, int r)
+{
+	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, (const void *)&xdpt_key0);
+	if (!sc)
+		return 0;
+	struct xdpt_hits *h = &sc->hits;
 	__u32 met = h->n - n0;
 	if (met > XDPT_CACHE_SLOTS || h->n > XDPT_MAX_HITS)
-		return r;
+		return 0;
 	struct xdpt_cache_val *nv = &sc->val;
 	nv->result = r;
 	nv->n = met;
+	/* All of them: a hit takes the first `met` alone. */
 #pragma unroll
 	for (int k = 0; k < XDPT_CACHE_SLOTS; k++)
-		nv->slot[k] = k < met ? h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)] : 0;
-	bpf_map_update_elem(&xdpt_cache, key, nv, BPF_ANY);
-	return r;
+		nv->slot[k] = h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)];
+	bpf_map_update_elem(&xdpt_cache, &sc->key, nv, BPF_ANY);
+	return 0;
+}
+
+/* Global functions (see walk_chain4): the verifier checks the cache's loops once, not at
+ * every walk of every caller's states. */
+__noinline int cache_find4(struct walk *wp, __u32 start) { return cache_find(wp, start, 0); }
+__noinline int cache_find6(struct walk *wp, __u32 start) { return cache_find(wp, start, 1); }
+
+/* Walks one entry chain from `start`, recording the slots it meets (`hits`, the
+ * scratch's), through the class cache: a walk with the same start and field ids in this
+ * epoch is not walked again. */
+static __always_inline int cached_walk(struct xdpt_hits *hits, struct walk *wp, __u32 start, const int fam)
+{
+	__u32 n0 = hits->n;
+	int r = fam ? cache_find6(wp, start) : cache_find4(wp, start);
+	if (r != W_MISS && r != W_UNCACHED)
+		return r;
+	int walked = WALK_CHAIN(fam, wp, start, 0);
+	if (r == W_MISS)
+		cache_keep(n0, walked);
+	return walked;
 }
 
 /* One recorded slot counted (a bpf_loop callback: a bounded loop would have the
@@ -933,7 +968,7 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 			goto kernel;
 		if (active & (1u << XDPT_F_OIF) && add_field(w, bitmaps, cfg->oif_none))
 			goto kernel;
-		__u32 r = cached_walk(w, cfg->entry[XDPT_RAW_PREROUTING], fam);
+		__u32 r = cached_walk(hits, w, cfg->entry[XDPT_RAW_PREROUTING], fam);
 		if (r == W_KERNEL)
 			goto kernel;
 		n_raw = hits->n;
@@ -975,7 +1010,7 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 		if (add_field(wf, bitmaps, oid))
 			goto kernel;
 	}
-	__u32 r = cached_walk(wf, cfg->entry[entry & 3], fam);
+	__u32 r = cached_walk(hits, wf, cfg->entry[entry & 3], fam);
 	if (r == W_KERNEL || (mirror && r != W_DROP))
 		goto kernel;
 	{
@@ -1299,9 +1334,6 @@ static __always_inline int judge(struct xdp_md *ctx, const int fam)
 static __noinline int judge4(struct xdp_md *ctx) { return judge(ctx, 0); }
 static __noinline int judge6(struct xdp_md *ctx) { return judge(ctx, 1); }
 
-/* The key of the one-element arrays, kept out of xdpt_main's stack: its frame counts
- * towards the 512 bytes of the whole call chain, which the walk below uses up. */
-const volatile __u32 xdpt_key0 = 0;
 
 SEC("xdp")
 int xdpt_main(struct xdp_md *ctx)
