@@ -26,12 +26,19 @@ use_family() {
   else ipt="$bindir/xdp${six}tables"; save="$bindir/xdp${six}tables-save"; fi
 }
 use_family 4
-ns="xtv$$"
-ip netns add "$ns" || exit 1
-refns="xtvr$$"
-ip netns add "$refns" || { ip netns del "$ns"; exit 1; }
-trap '[ "$flavour" = legacy ] || ip netns exec "$ns" "$bindir/xdptables" detach; ip netns del "$ns"; ip netns del "$refns"' EXIT
-X() { ip netns exec "$ns" "$@"; }
+if [ -z "${XTV_NS:-}" ]; then
+  ns="xtv$$"
+  ip netns add "$ns" || exit 1
+  refns="xtvr$$"
+  ip netns add "$refns" || { ip netns del "$ns"; exit 1; }
+  trap '[ "$flavour" = legacy ] || ip netns exec "$ns" "$bindir/xdptables" detach; ip netns del "$ns"; ip netns del "$refns"' EXIT
+  # The vectors run in one shell inside the namespace (this script again), each command
+  # a process of its own there, as from an admin's shell: not an ip netns exec each.
+  ip netns exec "$ns" env XTV_NS="$ns" XTV_REFNS="$refns" bash "$0" "$flavour" "$bindir" "$@"
+  exit $?
+fi
+ns=$XTV_NS refns=$XTV_REFNS
+X() { "$@"; }
 # Whether iptables-legacy on this kernel accepts the rule (in a namespace of its own).
 legacy_accepts() {
   local t=$1 c=$2; shift 2
