@@ -592,6 +592,8 @@ links6_up() {
 print('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]')
 for i in range(66000): print(f'-A INPUT -s 10.{(i>>16)&255}.{(i>>8)&255}.{i&255}/32 -p udp -m udp --dport {1+i%60000} -j DROP')
 print('-A INPUT -s 127.0.0.1/32 -p udp -m udp --dport 9999 -j DROP\nCOMMIT')" >"$f"
+  # --test answers what the commit does: XDP's limits refuse nothing.
+  in_ns "$x" "$XDPT_BINDIR/xdptables-restore" --test <"$f"
   in_ns "$x" "$XDPT_BINDIR/xdptables-restore" <"$f"
   in_ns "$l" iptables-legacy-restore <"$f"
   send "$x" 7; send "$l" 7
