@@ -77,29 +77,11 @@ Chain* need_chain(Table& t, const std::string& name, Result<void>& err) {
 // The rules one command line stands for: one per source x destination address.
 std::vector<Rule> expand(const Command& c) {
     std::vector<Rule> out;
-    out.reserve(c.srcs.size() * c.dsts.size());
     for (const auto& s : c.srcs)
         for (const auto& d : c.dsts) {
             Rule r = c.rule;
             r.src = s;
             r.dst = d;
-            out.push_back(std::move(r));
-        }
-    return out;
-}
-
-// The same, for a command that adds them: the last takes the command's rule over (a rule
-// line, in a restore or in the stored state, stands for one rule, copied for nothing).
-std::vector<Rule> take_rules(Command& c) {
-    if (c.srcs.empty() || c.dsts.empty()) return {};
-    std::vector<Rule> out;
-    out.reserve(c.srcs.size() * c.dsts.size());
-    for (size_t i = 0; i < c.srcs.size(); ++i)
-        for (size_t j = 0; j < c.dsts.size(); ++j) {
-            const bool last = i + 1 == c.srcs.size() && j + 1 == c.dsts.size();
-            Rule r = last ? std::move(c.rule) : c.rule;
-            r.src = c.srcs[i];
-            r.dst = c.dsts[j];
             out.push_back(std::move(r));
         }
     return out;
@@ -210,14 +192,14 @@ Result<void> apply_into(Ruleset& rs, Command& c, bool standalone, Applied& a) {
         case CMD_APPEND:
         case CMD_INSERT:
         case CMD_REPLACE: {
+            auto rules = expand(c);
             Chain* ch = need_chain(t, *c.chain, err);
             if (!ch) return std::unexpected(err.error());
-            const bool jumps = !c.rule.target.kind && !is_standard_verdict(c.jumpto) && t.find(c.jumpto);
-            auto rules = take_rules(c);
             if (!standalone)
                 for (auto& r : rules) {
                     r.uncommitted = true;
-                    if (jumps) r.uncommitted_jump = c.jumpto;
+                    if (!c.rule.target.kind && !is_standard_verdict(c.jumpto) && t.find(c.jumpto))
+                        r.uncommitted_jump = c.jumpto;
                 }
             if (c.cmd == CMD_APPEND) {
                 for (auto& r : rules) ch->rules.push_back(std::move(r));

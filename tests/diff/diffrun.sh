@@ -70,10 +70,11 @@ echo "$__xdd_n" >"$__xdd_out/n"'
 # prefixed with [N]. Each section starts on a line of its own ("[N] " lines mark where one
 # ended), so output without a final newline differs from output with one.
 assemble() {  # $1 = the runner's directory
-  local d=$1 k files=()
+  local d=$1 k n files=()
   printf '\n\001 --- stdout\n' >"$d/so"
   printf '\n\001 --- stderr\n' >"$d/se"
-  for ((k = 1; k <= $(cat "$d/n"); k++)); do files+=("$d/h$k" "$d/so" "$d/o$k" "$d/se" "$d/e$k"); done
+  read -r n <"$d/n"
+  for ((k = 1; k <= n; k++)); do files+=("$d/h$k" "$d/so" "$d/o$k" "$d/se" "$d/e$k"); done
   [ ${#files[@]} = 0 ] && return
   cat "${files[@]}" | normalize | awk '
     /^\001[0-9]+ rc=/ { sub(/^\001/, ""); n = $1; print "[" n "] " $2; next }
