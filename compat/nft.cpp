@@ -1255,185 +1255,6 @@ Result<void> make_table(Batch& b, const std::string& name, const Table& t, const
 
 }  // namespace
 
-// The sent batch and what it decided per table: patched, or made anew.
-struct Change::Impl {
-    Impl(Socket s, uint8_t nfproto, uint32_t genid) : sock(std::move(s)), batch(nfproto, genid), genid(genid) {}
-    Socket sock;
-    Batch batch;
-    uint32_t genid;  // the kernel's generation the batch was built on
-    std::vector<bool> patched;
-    std::vector<bool> laid_out;  // made anew in fewer levels (Planner): never patched
-    std::vector<bool> guarded;   // with shadow copies of its rules
-};
-
-Change::Change() = default;
-Change::Change(Change&&) noexcept = default;
-Change& Change::operator=(Change&&) noexcept = default;
-Change::~Change() = default;
-
-Result<Change> prepare(const Ruleset& rs, bool patch) {
-    auto s = open_socket();
-    if (!s) return std::unexpected(s.error());
-    // The generation the batch is built on, read before what it is built from: the kernel
-    // refuses the batch if anything changed meanwhile.
-    auto genid = read_genid(s->get());
-    if (!genid) return std::unexpected(genid.error());
-    const FamilySpec& fs = spec_of(rs.family);
-    auto existing = list_tables(s->get(), fs.nfproto);
-    if (!existing) return std::unexpected(existing.error());
-    KernelChains chains;
-    if (patch) {
-        auto c = read_chains(s->get(), fs.nfproto, "listing the nftables chains");
-        if (!c) return std::unexpected(c.error());
-        chains = std::move(*c);
-    }
-    Change out;
-    out.impl_ = std::make_unique<Change::Impl>(std::move(*s), fs.nfproto, *genid);
-    Batch& b = out.impl_->batch;
-    std::set<std::string> wanted;
-    for (const Table& t : rs.tables) {
-        const std::string name = table_name(t);
-        wanted.insert(name);
-        bool ours = false;
-        for (const Existing& e : *existing) {
-            if (e.name != name) continue;
-            if (!e.ours)
-                return runtime_fail(str("table ", fs.nft_family, ' ', name, " is not xdptables' (iptables-nft?); the ", t.name,
-                                        " table needs that name for its ", bound_target(t), " rules"));
-            ours = true;
-        }
-        auto shape = shape_of(t);
-        if (!shape) return std::unexpected(shape.error());
-        bool done = false;
-        if (patch && ours && !shape->layout) {
-            auto p = patch_table(b, name, t, chains[name], shape->guarded);
-            if (!p) return std::unexpected(p.error());
-            done = *p;
-        }
-        if (!done) {
-            if (ours) b.table(NFT_MSG_DELTABLE, 0, name);
-            if (auto r = make_table(b, name, t, *shape); !r) return std::unexpected(r.error());
-        }
-        out.impl_->patched.push_back(done);
-        out.impl_->laid_out.push_back(bool(shape->layout));
-        out.impl_->guarded.push_back(shape->guarded);
-    }
-    for (const Existing& e : *existing)
-        if (e.ours && !wanted.count(e.name)) b.table(NFT_MSG_DELTABLE, 0, e.name);
-    return out;
-}
-
-Result<bool> holds_tables(Family f) {
-    auto s = open_socket();
-    if (!s) return std::unexpected(s.error());
-    auto existing = list_tables(s->get(), spec_of(f).nfproto);
-    if (!existing) return std::unexpected(existing.error());
-    return std::any_of(existing->begin(), existing->end(), [](const Existing& e) { return e.ours; });
-}
-
-void Change::refuse_for_test() { impl_->batch.table(NFT_MSG_DELTABLE, 0, str(own_prefix, "test-refusal")); }
-
-Result<void> Change::send() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules"); }
-
-Result<void> Change::check() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules", true); }
-
-Result<void> check(const Ruleset& rs) {
-    auto c = prepare(rs);
-    if (!c) return std::unexpected(c.error());
-    return c->check();
-}
-
-bool Change::raced() const { return impl_->batch.raced(); }
-
-Result<void> bump_generation_for_test() {
-    auto s = open_socket();
-    if (!s) return std::unexpected(s.error());
-    Batch b(NFPROTO_IPV4);
-    const std::string name = str(own_prefix, "test-race");
-    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE, name);
-    b.table(NFT_MSG_DELTABLE, 0, name);
-    return b.send(s->get(), "changing nftables for a test");
-}
-
-// A table made anew counts from zero: its counts are all in the ruleset's counters. A
-// patched one keeps the rules and counters it kept. The handles of the rules a batch
-// makes are not read back: they are `unknown_handle`, so that a later commit of this
-// process (xdptables-restore, one per table block) leaves such a chain alone while it is
-// unchanged, and makes its table anew otherwise.
-Change::Settled Change::settle(Ruleset& rs) const {
-    Settled was{rs.nft_genid, {}, {}};
-    for (const Table& t : rs.tables)
-        for (const Chain& ch : t.chains) {
-            was.chains.push_back({ch.nft_linked, ch.nft_counts, ch.nft_live, ch.nft_rules, ch.nft_copies});
-            for (const Rule& r : ch.rules) was.rules.push_back({r.nft, r.nft_copy, r.nft_live});
-        }
-    // The batch is one commit: the generation after it is the next one (0 is skipped).
-    rs.nft_genid = next_genid(impl_->genid);
-    for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
-        for (Chain& ch : rs.tables[i].chains) {
-            ch.nft_rules.clear(), ch.nft_copies.clear();
-            for (Rule& r : ch.rules) {
-                if (!impl_->patched[i] || !r.nft)
-                    r.nft = unknown_handle, r.nft_copy = impl_->guarded[i] ? unknown_handle : 0, r.nft_live = {};
-                ch.nft_rules.push_back(r.nft);
-                ch.nft_copies.push_back(r.nft_copy);
-            }
-            ch.nft_linked = true;
-            if (!impl_->patched[i]) ch.nft_counts = false, ch.nft_live = {};
-            // Its netfilter chains hold copies of rules: it is made anew next time too.
-            if (impl_->laid_out[i]) ch.nft_linked = false, ch.nft_rules.clear(), ch.nft_copies.clear();
-        }
-    return was;
-}
-
-void unsettle(Ruleset& rs, Change::Settled&& was) {
-    rs.nft_genid = was.genid;
-    size_t c = 0, r = 0;
-    for (Table& t : rs.tables)
-        for (Chain& ch : t.chains) {
-            auto& cs = was.chains[c++];
-            ch.nft_linked = cs.linked, ch.nft_counts = cs.counts, ch.nft_live = cs.live;
-            ch.nft_rules = std::move(cs.rules);
-            ch.nft_copies = std::move(cs.copies);
-            for (Rule& rule : ch.rules) {
-                const auto& h = was.rules[r++];
-                rule.nft = h.handle, rule.nft_copy = h.copy, rule.nft_live = h.live;
-            }
-        }
-}
-
-Result<void> install(Ruleset& rs, bool patch) {
-    auto c = prepare(rs, patch);
-    if (!c) return std::unexpected(c.error());
-    if (auto r = c->send(); !r) return r;
-    (void)c->settle(rs);
-    return {};
-}
-
-LiveOut::LiveOut(Ruleset& rs) : rs_(rs) { move(-1); }
-LiveOut::~LiveOut() { move(+1); }
-
-void LiveOut::move(int sign) {
-    auto apply = [sign](Counters& c, const Counters& live) {
-        c.pkts += uint64_t(sign) * live.pkts;
-        c.bytes += uint64_t(sign) * live.bytes;
-    };
-    for (Table& t : rs_.tables)
-        for (Chain& ch : t.chains) {
-            if (ch.nft_counts) apply(ch.ctr, ch.nft_live);
-            for (Rule& r : ch.rules)
-                if (r.nft) apply(r.ctr, r.nft_live);
-        }
-}
-
-Result<void> remove(Family f) {
-    auto s = open_socket();
-    if (!s) return std::unexpected(s.error());
-    Batch b(spec_of(f).nfproto);
-    if (auto r = delete_owned(s->get(), b); !r) return r;
-    return b.send(s->get(), "removing the netfilter rules");
-}
-
 namespace {
 
 // Calls f on every attribute in [begin, end).
@@ -1504,10 +1325,269 @@ Result<HeldRules> read_rules(mnl_socket* s, uint8_t nfproto) {
     return counted;
 }
 
+}  // namespace
+
+// The sent batch and what it decided per table: patched, or made anew.
+struct Change::Impl {
+    Impl(Socket s, uint8_t nfproto, uint32_t genid) : sock(std::move(s)), batch(nfproto, genid), genid(genid) {}
+    Socket sock;
+    Batch batch;
+    uint32_t genid;  // the kernel's generation the batch was built on
+    std::vector<bool> patched;
+    std::vector<bool> laid_out;  // made anew in fewer levels (Planner): never patched
+    std::vector<bool> guarded;   // with shadow copies of its rules
+    // What the kernel counted for the rules of the tables made anew whose handles and
+    // counts were not read (counted_unread): settle adds it to their counters.
+    std::vector<Change::Settled::Added> unread;
+};
+
+namespace {
+
+bool has_unread(const Table& t) {
+    for (const Chain& ch : t.chains)
+        for (const Rule& r : ch.rules)
+            if (r.nft == unknown_handle && r.nft_pos != Rule::nft_nowhere) return true;
+    return false;
+}
+
+// What the kernel counted, in table `t` (index `ti` in its ruleset) that is about to be
+// made anew, for the rules whose counts were not read when they were loaded (a load that
+// found nftables unchanged, link_unchanged) or since they were made (in this process):
+// their counts would go with the kernel's table. `held` is read the first time it is
+// needed. Rules whose place is unknown, or whose chain no longer lines up, add nothing.
+Result<void> counted_unread(mnl_socket* s, const Table& t, size_t ti, const KernelChains& chains,
+                            std::optional<HeldRules>& held, std::vector<Change::Settled::Added>& out) {
+    const std::string name = table_name(t);
+    for (size_t ci = 0; ci < t.chains.size(); ++ci) {
+        const Chain& ch = t.chains[ci];
+        for (size_t ri = 0; ri < ch.rules.size(); ++ri) {
+            const Rule& r = ch.rules[ri];
+            if (r.nft != unknown_handle || r.nft_pos == Rule::nft_nowhere) continue;
+            if (!held) {
+                auto read = read_rules(s, spec_of(t.family).nfproto);
+                if (!read) return std::unexpected(read.error());
+                held = std::move(*read);
+            }
+            auto own = held->find({name, ch.nft_name});
+            if (own == held->end()) continue;
+            const bool guarded = kernel_chain(chains, name, shadow_name(ch.nft_name)) != nullptr;
+            const size_t at = r.nft_pos + (guarded && ch.builtin ? guard_rules(t.family) : 0);
+            if (at >= own->second.size()) continue;
+            Counters c = own->second[at].c;
+            if (guarded) {
+                auto copies = held->find({name, shadow_name(ch.nft_name)});
+                if (copies == held->end() || r.nft_pos >= copies->second.size()) continue;
+                c.pkts += copies->second[r.nft_pos].c.pkts, c.bytes += copies->second[r.nft_pos].c.bytes;
+            }
+            if (c.pkts || c.bytes) out.push_back({ti, ci, ri, c});
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Change::Change() = default;
+Change::Change(Change&&) noexcept = default;
+Change& Change::operator=(Change&&) noexcept = default;
+Change::~Change() = default;
+
+Result<Change> prepare(const Ruleset& rs, bool patch) {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    mnl_socket* sock = s->get();  // the Change owns it from below
+    // The generation the batch is built on, read before what it is built from: the kernel
+    // refuses the batch if anything changed meanwhile.
+    auto genid = read_genid(s->get());
+    if (!genid) return std::unexpected(genid.error());
+    const FamilySpec& fs = spec_of(rs.family);
+    auto existing = list_tables(s->get(), fs.nfproto);
+    if (!existing) return std::unexpected(existing.error());
+    // Read when patching, or when a table with unread counts is made anew.
+    std::optional<KernelChains> chains;
+    auto read_kernel_chains = [&]() -> Result<void> {
+        if (chains) return {};
+        auto c = read_chains(sock, fs.nfproto, "listing the nftables chains");
+        if (!c) return std::unexpected(c.error());
+        chains = std::move(*c);
+        return {};
+    };
+    if (patch)
+        if (auto r = read_kernel_chains(); !r) return std::unexpected(r.error());
+    std::optional<HeldRules> held;
+    Change out;
+    out.impl_ = std::make_unique<Change::Impl>(std::move(*s), fs.nfproto, *genid);
+    Batch& b = out.impl_->batch;
+    std::set<std::string> wanted;
+    for (const Table& t : rs.tables) {
+        const std::string name = table_name(t);
+        wanted.insert(name);
+        bool ours = false;
+        for (const Existing& e : *existing) {
+            if (e.name != name) continue;
+            if (!e.ours)
+                return runtime_fail(str("table ", fs.nft_family, ' ', name, " is not xdptables' (iptables-nft?); the ", t.name,
+                                        " table needs that name for its ", bound_target(t), " rules"));
+            ours = true;
+        }
+        auto shape = shape_of(t);
+        if (!shape) return std::unexpected(shape.error());
+        bool done = false;
+        if (patch && ours && !shape->layout) {
+            auto p = patch_table(b, name, t, (*chains)[name], shape->guarded);
+            if (!p) return std::unexpected(p.error());
+            done = *p;
+        }
+        if (!done && ours && has_unread(t)) {
+            if (auto r = read_kernel_chains(); !r) return std::unexpected(r.error());
+            auto r = counted_unread(sock, t, out.impl_->patched.size(), *chains, held, out.impl_->unread);
+            if (!r) return std::unexpected(r.error());
+        }
+        if (!done) {
+            if (ours) b.table(NFT_MSG_DELTABLE, 0, name);
+            if (auto r = make_table(b, name, t, *shape); !r) return std::unexpected(r.error());
+        }
+        out.impl_->patched.push_back(done);
+        out.impl_->laid_out.push_back(bool(shape->layout));
+        out.impl_->guarded.push_back(shape->guarded);
+    }
+    for (const Existing& e : *existing)
+        if (e.ours && !wanted.count(e.name)) b.table(NFT_MSG_DELTABLE, 0, e.name);
+    return out;
+}
+
+Result<bool> holds_tables(Family f) {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    auto existing = list_tables(s->get(), spec_of(f).nfproto);
+    if (!existing) return std::unexpected(existing.error());
+    return std::any_of(existing->begin(), existing->end(), [](const Existing& e) { return e.ours; });
+}
+
+void Change::refuse_for_test() { impl_->batch.table(NFT_MSG_DELTABLE, 0, str(own_prefix, "test-refusal")); }
+
+Result<void> Change::send() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules"); }
+
+Result<void> Change::check() { return impl_->batch.send(impl_->sock.get(), "loading the netfilter rules", true); }
+
+Result<void> check(const Ruleset& rs) {
+    auto c = prepare(rs);
+    if (!c) return std::unexpected(c.error());
+    return c->check();
+}
+
+bool Change::raced() const { return impl_->batch.raced(); }
+
+Result<void> bump_generation_for_test() {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    Batch b(NFPROTO_IPV4);
+    const std::string name = str(own_prefix, "test-race");
+    b.table(NFT_MSG_NEWTABLE, NLM_F_CREATE, name);
+    b.table(NFT_MSG_DELTABLE, 0, name);
+    return b.send(s->get(), "changing nftables for a test");
+}
+
+// A table made anew counts from zero: its counts are all in the ruleset's counters. A
+// patched one keeps the rules and counters it kept. The handles of the rules a batch
+// makes are not read back: they are `unknown_handle`, so that a later commit of this
+// process (xdptables-restore, one per table block) leaves such a chain alone while it is
+// unchanged, and makes its table anew otherwise.
+Change::Settled Change::settle(Ruleset& rs) const {
+    Settled was{rs.nft_genid, {}, {}, impl_->unread};
+    for (const Table& t : rs.tables)
+        for (const Chain& ch : t.chains) {
+            was.chains.push_back({ch.nft_linked, ch.nft_counts, ch.nft_live, ch.nft_name, ch.nft_rules, ch.nft_copies});
+            for (const Rule& r : ch.rules) was.rules.push_back({r.nft, r.nft_copy, r.nft_pos, r.nft_live});
+        }
+    // What the kernel counted for the unread rules of the tables made anew, now theirs.
+    for (const Settled::Added& a : impl_->unread) {
+        Counters& c = rs.tables[a.table].chains[a.chain].rules[a.rule].ctr;
+        c.pkts += a.c.pkts, c.bytes += a.c.bytes;
+    }
+    // The batch is one commit: the generation after it is the next one (0 is skipped).
+    rs.nft_genid = next_genid(impl_->genid);
+    for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
+        for (Chain& ch : rs.tables[i].chains) {
+            ch.nft_rules.clear(), ch.nft_copies.clear();
+            // The kernel's chain now holds the rules in this order, under this name.
+            ch.nft_name = ch.name;
+            uint32_t pos = 0;
+            for (Rule& r : ch.rules) {
+                if (!impl_->patched[i] || !r.nft)
+                    r.nft = unknown_handle, r.nft_copy = impl_->guarded[i] ? unknown_handle : 0, r.nft_live = {};
+                r.nft_pos = impl_->laid_out[i] ? Rule::nft_nowhere : pos++;
+                ch.nft_rules.push_back(r.nft);
+                ch.nft_copies.push_back(r.nft_copy);
+            }
+            ch.nft_linked = true;
+            if (!impl_->patched[i]) ch.nft_counts = false, ch.nft_live = {};
+            // Its netfilter chains hold copies of rules: it is made anew next time too.
+            if (impl_->laid_out[i]) ch.nft_linked = false, ch.nft_rules.clear(), ch.nft_copies.clear();
+        }
+    return was;
+}
+
+void unsettle(Ruleset& rs, Change::Settled&& was) {
+    rs.nft_genid = was.genid;
+    size_t c = 0, r = 0;
+    for (Table& t : rs.tables)
+        for (Chain& ch : t.chains) {
+            auto& cs = was.chains[c++];
+            ch.nft_linked = cs.linked, ch.nft_counts = cs.counts, ch.nft_live = cs.live;
+            ch.nft_name = std::move(cs.name);
+            ch.nft_rules = std::move(cs.rules);
+            ch.nft_copies = std::move(cs.copies);
+            for (Rule& rule : ch.rules) {
+                const auto& h = was.rules[r++];
+                rule.nft = h.handle, rule.nft_copy = h.copy, rule.nft_pos = h.pos, rule.nft_live = h.live;
+            }
+        }
+    for (const Change::Settled::Added& a : was.added) {
+        Counters& c = rs.tables[a.table].chains[a.chain].rules[a.rule].ctr;
+        c.pkts -= a.c.pkts, c.bytes -= a.c.bytes;
+    }
+}
+
+Result<void> install(Ruleset& rs, bool patch) {
+    auto c = prepare(rs, patch);
+    if (!c) return std::unexpected(c.error());
+    if (auto r = c->send(); !r) return r;
+    (void)c->settle(rs);
+    return {};
+}
+
+LiveOut::LiveOut(Ruleset& rs) : rs_(rs) { move(-1); }
+LiveOut::~LiveOut() { move(+1); }
+
+void LiveOut::move(int sign) {
+    auto apply = [sign](Counters& c, const Counters& live) {
+        c.pkts += uint64_t(sign) * live.pkts;
+        c.bytes += uint64_t(sign) * live.bytes;
+    };
+    for (Table& t : rs_.tables)
+        for (Chain& ch : t.chains) {
+            if (ch.nft_counts) apply(ch.ctr, ch.nft_live);
+            for (Rule& r : ch.rules)
+                if (r.nft) apply(r.ctr, r.nft_live);
+        }
+}
+
+Result<void> remove(Family f) {
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    Batch b(spec_of(f).nfproto);
+    if (auto r = delete_owned(s->get(), b); !r) return r;
+    return b.send(s->get(), "removing the netfilter rules");
+}
+
+namespace {
+
 // Forgets what `ch` and its rules were linked to in the kernel.
 void unlink(Chain& ch) {
     ch.nft_linked = false, ch.nft_counts = false, ch.nft_live = {}, ch.nft_rules.clear(), ch.nft_copies.clear();
-    for (Rule& r : ch.rules) r.nft = 0, r.nft_copy = 0, r.nft_live = {};
+    ch.nft_name = ch.name;
+    for (Rule& r : ch.rules) r.nft = 0, r.nft_copy = 0, r.nft_pos = Rule::nft_nowhere, r.nft_live = {};
 }
 
 // For a table laid out in fewer levels (Planner): adds what the kernel's rules counted
@@ -1566,8 +1646,9 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
             const bool guarded = kernel_chain(*chains, name, shadow_name(ch.name)) != nullptr;
             const size_t skip = guarded && ch.builtin ? guard_rules(t.family) : 0;
             if (!rules) {
+                uint32_t pos = 0;
                 for (Rule& r : ch.rules) {
-                    r.nft = unknown_handle, r.nft_copy = guarded ? unknown_handle : 0;
+                    r.nft = unknown_handle, r.nft_copy = guarded ? unknown_handle : 0, r.nft_pos = pos++;
                     ch.nft_rules.push_back(r.nft);
                     ch.nft_copies.push_back(r.nft_copy);
                 }

@@ -119,14 +119,23 @@ struct Change::Settled {
     struct ChainState {
         bool linked, counts;
         Counters live;
+        std::string name;
         std::vector<uint64_t> rules, copies;
     };
     std::vector<ChainState> chains;
     struct RuleState {
         uint64_t handle, copy;
+        uint32_t pos;
         Counters live;
     };
     std::vector<RuleState> rules;  // each rule's handles and count, in order
+    // What a table made anew counted for rules whose counts had not been read, added to
+    // their counters (rules by their place in the ruleset).
+    struct Added {
+        size_t table, chain, rule;
+        Counters c;
+    };
+    std::vector<Added> added;
 };
 // Puts back what settle replaced: `rs` is again as prepare found it.
 void unsettle(Ruleset& rs, Change::Settled&& was);

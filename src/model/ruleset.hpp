@@ -45,6 +45,11 @@ struct Rule {
     // counts of both.
     uint64_t nft_copy = 0;
     Counters nft_live;
+    // A rule whose handle was not read (nft_unread): its place in its kernel chain (past
+    // the guards), where its count is read should its table be made anew; nft_nowhere
+    // when unknown.
+    static constexpr uint32_t nft_nowhere = ~uint32_t(0);
+    uint32_t nft_pos = nft_nowhere;
     // Added by iptables-restore in the table block under way: libiptc's rule was not read
     // from the kernel, and -Z leaves its counters alone (TC_ZERO_ENTRIES zeroes only the
     // kernel's). When it jumps or goes to a user chain, libiptc keeps the chain's name, as
@@ -85,6 +90,7 @@ struct Chain {
     // rules in order (known when `nft_linked`), and its policy counters there
     // (`nft_live`, included in ctr while `nft_counts`).
     bool nft_linked = false;
+    std::string nft_name;  // the kernel chain's name then (-E renames the chain here)
     std::vector<uint64_t> nft_rules;
     std::vector<uint64_t> nft_copies;  // the rules' nft_copy, in the same order
     bool nft_counts = false;

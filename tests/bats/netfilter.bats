@@ -395,6 +395,36 @@ peers() {
   [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
 }
 
+@test "a table made anew by a command that did not read the counts keeps them, set by -Z or counted" {
+  pair
+  both -t raw -N c
+  both -t raw -A OUTPUT -m comment --comment "counted"
+  both -t raw -A OUTPUT -p udp -j ACCEPT
+  send "$x" 4; send "$l" 4
+  both -t raw -Z OUTPUT 2
+  send "$x" 2; send "$l" 2
+  # Appends trust the kernel's rules without reading them back (nftables unchanged).
+  both -t raw -A PREROUTING -s 198.18.0.1
+  both -t raw -A c -s 198.18.0.2
+  run in_ns "$x" nft list table ip xdptables-raw
+  [[ "$output" != *"x_tables-copy-of"* ]]
+  # The first port match gives the table shadow copies: made anew, its counts with it:
+  # the first rule's 12 packets (the datagrams and their ICMP errors), the second's 2
+  # since its -Z.
+  both -t raw -A c -p udp --dport 443 -j ACCEPT
+  run in_ns "$x" nft list table ip xdptables-raw
+  [[ "$output" == *"x_tables-copy-of"* ]]
+  same_saves
+  [[ "$xs" == *"[12:624] -A OUTPUT -m comment --comment counted"* ]]
+  [[ "$xs" == *"[2:76] -A OUTPUT -p udp -j ACCEPT"* ]]
+  # And again, from the guarded table: so much at once that it is made anew.
+  send "$x" 1; send "$l" 1
+  both -t raw -A c -s "$(echo 198.18.1.{1..9} | tr ' ' ,)" -d "$(echo 198.18.2.{1..8} | tr ' ' ,)" -j DROP
+  same_saves
+  [[ "$xs" == *"[14:728] -A OUTPUT -m comment --comment counted"* ]]
+  [[ "$xs" == *"[3:114] -A OUTPUT -p udp -j ACCEPT"* ]]
+}
+
 # peer_send NS ADDR N: N UDP datagrams from NS to ADDR:7000 (broadcast allowed).
 peer_send() {
   in_ns "$1" python3 -c "
