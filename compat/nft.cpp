@@ -777,6 +777,42 @@ std::string table_name(const Table& t) {
 
 namespace {
 
+// A table as nf_tables is given it: its dead rules (Chain::live_end) inert, with no test
+// and no verdict. x_tables never walks them, so iptables takes there what nf_tables would
+// refuse (a jump loop, a target outside its hooks); no packet reaches them in either. A
+// rule whose kernel rule was made in the other form is made anew (it has no handle here).
+// `t` itself when nothing differs; otherwise a copy, held by `keep`.
+const Table& kernel_form(const Table& t, std::optional<Table>& keep) {
+    auto differs = [&t] {
+        for (const Chain& ch : t.chains) {
+            if (ch.live_end() < ch.rules.size()) return true;
+            for (const Rule& r : ch.rules)
+                if (r.nft && r.nft_dead) return true;
+        }
+        return false;
+    };
+    if (!differs()) return t;
+    keep = t;
+    for (Chain& ch : keep->chains)
+        for (size_t i = 0, live = ch.live_end(); i < ch.rules.size(); ++i) {
+            Rule& r = ch.rules[i];
+            const bool dead = i >= live;
+            if (r.nft && r.nft_dead != dead) r.nft = 0, r.nft_copy = 0, r.nft_live = {};
+            if (!dead) continue;
+            Rule inert;
+            inert.ctr = r.ctr, inert.slot = r.slot, inert.nft = r.nft, inert.nft_copy = r.nft_copy;
+            inert.nft_live = r.nft_live, inert.nft_pos = r.nft_pos, inert.nft_dead = true;
+            r = std::move(inert);
+        }
+    return *keep;
+}
+
+// Records that the kernel's rules of `t` are made as kernel_form makes them now.
+void mark_forms(Table& t) {
+    for (Chain& ch : t.chains)
+        for (size_t i = 0, live = ch.live_end(); i < ch.rules.size(); ++i) ch.rules[i].nft_dead = i >= live;
+}
+
 // What the kernel holds of a chain: a base chain's policy and its counters.
 struct KernelChain {
     std::optional<Counters> policy_ctr;
@@ -1419,15 +1455,17 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
     out.impl_ = std::make_unique<Change::Impl>(std::move(*s), fs.nfproto, *genid);
     Batch& b = out.impl_->batch;
     std::set<std::string> wanted;
-    for (const Table& t : rs.tables) {
-        const std::string name = table_name(t);
+    for (const Table& given : rs.tables) {
+        std::optional<Table> keep;
+        const Table& t = kernel_form(given, keep);
+        const std::string name = table_name(given);
         wanted.insert(name);
         bool ours = false;
         for (const Existing& e : *existing) {
             if (e.name != name) continue;
             if (!e.ours)
                 return runtime_fail(str("table ", fs.nft_family, ' ', name, " is not xdptables' (iptables-nft?); the ", t.name,
-                                        " table needs that name for its ", bound_target(t), " rules"));
+                                        " table needs that name for its ", bound_target(given), " rules"));
             ours = true;
         }
         auto shape = shape_of(t);
@@ -1438,9 +1476,9 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
             if (!p) return std::unexpected(p.error());
             done = *p;
         }
-        if (!done && ours && has_unread(t)) {
+        if (!done && ours && has_unread(given)) {
             if (auto r = read_kernel_chains(); !r) return std::unexpected(r.error());
-            auto r = counted_unread(sock, t, out.impl_->patched.size(), *chains, held, out.impl_->unread);
+            auto r = counted_unread(sock, given, out.impl_->patched.size(), *chains, held, out.impl_->unread);
             if (!r) return std::unexpected(r.error());
         }
         if (!done) {
@@ -1498,7 +1536,7 @@ Change::Settled Change::settle(Ruleset& rs) const {
     for (const Table& t : rs.tables)
         for (const Chain& ch : t.chains) {
             was.chains.push_back({ch.nft_linked, ch.nft_counts, ch.nft_live, ch.nft_name, ch.nft_rules, ch.nft_copies});
-            for (const Rule& r : ch.rules) was.rules.push_back({r.nft, r.nft_copy, r.nft_pos, r.nft_live});
+            for (const Rule& r : ch.rules) was.rules.push_back({r.nft, r.nft_copy, r.nft_pos, r.nft_dead, r.nft_live});
         }
     // What the kernel counted for the unread rules of the tables made anew, now theirs.
     for (const Settled::Added& a : impl_->unread) {
@@ -1513,9 +1551,13 @@ Change::Settled Change::settle(Ruleset& rs) const {
             // The kernel's chain now holds the rules in this order, under this name.
             ch.nft_name = ch.name;
             uint32_t pos = 0;
+            const size_t live = ch.live_end();
             for (Rule& r : ch.rules) {
-                if (!impl_->patched[i] || !r.nft)
+                // (kernel_form: a rule dead now and not then, or the reverse, was made anew)
+                const bool dead = size_t(&r - ch.rules.data()) >= live;
+                if (!impl_->patched[i] || !r.nft || r.nft_dead != dead)
                     r.nft = unknown_handle, r.nft_copy = impl_->guarded[i] ? unknown_handle : 0, r.nft_live = {};
+                r.nft_dead = dead;
                 r.nft_pos = impl_->laid_out[i] ? Rule::nft_nowhere : pos++;
                 ch.nft_rules.push_back(r.nft);
                 ch.nft_copies.push_back(r.nft_copy);
@@ -1540,7 +1582,8 @@ void unsettle(Ruleset& rs, Change::Settled&& was) {
             ch.nft_copies = std::move(cs.copies);
             for (Rule& rule : ch.rules) {
                 const auto& h = was.rules[r++];
-                rule.nft = h.handle, rule.nft_copy = h.copy, rule.nft_pos = h.pos, rule.nft_live = h.live;
+                rule.nft = h.handle, rule.nft_copy = h.copy, rule.nft_pos = h.pos, rule.nft_dead = h.dead;
+                rule.nft_live = h.live;
             }
         }
     for (const Change::Settled::Added& a : was.added) {
@@ -1625,7 +1668,10 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
     if (!chains) return std::unexpected(chains.error());
     for (Table& t : rs.tables) {
         const std::string name = table_name(t);
-        auto shape = shape_of(t);
+        // The kernel holds it as it was committed: in the forms its rules stand in now.
+        mark_forms(t);
+        std::optional<Table> keep;
+        auto shape = shape_of(kernel_form(t, keep));
         if (shape && shape->layout) {
             link_laid_out(t, name, *shape->layout, *chains, rules);
             continue;
@@ -1700,8 +1746,10 @@ Result<bool> link_unchanged(Ruleset& rs) {
     if (*genid != *rs.nft_genid) return false;
     // A table laid out in fewer levels is made anew by every commit: its rules' counts
     // are needed.
-    for (const Table& t : rs.tables)
-        if (auto layout = Planner(t).plan(); !layout || *layout) return false;
+    for (const Table& t : rs.tables) {
+        std::optional<Table> keep;
+        if (auto layout = Planner(kernel_form(t, keep)).plan(); !layout || *layout) return false;
+    }
     if (auto r = link(s->get(), rs, nullptr); !r) return std::unexpected(r.error());
     return true;
 }

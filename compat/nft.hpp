@@ -126,6 +126,7 @@ struct Change::Settled {
     struct RuleState {
         uint64_t handle, copy;
         uint32_t pos;
+        bool dead;
         Counters live;
     };
     std::vector<RuleState> rules;  // each rule's handles and count, in order

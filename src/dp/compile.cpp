@@ -113,7 +113,7 @@ struct Flattener {
     std::vector<size_t> chain(const Table& t, const Chain& ch, const XdpCond& ctx, int depth) {
         std::vector<size_t> returns;
         const uint32_t first = rule0[{t.name, ch.name}];
-        for (size_t i = 0; i < ch.rules.size(); ++i) {
+        for (size_t i = 0, live = ch.live_end(); i < live; ++i) {
             if (full()) return returns;
             const Rule& r = ch.rules[i];
             const uint32_t slot = first + static_cast<uint32_t>(i);

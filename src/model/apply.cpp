@@ -37,7 +37,8 @@ std::map<std::string, std::set<std::string>> reaching_hooks(const Table& t) {
             const Chain* cur = todo.back();
             todo.pop_back();
             hooks[cur->name].insert(c.name);
-            for (const auto& r : cur->rules) {
+            for (size_t i = 0, live = cur->live_end(); i < live; ++i) {
+                const Rule& r = cur->rules[i];
                 if (r.target.kind || r.target_name.empty()) continue;
                 const Chain* next = t.find(r.target_name);
                 if (next && !next->builtin && seen.insert(next->name).second) todo.push_back(next);
@@ -52,7 +53,8 @@ bool has_reachable_loop(const Table& t) {
     std::map<std::string, int> state;  // 0 new, 1 on stack, 2 done
     auto dfs = [&](auto&& self, const Chain& c) -> bool {
         state[c.name] = 1;
-        for (const auto& r : c.rules) {
+        for (size_t i = 0, live = c.live_end(); i < live; ++i) {
+            const Rule& r = c.rules[i];
             if (r.target.kind || r.target_name.empty()) continue;
             const Chain* next = t.find(r.target_name);
             if (!next || next->builtin) continue;
@@ -117,21 +119,28 @@ void reset_policy_counters(Table& t, std::string_view except) {
 }
 
 Result<void> kernel_check_table(const Table& t) {
+    // translate_table: the loop check (mark_source_chains) comes before the entries'.
+    if (has_reachable_loop(t)) return runtime_fail("Too many levels of symbolic links");
     auto hooks = reaching_hooks(t);
     // Kernel objects that rules share by name (ExtData::kernel_shared): the first rule
     // creates the object and fixes its kind, later ones must agree.
     std::map<std::pair<std::string_view, std::string>, std::string> shared;
     for (const auto& c : t.chains)
-        for (const auto& r : c.rules) {
+        for (size_t i = 0, live = c.live_end(); i < c.rules.size(); ++i) {
+            const Rule& r = c.rules[i];
+            // A dead rule is checked as the kernel checks one it never walked to: for no
+            // hook.
+            static const std::set<std::string> none;
+            const std::set<std::string>& at = i < live ? hooks[c.name] : none;
             ExtCtx ctx;
             ctx.rule = &r;
             ctx.table = t.name;
             ctx.family = t.family;
-            ctx.hooks.assign(hooks[c.name].begin(), hooks[c.name].end());
+            ctx.hooks.assign(at.begin(), at.end());
             auto check = [&](const ExtInst& e) -> Result<void> {
                 if (!list_contains(e.kind->tables, t.name)) return einval();
                 if (!e.kind->hooks.empty())
-                    for (const auto& h : hooks[c.name])
+                    for (const auto& h : at)
                         if (!list_contains(e.kind->hooks, h)) return einval();
                 if (!e.data->kernel_accepts(r, ctx)) {
                     switch (e.data->refusal_errno()) {
@@ -151,7 +160,6 @@ Result<void> kernel_check_table(const Table& t) {
             if (r.target.kind)
                 if (auto ok = check(r.target); !ok) return ok;
         }
-    if (has_reachable_loop(t)) return runtime_fail("Too many levels of symbolic links");
     return {};
 }
 

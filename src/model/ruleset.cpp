@@ -22,6 +22,18 @@ bool Rule::same_as(const Rule& o) const {
     return target.exact_text() == o.target.exact_text();
 }
 
+bool Rule::ends_chain() const {
+    return !target.kind && !is_goto && is_standard_verdict(target_name) && src == IpNet{} && dst == IpNet{} &&
+           !inv_src && !inv_dst && in_iface.empty() && out_iface.empty() && !inv_in && !inv_out && proto == 0 &&
+           !inv_proto && !frag && !inv_frag && matches.empty();
+}
+
+size_t Chain::live_end() const {
+    for (size_t i = 0; i < rules.size(); ++i)
+        if (rules[i].ends_chain()) return i + 1;
+    return rules.size();
+}
+
 std::optional<std::vector<std::string_view>> builtin_chains(std::string_view table) {
     const TableSpec* t = find_table_spec(table);
     if (!t) return std::nullopt;

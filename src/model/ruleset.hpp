@@ -50,6 +50,9 @@ struct Rule {
     // when unknown.
     static constexpr uint32_t nft_nowhere = ~uint32_t(0);
     uint32_t nft_pos = nft_nowhere;
+    // Its kernel rule was made dead (inert: nft.cpp, kernel_form); one made otherwise than
+    // the rule now stands (Chain::live_end) is made anew.
+    bool nft_dead = false;
     // Added by iptables-restore in the table block under way: libiptc's rule was not read
     // from the kernel, and -Z leaves its counters alone (TC_ZERO_ENTRIES zeroes only the
     // kernel's). When it jumps or goes to a user chain, libiptc keeps the chain's name, as
@@ -78,6 +81,10 @@ struct Rule {
 
     // Same rule for -D/-C/-I matching: everything but the counters.
     bool same_as(const Rule& o) const;
+    // ACCEPT, DROP, RETURN or QUEUE with no condition at all (no address, interface,
+    // protocol or fragment test, no match): the kernel's x_tables loop check
+    // (mark_source_chains) walks a chain no further, and no packet gets past it.
+    bool ends_chain() const;
 };
 
 struct Chain {
@@ -103,6 +110,9 @@ struct Chain {
     // they list as libiptc read them.
     bool counters_set = false;
     std::vector<Rule> rules;
+    // The rules a packet can reach: those up to the first that ends the chain (the rest
+    // are dead: never matched, and never walked by the kernel's checks of a table).
+    size_t live_end() const;
 };
 
 struct Table {

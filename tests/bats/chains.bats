@@ -156,3 +156,36 @@ print(n)"
     [ "$output" = "table ip xdptables-filter" ]
   done
 }
+
+# The loop check walks a chain up to its first rule without any condition whose verdict
+# is ACCEPT, DROP, RETURN or QUEUE (x_tables' mark_source_chains): a loop behind such a
+# rule, in a base chain or in a user chain, is taken; behind any rule with a condition
+# (a match, an address given inverted, an interface, a protocol, a fragment test) or
+# another target, it is refused.
+@test "a jump loop behind an unconditional verdict is taken, behind any other rule refused, as by iptables-legacy" {
+  pair
+  for stop in "-j ACCEPT" "-j DROP" "-j RETURN" "-j QUEUE" "-p all -j ACCEPT" "-s 0.0.0.0/0 -j ACCEPT" \
+      "-d 0/0 -j DROP" "-m comment --comment x -j ACCEPT" "! -s 0.0.0.0/0 -j ACCEPT" "-i + -j ACCEPT" \
+      "-p tcp -j ACCEPT" "-f -j DROP" "-j NFQUEUE" "-j LOG"; do
+    for at in INPUT c; do
+      for ns in "$x" "$l"; do
+        [ "$ns" = "$x" ] && cmd=$XDPT || cmd=iptables-legacy
+        in_ns "$ns" $cmd -F; in_ns "$ns" $cmd -X
+        for c in a b c; do in_ns "$ns" $cmd -N $c; done
+        [ "$at" = INPUT ] || in_ns "$ns" $cmd -A INPUT -j c
+        eval "in_ns \"\$ns\" \$cmd -A $at $stop"
+        in_ns "$ns" $cmd -A $at -j a
+        in_ns "$ns" $cmd -A a -j b
+        out=$(in_ns "$ns" $cmd -A b -j a 2>&1) && rc=0 || rc=$?
+        out=${out/xdptables:/iptables:}
+        [ "$ns" = "$x" ] && { xo="$rc $out"; xs=$(in_ns "$ns" $cmd -S); } || { lo="$rc $out"; ls=$(in_ns "$ns" $cmd -S); }
+      done
+      [ "$xo" = "$lo" ] && [ "$xs" = "$ls" ] || { echo "$stop in $at: xdptables: $xo; iptables-legacy: $lo" >&3; false; }
+    done
+  done
+  # Both answers came up.
+  [ "$xo" = "1 iptables: Too many levels of symbolic links." ]
+  in_ns "$x" $XDPT -F INPUT && in_ns "$x" $XDPT -A INPUT -j DROP
+  in_ns "$x" $XDPT -A INPUT -j a
+  in_ns "$x" $XDPT -A b -j a
+}

@@ -425,6 +425,53 @@ peers() {
   [[ "$xs" == *"[3:114] -A OUTPUT -p udp -j ACCEPT"* ]]
 }
 
+@test "rules behind an unconditional verdict are dead as in x_tables: loops and hooks unchecked there, laid out again when they come alive" {
+  pair
+  both -N a
+  both -N b
+  both -A INPUT -j RETURN
+  both -A INPUT -j a
+  both -A a -p udp -j ACCEPT
+  # A loop and a target outside its hooks, reached only through dead rules: taken.
+  both -A b -j a
+  both -A a -j b
+  both -A a -m owner --uid-owner 0
+  send "$x" 3; send "$l" 3
+  same_saves
+  [[ "$xs" == *"[6:312] -A INPUT -j RETURN"* ]]
+  run in_ns "$x" nft list chain ip xdptables-filter INPUT
+  [[ "$output" != *"jump a"* ]]
+  # The verdict goes: the loop comes alive, and both refuse it.
+  run in_ns "$x" "$XDPT" -D INPUT 1
+  [ "$status" = 1 ] && [ "$output" = "xdptables: Too many levels of symbolic links." ]
+  run in_ns "$l" iptables-legacy -D INPUT 1
+  [ "$status" = 1 ] && [ "$output" = "iptables: Too many levels of symbolic links." ]
+  both -D a 2
+  both -D a 2
+  both -D INPUT 1
+  run in_ns "$x" nft list chain ip xdptables-filter INPUT
+  [[ "$output" == *"jump a"* ]]
+  send "$x" 2; send "$l" 2
+  same_saves
+  [[ "$xs" == *"[2:76] -A a -p udp -j ACCEPT"* ]]
+  # Dead again behind an ACCEPT inserted before it, and alive again.
+  both -I INPUT -j ACCEPT
+  send "$x" 1; send "$l" 1
+  both -R INPUT 1 -p tcp -j ACCEPT
+  send "$x" 1; send "$l" 1
+  same_saves
+  [[ "$xs" == *"[3:114] -A a -p udp -j ACCEPT"* ]]
+  # A nat target out of its hooks behind an ACCEPT (nat counts conntrack's first packets:
+  # a namespace of its own, no traffic).
+  new_ns n
+  in_ns "$n" "$XDPT" -t nat -A PREROUTING -j ACCEPT
+  in_ns "$n" "$XDPT" -t nat -A PREROUTING -j MASQUERADE
+  run in_ns "$n" "$XDPT" -t nat -D PREROUTING 1
+  [ "$status" = 1 ] && [[ "$output" == "xdptables: Invalid argument."* ]]
+  run in_ns "$n" "$XDPT" -t nat -S PREROUTING
+  [ "$output" = "$(printf -- '-P PREROUTING ACCEPT\n-A PREROUTING -j ACCEPT\n-A PREROUTING -j MASQUERADE')" ]
+}
+
 # peer_send NS ADDR N: N UDP datagrams from NS to ADDR:7000 (broadcast allowed).
 peer_send() {
   in_ns "$1" python3 -c "
