@@ -25,9 +25,11 @@ std::set<ChainKey> walked_chains(const Ruleset& rs) {
         if (!seen.insert(k).second) continue;
         const Chain* ch = rs.find(k.first)->find(k.second);
         if (!ch) continue;
-        for (const Rule& r : ch->rules)
+        for (size_t i = 0, live = ch->live_end(); i < live; ++i) {  // (the dead rules: not walked)
+            const Rule& r = ch->rules[i];
             if (!r.target.kind && !r.target_name.empty() && !is_standard_verdict(r.target_name))
                 todo.push_back({k.first, r.target_name});
+        }
     }
     return seen;
 }
