@@ -289,11 +289,14 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     if (auto r = require_privileges(cmd.table.c_str(), inv.brand.family); !r) return exit_with(r.error());
     auto lock = NsLock::acquire(cmd.wait);
     if (!lock) return exit_with(lock.error());
-    // Appending, adding a chain, a policy and checking touch no rule the kernel holds.
-    // A table such a command makes anew reads the counts of its rules then (nft::prepare),
-    // unless the append changes the table's name: they have to be in the ruleset first.
+    // Appending, adding a chain, a policy and checking touch no rule the kernel holds, and
+    // a listing without -v shows no count. A table such a command makes anew reads the
+    // counts of its rules then (nft::prepare), unless the append changes the table's
+    // name: they have to be in the ruleset first.
     const bool remakes = (cmd.cmd & CMD_APPEND) && nft::binds_table_name(cmd.table, cmd.jumpto);
-    const bool rule_counts = remakes || (cmd.cmd & ~unsigned(CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK));
+    unsigned reads_no_rule = CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK;
+    if (!cmd.verbose) reads_no_rule |= CMD_LIST | CMD_LIST_RULES;
+    const bool rule_counts = remakes || (cmd.cmd & ~reads_no_rule);
     const Family fam = inv.brand.family;
     auto loaded = load_ruleset(fam, rule_counts);
     if (!loaded) return exit_with(loaded.error());
