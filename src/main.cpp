@@ -361,8 +361,10 @@ int main_save(const Invocation& inv, const std::vector<std::string>& args) {
                    stderr);
         return 1;
     }
-    auto lock = NsLock::acquire(0);
-    if (!lock) return exit_with(lock.error());
+    // Held while the ruleset is read, not while it is written out: iptables-legacy-save
+    // takes no lock, and a slow reader of the output (a pipe) must not hold up writers.
+    std::optional<Result<NsLock>> lock(NsLock::acquire(0));
+    if (!*lock) return exit_with(lock->error());
     auto loaded = load_ruleset(inv.brand.family);
     if (!loaded) return exit_with(loaded.error());
     Ruleset* rs = &loaded->rs;
@@ -381,6 +383,7 @@ int main_save(const Invocation& inv, const std::vector<std::string>& args) {
         out += table_to_save(t, counters);
         out += str("# Completed on ", now_text());
     }
+    lock.reset();
     if (file) {
         std::ofstream f(*file, std::ios::trunc);
         if (!f) {

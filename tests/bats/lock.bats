@@ -148,3 +148,18 @@ mask_lock_path() { sed "s|^Can't lock [^:]*:|Can't lock LOCK:|" "$1"; }
   run in_ns "$b" "$XDPT" -w 1 -A INPUT -s 198.18.0.1 -j ACCEPT
   [ "$status" = 0 ]
 }
+
+@test "xdptables-save holds the lock while it reads, not while a slow reader takes its output (iptables-legacy-save takes none)" {
+  new_ns ns
+  # 3,000 rules: more output than a pipe holds, so the save blocks writing it.
+  { echo '*filter'; echo ':INPUT ACCEPT [0:0]'
+    for i in $(seq 3000); do echo "-A INPUT -s 198.18.$((i / 250)).$((i % 250 + 1))/32 -m comment --comment r$i -j DROP"; done
+    echo COMMIT; } | in_ns "$ns" "$XDPT_BINDIR/xdptables-restore"
+  (in_ns "$ns" "$XDPT_BINDIR/xdptables-save" | { sleep 4; wc -l >"$BATS_TEST_TMPDIR/lines"; }) &
+  holder=$!
+  sleep 1
+  run in_ns "$ns" "$XDPT" -w 1 -A INPUT -j ACCEPT
+  [ "$status" = 0 ]
+  wait "$holder"; holder=
+  [ "$(cat "$BATS_TEST_TMPDIR/lines")" -ge 3003 ]
+}
