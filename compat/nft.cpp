@@ -39,6 +39,7 @@
 
 #include "core/str.hpp"
 #include "grammar/values.hpp"
+#include "model/apply.hpp"
 #include "model/tables.hpp"
 
 namespace xdpt::nft {
@@ -667,11 +668,20 @@ private:
 
 // Runs a dump request and hands every message to `each`. A missing table or chain is
 // an empty dump.
+// `filter`, for a rule dump: the table, and the chain, whose rules alone are wanted.
+struct DumpFilter {
+    std::string table, chain;
+};
 template <class F>
-Result<void> dump(mnl_socket* s, uint8_t nfproto, uint16_t type, F&& each, std::string_view what) {
+Result<void> dump(mnl_socket* s, uint8_t nfproto, uint16_t type, F&& each, std::string_view what,
+                  const DumpFilter* filter = nullptr) {
     std::span<char> buf = netlink_buffer();
     const uint32_t seq = 1;
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, nfproto, NLM_F_DUMP, seq);
+    if (filter) {
+        mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, filter->table.c_str());
+        if (!filter->chain.empty()) mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, filter->chain.c_str());
+    }
     if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return kernel_fail(what, errno);
     auto cb = [](const nlmsghdr* h, void* data) -> int { return (*static_cast<std::remove_reference_t<F>*>(data))(h); };
     const uint32_t portid = mnl_socket_get_portid(s);
@@ -777,11 +787,13 @@ std::string table_name(const Table& t) {
 
 namespace {
 
-// A table as nf_tables is given it: its dead rules (Chain::live_end) inert, with no test
-// and no verdict. x_tables never walks them, so iptables takes there what nf_tables would
-// refuse (a jump loop, a target outside its hooks); no packet reaches them in either. A
-// rule whose kernel rule was made in the other form is made anew (it has no handle here).
-// `t` itself when nothing differs; otherwise a copy, held by `keep`.
+// A table as nf_tables is given it: its dead rules (Chain::live_end) without what
+// nf_tables would check and x_tables does not, since it never walks them: their jumps and
+// gotos (a loop, a chain too deep), and matches and targets outside the hooks of their
+// chain (MASQUERADE behind an ACCEPT in PREROUTING). The rest stays, as x_tables keeps it:
+// a conntrack match there still turns conntrack (and reassembly) on. No packet reaches
+// them in either. A rule whose kernel rule was made in the other form is made anew (it
+// has no handle here). `t` itself when nothing differs; otherwise a copy, held by `keep`.
 const Table& kernel_form(const Table& t, std::optional<Table>& keep) {
     auto differs = [&t] {
         for (const Chain& ch : t.chains) {
@@ -793,17 +805,20 @@ const Table& kernel_form(const Table& t, std::optional<Table>& keep) {
     };
     if (!differs()) return t;
     keep = t;
-    for (Chain& ch : keep->chains)
+    auto hooks = reaching_hooks(t);
+    for (Chain& ch : keep->chains) {
+        const std::set<std::string>& at = hooks[ch.name];
         for (size_t i = 0, live = ch.live_end(); i < ch.rules.size(); ++i) {
             Rule& r = ch.rules[i];
             const bool dead = i >= live;
             if (r.nft && r.nft_dead != dead) r.nft = 0, r.nft_copy = 0, r.nft_live = {};
             if (!dead) continue;
-            Rule inert;
-            inert.ctr = r.ctr, inert.slot = r.slot, inert.nft = r.nft, inert.nft_copy = r.nft_copy;
-            inert.nft_live = r.nft_live, inert.nft_pos = r.nft_pos, inert.nft_dead = true;
-            r = std::move(inert);
+            if (!r.target.kind && !is_standard_verdict(r.target_name)) r.target_name.clear(), r.is_goto = false;
+            std::erase_if(r.matches, [&](const ExtInst& m) { return !fits_hooks(m, at); });
+            if (r.target.kind && !fits_hooks(r.target, at)) r.target = {}, r.target_name.clear();
+            r.nft_dead = true;
         }
+    }
     return *keep;
 }
 
@@ -1321,7 +1336,13 @@ struct Held {
 };
 using HeldRules = std::map<std::pair<std::string, std::string>, std::vector<Held>>;
 
-Result<HeldRules> read_rules(mnl_socket* s, uint8_t nfproto) {
+// The handles and counts of the kernel's rules: of `rs`'s tables (all of them, or the one
+// named `only`). The kernel's rule dump is quadratic in a chain's length: each of its
+// rounds (32 KiB of rules) walks the chain from its first rule again. So a table with a
+// long chain is read chain by chain (with its shadow copies): two chains of 50,000 rules
+// cost half of what they cost in one dump. Other tables are read whole, in one round trip.
+Result<HeldRules> read_rules(mnl_socket* s, Family f, std::span<const Table> tables) {
+    const uint8_t nfproto = spec_of(f).nfproto;
     HeldRules counted;
     // Read straight from the attributes (table, chain, handle, the counter expression's
     // data): a full parse of every expression of every rule would cost more than the
@@ -1356,8 +1377,27 @@ Result<HeldRules> read_rules(mnl_socket* s, uint8_t nfproto) {
         if (table && chain) counted[{table, chain}].push_back(held);
         return MNL_CB_OK;
     };
-    if (auto r = dump(s, nfproto, NFT_MSG_GETRULE, each, "reading the netfilter counters"); !r)
-        return std::unexpected(r.error());
+    constexpr size_t long_chain = 1024;
+    for (const Table& t : tables) {
+        const std::string name = table_name(t);
+        const bool by_chain = std::any_of(t.chains.begin(), t.chains.end(),
+                                          [](const Chain& ch) { return ch.rules.size() >= long_chain; });
+        std::vector<DumpFilter> filters;
+        if (!by_chain) filters.push_back({name, ""});
+        else
+            for (const Chain& ch : t.chains) {
+                // The kernel's chain may still have the name it was linked under (-E).
+                std::vector<std::string> names{ch.name};
+                if (!ch.nft_name.empty() && ch.nft_name != ch.name) names.push_back(ch.nft_name);
+                for (const std::string& c : names) {
+                    filters.push_back({name, c});
+                    filters.push_back({name, shadow_name(c)});
+                }
+            }
+        for (const DumpFilter& f : filters)
+            if (auto r = dump(s, nfproto, NFT_MSG_GETRULE, each, "reading the netfilter counters", &f); !r)
+                return std::unexpected(r.error());
+    }
     return counted;
 }
 
@@ -1400,7 +1440,7 @@ Result<void> counted_unread(mnl_socket* s, const Table& t, size_t ti, const Kern
             const Rule& r = ch.rules[ri];
             if (r.nft != unknown_handle || r.nft_pos == Rule::nft_nowhere) continue;
             if (!held) {
-                auto read = read_rules(s, spec_of(t.family).nfproto);
+                auto read = read_rules(s, t.family, {&t, 1});
                 if (!read) return std::unexpected(read.error());
                 held = std::move(*read);
             }
@@ -1450,7 +1490,6 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
     };
     if (patch)
         if (auto r = read_kernel_chains(); !r) return std::unexpected(r.error());
-    std::optional<HeldRules> held;
     Change out;
     out.impl_ = std::make_unique<Change::Impl>(std::move(*s), fs.nfproto, *genid);
     Batch& b = out.impl_->batch;
@@ -1478,6 +1517,7 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
         }
         if (!done && ours && has_unread(given)) {
             if (auto r = read_kernel_chains(); !r) return std::unexpected(r.error());
+            std::optional<HeldRules> held;
             auto r = counted_unread(sock, given, out.impl_->patched.size(), *chains, held, out.impl_->unread);
             if (!r) return std::unexpected(r.error());
         }
@@ -1732,7 +1772,7 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
 Result<void> add_counters(Ruleset& rs) {
     auto s = open_socket();
     if (!s) return std::unexpected(s.error());
-    auto rules = read_rules(s->get(), spec_of(rs.family).nfproto);
+    auto rules = read_rules(s->get(), rs.family, rs.tables);
     if (!rules) return std::unexpected(rules.error());
     return link(s->get(), rs, &*rules);
 }

@@ -26,7 +26,8 @@ bool list_contains(std::string_view list, std::string_view item) {
     return false;
 }
 
-// The builtin chains whose packets can reach each chain (through -j and -g).
+}  // namespace
+
 std::map<std::string, std::set<std::string>> reaching_hooks(const Table& t) {
     std::map<std::string, std::set<std::string>> hooks;
     for (const auto& c : t.chains) {
@@ -47,6 +48,15 @@ std::map<std::string, std::set<std::string>> reaching_hooks(const Table& t) {
     }
     return hooks;
 }
+
+bool fits_hooks(const ExtInst& e, const std::set<std::string>& hooks) {
+    if (!e.kind || e.kind->hooks.empty()) return true;
+    for (const auto& h : hooks)
+        if (!list_contains(e.kind->hooks, h)) return false;
+    return true;
+}
+
+namespace {
 
 // A jump loop reachable from a builtin chain (the kernel's mark_source_chains).
 bool has_reachable_loop(const Table& t) {
@@ -139,9 +149,7 @@ Result<void> kernel_check_table(const Table& t) {
             ctx.hooks.assign(at.begin(), at.end());
             auto check = [&](const ExtInst& e) -> Result<void> {
                 if (!list_contains(e.kind->tables, t.name)) return einval();
-                if (!e.kind->hooks.empty())
-                    for (const auto& h : at)
-                        if (!list_contains(e.kind->hooks, h)) return einval();
+                if (!fits_hooks(e, at)) return einval();
                 if (!e.data->kernel_accepts(r, ctx)) {
                     switch (e.data->refusal_errno()) {
                         case ERANGE: return runtime_fail("Numerical result out of range");

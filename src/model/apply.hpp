@@ -1,6 +1,8 @@
 // (ruleset, command) -> ruleset: every iptables command as a pure function, with the
 // errors libiptc and the kernel would give. No syscalls.
 #pragma once
+#include <map>
+#include <set>
 #include <string>
 
 #include "cli/command.hpp"
@@ -33,5 +35,13 @@ void reset_policy_counters(Table& t, std::string_view except = {});
 // What the kernel would refuse when the table is replaced (EINVAL from an extension's
 // checkentry, ELOOP for a jump loop reachable from a builtin chain).
 Result<void> kernel_check_table(const Table& t);
+
+// The builtin chains whose packets can reach each chain, through the jumps and gotos of
+// live rules (Chain::live_end), by chain name.
+std::map<std::string, std::set<std::string>> reaching_hooks(const Table& t);
+
+// Whether extension `e` may stand in a chain that packets of builtin chains `hooks`
+// reach (x_tables' check of its hooks).
+bool fits_hooks(const ExtInst& e, const std::set<std::string>& hooks);
 
 }  // namespace xdpt

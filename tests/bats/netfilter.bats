@@ -461,6 +461,16 @@ peers() {
   send "$x" 1; send "$l" 1
   same_saves
   [[ "$xs" == *"[3:114] -A a -p udp -j ACCEPT"* ]]
+  # A dead conntrack match still turns conntrack on, as x_tables instantiates it: the
+  # datagrams are tracked in both.
+  both -A OUTPUT -j ACCEPT
+  both -A OUTPUT -m conntrack --ctstate NEW -m owner --uid-owner 0
+  send "$x" 1; send "$l" 1
+  for ns in "$x" "$l"; do
+    run in_ns "$ns" grep -c 'dport=9999' /proc/net/nf_conntrack
+    [ "$output" -ge 1 ]
+  done
+  same_saves
   # A nat target out of its hooks behind an ACCEPT (nat counts conntrack's first packets:
   # a namespace of its own, no traffic).
   new_ns n
