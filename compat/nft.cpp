@@ -881,13 +881,18 @@ Result<bool> patch_table(Batch& b, const std::string& name, const Table& t,
         }
         if (!ch.nft_linked || kernel.count(shadow_name(ch.name)) != size_t(guarded)) return false;
         if (guarded && ch.nft_copies.size() != ch.nft_rules.size()) return false;
-        // Rules whose handles are unknown (made by this process, or not read): the chain
-        // can only have kept them all, in order, and grown at its end (its new rules are
-        // appended below; it still gets its policy).
-        if (std::find(ch.nft_rules.begin(), ch.nft_rules.end(), unknown_handle) != ch.nft_rules.end()) {
-            if (ch.rules.size() < ch.nft_rules.size()) return false;
-            for (size_t k = 0; k < ch.rules.size(); ++k)
-                if (ch.rules[k].nft != (k < ch.nft_rules.size() ? ch.nft_rules[k] : 0)) return false;
+        // Rules whose handles are unknown (made by this process, or not read: the kernel's
+        // last ones, read_handles reads those before them that a patch needs): the chain
+        // can only have kept them all, in order, with no new rule before any of them (its
+        // new rules after them are appended below; it still gets its policy).
+        if (auto u = std::find(ch.nft_rules.begin(), ch.nft_rules.end(), unknown_handle); u != ch.nft_rules.end()) {
+            if (std::any_of(u, ch.nft_rules.end(), [](uint64_t h) { return h != unknown_handle; })) return false;
+            const size_t unknown = size_t(ch.nft_rules.end() - u);
+            size_t k = 0;
+            while (k < ch.rules.size() && ch.rules[k].nft != unknown_handle) ++k;
+            if (k + unknown > ch.rules.size() || (k > 0 && !ch.rules[k - 1].nft)) return false;
+            for (size_t m = k; m < ch.rules.size(); ++m)
+                if (ch.rules[m].nft != (m < k + unknown ? unknown_handle : 0)) return false;
         }
         // The kept rules, in the kernel's order.
         size_t k = 0;
@@ -1341,45 +1346,51 @@ using HeldRules = std::map<std::pair<std::string, std::string>, std::vector<Held
 // rounds (32 KiB of rules) walks the chain from its first rule again. So a table with a
 // long chain is read chain by chain (with its shadow copies): two chains of 50,000 rules
 // cost half of what they cost in one dump. Other tables are read whole, in one round trip.
-Result<HeldRules> read_rules(mnl_socket* s, Family f, std::span<const Table> tables) {
+// A rule message of a dump: its table, chain, handle and counter, read straight from the
+// attributes (a full parse of every expression of every rule would cost more than the
+// kernel's dump). False for a message of another family.
+bool read_held(const nlmsghdr* h, uint8_t nfproto, const char*& table, const char*& chain, Held& held) {
+    const auto* g = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(h));
+    if (g->nfgen_family != nfproto) return false;
+    table = nullptr, chain = nullptr, held = {0, {}};
+    for_each_attr(mnl_nlmsg_get_payload_offset(h, sizeof(nfgenmsg)), mnl_nlmsg_get_payload_tail(h), [&](const nlattr* a) {
+        switch (mnl_attr_get_type(a)) {
+            case NFTA_RULE_TABLE: table = mnl_attr_get_str(a); break;
+            case NFTA_RULE_CHAIN: chain = mnl_attr_get_str(a); break;
+            case NFTA_RULE_HANDLE: held.handle = be64toh(mnl_attr_get_u64(a)); break;
+            case NFTA_RULE_EXPRESSIONS:
+                for_each_nested(a, [&](const nlattr* elem) {
+                    const char* name = nullptr;
+                    const nlattr* data = nullptr;
+                    for_each_nested(elem, [&](const nlattr* x) {
+                        if (mnl_attr_get_type(x) == NFTA_EXPR_NAME) name = mnl_attr_get_str(x);
+                        else if (mnl_attr_get_type(x) == NFTA_EXPR_DATA) data = x;
+                    });
+                    if (!name || !data || std::strcmp(name, "counter") != 0) return;
+                    for_each_nested(data, [&](const nlattr* x) {
+                        if (mnl_attr_get_type(x) == NFTA_COUNTER_PACKETS) held.c.pkts = be64toh(mnl_attr_get_u64(x));
+                        else if (mnl_attr_get_type(x) == NFTA_COUNTER_BYTES) held.c.bytes = be64toh(mnl_attr_get_u64(x));
+                    });
+                });
+                break;
+        }
+    });
+    return table && chain;
+}
+
+Result<HeldRules> read_rules(mnl_socket* s, Family f, std::span<const Table> tables,
+                             const std::string* kernel_name = nullptr) {
     const uint8_t nfproto = spec_of(f).nfproto;
     HeldRules counted;
-    // Read straight from the attributes (table, chain, handle, the counter expression's
-    // data): a full parse of every expression of every rule would cost more than the
-    // kernel's dump.
     auto each = [&counted, nfproto](const nlmsghdr* h) -> int {
-        const auto* g = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(h));
-        if (g->nfgen_family != nfproto) return MNL_CB_OK;
-        const char *table = nullptr, *chain = nullptr;
-        Held held{0, {}};
-        for_each_attr(mnl_nlmsg_get_payload_offset(h, sizeof(nfgenmsg)), mnl_nlmsg_get_payload_tail(h), [&](const nlattr* a) {
-            switch (mnl_attr_get_type(a)) {
-                case NFTA_RULE_TABLE: table = mnl_attr_get_str(a); break;
-                case NFTA_RULE_CHAIN: chain = mnl_attr_get_str(a); break;
-                case NFTA_RULE_HANDLE: held.handle = be64toh(mnl_attr_get_u64(a)); break;
-                case NFTA_RULE_EXPRESSIONS:
-                    for_each_nested(a, [&](const nlattr* elem) {
-                        const char* name = nullptr;
-                        const nlattr* data = nullptr;
-                        for_each_nested(elem, [&](const nlattr* x) {
-                            if (mnl_attr_get_type(x) == NFTA_EXPR_NAME) name = mnl_attr_get_str(x);
-                            else if (mnl_attr_get_type(x) == NFTA_EXPR_DATA) data = x;
-                        });
-                        if (!name || !data || std::strcmp(name, "counter") != 0) return;
-                        for_each_nested(data, [&](const nlattr* x) {
-                            if (mnl_attr_get_type(x) == NFTA_COUNTER_PACKETS) held.c.pkts = be64toh(mnl_attr_get_u64(x));
-                            else if (mnl_attr_get_type(x) == NFTA_COUNTER_BYTES) held.c.bytes = be64toh(mnl_attr_get_u64(x));
-                        });
-                    });
-                    break;
-            }
-        });
-        if (table && chain) counted[{table, chain}].push_back(held);
+        const char *table, *chain;
+        Held held;
+        if (read_held(h, nfproto, table, chain, held)) counted[{table, chain}].push_back(held);
         return MNL_CB_OK;
     };
     constexpr size_t long_chain = 1024;
     for (const Table& t : tables) {
-        const std::string name = table_name(t);
+        const std::string name = kernel_name ? *kernel_name : table_name(t);
         const bool by_chain = std::any_of(t.chains.begin(), t.chains.end(),
                                           [](const Chain& ch) { return ch.rules.size() >= long_chain; });
         std::vector<DumpFilter> filters;
@@ -1399,6 +1410,27 @@ Result<HeldRules> read_rules(mnl_socket* s, Family f, std::span<const Table> tab
                 return std::unexpected(r.error());
     }
     return counted;
+}
+
+// The first `count` rules of chain `chain` of table `table` (fewer if it has fewer; none
+// if it does not exist). The dump stops there: its socket, of its own, is closed under it.
+Result<std::vector<Held>> read_chain_prefix(Family f, const std::string& table, const std::string& chain,
+                                            size_t count) {
+    std::vector<Held> out;
+    if (count == 0) return out;
+    auto s = open_socket();
+    if (!s) return std::unexpected(s.error());
+    const uint8_t nfproto = spec_of(f).nfproto;
+    auto each = [&](const nlmsghdr* h) -> int {
+        const char *t, *c;
+        Held held;
+        if (read_held(h, nfproto, t, c, held) && table == t && chain == c) out.push_back(held);
+        return out.size() < count ? MNL_CB_OK : MNL_CB_STOP;
+    };
+    const DumpFilter filter{table, chain};
+    if (auto r = dump(s->get(), nfproto, NFT_MSG_GETRULE, each, "reading the netfilter rules", &filter); !r)
+        return std::unexpected(r.error());
+    return out;
 }
 
 }  // namespace
@@ -1426,21 +1458,21 @@ bool has_unread(const Table& t) {
     return false;
 }
 
-// What the kernel counted, in table `t` (index `ti` in its ruleset) that is about to be
-// made anew, for the rules whose counts were not read when they were loaded (a load that
+// What the kernel counted, in its table `name` for table `t` (index `ti` in its ruleset)
+// that is about to be made anew, for the rules whose counts were not read when they were loaded (a load that
 // found nftables unchanged, link_unchanged) or since they were made (in this process):
 // their counts would go with the kernel's table. `held` is read the first time it is
 // needed. Rules whose place is unknown, or whose chain no longer lines up, add nothing.
-Result<void> counted_unread(mnl_socket* s, const Table& t, size_t ti, const KernelChains& chains,
-                            std::optional<HeldRules>& held, std::vector<Change::Settled::Added>& out) {
-    const std::string name = table_name(t);
+Result<void> counted_unread(mnl_socket* s, const Table& t, const std::string& name, size_t ti,
+                            const KernelChains& chains, std::optional<HeldRules>& held,
+                            std::vector<Change::Settled::Added>& out) {
     for (size_t ci = 0; ci < t.chains.size(); ++ci) {
         const Chain& ch = t.chains[ci];
         for (size_t ri = 0; ri < ch.rules.size(); ++ri) {
             const Rule& r = ch.rules[ri];
             if (r.nft != unknown_handle || r.nft_pos == Rule::nft_nowhere) continue;
             if (!held) {
-                auto read = read_rules(s, t.family, {&t, 1});
+                auto read = read_rules(s, t.family, {&t, 1}, &name);
                 if (!read) return std::unexpected(read.error());
                 held = std::move(*read);
             }
@@ -1515,10 +1547,18 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
             if (!p) return std::unexpected(p.error());
             done = *p;
         }
-        if (!done && ours && has_unread(given)) {
+        // The kernel's table its rules are in now: this one, or the one of the other
+        // name when the table's name changes (a first or last CT, nat, ... target).
+        std::string held_in = ours ? name : "";
+        if (!ours) {
+            const std::string other = name == t.name ? str(own_prefix, t.name) : t.name;
+            for (const Existing& e : *existing)
+                if (e.name == other && e.ours) held_in = other;
+        }
+        if (!done && !held_in.empty() && has_unread(given)) {
             if (auto r = read_kernel_chains(); !r) return std::unexpected(r.error());
             std::optional<HeldRules> held;
-            auto r = counted_unread(sock, given, out.impl_->patched.size(), *chains, held, out.impl_->unread);
+            auto r = counted_unread(sock, given, held_in, out.impl_->patched.size(), *chains, held, out.impl_->unread);
             if (!r) return std::unexpected(r.error());
         }
         if (!done) {
@@ -1768,6 +1808,62 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
 }
 
 }  // namespace
+
+Result<void> read_handles(Ruleset& rs) {
+    for (Table& t : rs.tables) {
+        const std::string name = table_name(t);
+        for (Chain& ch : t.chains) {
+            const size_t n = ch.nft_rules.size();
+            if (!ch.nft_linked || std::find(ch.nft_rules.begin(), ch.nft_rules.end(), unknown_handle) == ch.nft_rules.end())
+                continue;
+            // The kernel's places whose handles the patch needs: the rules it deletes, and
+            // the kept one each new rule goes before.
+            std::vector<bool> stays(n);
+            std::optional<size_t> need;
+            auto want = [&](size_t p) {
+                if (ch.nft_rules[p] == unknown_handle) need = std::max(need.value_or(0), p);
+            };
+            bool after_new = false;
+            for (size_t i = 0, live = ch.live_end(); i < ch.rules.size(); ++i) {
+                const Rule& r = ch.rules[i];
+                if (!r.nft || r.nft_dead != (i >= live) || r.nft_pos >= n) {  // (kernel_form: made anew)
+                    after_new = true;
+                    continue;
+                }
+                stays[r.nft_pos] = true;
+                if (after_new) want(r.nft_pos);
+                after_new = false;
+            }
+            for (size_t p = 0; p < n; ++p)
+                if (!stays[p]) want(p);
+            if (!need) continue;
+            // The kernel dumps a chain from its first rule: as far as the last place needed.
+            const size_t upto = *need + 1;
+            auto copies = read_chain_prefix(t.family, name, shadow_name(ch.nft_name), upto);
+            if (!copies) return std::unexpected(copies.error());
+            const bool guarded = !copies->empty();
+            const size_t skip = guarded && ch.builtin ? guard_rules(t.family) : 0;
+            auto own = read_chain_prefix(t.family, name, ch.nft_name, skip + upto);
+            if (!own) return std::unexpected(own.error());
+            // Not what was linked: the commit makes the table anew.
+            if (own->size() != skip + upto || (guarded && copies->size() != upto)) continue;
+            for (size_t p = 0; p < upto; ++p) {
+                ch.nft_rules[p] = (*own)[skip + p].handle;
+                if (guarded) ch.nft_copies[p] = (*copies)[p].handle;
+            }
+            for (Rule& r : ch.rules) {
+                if (r.nft != unknown_handle || r.nft_pos >= upto) continue;
+                const Held& h = (*own)[skip + r.nft_pos];
+                r.nft = h.handle, r.nft_live = h.c;
+                r.nft_copy = guarded ? (*copies)[r.nft_pos].handle : 0;
+                if (guarded) r.nft_live.pkts += (*copies)[r.nft_pos].c.pkts, r.nft_live.bytes += (*copies)[r.nft_pos].c.bytes;
+                r.ctr.pkts += r.nft_live.pkts;
+                r.ctr.bytes += r.nft_live.bytes;
+            }
+        }
+    }
+    return {};
+}
 
 Result<void> add_counters(Ruleset& rs) {
     auto s = open_socket();

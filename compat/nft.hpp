@@ -108,6 +108,13 @@ Result<void> add_counters(Ruleset& rs);
 // False, with nothing done, when the generation moved on.
 Result<bool> link_unchanged(Ruleset& rs);
 
+// After a command applied to a ruleset linked by link_unchanged: reads the handles (and
+// counts) of the kernel's rules that a patch of each changed chain needs, the rules it
+// deletes and those its new rules go before, from each chain's start as far as the last
+// of them (the kernel's rule dump is quadratic in the length it reads). A -I 1 reads one
+// rule, not the chain.
+Result<void> read_handles(Ruleset& rs);
+
 // While it lives, the counters of `rs` leave out what the kernel still counts for the
 // rules and chains a patching `install` kept (the form the ruleset is stored in: those
 // counts are added back when it is loaded again).

@@ -290,13 +290,13 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     auto lock = NsLock::acquire(cmd.wait);
     if (!lock) return exit_with(lock.error());
     // Appending, adding a chain, a policy and checking touch no rule the kernel holds, and
-    // a listing without -v shows no count. A table such a command makes anew reads the
-    // counts of its rules then (nft::prepare), unless the append changes the table's
-    // name: they have to be in the ruleset first.
-    const bool remakes = (cmd.cmd & CMD_APPEND) && nft::binds_table_name(cmd.table, cmd.jumpto);
-    unsigned reads_no_rule = CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK;
+    // a listing without -v shows no count. Inserting, deleting and replacing read the
+    // handles they need once applied (nft::read_handles). A table such a command makes
+    // anew (or renames) reads the counts of its rules then (nft::prepare).
+    unsigned reads_no_rule = CMD_APPEND | CMD_NEW_CHAIN | CMD_SET_POLICY | CMD_CHECK | CMD_INSERT | CMD_DELETE |
+                             CMD_DELETE_NUM | CMD_REPLACE;
     if (!cmd.verbose) reads_no_rule |= CMD_LIST | CMD_LIST_RULES;
-    const bool rule_counts = remakes || (cmd.cmd & ~reads_no_rule);
+    const bool rule_counts = cmd.cmd & ~reads_no_rule;
     const Family fam = inv.brand.family;
     auto loaded = load_ruleset(fam, rule_counts);
     if (!loaded) return exit_with(loaded.error());
@@ -321,8 +321,10 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
     // one (the store publishes the new text only after the flip) with what XDP counted.
     auto before = [&] { return stored_ruleset(*loaded, fam); };
     std::string dp_notices;
-    if (applied->changed)
+    if (applied->changed) {
+        if (auto r = nft::read_handles(next); !r) return exit_with(r.error());
         if (auto r = save_ruleset(*loaded, next, before, &dp_notices); !r) return exit_with(r.error());
+    }
     std::fputs(applied->warnings.c_str(), stderr);
     std::fputs(dp_notices.c_str(), stderr);
     write_out(applied->out);

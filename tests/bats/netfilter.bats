@@ -87,6 +87,34 @@ both() {
   [[ "$xs" == *"[11:"*"] -A INPUT -p icmp -j ACCEPT"* ]]
 }
 
+@test "-I, -D and -R deep in a long chain read its rules only as far as they need, keep the others' handles, and count as iptables-legacy" {
+  pair
+  { echo '*filter'; echo ':INPUT ACCEPT [0:0]'
+    for i in $(seq 300); do echo "-A INPUT -s 198.18.$((i / 250)).$((i % 250 + 1))/32 -p tcp -m tcp --dport $i -j DROP"; done
+    echo '-A INPUT -p udp -m udp --dport 9999 -j ACCEPT'
+    echo COMMIT; } >"$BATS_TEST_TMPDIR/long"
+  in_ns "$x" "$XDPT_BINDIR/xdptables-restore" <"$BATS_TEST_TMPDIR/long"
+  in_ns "$l" iptables-legacy-restore <"$BATS_TEST_TMPDIR/long"
+  send "$x" 4; send "$l" 4
+  both -A INPUT -p icmp -j ACCEPT
+  h_udp=$(handle_of "$x" "udp dport 9999")
+  h_250=$(handle_of "$x" "tcp dport 250 ")
+  [ -n "$h_udp" ] && [ -n "$h_250" ]
+  # Past a dump round (some 100 rules here): -D 150, -I 120, -R 200, -D by spec, -I 1.
+  both -D INPUT 150
+  send "$x" 1; send "$l" 1
+  both -I INPUT 120 -p sctp -j DROP
+  both -R INPUT 200 -s 198.18.9.9 -j DROP
+  both -D INPUT -s 198.18.0.11/32 -p tcp -m tcp --dport 10 -j DROP
+  both -I INPUT 1 -p sctp -j ACCEPT
+  send "$x" 2; send "$l" 2
+  [ "$(handle_of "$x" "udp dport 9999")" = "$h_udp" ]
+  [ "$(handle_of "$x" "tcp dport 250 ")" = "$h_250" ]
+  same_saves
+  [[ "$xs" == *"[7:266] -A INPUT -p udp -m udp --dport 9999 -j ACCEPT"* ]]
+  [ "$(grep -c -- '-A INPUT' <<<"$xs")" = 302 ]
+}
+
 @test "an append, a -Z and a policy reset change nothing in nftables but the rule appended" {
   solo
   in_ns "$x" "$XDPT" -P FORWARD DROP
