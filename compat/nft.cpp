@@ -666,12 +666,14 @@ private:
     }
 };
 
-// Runs a dump request and hands every message to `each`. A missing table or chain is
-// an empty dump.
-// `filter`, for a rule dump: the table, and the chain, whose rules alone are wanted.
+// For a rule dump: the table, and the chain (all of the table's when empty), whose rules
+// alone are wanted.
 struct DumpFilter {
     std::string table, chain;
 };
+
+// Runs a dump request (with `filter`, of those rules only) and hands every message to
+// `each`. A missing table or chain is an empty dump.
 template <class F>
 Result<void> dump(mnl_socket* s, uint8_t nfproto, uint16_t type, F&& each, std::string_view what,
                   const DumpFilter* filter = nullptr) {
@@ -1341,11 +1343,14 @@ struct Held {
 };
 using HeldRules = std::map<std::pair<std::string, std::string>, std::vector<Held>>;
 
-// The handles and counts of the kernel's rules: of `rs`'s tables (all of them, or the one
-// named `only`). The kernel's rule dump is quadratic in a chain's length: each of its
-// rounds (32 KiB of rules) walks the chain from its first rule again. So a table with a
-// long chain is read chain by chain (with its shadow copies): two chains of 50,000 rules
-// cost half of what they cost in one dump. Other tables are read whole, in one round trip.
+// Links `r` to its kernel rule `own` and, in a guarded table, to its shadow copy `copy`:
+// their handles, and what both counted, added to its counters.
+void link_rule(Rule& r, const Held& own, const Held* copy) {
+    r.nft = own.handle, r.nft_copy = copy ? copy->handle : 0, r.nft_live = own.c;
+    if (copy) r.nft_live += copy->c;
+    r.ctr += r.nft_live;
+}
+
 // A rule message of a dump: its table, chain, handle and counter, read straight from the
 // attributes (a full parse of every expression of every rule would cost more than the
 // kernel's dump). False for a message of another family.
@@ -1378,6 +1383,12 @@ bool read_held(const nlmsghdr* h, uint8_t nfproto, const char*& table, const cha
     return table && chain;
 }
 
+// The handles and counts of the kernel's rules of `tables` (in the kernel's table
+// `kernel_name` rather than each one's own name, when given). The kernel's rule dump is
+// quadratic in a chain's length: each of its rounds (32 KiB of rules) walks the chain
+// from its first rule again. So a table with a long chain is read chain by chain (with
+// its shadow copies): two chains of 50,000 rules cost half of what they cost in one dump.
+// Other tables are read whole, in one round trip.
 Result<HeldRules> read_rules(mnl_socket* s, Family f, std::span<const Table> tables,
                              const std::string* kernel_name = nullptr) {
     const uint8_t nfproto = spec_of(f).nfproto;
@@ -1451,41 +1462,38 @@ struct Change::Impl {
 
 namespace {
 
+// A rule whose kernel count was not read, at a known place in its kernel chain.
+bool count_unread(const Rule& r) { return r.nft == unknown_handle && r.nft_pos != Rule::nft_nowhere; }
+
 bool has_unread(const Table& t) {
-    for (const Chain& ch : t.chains)
-        for (const Rule& r : ch.rules)
-            if (r.nft == unknown_handle && r.nft_pos != Rule::nft_nowhere) return true;
-    return false;
+    return std::any_of(t.chains.begin(), t.chains.end(), [](const Chain& ch) {
+        return std::any_of(ch.rules.begin(), ch.rules.end(), count_unread);
+    });
 }
 
 // What the kernel counted, in its table `name` for table `t` (index `ti` in its ruleset)
 // that is about to be made anew, for the rules whose counts were not read when they were loaded (a load that
 // found nftables unchanged, link_unchanged) or since they were made (in this process):
-// their counts would go with the kernel's table. `held` is read the first time it is
-// needed. Rules whose place is unknown, or whose chain no longer lines up, add nothing.
+// their counts would go with the kernel's table. Rules whose chain no longer lines up add
+// nothing.
 Result<void> counted_unread(mnl_socket* s, const Table& t, const std::string& name, size_t ti,
-                            const KernelChains& chains, std::optional<HeldRules>& held,
-                            std::vector<Change::Settled::Added>& out) {
+                            const KernelChains& chains, std::vector<Change::Settled::Added>& out) {
+    auto held = read_rules(s, t.family, {&t, 1}, &name);
+    if (!held) return std::unexpected(held.error());
     for (size_t ci = 0; ci < t.chains.size(); ++ci) {
         const Chain& ch = t.chains[ci];
+        auto own = held->find({name, ch.nft_name});
+        if (own == held->end()) continue;
+        auto copies = held->find({name, shadow_name(ch.nft_name)});
+        const bool guarded = kernel_chain(chains, name, shadow_name(ch.nft_name)) != nullptr;
+        const size_t skip = guarded && ch.builtin ? guard_rules(t.family) : 0;
         for (size_t ri = 0; ri < ch.rules.size(); ++ri) {
             const Rule& r = ch.rules[ri];
-            if (r.nft != unknown_handle || r.nft_pos == Rule::nft_nowhere) continue;
-            if (!held) {
-                auto read = read_rules(s, t.family, {&t, 1}, &name);
-                if (!read) return std::unexpected(read.error());
-                held = std::move(*read);
-            }
-            auto own = held->find({name, ch.nft_name});
-            if (own == held->end()) continue;
-            const bool guarded = kernel_chain(chains, name, shadow_name(ch.nft_name)) != nullptr;
-            const size_t at = r.nft_pos + (guarded && ch.builtin ? guard_rules(t.family) : 0);
-            if (at >= own->second.size()) continue;
-            Counters c = own->second[at].c;
+            if (!count_unread(r) || skip + r.nft_pos >= own->second.size()) continue;
+            Counters c = own->second[skip + r.nft_pos].c;
             if (guarded) {
-                auto copies = held->find({name, shadow_name(ch.nft_name)});
                 if (copies == held->end() || r.nft_pos >= copies->second.size()) continue;
-                c.pkts += copies->second[r.nft_pos].c.pkts, c.bytes += copies->second[r.nft_pos].c.bytes;
+                c += copies->second[r.nft_pos].c;
             }
             if (c.pkts || c.bytes) out.push_back({ti, ci, ri, c});
         }
@@ -1557,8 +1565,7 @@ Result<Change> prepare(const Ruleset& rs, bool patch) {
         }
         if (!done && !held_in.empty() && has_unread(given)) {
             if (auto r = read_kernel_chains(); !r) return std::unexpected(r.error());
-            std::optional<HeldRules> held;
-            auto r = counted_unread(sock, given, held_in, out.impl_->patched.size(), *chains, held, out.impl_->unread);
+            auto r = counted_unread(sock, given, held_in, out.impl_->patched.size(), *chains, out.impl_->unread);
             if (!r) return std::unexpected(r.error());
         }
         if (!done) {
@@ -1619,10 +1626,7 @@ Change::Settled Change::settle(Ruleset& rs) const {
             for (const Rule& r : ch.rules) was.rules.push_back({r.nft, r.nft_copy, r.nft_pos, r.nft_dead, r.nft_live});
         }
     // What the kernel counted for the unread rules of the tables made anew, now theirs.
-    for (const Settled::Added& a : impl_->unread) {
-        Counters& c = rs.tables[a.table].chains[a.chain].rules[a.rule].ctr;
-        c.pkts += a.c.pkts, c.bytes += a.c.bytes;
-    }
+    for (const Settled::Added& a : impl_->unread) rs.tables[a.table].chains[a.chain].rules[a.rule].ctr += a.c;
     // The batch is one commit: the generation after it is the next one (0 is skipped).
     rs.nft_genid = next_genid(impl_->genid);
     for (size_t i = 0; i < rs.tables.size() && i < impl_->patched.size(); ++i)
@@ -1666,10 +1670,7 @@ void unsettle(Ruleset& rs, Change::Settled&& was) {
                 rule.nft_live = h.live;
             }
         }
-    for (const Change::Settled::Added& a : was.added) {
-        Counters& c = rs.tables[a.table].chains[a.chain].rules[a.rule].ctr;
-        c.pkts -= a.c.pkts, c.bytes -= a.c.bytes;
-    }
+    for (const Change::Settled::Added& a : was.added) rs.tables[a.table].chains[a.chain].rules[a.rule].ctr -= a.c;
 }
 
 Result<void> install(Ruleset& rs, bool patch) {
@@ -1792,12 +1793,7 @@ Result<void> link(mnl_socket* s, Ruleset& rs, const HeldRules* rules) {
             if (own.size() != skip + ch.rules.size() || (guarded && copies.size() != ch.rules.size())) continue;
             for (size_t i = 0; i < ch.rules.size(); ++i) {
                 Rule& r = ch.rules[i];
-                const Held& h = own[skip + i];
-                r.nft = h.handle, r.nft_live = h.c;
-                r.nft_copy = guarded ? copies[i].handle : 0;
-                if (guarded) r.nft_live.pkts += copies[i].c.pkts, r.nft_live.bytes += copies[i].c.bytes;
-                r.ctr.pkts += r.nft_live.pkts;
-                r.ctr.bytes += r.nft_live.bytes;
+                link_rule(r, own[skip + i], guarded ? &copies[i] : nullptr);
                 ch.nft_rules.push_back(r.nft);
                 ch.nft_copies.push_back(r.nft_copy);
             }
@@ -1838,28 +1834,27 @@ Result<void> read_handles(Ruleset& rs) {
                 if (!stays[p]) want(p);
             if (!need) continue;
             // The kernel dumps a chain from its first rule: as far as the last place needed.
+            // (The link knows whether the chain has its shadow copy: nft_copies.)
             const size_t upto = *need + 1;
-            auto copies = read_chain_prefix(t.family, name, shadow_name(ch.nft_name), upto);
-            if (!copies) return std::unexpected(copies.error());
-            const bool guarded = !copies->empty();
+            const bool guarded = ch.nft_copies.size() == n && ch.nft_copies.back() != 0;
+            std::vector<Held> copies;
+            if (guarded) {
+                auto read = read_chain_prefix(t.family, name, shadow_name(ch.nft_name), upto);
+                if (!read) return std::unexpected(read.error());
+                copies = std::move(*read);
+            }
             const size_t skip = guarded && ch.builtin ? guard_rules(t.family) : 0;
             auto own = read_chain_prefix(t.family, name, ch.nft_name, skip + upto);
             if (!own) return std::unexpected(own.error());
             // Not what was linked: the commit makes the table anew.
-            if (own->size() != skip + upto || (guarded && copies->size() != upto)) continue;
+            if (own->size() != skip + upto || (guarded && copies.size() != upto)) continue;
             for (size_t p = 0; p < upto; ++p) {
                 ch.nft_rules[p] = (*own)[skip + p].handle;
-                if (guarded) ch.nft_copies[p] = (*copies)[p].handle;
+                if (guarded) ch.nft_copies[p] = copies[p].handle;
             }
-            for (Rule& r : ch.rules) {
-                if (r.nft != unknown_handle || r.nft_pos >= upto) continue;
-                const Held& h = (*own)[skip + r.nft_pos];
-                r.nft = h.handle, r.nft_live = h.c;
-                r.nft_copy = guarded ? (*copies)[r.nft_pos].handle : 0;
-                if (guarded) r.nft_live.pkts += (*copies)[r.nft_pos].c.pkts, r.nft_live.bytes += (*copies)[r.nft_pos].c.bytes;
-                r.ctr.pkts += r.nft_live.pkts;
-                r.ctr.bytes += r.nft_live.bytes;
-            }
+            for (Rule& r : ch.rules)
+                if (r.nft == unknown_handle && r.nft_pos < upto)
+                    link_rule(r, (*own)[skip + r.nft_pos], guarded ? &copies[r.nft_pos] : nullptr);
         }
     }
     return {};

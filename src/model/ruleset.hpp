@@ -15,6 +15,9 @@ struct Counters {
     uint64_t pkts = 0;
     uint64_t bytes = 0;
     bool operator==(const Counters&) const = default;
+    // Modulo 2^64, as the kernel's counters and the offsets stored against them.
+    Counters& operator+=(const Counters& o) { return pkts += o.pkts, bytes += o.bytes, *this; }
+    Counters& operator-=(const Counters& o) { return pkts -= o.pkts, bytes -= o.bytes, *this; }
 };
 
 struct Rule {
