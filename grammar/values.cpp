@@ -23,7 +23,25 @@ std::optional<PartialUint> to_uint_prefix(std::string_view s, unsigned base) {
     return PartialUint{v, static_cast<size_t>(end - buf.c_str())};
 }
 
+std::optional<uint64_t> plain_decimal(std::string_view s) {
+    // At most 19 digits: no overflow. A leading 0 (other than "0" itself) is octal in base 0.
+    if (s.empty() || s.size() > 19 || (s[0] == '0' && s.size() > 1)) return std::nullopt;
+    uint64_t v = 0;
+    for (char ch : s) {
+        if (ch < '0' || ch > '9') return std::nullopt;
+        v = v * 10 + uint64_t(ch - '0');
+    }
+    return v;
+}
+
 std::optional<uint64_t> to_uint(std::string_view s, uint64_t min, uint64_t max, unsigned base) {
+    // Most numbers are plain decimal digits, read the same in base 0 and 10 (strtoull
+    // itself, with its copy into a C string, costs more than the rest of reading them).
+    if (base == 0 || base == 10)
+        if (auto v = plain_decimal(s)) {
+            if (*v < min || (max != 0 && *v > max)) return std::nullopt;
+            return v;
+        }
     auto r = to_uint_prefix(s, base);
     if (!r || r->used != s.size()) return std::nullopt;
     if (r->value < min || (max != 0 && r->value > max)) return std::nullopt;
@@ -47,21 +65,23 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 std::optional<uint32_t> dotted_to_ipv4(std::string_view s, bool is_mask) {
     // libxtables copies into a 20-byte buffer first: longer text is cut there.
     if (s.size() > 19) s = s.substr(0, 19);
-    auto parts = split(s, '.');
-    if (parts.size() > 4) {
-        // the fourth component then contains dots and fails the number check
-        return std::nullopt;
+    // Up to four components; a fifth means the fourth contained dots and fails the
+    // number check. Components left out are 0 (not in a mask).
+    std::string_view parts[4];
+    size_t n = 0;
+    for (size_t start = 0;;) {
+        if (n == 4) return std::nullopt;
+        const size_t dot = s.find('.', start);
+        parts[n++] = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
     }
-    if (parts.size() < 4 && is_mask) return std::nullopt;
+    if (n < 4 && is_mask) return std::nullopt;
     uint32_t addr = 0;
-    for (size_t i = 0; i < 4; ++i) {
-        uint32_t byte = 0;
-        if (i < parts.size()) {
-            auto v = to_uint(parts[i], 0, 255);
-            if (!v) return std::nullopt;
-            byte = static_cast<uint32_t>(*v);
-        }
-        addr |= byte << (24 - 8 * i);
+    for (size_t i = 0; i < n; ++i) {
+        auto v = to_uint(parts[i], 0, 255);
+        if (!v) return std::nullopt;
+        addr |= static_cast<uint32_t>(*v) << (24 - 8 * i);
     }
     return addr;
 }
@@ -121,6 +141,7 @@ std::optional<std::vector<std::string>> tokenize_restore_line(std::string_view l
     const auto line_g = x3::omit[*blank] >> *(token >> x3::omit[*blank]);
 
     std::vector<std::string> out;
+    out.reserve(16);
     auto first = line.begin();
     if (!x3::parse(first, line.end(), line_g, out) || first != line.end()) return std::nullopt;
     return out;

@@ -17,6 +17,11 @@ namespace xdpt::grammar {
 // [min, max] (max == 0 means no upper bound); leading white space allowed, no minus.
 std::optional<uint64_t> to_uint(std::string_view s, uint64_t min, uint64_t max, unsigned base = 0);
 
+// A string of 1 to 19 decimal digits without a leading 0 (unless it is "0"): its value.
+// Anything else (blanks, signs, 0x, octal, longer): nothing. The value every reading of
+// numbers here agrees on (strtoul base 0 or 10, sscanf %llu, %u, %i).
+std::optional<uint64_t> plain_decimal(std::string_view s);
+
 // Like to_uint but stops at the first character that is not part of the number; returns
 // the value and how many characters were consumed (strtoul with an end pointer).
 struct PartialUint {

@@ -519,6 +519,7 @@ struct Parser {
                 if (!have_b) return param_fail("-c requires packet and byte counter");
                 // sscanf("%llu"): leading blanks, a sign ("-1" wraps), digits, rest ignored.
                 auto scan = [](const std::string& s) -> std::optional<uint64_t> {
+                    if (auto v = grammar::plain_decimal(s)) return v;
                     unsigned long long v = 0;
                     if (std::sscanf(s.c_str(), "%llu", &v) != 1) return std::nullopt;
                     return v;

@@ -659,6 +659,7 @@ Result<Publish> stage_and_send(nft::Change& change, const Anchor& a, Ruleset& rs
         // Settled in place; put back as prepared if the batch does not go through.
         auto was = change.settle(rs);
         auto st = [&] {
+            Phase ph("commit: store");
             nft::LiveOut out(rs);
             return stage(a, rs);
         }();
@@ -668,7 +669,10 @@ Result<Publish> stage_and_send(nft::Change& change, const Anchor& a, Ruleset& rs
         }
         if (injected("netfilter")) change.refuse_for_test();
         if (attempt == 1 && injected("race")) (void)nft::bump_generation_for_test();
-        auto sent = change.send();
+        auto sent = [&] {
+            Phase ph("commit: netfilter batch");
+            return change.send();
+        }();
         if (sent) return std::move(*st);
         nft::unsettle(rs, std::move(was));
         if (!change.raced() || attempt == 3) return std::unexpected(sent.error());

@@ -28,6 +28,22 @@ TEST_CASE("to_uint reads numbers as xtables_strtoui: base 0, whole string, range
     CHECK(p->used == 1u);
 }
 
+TEST_CASE("plain_decimal reads only what strtoul in base 0 and 10 and sscanf %llu read alike") {
+    for (const char* t : {"0", "7", "198", "65535", "4294967296", "9999999999999999999"}) {
+        auto p = to_uint_prefix(t);
+        REQUIRE(p);
+        CHECK(plain_decimal(t) == p->value);
+        CHECK(to_uint(t, 0, 0) == p->value);
+        CHECK(to_uint(t, 0, 0, 10) == p->value);
+    }
+    // Left to the general reading: octal, hex, signs, blanks, 20 digits, empty.
+    for (const char* t : {"00", "010", "0x10", "+5", " 5", "5 ", "-1", "12345678901234567890", ""})
+        CHECK_FALSE(plain_decimal(t));
+    CHECK(to_uint("12345678901234567890", 0, 0) == 12345678901234567890ull);
+    CHECK(to_uint("010", 0, 0, 10) == 10u);
+    CHECK_FALSE(to_uint("198", 0, 197));
+}
+
 TEST_CASE("dotted_to_ipv4 as libxtables' numeric_to_ipaddr") {
     // -s 198.18 -> 198.18.0.0; -s 0xc6.18.0.1 and -s 0306.022.0.1 -> 198.18.0.1
     CHECK(dotted_to_ipv4("198.18") == 0xc6120000u);
@@ -38,6 +54,9 @@ TEST_CASE("dotted_to_ipv4 as libxtables' numeric_to_ipaddr") {
     CHECK_FALSE(dotted_to_ipv4("198.18.0.256"));
     CHECK_FALSE(dotted_to_ipv4("198.18.0.1.5"));
     CHECK_FALSE(dotted_to_ipv4("198.18..1"));
+    CHECK_FALSE(dotted_to_ipv4("198.18.0."));
+    CHECK_FALSE(dotted_to_ipv4(""));
+    CHECK(dotted_to_ipv4("198") == 0xc6000000u);
     // masks: /255.255.0.0 is /16, /255.255 is an invalid mask
     CHECK(dotted_to_ipv4("255.255.0.0", true) == 0xffff0000u);
     CHECK_FALSE(dotted_to_ipv4("255.255", true));
