@@ -590,7 +590,9 @@ int dispatch(std::string_view argv0, std::vector<std::string> args) {
 // (untouched, it costs nothing), which is marked MADV_HUGEPAGE: a fault then brings 2 MiB.
 // Below the first 2 MiB boundary, blocks that are never touched past their header fill the
 // gap, so that what is allocated from then on lies in the huge pages. Left to 4 KiB pages
-// where the kernel has no transparent huge pages, or with XDPT_SMALL_PAGES set.
+// where the kernel has no transparent huge pages, or with XDPT_SMALL_PAGES set. Needs a
+// trim threshold above `reach` (main sets 1 GiB first): else the first free gives the
+// grown heap back.
 void heap_in_huge_pages() {
     if (std::getenv("XDPT_SMALL_PAGES")) return;
     constexpr size_t reach = size_t(512) << 20, huge = size_t(2) << 20, piece = size_t(96) << 10;
