@@ -399,6 +399,7 @@ struct Parser {
                 auto p = netdb::parse_protocol(protocol);
                 if (!p) return param_fail(str("unknown protocol \"", protocol, "\" specified"));
                 c.rule.proto = *p;
+                c.rule.proto_given = po.brand.family == Family::ipv6;  // ipv6_proto_parse: IP6T_F_PROTO
                 if (c.rule.proto == 0 && c.rule.inv_proto)
                     return param_fail("rule would never match protocol");
                 // ip6tables: an extension header is never the upper-layer protocol

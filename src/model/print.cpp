@@ -189,6 +189,8 @@ std::string rule_to_save(Family f, const Rule& r, std::string_view chain, Counte
     save_iface(out, 'i', r.in_iface, r.inv_in, exact);
     save_iface(out, 'o', r.out_iface, r.inv_out, exact);
     if (r.proto > 0) out += str(r.inv_proto ? " !" : "", " -p ", protocol_text(r.proto));
+    // The stored form keeps ip6tables' `-p all` (Rule::proto_given), which save leaves out.
+    else if (exact && r.proto_given) out += " -p all";
     if (r.frag) out += str(r.inv_frag ? " !" : "", " -f");
     for (const auto& m : r.matches) {
         out += str(" -m ", m.kind->name);
@@ -397,7 +399,7 @@ std::string dump_entries(const Table& t) {
         const Rule& r = e.rule ? *e.rule : none;
         char flags[32];
         // IPv4: IPT_F_FRAG, IPT_F_GOTO. IPv6: IP6T_F_PROTO, IP6T_F_GOTO.
-        const unsigned fl = v6 ? (r.proto ? 0x01 : 0) | (r.is_goto ? 0x04 : 0) : (r.frag ? 0x01 : 0) | (r.is_goto ? 0x02 : 0);
+        const unsigned fl = v6 ? (r.proto || r.proto_given ? 0x01 : 0) | (r.is_goto ? 0x04 : 0) : (r.frag ? 0x01 : 0) | (r.is_goto ? 0x02 : 0);
         std::snprintf(flags, sizeof flags, "Flags: %02X\nInvflags: %02X\n", fl,
                       (r.inv_in ? 0x01 : 0) | (r.inv_out ? 0x02 : 0) | (r.inv_src ? 0x08 : 0) | (r.inv_dst ? 0x10 : 0) |
                           (r.inv_frag ? 0x20 : 0) | (r.inv_proto ? 0x40 : 0));

@@ -10,7 +10,7 @@ namespace xdpt {
 bool Rule::same_as(const Rule& o) const {
     if (!(src == o.src && dst == o.dst && inv_src == o.inv_src && inv_dst == o.inv_dst &&
           in_iface == o.in_iface && out_iface == o.out_iface && inv_in == o.inv_in &&
-          inv_out == o.inv_out && proto == o.proto && inv_proto == o.inv_proto &&
+          inv_out == o.inv_out && proto == o.proto && inv_proto == o.inv_proto && proto_given == o.proto_given &&
           frag == o.frag && inv_frag == o.inv_frag && target_name == o.target_name &&
           is_goto == o.is_goto && matches.size() == o.matches.size()))
         return false;
@@ -25,7 +25,7 @@ bool Rule::same_as(const Rule& o) const {
 bool Rule::ends_chain() const {
     return !target.kind && !is_goto && is_standard_verdict(target_name) && src == IpNet{} && dst == IpNet{} &&
            !inv_src && !inv_dst && in_iface.empty() && out_iface.empty() && !inv_in && !inv_out && proto == 0 &&
-           !inv_proto && !frag && !inv_frag && matches.empty();
+           !proto_given && !inv_proto && !frag && !inv_frag && matches.empty();
 }
 
 size_t Chain::live_end() const {

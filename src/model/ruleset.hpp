@@ -27,6 +27,11 @@ struct Rule {
     bool inv_in = false, inv_out = false;
     uint16_t proto = 0;  // 0 = all
     bool inv_proto = false;
+    // ip6tables keeps in the rule that -p was given (IP6T_F_PROTO), also as `-p all` or
+    // `-p 0`: such a rule is another rule than one without -p (-D and -C tell them apart)
+    // and not unconditional for the kernel's loop check, though -S and save show neither
+    // -p. Never set in IPv4, where iptables keeps no such flag.
+    bool proto_given = false;
     bool frag = false, inv_frag = false;
     std::vector<ExtInst> matches;
     // Target: empty name = no target (the rule only counts). `target.kind` is set for

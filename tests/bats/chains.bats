@@ -189,3 +189,32 @@ print(n)"
   in_ns "$x" $XDPT -A INPUT -j a
   in_ns "$x" $XDPT -A b -j a
 }
+
+@test "ip6tables' -p all is kept: another rule than one without -p for -D and -C, and a condition for the loop check, as in ip6tables-legacy" {
+  pair
+  for ns in "$x" "$l"; do
+    [ "$ns" = "$x" ] && cmd=$XDPT_BINDIR/xdp6tables || cmd=ip6tables-legacy
+    in_ns "$ns" $cmd -A INPUT -p all -j ACCEPT
+    # Each answer: exit status and message (the program's name aside), in a new process
+    # every time, so the stored ruleset keeps what -p all made.
+    run_all=""
+    for args in "-D INPUT -j ACCEPT" "-C INPUT -j ACCEPT" "-C INPUT -p 0 -j ACCEPT" "-C INPUT -p ALL -j ACCEPT"; do
+      out=$(eval "in_ns \"\$ns\" \$cmd $args" 2>&1) && rc=0 || rc=$?
+      run_all+="$args: $rc ${out#*: }; "
+    done
+    for c in a b; do in_ns "$ns" $cmd -N $c; done
+    in_ns "$ns" $cmd -A INPUT -j a
+    in_ns "$ns" $cmd -A a -j b
+    out=$(in_ns "$ns" $cmd -A b -j a 2>&1) && rc=0 || rc=$?
+    run_all+="loop: $rc ${out#*: }; "
+    # -p all shows nowhere: -S, save.
+    run_all+="$(in_ns "$ns" $cmd -S) $(in_ns "$ns" ${cmd}-save | grep -v '^#')"
+    [ "$ns" = "$x" ] && xo=$run_all || lo=$run_all
+  done
+  [ "$xo" = "$lo" ] || { echo "xdp6tables: $xo" >&3; echo "ip6tables-legacy: $lo" >&3; false; }
+  [[ "$xo" == *"-D INPUT -j ACCEPT: 1 Bad rule"* ]]
+  [[ "$xo" == *"loop: 1 Too many levels of symbolic links."* ]]
+  # Deleted as it was given, the rule is gone.
+  in_ns "$x" "$XDPT_BINDIR/xdp6tables" -D INPUT -p all -j ACCEPT
+  [ "$(in_ns "$x" "$XDPT_BINDIR/xdp6tables" -S INPUT)" = "$(printf -- '-P INPUT ACCEPT\n-A INPUT -j a')" ]
+}
