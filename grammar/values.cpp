@@ -37,15 +37,11 @@ std::optional<uint64_t> plain_decimal(std::string_view s) {
 std::optional<uint64_t> to_uint(std::string_view s, uint64_t min, uint64_t max, unsigned base) {
     // Most numbers are plain decimal digits, read the same in base 0 and 10 (strtoull
     // itself, with its copy into a C string, costs more than the rest of reading them).
-    if (base == 0 || base == 10)
-        if (auto v = plain_decimal(s)) {
-            if (*v < min || (max != 0 && *v > max)) return std::nullopt;
-            return v;
-        }
-    auto r = to_uint_prefix(s, base);
-    if (!r || r->used != s.size()) return std::nullopt;
-    if (r->value < min || (max != 0 && r->value > max)) return std::nullopt;
-    return r->value;
+    std::optional<uint64_t> v = base == 0 || base == 10 ? plain_decimal(s) : std::nullopt;
+    if (!v)
+        if (auto r = to_uint_prefix(s, base); r && r->used == s.size()) v = r->value;
+    if (!v || *v < min || (max != 0 && *v > max)) return std::nullopt;
+    return v;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {

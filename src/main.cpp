@@ -596,7 +596,7 @@ int dispatch(std::string_view argv0, std::vector<std::string> args) {
 void heap_in_huge_pages() {
     if (std::getenv("XDPT_SMALL_PAGES")) return;
     constexpr size_t reach = size_t(512) << 20, huge = size_t(2) << 20, piece = size_t(96) << 10;
-    const auto up = [&](uintptr_t a) { return (a + huge - 1) & ~(huge - 1); };
+    const auto up = [](uintptr_t a) { return (a + huge - 1) & ~(huge - 1); };
     mallopt(M_TOP_PAD, int(reach));
     auto* from = static_cast<char*>(sbrk(0));
     std::vector<void*> held;
