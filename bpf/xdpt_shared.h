@@ -43,6 +43,17 @@ XDPT_ASSERT(sizeof(struct xdpt_store_header) == 32, "store header layout");
  * (chunks are deduplicated across all bitmaps) and a mask of chunks that are not empty;
  * a chunk holds 64 words and a summary word (bit w set: word w is not zero). The walk
  * ANDs chunk masks, then summaries, then only the words that can still hold a match.
+ *
+ * Homes. A field where most rules are wildcards has dense bitmaps, and an AND of dense
+ * bitmaps can be empty word after word: a walk would visit them all. So every rule has
+ * a home: one of the fields it constrains (rules that constrain none are at home in
+ * every field). A chunk also holds a home summary (bit w: word w holds a rule at home in
+ * this bitmap's field that this bitmap sets), and a bitmap a mask of the chunks whose
+ * home summary is not zero. A rule a packet meets meets the condition of its home field,
+ * so it is set in that field's bitmap with its home bit: the walk visits only words (and
+ * chunks) that some looked-up field's home summary (mask) marks. A miss costs the rules
+ * at home in a field whose condition the packet's value meets, not the rules before the
+ * match; the compiler chooses homes where few rules share a value (dp/compile.cpp).
  */
 #define XDPT_WORD_BITS 64
 #define XDPT_CHUNK_WORDS 64
@@ -59,15 +70,17 @@ XDPT_ASSERT(sizeof(struct xdpt_store_header) == 32, "store header layout");
 
 struct xdpt_chunk {
 	__u64 summary;
+	__u64 home; /* bit w: word w sets a rule at home in the field (see above) */
 	__u64 words[XDPT_CHUNK_WORDS];
 };
-XDPT_ASSERT(sizeof(struct xdpt_chunk) == 520, "chunk layout");
+XDPT_ASSERT(sizeof(struct xdpt_chunk) == 528, "chunk layout");
 
 struct xdpt_bitmap {
 	__u32 chunk_mask; /* bit c: chunk c has a set bit */
+	__u32 home_mask;  /* bit c: chunk c has a home bit */
 	__u32 chunk[XDPT_CHUNKS];
 };
-XDPT_ASSERT(sizeof(struct xdpt_bitmap) == 68, "bitmap layout");
+XDPT_ASSERT(sizeof(struct xdpt_bitmap) == 72, "bitmap layout");
 
 /* The fields, each one lookup per packet. Fields no rule constrains are skipped. */
 enum xdpt_field {

@@ -253,6 +253,7 @@ struct walk {
 	__u32 nids;
 	__u32 ids[16]; /* bitmap ids of the fields looked up (XDPT_NFIELDS used) */
 	__u32 chunk_mask;        /* AND of their chunk masks */
+	__u32 home_mask;         /* OR of their home masks */
 	__u32 pos;               /* next flat index that may match */
 	__u32 result;
 	__u32 count;             /* count the rules met (the second pass, or the only one) */
@@ -354,7 +355,7 @@ static __always_inline long walk_step(__u32 i, struct walk *w, const int fam)
 	 * multiply the verifier's states. */
 	__u32 cid[XDPT_NFIELDS] = {};
 	__u32 nids = w->nids;
-	__u64 sum = ~0ULL;
+	__u64 sum = ~0ULL, home = nids ? 0 : ~0ULL;
 #pragma unroll
 	for (int k = 0; k < XDPT_NFIELDS; k++) {
 		if (k < nids) {
@@ -367,8 +368,11 @@ static __always_inline long walk_step(__u32 i, struct walk *w, const int fam)
 			if (!ch)
 				goto kernel;
 			sum &= ch->summary;
+			home |= ch->home;
 		}
 	}
+	/* Only words where a rule may match in its home field (see xdpt_shared.h). */
+	sum &= home;
 	__u32 wi = (pos >> 6) & 63;
 	sum &= ~0ULL << wi;
 	if (!sum) {
@@ -431,6 +435,8 @@ static __always_inline int walk_chain(struct walk *wp, __u32 start, __u32 count,
 	struct walk w = *wp;
 	w.count = count;
 	w.pos = start;
+	if (w.nids)
+		w.chunk_mask &= w.home_mask; /* only chunks where a rule may match in its home */
 	w.result = W_RUNNING;
 	bpf_loop(XDPT_MAX_STEPS, fam ? (void *)walk_step6 : (void *)walk_step4, &w, 0);
 	*wp = w;
@@ -609,6 +615,7 @@ static __always_inline int add_field(struct walk *w, void *bitmaps, __u32 id)
 	w->ids[w->nids & 15] = id;
 	w->nids++;
 	w->chunk_mask &= bm->chunk_mask;
+	w->home_mask |= bm->home_mask;
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "model/tables.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -349,7 +350,8 @@ public:
 
     uint32_t intern_chunk(const xdpt_chunk& c) {
         if (!c.summary) return 0;  // every word zero
-        return intern(chunk_ids_, t_.chunks, hash_words(c.words, XDPT_CHUNK_WORDS), c,
+        const uint64_t h = hash_words(c.words, XDPT_CHUNK_WORDS) ^ c.home * 0x9e3779b97f4a7c15ull;
+        return intern(chunk_ids_, t_.chunks, h, c,
                       [](const xdpt_chunk& a, const xdpt_chunk& b) { return std::memcmp(&a, &b, sizeof a) == 0; });
     }
 
@@ -360,6 +362,7 @@ public:
         for (size_t c = 0; c < XDPT_CHUNKS; ++c) {
             b.chunk[c] = ids[c];
             if (ids[c] != 0) b.chunk_mask |= 1u << c;
+            if (t_.chunks[ids[c]].home) b.home_mask |= 1u << c;
         }
         return intern(bitmap_ids_, t_.bitmaps, hash_words(words, XDPT_CHUNKS / 2), b,
                       [](const xdpt_bitmap& x, const xdpt_bitmap& y) { return std::memcmp(&x, &y, sizeof x) == 0; });
@@ -384,10 +387,16 @@ private:
     std::unordered_multimap<uint64_t, uint32_t> chunk_ids_, bitmap_ids_;
 };
 
-// A bitmap being edited: words plus the interned id of every clean chunk.
+// The rules at home in a field (see xdpt_shared.h), as bit words; none: every rule (a
+// bitmap no walk looks up, or one that may as well send the walk to every word).
+using Homes = const std::vector<uint64_t>*;
+
+// A bitmap being edited: words plus the interned id of every clean chunk. Its chunks'
+// home summaries mark the words holding rules at home in its field (`homes`).
 class Working {
 public:
-    explicit Working(Pool& pool) : pool_(pool), words_(pool.nchunks() * XDPT_CHUNK_WORDS, 0), ids_{}, dirty_{} {
+    Working(Pool& pool, Homes homes)
+        : pool_(pool), homes_(homes), words_(pool.nchunks() * XDPT_CHUNK_WORDS, 0), ids_{}, dirty_{} {
         for (size_t c = 0; c < pool.nchunks(); ++c) dirty_[c] = true;
     }
     void set(size_t bit, bool on) {
@@ -403,8 +412,10 @@ public:
             if (!dirty_[c]) continue;
             xdpt_chunk ch{};
             for (size_t w = 0; w < XDPT_CHUNK_WORDS; ++w) {
-                ch.words[w] = words_[c * XDPT_CHUNK_WORDS + w];
+                const size_t i = c * XDPT_CHUNK_WORDS + w;
+                ch.words[w] = words_[i];
                 if (ch.words[w]) ch.summary |= uint64_t(1) << w;
+                if (ch.words[w] & (homes_ ? (*homes_)[i] : ~uint64_t(0))) ch.home |= uint64_t(1) << w;
             }
             ids_[c] = pool_.intern_chunk(ch);
             dirty_[c] = false;
@@ -414,6 +425,7 @@ public:
 
 private:
     Pool& pool_;
+    Homes homes_;
     std::vector<uint64_t> words_;
     std::array<uint32_t, XDPT_CHUNKS> ids_;
     std::array<bool, XDPT_CHUNKS> dirty_;
@@ -422,7 +434,7 @@ private:
 // A field over a small domain [0, n): per rule, the set of values it allows. Sweeps the
 // domain once, interning one bitmap per elementary interval.
 // Fills indexes [base, base + n) of the value map: one run per change of bitmap id.
-void build_domain(Pool& pool, size_t nrules, uint32_t n,
+void build_domain(Pool& pool, Homes homes, size_t nrules, uint32_t n,
                   const std::function<ValueSet(size_t)>& rule_set, Tables& t, uint32_t base) {
     // The edges of every rule's intervals, in value order (a list, not a slot per value:
     // a domain of 65,536 ports with a few rules costs a few events, not 65,536 vectors).
@@ -439,7 +451,7 @@ void build_domain(Pool& pool, size_t nrules, uint32_t n,
         }
     }
     std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.value < b.value; });
-    Working w(pool);
+    Working w(pool, homes);
     std::vector<std::pair<uint32_t, uint32_t>> mine;  // (index, id) where the id changes
     size_t e = 0;
     for (uint32_t v = 0;;) {
@@ -483,7 +495,7 @@ ValueSet bits_to_set(const std::bitset<256>& b, uint32_t base, uint32_t max) {
 // with a stack of the enclosing prefixes applies each prefix's terms on the way in and
 // takes them back on the way out, so every rule's membership is edited only where one of
 // its terms starts or stops holding.
-void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_rule,
+void build_lpm(Pool& pool, Homes homes, const std::vector<const std::vector<AddrTerm>*>& per_rule,
                std::vector<std::pair<Prefix, uint32_t>>& out) {
     const size_t n = per_rule.size();
     // Term (rule r, term k) is number first[r] + k.
@@ -505,7 +517,7 @@ void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_
     std::vector<uint32_t> unmet(n, 0);                // terms of the rule that do not hold
     for (size_t r = 0; r < n; ++r)
         for (const auto& t : *per_rule[r]) unmet[r] += t.neg ? 0 : 1;
-    Working w(pool);
+    Working w(pool, homes);
     for (size_t r = 0; r < n; ++r) w.set(r, unmet[r] == 0);
     auto hit = [&](uint32_t term, int d) {
         if (term == UINT32_MAX) return;
@@ -540,8 +552,8 @@ void build_lpm(Pool& pool, const std::vector<const std::vector<AddrTerm>*>& per_
 }
 
 template <class Pred>
-uint32_t bitmap_of(Pool& pool, size_t n, Pred&& in) {
-    Working w(pool);
+uint32_t bitmap_of(Pool& pool, Homes homes, size_t n, Pred&& in) {
+    Working w(pool, homes);
     for (size_t r = 0; r < n; ++r) w.set(r, in(r));
     return w.snapshot();
 }
@@ -550,6 +562,133 @@ bool iface_ok(const std::vector<IfaceTerm>& terms, const std::string& name) {
     for (const auto& t : terms)
         if (t.matches(name) == t.neg) return false;
     return true;
+}
+
+// Whether a rule's condition on `field` is other than "any": the field is looked up for it.
+bool constrains(const XdpCond& c, int field) {
+    switch (field) {
+    case XDPT_F_SRC: return !c.src.empty();
+    case XDPT_F_DST: return !c.dst.empty();
+    case XDPT_F_PROTO: return !c.proto.all() || !c.first_ok || !c.nonfirst_frag_ok;
+    case XDPT_F_FLAGS: return !c.tcp_flags.all();
+    case XDPT_F_TTL: return !c.ttl.all();
+    case XDPT_F_SPORT: return !c.sport.is_all();
+    case XDPT_F_DPORT: return !c.dport.is_all();
+    case XDPT_F_LEN: return !c.len.is_all();
+    case XDPT_F_IIF: return !c.iif.empty() || c.needs_ether;
+    case XDPT_F_OIF: return !c.oif.empty();
+    case XDPT_F_MAC: return !c.mac.empty();
+    default: return false;
+    }
+}
+
+// The values of one of the value map's fields (value_domains) that a rule accepts.
+ValueSet field_values(const XdpCond& c, int field) {
+    switch (field) {
+    case XDPT_F_PROTO: {
+        ValueSet s = ValueSet::none(511);
+        if (c.first_ok) s = s.unite(bits_to_set(c.proto, 0, 511));
+        if (c.nonfirst_frag_ok) s = s.unite(bits_to_set(c.proto, 256, 511));
+        return s;
+    }
+    case XDPT_F_FLAGS: return bits_to_set(c.tcp_flags, 0, 255);
+    case XDPT_F_TTL: return bits_to_set(c.ttl, 0, 255);
+    case XDPT_F_SPORT: return c.sport;
+    case XDPT_F_DPORT: return c.dport;
+    default: return c.len;
+    }
+}
+
+// A rule's condition on one field, for choosing its home: a hash of the condition (equal
+// conditions, equal hash; a collision only makes a worse choice) and the share of the
+// field's values it accepts (a guess for interfaces, whose names are not known here).
+struct FieldCond {
+    uint64_t hash = 0x9e3779b97f4a7c15ull;
+    double share = 1;
+    void mix(uint64_t v) {
+        hash = (hash ^ v) * 0xff51afd7ed558ccdull;
+        hash ^= hash >> 32;
+    }
+};
+
+FieldCond field_cond(const XdpCond& c, int field) {
+    FieldCond fc;
+    auto addresses = [&](const std::vector<AddrTerm>& terms) {
+        for (const AddrTerm& t : terms) {
+            double in = 0;
+            fc.mix(t.neg ? 0x6e : 0x70);
+            for (const Prefix& q : t.prefixes) {
+                uint64_t a[2];
+                std::memcpy(a, q.addr.b.data(), sizeof a);
+                fc.mix(a[0]), fc.mix(a[1]), fc.mix(q.len);
+                in += std::ldexp(1.0, -int(q.len));
+            }
+            in = std::min(in, 1.0);
+            fc.share = std::min(fc.share, t.neg ? 1 - in : in);
+        }
+    };
+    auto ifaces = [&](const std::vector<IfaceTerm>& terms) {
+        for (const IfaceTerm& t : terms) {
+            fc.mix(t.neg), fc.mix(std::hash<std::string>{}(t.name));
+            if (!t.neg && t.name != "+") fc.share = std::min(fc.share, t.name.ends_with('+') ? 0.25 : 0.125);
+        }
+    };
+    switch (field) {
+    case XDPT_F_SRC: addresses(c.src); break;
+    case XDPT_F_DST: addresses(c.dst); break;
+    case XDPT_F_IIF:
+        ifaces(c.iif);
+        fc.mix(c.needs_ether);
+        break;
+    case XDPT_F_OIF: ifaces(c.oif); break;
+    case XDPT_F_MAC:
+        for (const MacTerm& t : c.mac) {
+            fc.mix(mac_key(t.mac) << 1 | t.neg);
+            if (!t.neg) fc.share = std::ldexp(1.0, -48);
+        }
+        break;
+    default: {
+        const ValueSet v = field_values(c, field);
+        uint64_t size = 0;
+        for (auto [lo, hi] : v.intervals()) {
+            fc.mix(uint64_t(lo) << 32 | hi);
+            size += uint64_t(hi) - lo + 1;
+        }
+        fc.share = double(size) / (double(v.max()) + 1);
+    }
+    }
+    return fc;
+}
+
+// Every rule's home field, or -1 when it constrains none. A walk visits only the words
+// where a rule at home in a looked-up field meets that field's condition (xdpt_shared.h),
+// so the rules at home in a field whose conditions one value meets are what a packet
+// with that value costs, whatever its other fields. A rule goes where it is expected to
+// share its value with the fewest others: the rules with the same condition there, plus
+// its share of the field's values times the rules that constrain the field (those it
+// may overlap). Exact whatever the choice; only the cost follows it.
+std::vector<int> home_fields(const Program& p, uint32_t active) {
+    const size_t n = p.rules.size();
+    std::vector<int> home(n, -1);
+    std::array<std::unordered_map<uint64_t, uint32_t>, XDPT_NFIELDS> same;
+    std::array<uint32_t, XDPT_NFIELDS> users{};
+    std::vector<std::array<FieldCond, XDPT_NFIELDS>> fc(n);
+    for (size_t r = 0; r < n; ++r)
+        for (int f = 0; f < XDPT_NFIELDS; ++f)
+            if (active & (1u << f) && constrains(p.rules[r].cond, f)) {
+                fc[r][f] = field_cond(p.rules[r].cond, f);
+                ++same[f][fc[r][f].hash];
+                ++users[f];
+            }
+    for (size_t r = 0; r < n; ++r) {
+        double best = 0;
+        for (int f = 0; f < XDPT_NFIELDS; ++f) {
+            if (!(active & (1u << f)) || !constrains(p.rules[r].cond, f)) continue;
+            const double load = same[f][fc[r][f].hash] + fc[r][f].share * users[f];
+            if (home[r] < 0 || load < best) home[r] = f, best = load;
+        }
+    }
+    return home;
 }
 
 }  // namespace
@@ -568,65 +707,47 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     auto cond = [&](size_t r) -> const XdpCond& { return p.rules[r].cond; };
 
     uint32_t active = 0;
-    for (size_t r = 0; r < n; ++r) {
-        const XdpCond& c = cond(r);
-        if (!c.src.empty()) active |= 1u << XDPT_F_SRC;
-        if (!c.dst.empty()) active |= 1u << XDPT_F_DST;
-        if (!c.proto.all() || !c.first_ok || !c.nonfirst_frag_ok) active |= 1u << XDPT_F_PROTO;
-        if (!c.tcp_flags.all()) active |= 1u << XDPT_F_FLAGS;
-        if (!c.ttl.all()) active |= 1u << XDPT_F_TTL;
-        if (!c.sport.is_all()) active |= 1u << XDPT_F_SPORT;
-        if (!c.dport.is_all()) active |= 1u << XDPT_F_DPORT;
-        if (!c.len.is_all()) active |= 1u << XDPT_F_LEN;
-        if (!c.iif.empty() || c.needs_ether) active |= 1u << XDPT_F_IIF;
-        if (!c.oif.empty()) active |= 1u << XDPT_F_OIF;
-        if (!c.mac.empty()) active |= 1u << XDPT_F_MAC;
-    }
+    for (size_t r = 0; r < n; ++r)
+        for (int f = 0; f < XDPT_NFIELDS; ++f)
+            if (constrains(cond(r), f)) active |= 1u << f;
 
-    const uint32_t all = bitmap_of(pool, n, [](size_t) { return true; });
+    const std::vector<int> home = home_fields(p, active);
+    // Per field, the words of the rules at home in it, and of those at home in none (a
+    // walk must meet them whatever its fields).
+    std::array<std::vector<uint64_t>, XDPT_NFIELDS> homes;
+    for (auto& h : homes) h.assign(nchunks * XDPT_CHUNK_WORDS, 0);
+    for (size_t r = 0; r < n; ++r)
+        for (int f = 0; f < XDPT_NFIELDS; ++f)
+            if (home[r] == f || home[r] < 0) homes[f][r >> 6] |= uint64_t(1) << (r & 63);
+
+    const uint32_t all = bitmap_of(pool, nullptr, n, [](size_t) { return true; });
     t.value_runs = {{0, all}};
-    // Each active field's domain: the set of its values each rule accepts.
-    auto accepted = [&](int field, size_t r) -> ValueSet {
-        const XdpCond& c = cond(r);
-        switch (field) {
-        case XDPT_F_PROTO: {
-            ValueSet s = ValueSet::none(511);
-            if (c.first_ok) s = s.unite(bits_to_set(c.proto, 0, 511));
-            if (c.nonfirst_frag_ok) s = s.unite(bits_to_set(c.proto, 256, 511));
-            return s;
-        }
-        case XDPT_F_FLAGS: return bits_to_set(c.tcp_flags, 0, 255);
-        case XDPT_F_TTL: return bits_to_set(c.ttl, 0, 255);
-        case XDPT_F_SPORT: return c.sport;
-        case XDPT_F_DPORT: return c.dport;
-        default: return c.len;
-        }
-    };
     for (const ValueDomain& d : value_domains)
         if (active & (1u << d.field))
-            build_domain(pool, n, d.size, [&](size_t r) { return accepted(d.field, r); }, t, d.base);
+            build_domain(pool, &homes[d.field], n, d.size, [&](size_t r) { return field_values(cond(r), d.field); }, t,
+                         d.base);
 
     std::vector<const std::vector<AddrTerm>*> terms(n);
     if (active & (1u << XDPT_F_SRC)) {
         for (size_t r = 0; r < n; ++r) terms[r] = &cond(r).src;
-        build_lpm(pool, terms, t.src);
+        build_lpm(pool, &homes[XDPT_F_SRC], terms, t.src);
     }
     if (active & (1u << XDPT_F_DST)) {
         for (size_t r = 0; r < n; ++r) terms[r] = &cond(r).dst;
-        build_lpm(pool, terms, t.dst);
+        build_lpm(pool, &homes[XDPT_F_DST], terms, t.dst);
     }
 
-    const uint32_t oif_none = bitmap_of(pool, n, [&](size_t r) { return iface_ok(cond(r).oif, ""); });
+    const uint32_t oif_none = bitmap_of(pool, &homes[XDPT_F_OIF], n, [&](size_t r) { return iface_ok(cond(r).oif, ""); });
     t.ifarr.assign(XDPT_IFARRAY, xdpt_iface{});
     for (const Iface& i : ifaces) {
         xdpt_iface rec{};
         std::memcpy(rec.mac, i.mac.data(), 6);
         rec.flags = uint16_t(i.flags | XDPT_IF_KNOWN);
         const bool ether = i.flags & XDPT_IF_ETHER;
-        rec.iif_bitmap = bitmap_of(pool, n, [&](size_t r) {
+        rec.iif_bitmap = bitmap_of(pool, &homes[XDPT_F_IIF], n, [&](size_t r) {
             return iface_ok(cond(r).iif, i.name) && (ether || !cond(r).needs_ether);
         });
-        rec.oif_bitmap = bitmap_of(pool, n, [&](size_t r) { return iface_ok(cond(r).oif, i.name); });
+        rec.oif_bitmap = bitmap_of(pool, &homes[XDPT_F_OIF], n, [&](size_t r) { return iface_ok(cond(r).oif, i.name); });
         t.ifaces.push_back({i.ifindex, rec});
         if (i.ifindex < XDPT_IFARRAY) t.ifarr[i.ifindex] = rec;
     }
@@ -638,12 +759,12 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
                 if ((m && term.mac == *m) == term.neg) return false;
             return true;
         };
-        mac_default = bitmap_of(pool, n, [&](size_t r) { return mac_ok(r, nullptr); });
+        mac_default = bitmap_of(pool, &homes[XDPT_F_MAC], n, [&](size_t r) { return mac_ok(r, nullptr); });
         std::set<std::array<uint8_t, 6>> macs;
         for (size_t r = 0; r < n; ++r)
             for (const auto& term : cond(r).mac) macs.insert(term.mac);
         for (const auto& m : macs)
-            t.macs.push_back({mac_key(m), bitmap_of(pool, n, [&](size_t r) { return mac_ok(r, &m); })});
+            t.macs.push_back({mac_key(m), bitmap_of(pool, &homes[XDPT_F_MAC], n, [&](size_t r) { return mac_ok(r, &m); })});
     }
 
     for (const Prefix& l : local) t.local.push_back({l, 1});

@@ -666,6 +666,35 @@ TEST_CASE("10,000 rules: the last one matches; -F empties the chain") {
     EXPECT(send(udp_to(10000)), PASS, "INPUT:P");
 }
 
+TEST_CASE("homes: wildcard-heavy rules are met wherever their home field is") {
+    // Blocks of 200 rules, each block at home in another field (the one its rules do not
+    // share): sources, TCP ports, UDP source ports under one shared destination, lengths,
+    // TTLs under one shared input interface; counting rules at home in no field (a
+    // comment) or in the port they share. A walk visits only the words its fields' homes
+    // mark: each packet meets one rule deep in a block of another field's home.
+    std::string rules = "-A INPUT -p udp --dport 7777\n-A INPUT -m comment --comment c\n";
+    for (int i = 0; i < 200; ++i) rules += "-A INPUT -s 198.19.0." + std::to_string(i) + "/32 -j DROP\n";
+    for (int i = 0; i < 200; ++i) rules += "-A INPUT -p tcp --dport " + std::to_string(1000 + i) + " -j DROP\n";
+    for (int i = 0; i < 200; ++i)
+        rules += "-A INPUT -d 198.18.0.1/32 -p udp --sport " + std::to_string(2000 + i) + " -j DROP\n";
+    for (int i = 0; i < 200; ++i) rules += "-A INPUT -m length --length " + std::to_string(300 + i) + " -j DROP\n";
+    for (int i = 0; i < 200; ++i) rules += "-A INPUT -i veth0 -m ttl --ttl-eq " + std::to_string(i + 1) + " -j DROP\n";
+    rules += "-A INPUT -p udp --dport 7777\n";
+    load(filter(rules));
+    const int src0 = 3, tcp0 = 203, sport0 = 403, len0 = 603, ttl0 = 803, last = 1003;
+    auto at = [](int block, int i) { return "INPUT#" + std::to_string(block + i); };
+    EXPECT(send(udp_to(9, "198.19.0.150")), DROP, "INPUT#2 " + at(src0, 150));
+    EXPECT(send(tcp_pkt(5, 1150)), DROP, "INPUT#2 " + at(tcp0, 150));
+    EXPECT(send(Ip{.l4 = udp(2150, 7777)}), DROP, "INPUT#1 INPUT#2 " + at(sport0, 150));
+    EXPECT(send(Ip{.l4 = udp(1, 2, 450 - 28)}), DROP, "INPUT#2 " + at(len0, 150));
+    EXPECT(send(Ip{.l4 = udp(1, 2, 40 - 28), .ttl = 151}), DROP, "INPUT#2 " + at(ttl0, 150));
+    // The same TTL from elsewhere: only the counting rules, to the policy.
+    EXPECT(send(from_veth2(Ip{.l4 = udp(1, 7777, 40 - 28), .ttl = 151}), veth2()), PASS,
+           "INPUT#1 INPUT#2 INPUT#" + std::to_string(last) + " INPUT:P");
+    EXPECT(send(Ip{.l4 = udp(1, 7777, 40 - 28), .ttl = 250}), PASS,
+           "INPUT#1 INPUT#2 INPUT#" + std::to_string(last) + " INPUT:P");
+}
+
 TEST_CASE("rp_filter: only raw PREROUTING is decided, routing may drop the rest") {
     auto set_rpf = [](const char* v) {
         std::FILE* f = std::fopen("/proc/sys/net/ipv4/conf/veth0/rp_filter", "w");

@@ -35,6 +35,23 @@ std::vector<bool> expand(const Tables& t, uint32_t id, size_t n) {
     return out;
 }
 
+// Whether bitmap `id` sends a walk to rule r's word: its chunk's home summary marks the
+// word, and its home mask the chunk.
+bool home_marks(const Tables& t, uint32_t id, size_t r) {
+    const xdpt_bitmap& b = t.bitmaps.at(id);
+    const size_t c = r / XDPT_CHUNK_BITS;
+    return (b.home_mask >> c & 1) && (t.chunks.at(b.chunk[c]).home >> ((r % XDPT_CHUNK_BITS) / 64) & 1);
+}
+
+// Every chunk's home summary lies within its summary; every bitmap's home mask marks
+// exactly the chunks with a home bit.
+void check_homes_within(const Tables& t) {
+    for (const xdpt_chunk& c : t.chunks) REQUIRE((c.home & ~c.summary) == 0);
+    for (const xdpt_bitmap& b : t.bitmaps)
+        for (size_t c = 0; c < XDPT_CHUNKS; ++c)
+            REQUIRE(bool(b.home_mask >> c & 1) == (t.chunks.at(b.chunk[c]).home != 0));
+}
+
 uint32_t lpm(const std::vector<std::pair<Prefix, uint32_t>>& entries, uint32_t a) {
     int best = -1;
     uint32_t id = UINT32_MAX;
@@ -118,10 +135,13 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
                 want[r] = addr_ok(c.src, s) && addr_ok(c.dst, d) && c.proto[proto] && c.dport.contains(dport) &&
                           c.ttl[ttl];
             }
-            std::vector<bool> got(n, true);
+            std::vector<bool> got(n, true), home(n, false);
             auto and_with = [&](uint32_t id) {
                 auto b = expand(t, id, n);
-                for (size_t r = 0; r < n; ++r) got[r] = got[r] && b[r];
+                for (size_t r = 0; r < n; ++r) {
+                    got[r] = got[r] && b[r];
+                    home[r] = home[r] || home_marks(t, id, r);
+                }
             };
             const uint32_t active = t.cfg.active_fields;
             if (active & (1u << XDPT_F_SRC)) and_with(lpm(t.src, s));
@@ -132,6 +152,64 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
             CAPTURE(s);
             CAPTURE(d);
             REQUIRE(got == want);
+            // The walk visits only the words the fields' homes mark: every rule met
+            // must be in one of them.
+            for (size_t r = 0; r < n; ++r)
+                if (want[r]) REQUIRE(home[r]);
         }
+        check_homes_within(t);
     }
+}
+
+// The issue-13 shape where every rule wildcards a field the packet has: a third `-s X/32`,
+// a third `-s Y/24 -p tcp --dport P` (256 rules to a /24), a third `-p udp --dport P`,
+// then the rule for the packet. Without homes every word of the AND is a candidate (each
+// field's bitmap is dense); with them, the walk is sent to the few words whose rules
+// meet their home field's condition, here the packet's own rule and the policy's.
+TEST_CASE("a miss visits the words of the rules whose home field meets the packet, not every word") {
+    Program p;
+    const size_t n = 12000;
+    auto prefix = [](uint32_t a, uint8_t len) { return std::vector<AddrTerm>{AddrTerm{{Prefix{a, len}}, false}}; };
+    for (size_t i = 0; i < n; ++i) {
+        FlatRule f;
+        if (i % 3 == 0) {
+            f.cond.src = prefix(0xC6130000u + uint32_t(i), 32);
+        } else {
+            f.cond.proto.reset();
+            f.cond.proto.set(i % 3 == 1 ? 6 : 17);
+            f.cond.dport = ValueSet::range(uint32_t(10 + i), uint32_t(10 + i), false, 0xffff);
+            if (i % 3 == 1) f.cond.src = prefix(0xAC100000u + (uint32_t(i) & ~0xffu), 24);
+        }
+        f.action = XDPT_A_DROP;
+        p.rules.push_back(std::move(f));
+    }
+    FlatRule flood;  // the packet's rule: 198.18.0.1, UDP to port 9
+    flood.cond.src = prefix(0xC6120001u, 32);
+    flood.cond.proto.reset();
+    flood.cond.proto.set(17);
+    flood.cond.dport = ValueSet::range(9, 9, false, 0xffff);
+    p.rules.push_back(flood);
+    p.rules.push_back(FlatRule{});  // the policy
+    const Tables t = build_tables(p, {}, {}, 1);
+    check_homes_within(t);
+    const std::vector<uint32_t> ids = {lpm(t.src, 0xC6120001u), t.value(XDPT_SMALL_PROTO + 17),
+                                       t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + 9)};
+    REQUIRE(t.cfg.active_fields == (1u << XDPT_F_SRC | 1u << XDPT_F_PROTO | 1u << XDPT_F_DPORT));
+    // The words the walk may visit (AND of summaries within the OR of home summaries),
+    // and those it visited before homes (the AND of summaries alone).
+    size_t visited = 0, dense = 0;
+    for (size_t c = 0; c * XDPT_CHUNK_BITS < p.rules.size(); ++c) {
+        uint64_t sum = ~uint64_t(0), home = 0;
+        uint32_t home_mask = 0;
+        for (uint32_t id : ids) {
+            const xdpt_bitmap& b = t.bitmaps.at(id);
+            sum &= t.chunks.at(b.chunk[c]).summary;
+            home |= t.chunks.at(b.chunk[c]).home;
+            home_mask |= b.home_mask;
+        }
+        dense += size_t(__builtin_popcountll(sum));
+        if (home_mask >> c & 1) visited += size_t(__builtin_popcountll(sum & home));
+    }
+    CHECK(dense >= n / 64);
+    CHECK(visited == 1);  // the last word: the packet's rule and the policy
 }

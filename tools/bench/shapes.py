@@ -323,6 +323,8 @@ def main():
     ap.add_argument("--family", type=int, choices=[4, 6], default=4,
                     help="IPv4 (default) or IPv6 rules and floods")
     ap.add_argument("--out", help="default results/shapes.json, IPv6 results/shapes6.json")
+    ap.add_argument("--sizes", help="rule counts, comma-separated (default 10,1000,5000,10000,50000; quick 10,1000)")
+    ap.add_argument("--no-floods", action="store_true", help="test-run costs only: no drop rates, no iperf3")
     cfg = ap.parse_args()
     fam = bench.FAMILIES[cfg.family]
     cfg.out = cfg.out or os.path.join(bench.HERE, "results", "shapes6.json" if fam.v == 6 else "shapes.json")
@@ -337,6 +339,10 @@ def main():
             [10, 1000, 5000, 10000, 50000], [10000], 3, 3, 200000, 128
         cfg.warm, cfg.window, cfg.iperf_n, cfg.iperf_s = 1.0, 2.0, 5000, 8
         cfg.stateful_n = 5000
+    if cfg.sizes:
+        cfg.ns = [int(x) for x in cfg.sizes.split(",")]
+    if cfg.no_floods:
+        cfg.flood_ns, cfg.stateful_n = [], None
     if os.geteuid() != 0:
         sys.exit("shapes: run as root")
     if open("/proc/sys/kernel/bpf_stats_enabled").read().strip() != "0":
@@ -346,7 +352,8 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     try:
         part_shapes(cfg, workdir, res, fam)
-        iperf(cfg, workdir, res, fam)
+        if not cfg.no_floods:
+            iperf(cfg, workdir, res, fam)
     finally:
         bench.cleanup()
     res["machine"]["load_after"] = open("/proc/loadavg").read().split()[0]
