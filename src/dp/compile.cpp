@@ -3,6 +3,7 @@
 #include "model/tables.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -716,9 +717,12 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     // walk must meet them whatever its fields).
     std::array<std::vector<uint64_t>, XDPT_NFIELDS> homes;
     for (auto& h : homes) h.assign(nchunks * XDPT_CHUNK_WORDS, 0);
-    for (size_t r = 0; r < n; ++r)
+    t.everywhere.assign((n + 64 * 64 - 1) / (64 * 64), 0);
+    for (size_t r = 0; r < n; ++r) {
         for (int f = 0; f < XDPT_NFIELDS; ++f)
             if (home[r] == f || home[r] < 0) homes[f][r >> 6] |= uint64_t(1) << (r & 63);
+        if (home[r] < 0) t.everywhere[r >> 12] |= uint64_t(1) << (r >> 6 & 63);
+    }
 
     const uint32_t all = bitmap_of(pool, nullptr, n, [](size_t) { return true; });
     t.value_runs = {{0, all}};
@@ -787,6 +791,45 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     t.cfg.all_bitmap = all;
     t.cfg.oif_none = oif_none;
     return t;
+}
+
+MissBound miss_bound(const Tables& t) {
+    MissBound b;
+    b.total_words = (t.cfg.nrules + XDPT_WORD_BITS - 1) / XDPT_WORD_BITS;
+    for (uint64_t e : t.everywhere) b.everywhere += uint32_t(std::popcount(e));
+    auto marked = [&](uint32_t id) {  // (not counting `everywhere`)
+        const xdpt_bitmap& bm = t.bitmaps.at(id);
+        uint32_t words = 0;
+        for (size_t c = 0; c < XDPT_CHUNKS; ++c)
+            if (bm.home_mask >> c & 1)
+                words += uint32_t(std::popcount(t.chunks.at(bm.chunk[c]).home &
+                                                ~(c < t.everywhere.size() ? t.everywhere[c] : 0)));
+        return words;
+    };
+    auto most = [&](int field, uint32_t id) { b.field[field] = std::max(b.field[field], marked(id)); };
+    const uint32_t active = t.cfg.active_fields;
+    for (const ValueDomain& d : value_domains) {
+        if (!(active & (1u << d.field))) continue;
+        most(d.field, t.value(d.base));
+        for (const auto& [first, id] : t.value_runs)
+            if (first >= d.base && first < d.base + d.size) most(d.field, id);
+    }
+    for (const auto& [p, id] : t.src) most(XDPT_F_SRC, id);
+    for (const auto& [p, id] : t.dst) most(XDPT_F_DST, id);
+    most(XDPT_F_OIF, t.cfg.oif_none);
+    for (const auto& [ifindex, rec] : t.ifaces) {
+        most(XDPT_F_IIF, rec.iif_bitmap);
+        most(XDPT_F_OIF, rec.oif_bitmap);
+    }
+    most(XDPT_F_MAC, t.cfg.mac_default);
+    for (const auto& [mac, id] : t.macs) most(XDPT_F_MAC, id);
+    uint64_t sum = b.everywhere;
+    for (int f = 0; f < XDPT_NFIELDS; ++f) {
+        if (!(active & (1u << f))) b.field[f] = 0;
+        sum += b.field[f];
+    }
+    b.words = uint32_t(std::min<uint64_t>(sum, b.total_words));
+    return b;
 }
 
 }  // namespace dp

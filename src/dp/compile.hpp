@@ -102,11 +102,26 @@ struct Tables {
     std::vector<std::pair<uint32_t, xdpt_iface>> ifaces;
     std::vector<xdpt_iface> ifarr;  // XDPT_IFARRAY slots: those of ifaces below it
     std::vector<std::pair<uint64_t, uint32_t>> macs;
+    // Bit w (of word w / 64): word w holds a rule that constrains no field, at home in
+    // every field (miss_bound counts such words once).
+    std::vector<uint64_t> everywhere;
 };
 
 // `local`: the namespace's local addresses (as the local routing table holds them).
 Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
                     uint32_t ncpus);
+
+// What a walk the class cache has not seen (a miss) can cost, whatever the packet: the
+// walk visits only words a looked-up field's home marks (xdpt_shared.h), so at most the
+// sum over fields of the most words one of the field's bitmaps marks (the words of rules
+// at home everywhere counted once, in `everywhere`). `words` is that bound (never above
+// `total_words`, the words of all flat rules); `field` each field's part of it. Each
+// visited word costs one step, as does each rule the walk meets and each chunk it passes.
+struct MissBound {
+    uint32_t words = 0, total_words = 0, everywhere = 0;
+    std::array<uint32_t, XDPT_NFIELDS> field{};
+};
+MissBound miss_bound(const Tables& t);
 
 // The key of a MAC address in the mac map (its six bytes in memory order).
 uint64_t mac_key(const std::array<uint8_t, 6>& mac);

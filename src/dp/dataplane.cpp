@@ -357,7 +357,7 @@ int sysctl_int(const std::string& path, int absent) {
 // and the device's); 0 when unreadable.
 int rp_filter(const std::string& dev) { return sysctl_int(str("ipv4/conf/", dev, "/rp_filter"), 0); }
 
-// The interfaces XDP can cover: Ethernet-like ones and lo.
+}  // namespace
 
 std::vector<Iface> list_ifaces() {
     std::vector<Iface> out;
@@ -388,6 +388,8 @@ std::vector<Iface> list_ifaces() {
     if (sock >= 0) close(sock);
     return out;
 }
+
+namespace {
 
 // The IPv6 addresses of the namespace that deliver locally (/proc/net/if_inet6), as
 // /128 prefixes: link-local ones aside (XDP leaves their packets' filter walk to the

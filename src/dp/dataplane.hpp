@@ -7,10 +7,14 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "dp/compile.hpp"
 #include "model/ruleset.hpp"
 #include "store/state.hpp"
 
 namespace xdpt::dp {
+
+// The interfaces of the namespace XDP covers: Ethernet-like ones and lo.
+std::vector<Iface> list_ifaces();
 
 // The per-slot counters of the active generation when the ruleset was loaded.
 struct Live {

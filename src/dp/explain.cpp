@@ -36,7 +36,7 @@ std::set<ChainKey> walked_chains(const Ruleset& rs) {
 
 }  // namespace
 
-std::string explain(const Ruleset& rs, const std::string& only_table) {
+std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const std::string& only_table) {
     auto program = flatten(rs);
     std::map<std::tuple<std::string, std::string, int>, std::string> kernel;
     std::string whole;  // why nothing of the filter table is decided in XDP, if so
@@ -96,6 +96,20 @@ std::string explain(const Ruleset& rs, const std::string& only_table) {
                      xdp ? xdp_note : why);
             }
         }
+    }
+    if (program && program->flags & (XDPT_CFG_HAS_RAW | XDPT_CFG_HAS_FILTER)) {
+        static constexpr const char* names[XDPT_NFIELDS] = {"source",   "destination", "protocol", "tcp flags",
+                                                            "ttl",      "source port", "destination port",
+                                                            "length",   "input interface", "output interface",
+                                                            "mac"};
+        const MissBound b = miss_bound(build_tables(*program, ifaces, {}, 1));
+        std::string parts = b.everywhere ? str("rules that test no field ", b.everywhere) : "";
+        for (int f = 0; f < XDPT_NFIELDS; ++f)
+            if (b.field[f]) parts += str(parts.empty() ? "" : ", ", names[f], ' ', b.field[f]);
+        out += str("# XDP's classifier: ", program->rules.size(), " flat rules in ", b.total_words,
+                   " words of 64. A packet whose class its cache has not seen reads at most ", b.words,
+                   " of those words, whatever its headers (", parts,
+                   "), plus one step per rule it meets.\n");
     }
     return out;
 }

@@ -693,6 +693,16 @@ TEST_CASE("homes: wildcard-heavy rules are met wherever their home field is") {
            "INPUT#1 INPUT#2 INPUT#" + std::to_string(last) + " INPUT:P");
     EXPECT(send(Ip{.l4 = udp(1, 7777, 40 - 28), .ttl = 250}), PASS,
            "INPUT#1 INPUT#2 INPUT#" + std::to_string(last) + " INPUT:P");
+    // What explain says a miss costs at most: the words of the rules that test no field
+    // (the first, with the comment rule; the last, with the policies), and one word of
+    // each block, whose rules have a value each in their home (the TTL rules at home in
+    // the TTL, not the interface they share; the UDP ones in the source port, not the
+    // destination they share).
+    const Cli e = run("xdptables", {"explain"});
+    CHECK(e.out.find("\n# XDP's classifier: 1006 flat rules in 16 words of 64. A packet whose class its cache has "
+                     "not seen reads at most 7 of those words, whatever its headers (rules that test no field 2, "
+                     "source 1, ttl 1, source port 1, destination port 1, length 1), plus one step per rule it "
+                     "meets.\n") != std::string::npos);
 }
 
 TEST_CASE("rp_filter: only raw PREROUTING is decided, routing may drop the rest") {

@@ -136,12 +136,14 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
                           c.ttl[ttl];
             }
             std::vector<bool> got(n, true), home(n, false);
+            std::vector<uint32_t> ids;
             auto and_with = [&](uint32_t id) {
                 auto b = expand(t, id, n);
                 for (size_t r = 0; r < n; ++r) {
                     got[r] = got[r] && b[r];
                     home[r] = home[r] || home_marks(t, id, r);
                 }
+                ids.push_back(id);
             };
             const uint32_t active = t.cfg.active_fields;
             if (active & (1u << XDPT_F_SRC)) and_with(lpm(t.src, s));
@@ -156,6 +158,11 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
             // must be in one of them.
             for (size_t r = 0; r < n; ++r)
                 if (want[r]) REQUIRE(home[r]);
+            // And no packet is sent to more words than miss_bound says.
+            size_t marked = 0;
+            for (size_t w = 0; w * 64 < n; ++w)
+                marked += std::any_of(ids.begin(), ids.end(), [&](uint32_t id) { return home_marks(t, id, w * 64); });
+            REQUIRE(marked <= miss_bound(t).words);
         }
         check_homes_within(t);
     }
@@ -212,4 +219,13 @@ TEST_CASE("a miss visits the words of the rules whose home field meets the packe
     }
     CHECK(dense >= n / 64);
     CHECK(visited == 1);  // the last word: the packet's rule and the policy
+    // Whatever the packet: the policy's word (it tests no field); a source meets one /32
+    // of the rules at home there; a protocol none; a port one rule.
+    const MissBound mb = miss_bound(t);
+    CHECK(mb.total_words == (n + 2 + 63) / 64);
+    CHECK(mb.everywhere == 1);
+    CHECK(mb.field[XDPT_F_SRC] == 1);
+    CHECK(mb.field[XDPT_F_PROTO] == 0);
+    CHECK(mb.field[XDPT_F_DPORT] == 1);
+    CHECK(mb.words == 3);
 }

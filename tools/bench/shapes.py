@@ -160,6 +160,17 @@ def xdpt_stats(ns):
     return []
 
 
+def miss_bound(ns, fam=V4):
+    """The words (of 64 rules) a miss reads at most, as `xdptables explain` computes it
+    for the ruleset loaded in `ns`, and the words of all rules."""
+    out = sh([os.path.join(bench.XDPT_BIN, "xdp6tables" if fam.v == 6 else "xdptables"), "explain"], ns=ns)
+    for line in out.splitlines():
+        if line.startswith("# XDP's classifier:"):
+            w = line.split()
+            return {"words": int(w[w.index("most") + 1]), "total_words": int(w[w.index("words") - 1])}
+    return None
+
+
 def part_shapes(cfg, workdir, res, fam=V4):
     bench.ns_create(fam.ns("gen"))
     macs = {s: bench.setup_dut(s, fam) for s in SYSTEMS}
@@ -175,6 +186,7 @@ def part_shapes(cfg, workdir, res, fam=V4):
             # Test-run: the flood frames through the cache (hits after the first run),
             # then with the cache off (the walk every time: what a miss costs).
             tr = {}
+            mix = classes_mix(shape, n, dm, gm, cfg.mix, fam=fam)
             # The cache off first (fewer repeats: a walk of 50k wildcard rules takes
             # microseconds), then on: what follows (the mix, the floods) runs with it.
             for nocache in (True, False):
@@ -185,7 +197,12 @@ def part_shapes(cfg, workdir, res, fam=V4):
                             for _ in range(cfg.runs)]
                     tr[f"{name}{'_miss' if nocache else ''}"] = med([x[1] for x in runs])
                     tr[f"{name}_action"] = runs[0][0]
-            mix = classes_mix(shape, n, dm, gm, cfg.mix, fam=fam)
+                if nocache:
+                    # What the mix's packets cost as misses (each walked every run):
+                    # the mean, and the dearest of them.
+                    m = [x[1] for x in bench.testrun(xns, mix, max(100, cfg.repeat // 200))]
+                    tr["mix_miss"], tr["mix_miss_max"] = statistics.mean(m), max(m)
+                    r["miss_bound"] = miss_bound(xns, fam)
             m = bench.testrun(xns, mix, 1)  # one run each: mostly misses
             tr["mix_first"] = statistics.mean(x[1] for x in m)
             m = bench.testrun(xns, mix, cfg.repeat // 10)
@@ -281,9 +298,12 @@ def report(res, fam=V4):
          if fam.v == 6 else [])
     L += [f"Machine: {res['machine']}", "",
          "Test-run, ns per packet (median): the flood frame through the class cache (hit) and with the cache off "
-         "(the walk: what a miss costs); a mix of distinct class tuples, first run and repeated.", "",
-         "| shape | N | floor | udp hit | udp miss | syn hit | syn miss | mix first | mix repeated | hit / hit@10 | memory MiB |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "(the walk: what a miss costs); a mix of distinct class tuples (random sources from the blocklists and "
+         "elsewhere, random ports) with the cache off (mean, dearest), its first run through the cache (one run "
+         "each: mostly the test-run call's own cost) and repeated; the most words a miss can read, as `explain` "
+         "computes it.", "",
+         "| shape | N | floor | udp hit | udp miss | syn hit | syn miss | mix miss | mix miss max | mix first | mix repeated | hit / hit@10 | miss bound (words) | memory MiB |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     base = {}
     for key, r in res.items():
         if "/" not in key or "testrun" not in r:
@@ -292,8 +312,12 @@ def report(res, fam=V4):
         t = r["testrun"]
         base.setdefault(shape, t["udp"])
         f = lambda k: f"{t[k]:.0f}" if k in t else "-"
+        mb = r.get("miss_bound")
+        bound = f"{mb['words']} of {mb['total_words']}" if mb else "-"
         L.append(f"| {shape} | {n} | {f('floor')} | {f('udp')} | {f('udp_miss')} | {f('syn')} | {f('syn_miss')} | "
-                 f"{f('mix_first')} | {f('mix_repeat')} | {t['udp'] / base[shape]:.2f} | {r['memory'] / 2**20:.1f} |")
+                 f"{f('mix_miss')} | {f('mix_miss_max')} | {f('mix_first')} | {f('mix_repeat')} | "
+                 f"{t['udp'] / base[shape]:.2f} | {bound} | "
+                 f"{r['memory'] / 2**20:.1f} |")
     L += ["", "Drop rate, kpps (median of the runs; ratios are medians of paired runs):", "",
           "| shape | N | flood | floor | legacy | nft | xdptables | /floor | /legacy | /nft |",
           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
