@@ -648,8 +648,19 @@ FieldCond field_cond(const XdpCond& c, int field) {
             if (!t.neg) fc.share = std::ldexp(1.0, -48);
         }
         break;
+    case XDPT_F_PROTO:  // (the bits themselves: field_values would build two sets per rule)
+        fc.mix(std::hash<std::bitset<256>>{}(c.proto)), fc.mix(c.first_ok), fc.mix(c.nonfirst_frag_ok);
+        fc.share = double(c.proto.count()) / 256 * (int(c.first_ok) + int(c.nonfirst_frag_ok)) / 2;
+        break;
+    case XDPT_F_FLAGS:
+    case XDPT_F_TTL: {
+        const std::bitset<256>& b = field == XDPT_F_FLAGS ? c.tcp_flags : c.ttl;
+        fc.mix(std::hash<std::bitset<256>>{}(b));
+        fc.share = double(b.count()) / 256;
+        break;
+    }
     default: {
-        const ValueSet v = field_values(c, field);
+        const ValueSet& v = field == XDPT_F_SPORT ? c.sport : field == XDPT_F_DPORT ? c.dport : c.len;
         uint64_t size = 0;
         for (auto [lo, hi] : v.intervals()) {
             fc.mix(uint64_t(lo) << 32 | hi);
@@ -671,23 +682,29 @@ FieldCond field_cond(const XdpCond& c, int field) {
 std::vector<int> home_fields(const Program& p, uint32_t active) {
     const size_t n = p.rules.size();
     std::vector<int> home(n, -1);
-    std::array<std::unordered_map<uint64_t, uint32_t>, XDPT_NFIELDS> same;
-    std::array<uint32_t, XDPT_NFIELDS> users{};
-    std::vector<std::array<FieldCond, XDPT_NFIELDS>> fc(n);
+    // Each rule's conditions, field by field, in rule order; then per field the sorted
+    // hashes, where equal_range counts the rules of the same condition.
+    struct Entry {
+        uint32_t rule;
+        int field;
+        FieldCond fc;
+    };
+    std::vector<Entry> conds;
+    conds.reserve(2 * n);
+    std::array<std::vector<uint64_t>, XDPT_NFIELDS> hashes;
     for (size_t r = 0; r < n; ++r)
         for (int f = 0; f < XDPT_NFIELDS; ++f)
             if (active & (1u << f) && constrains(p.rules[r].cond, f)) {
-                fc[r][f] = field_cond(p.rules[r].cond, f);
-                ++same[f][fc[r][f].hash];
-                ++users[f];
+                conds.push_back({uint32_t(r), f, field_cond(p.rules[r].cond, f)});
+                hashes[f].push_back(conds.back().fc.hash);
             }
-    for (size_t r = 0; r < n; ++r) {
-        double best = 0;
-        for (int f = 0; f < XDPT_NFIELDS; ++f) {
-            if (!(active & (1u << f)) || !constrains(p.rules[r].cond, f)) continue;
-            const double load = same[f][fc[r][f].hash] + fc[r][f].share * users[f];
-            if (home[r] < 0 || load < best) home[r] = f, best = load;
-        }
+    for (auto& h : hashes) std::sort(h.begin(), h.end());
+    std::vector<double> best(n, 0);
+    for (const Entry& e : conds) {
+        const auto& h = hashes[e.field];
+        const auto [lo, hi] = std::equal_range(h.begin(), h.end(), e.fc.hash);
+        const double load = double(hi - lo) + e.fc.share * double(h.size());
+        if (home[e.rule] < 0 || load < best[e.rule]) home[e.rule] = e.field, best[e.rule] = load;
     }
     return home;
 }

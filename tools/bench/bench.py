@@ -184,6 +184,8 @@ def setup_dut(system, fam=V4):
     sh(["ip", "neigh", "replace", fam.gen, "lladdr", gen_mac, "dev", DUT_IF, "nud", "permanent"], ns=ns)
     if system == "floor":
         sh(["ip", "link", "set", "dev", DUT_IF, "xdpdrv", "obj", FLOOR_OBJ, "sec", "xdp"], ns=ns)
+    elif system == "floorgen":  # the same program in generic mode, xdptables' mode on a veth
+        sh(["ip", "link", "set", "dev", DUT_IF, "xdpgeneric", "obj", FLOOR_OBJ, "sec", "xdp"], ns=ns)
     return link_json(ns, DUT_IF)["address"], gen_mac
 
 
