@@ -194,8 +194,18 @@ struct xdpt_config {
 	__u32 all_bitmap;           /* every rule */
 	__u32 oif_none;             /* rules whose -o allows no output interface (INPUT, raw) */
 	__u32 epoch;                /* this generation's number: the class cache's entries carry it */
+	/* The IPv4 local table (the addresses and prefixes that deliver locally), when it
+	 * has at most XDPT_LOCAL_INLINE entries: compared in place, two per packet, where
+	 * the xdpt_local trie costs a lookup each. More: nlocal is XDPT_LOCAL_TRIE and the
+	 * trie answers. Addresses and masks in network byte order. */
+	__u32 nlocal;
+	struct {
+		__u32 addr, mask;
+	} local[16];
 };
-XDPT_ASSERT(sizeof(struct xdpt_config) == 48, "config layout");
+#define XDPT_LOCAL_INLINE 16
+#define XDPT_LOCAL_TRIE 0xffffffffu
+XDPT_ASSERT(sizeof(struct xdpt_config) == 180, "config layout");
 
 struct xdpt_counter {
 	__u64 packets;

@@ -757,6 +757,20 @@ static __noinline int is_local(__u32 gen, __u32 addr)
 	return lm && bpf_map_lookup_elem(lm, &k);
 }
 
+/* Whether `addr` is local: in the config's copy of a small local table, else in the
+ * trie. */
+static __always_inline int is_local4(const struct xdpt_config *cfg, __u32 gen, __u32 addr)
+{
+	const __u32 n = cfg->nlocal;
+	if (n > XDPT_LOCAL_INLINE)
+		return is_local(gen, addr);
+#pragma unroll
+	for (int k = 0; k < XDPT_LOCAL_INLINE; k++)
+		if (k < n && (addr & cfg->local[k].mask) == cfg->local[k].addr)
+			return 1;
+	return 0;
+}
+
 /* The kernel's route for the packet (a subprogram: its lookup struct stays off the
  * main frame). Sets *oif to the output interface of a forwarded packet. */
 static __noinline long route(struct xdp_md *ctx, struct iphdr *ip, __u32 ports, __u32 tot, __u32 *oif)
@@ -1122,7 +1136,7 @@ static __always_inline int parse4(struct xdp_md *ctx, __u32 gen, struct xdpt_con
 		goto kernel; /* multicast: delivered only if a socket joined; not decided here */
 	}
 	if ((s_h >> 28) == 0xe || s_h == 0xffffffff || (s_h >> 24) == 0 || (d_h >> 24) == 0 ||
-	    (!on_lo && (is_lo_addr(saddr) || is_lo_addr(daddr) || is_local(gen, saddr)))) {
+	    (!on_lo && (is_lo_addr(saddr) || is_lo_addr(daddr) || is_local4(cfg, gen, saddr)))) {
 		/* Martian: routing drops it after PREROUTING. A source that is one of this
 		 * namespace's addresses, from outside, is one (fib_validate_source, unless
 		 * accept_local); so are, in some configurations, the broadcast addresses the
@@ -1144,7 +1158,7 @@ static __always_inline int parse4(struct xdp_md *ctx, __u32 gen, struct xdpt_con
 		} else if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || rc == BPF_FIB_LKUP_RET_FWD_DISABLED) {
 			/* Local delivery, or a drop without route. The local table decides which;
 			 * the verdict of INPUT holds either way, the counters only for the first. */
-			if (!is_local(gen, daddr))
+			if (!is_local4(cfg, gen, daddr))
 				count_filter = 0;
 		} else if (rc == BPF_FIB_LKUP_RET_BLACKHOLE || rc == BPF_FIB_LKUP_RET_UNREACHABLE ||
 			   rc == BPF_FIB_LKUP_RET_PROHIBIT) {

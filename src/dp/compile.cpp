@@ -789,6 +789,18 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     }
 
     for (const Prefix& l : local) t.local.push_back({l, 1});
+    // A small IPv4 local table also goes into the config (the program compares it in
+    // place); IPv6's stays in its trie.
+    const bool v4 = std::all_of(local.begin(), local.end(), [](const Prefix& l) { return l.addr == IpAddr::from_v4(l.addr4()); });
+    if (v4 && local.size() <= XDPT_LOCAL_INLINE) {
+        t.cfg.nlocal = uint32_t(local.size());
+        for (size_t i = 0; i < local.size(); ++i) {  // (network order: the bytes as they are)
+            std::memcpy(&t.cfg.local[i].addr, local[i].addr.b.data(), 4);
+            std::memcpy(&t.cfg.local[i].mask, IpAddr::prefix_mask(local[i].len).b.data(), 4);
+        }
+    } else {
+        t.cfg.nlocal = XDPT_LOCAL_TRIE;
+    }
 
     for (const FlatRule& r : p.rules) {
         xdpt_rule x{};

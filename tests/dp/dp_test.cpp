@@ -561,6 +561,19 @@ TEST_CASE("martian sources: the namespace's own address from outside goes up unc
     EXPECT(send(udp_to(9, "198.18.0.255")), PASS, "");
     // A neighbour's address: judged.
     EXPECT(send(udp_to(9, "198.18.0.2")), DROP, "INPUT#2");
+
+    // A local table too big for the config's copy (XDPT_LOCAL_INLINE): the trie answers
+    // the same. 20 more addresses on veth2, the ruleset committed again to read them.
+    for (int i = 100; i < 120; ++i)
+        REQUIRE(std::system(("ip addr add 198.18.1." + std::to_string(i) + "/32 dev veth2").c_str()) == 0);
+    load(filter("-A INPUT -p tcp -j DROP\n-A INPUT -p udp -j DROP"));
+    EXPECT(send(udp_to(9, "198.18.1.119")), PASS, "");
+    EXPECT(send(udp_to(9, "198.18.1.1")), PASS, "");
+    EXPECT(send(udp_to(9, "198.18.0.2")), DROP, "INPUT#2");
+    // Delivered to one of them: counted in INPUT (not delivered: the verdict alone).
+    EXPECT(send(Ip{.dst = "198.18.1.110", .l4 = udp(1000, 9)}), DROP, "INPUT#2");
+    for (int i = 100; i < 120; ++i)
+        REQUIRE(std::system(("ip addr del 198.18.1." + std::to_string(i) + "/32 dev veth2").c_str()) == 0);
 }
 
 TEST_CASE("link-layer broadcast: delivered locally, never forwarded") {
