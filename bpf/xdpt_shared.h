@@ -183,6 +183,9 @@ enum xdpt_entry { XDPT_RAW_PREROUTING = 0, XDPT_FILTER_INPUT, XDPT_FILTER_FORWAR
  * not local before FORWARD (FORWARD is never decided here). */
 #define XDPT_CFG_NO_FORWARD 512u
 
+#define XDPT_LOCAL_INLINE 16
+#define XDPT_LOCAL_TRIE 0xffffffffu
+
 struct xdpt_config {
 	__u32 flags;
 	__u32 active_fields; /* bit f: field f is looked up */
@@ -196,15 +199,13 @@ struct xdpt_config {
 	__u32 epoch;                /* this generation's number: the class cache's entries carry it */
 	/* The IPv4 local table (the addresses and prefixes that deliver locally), when it
 	 * has at most XDPT_LOCAL_INLINE entries: compared in place, two per packet, where
-	 * the xdpt_local trie costs a lookup each. More: nlocal is XDPT_LOCAL_TRIE and the
-	 * trie answers. Addresses and masks in network byte order. */
+	 * the xdpt_local trie costs a lookup each. More, or IPv6 (whose program reads its
+	 * trie): nlocal is XDPT_LOCAL_TRIE. Addresses and masks in network byte order. */
 	__u32 nlocal;
 	struct {
 		__u32 addr, mask;
-	} local[16];
+	} local[XDPT_LOCAL_INLINE];
 };
-#define XDPT_LOCAL_INLINE 16
-#define XDPT_LOCAL_TRIE 0xffffffffu
 XDPT_ASSERT(sizeof(struct xdpt_config) == 180, "config layout");
 
 struct xdpt_counter {

@@ -717,7 +717,7 @@ uint32_t Tables::value(uint32_t i) const {
 }
 
 Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
-                    uint32_t ncpus) {
+                    uint32_t ncpus, Family f) {
     Tables t;
     const size_t n = p.rules.size();
     const size_t nchunks = std::max<size_t>(1, (n + XDPT_CHUNK_BITS - 1) / XDPT_CHUNK_BITS);
@@ -791,8 +791,7 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     for (const Prefix& l : local) t.local.push_back({l, 1});
     // A small IPv4 local table also goes into the config (the program compares it in
     // place); IPv6's stays in its trie.
-    const bool v4 = std::all_of(local.begin(), local.end(), [](const Prefix& l) { return l.addr == IpAddr::from_v4(l.addr4()); });
-    if (v4 && local.size() <= XDPT_LOCAL_INLINE) {
+    if (f == Family::ipv4 && local.size() <= XDPT_LOCAL_INLINE) {
         t.cfg.nlocal = uint32_t(local.size());
         for (size_t i = 0; i < local.size(); ++i) {  // (network order: the bytes as they are)
             std::memcpy(&t.cfg.local[i].addr, local[i].addr.b.data(), 4);

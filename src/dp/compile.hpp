@@ -107,9 +107,10 @@ struct Tables {
     std::vector<uint64_t> everywhere;
 };
 
-// `local`: the namespace's local addresses (as the local routing table holds them).
+// `local`: the namespace's local addresses (as the local routing table holds them) of
+// the ruleset's family `f`.
 Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
-                    uint32_t ncpus);
+                    uint32_t ncpus, Family f);
 
 // What a walk the class cache has not seen (a miss) can cost, whatever the packet: the
 // walk visits only words a looked-up field's home marks (xdpt_shared.h), so at most the

@@ -721,7 +721,8 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Previous& 
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
     ph.emplace("commit: build tables");
-    Tables tables = build_tables(*program, ifaces, fam == Family::ipv4 ? list_local() : list_local6(), uint32_t(ncpus));
+    Tables tables =
+        build_tables(*program, ifaces, fam == Family::ipv4 ? list_local() : list_local6(), uint32_t(ncpus), fam);
 
     // The program: the anchor, when its inner arrays hold the tables; otherwise a new one
     // sized for them, which takes the anchor's place at the flip.

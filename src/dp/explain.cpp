@@ -102,7 +102,7 @@ std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const s
                                                             "ttl",      "source port", "destination port",
                                                             "length",   "input interface", "output interface",
                                                             "mac"};
-        const MissBound b = miss_bound(build_tables(*program, ifaces, {}, 1));
+        const MissBound b = miss_bound(build_tables(*program, ifaces, {}, 1, rs.family));
         std::string parts = b.everywhere ? str("rules that test no field ", b.everywhere) : "";
         for (int f = 0; f < XDPT_NFIELDS; ++f)
             if (b.field[f]) parts += str(parts.empty() ? "" : ", ", names[f], ' ', b.field[f]);

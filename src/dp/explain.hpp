@@ -11,7 +11,7 @@
 namespace xdpt::dp {
 
 // One line per policy and rule, in iptables-save form, table by table (`only_table`
-// empty: all of them); then, as comment lines, what a packet XDP's class cache has not
+// empty: all of them); then, as a comment line, what a packet XDP's class cache has not
 // seen can cost (dp::miss_bound), with the namespace's interfaces `ifaces`.
 std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const std::string& only_table = {});
 

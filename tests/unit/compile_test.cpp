@@ -122,7 +122,7 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
             f.slot = uint32_t(r);
             p.rules.push_back(std::move(f));
         }
-        const Tables t = build_tables(p, {}, {}, 1);
+        const Tables t = build_tables(p, {}, {}, 1, Family::ipv4);
         CAPTURE(seed);
         CAPTURE(n);
         for (int i = 0; i < 300; ++i) {
@@ -197,7 +197,7 @@ TEST_CASE("a miss visits the words of the rules whose home field meets the packe
     flood.cond.dport = ValueSet::range(9, 9, false, 0xffff);
     p.rules.push_back(flood);
     p.rules.push_back(FlatRule{});  // the policy
-    const Tables t = build_tables(p, {}, {}, 1);
+    const Tables t = build_tables(p, {}, {}, 1, Family::ipv4);
     check_homes_within(t);
     const std::vector<uint32_t> ids = {lpm(t.src, 0xC6120001u), t.value(XDPT_SMALL_PROTO + 17),
                                        t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + 9)};
