@@ -190,6 +190,31 @@ print(n)"
   in_ns "$x" $XDPT -A b -j a
 }
 
+@test "-i + and -o + are the same as no interface for -D and -C, as libiptc compares names under their masks" {
+  pair
+  for ns in "$x" "$l"; do
+    [ "$ns" = "$x" ] && cmd=$XDPT || cmd=iptables-legacy
+    for r in "INPUT -p udp" "INPUT -p tcp" "INPUT -i + -p udp" "INPUT ! -i + -p icmp" \
+             "FORWARD -p tcp" "FORWARD -p udp" "FORWARD -o + -p tcp" "FORWARD -i eth+ -p tcp"; do
+      eval "in_ns \"\$ns\" \$cmd -A $r"
+    done
+    run_all=""
+    for args in "-D INPUT -i + -p udp" "-C INPUT -p udp" "-D INPUT -p icmp" "-C INPUT ! -i + -p icmp" \
+                "-D FORWARD -o + -p tcp" "-C FORWARD -i eth -p tcp" "-C FORWARD -i eth+ -p tcp" "-C FORWARD -i + -p tcp"; do
+      out=$(eval "in_ns \"\$ns\" \$cmd $args" 2>&1) && rc=0 || rc=$?
+      run_all+="$args: $rc ${out#*: }; "
+    done
+    # (-S shows no "-i +": which of the two went shows in the order of what is left.)
+    run_all+="$(in_ns "$ns" $cmd -S)"
+    [ "$ns" = "$x" ] && xo=$run_all || lo=$run_all
+  done
+  [ "$xo" = "$lo" ] || { echo "xdptables: $xo" >&3; echo "iptables-legacy: $lo" >&3; false; }
+  # The first of each pair went: what is left of it comes after the rule between them
+  # (and "! -i +" shows as nothing either).
+  [[ "$xo" == *"$(printf -- '-A INPUT -p tcp\n-A INPUT -p udp\n-A INPUT -p icmp')"* ]]
+  [[ "$xo" == *"$(printf -- '-A FORWARD -p udp\n-A FORWARD -p tcp\n-A FORWARD -i eth+ -p tcp')"* ]]
+}
+
 @test "ip6tables' -p all is kept: another rule than one without -p for -D and -C, and a condition for the loop check, as in ip6tables-legacy" {
   pair
   for ns in "$x" "$l"; do
