@@ -316,9 +316,9 @@ std::vector<Atom> atoms(const Rule& r) {
     std::vector<Atom> out;
     if (!r.src.mask.zero() || r.inv_src) out.push_back(Atom::field(Atom::src, r.inv_src)), out.back().net = r.src;
     if (!r.dst.mask.zero() || r.inv_dst) out.push_back(Atom::field(Atom::dst, r.inv_dst)), out.back().net = r.dst;
-    if (!r.in_iface.empty() && (r.in_iface != "+" || r.inv_in))
+    if (!r.in_iface.empty() && (!iface_under_mask(r.in_iface).empty() || r.inv_in))
         out.push_back(Atom::field(Atom::in, r.inv_in)), out.back().iface = r.in_iface;
-    if (!r.out_iface.empty() && (r.out_iface != "+" || r.inv_out))
+    if (!r.out_iface.empty() && (!iface_under_mask(r.out_iface).empty() || r.inv_out))
         out.push_back(Atom::field(Atom::out, r.inv_out)), out.back().iface = r.out_iface;
     if (r.proto != 0 || r.inv_proto) out.push_back(Atom::field(Atom::proto, r.inv_proto)), out.back().protocol = r.proto;
     if (r.frag) out.push_back(Atom::field(Atom::frag, r.inv_frag));

@@ -583,6 +583,11 @@ bool constrains(const XdpCond& c, int field) {
     }
 }
 
+// A rule's condition on an interval field: source port, destination port, length.
+const ValueSet& interval_field(const XdpCond& c, int field) {
+    return field == XDPT_F_SPORT ? c.sport : field == XDPT_F_DPORT ? c.dport : c.len;
+}
+
 // The values of one of the value map's fields (value_domains) that a rule accepts.
 ValueSet field_values(const XdpCond& c, int field) {
     switch (field) {
@@ -594,9 +599,7 @@ ValueSet field_values(const XdpCond& c, int field) {
     }
     case XDPT_F_FLAGS: return bits_to_set(c.tcp_flags, 0, 255);
     case XDPT_F_TTL: return bits_to_set(c.ttl, 0, 255);
-    case XDPT_F_SPORT: return c.sport;
-    case XDPT_F_DPORT: return c.dport;
-    default: return c.len;
+    default: return interval_field(c, field);
     }
 }
 
@@ -660,7 +663,7 @@ FieldCond field_cond(const XdpCond& c, int field) {
         break;
     }
     default: {
-        const ValueSet& v = field == XDPT_F_SPORT ? c.sport : field == XDPT_F_DPORT ? c.dport : c.len;
+        const ValueSet& v = interval_field(c, field);
         uint64_t size = 0;
         for (auto [lo, hi] : v.intervals()) {
             fc.mix(uint64_t(lo) << 32 | hi);
@@ -679,7 +682,7 @@ FieldCond field_cond(const XdpCond& c, int field) {
 // share its value with the fewest others: the rules with the same condition there, plus
 // its share of the field's values times the rules that constrain the field (those it
 // may overlap). Exact whatever the choice; only the cost follows it.
-std::vector<int> home_fields(const Program& p, uint32_t active) {
+std::vector<int> home_fields(const Program& p) {
     const size_t n = p.rules.size();
     std::vector<int> home(n, -1);
     // Each rule's conditions, field by field, in rule order; then per field the sorted
@@ -694,7 +697,7 @@ std::vector<int> home_fields(const Program& p, uint32_t active) {
     std::array<std::vector<uint64_t>, XDPT_NFIELDS> hashes;
     for (size_t r = 0; r < n; ++r)
         for (int f = 0; f < XDPT_NFIELDS; ++f)
-            if (active & (1u << f) && constrains(p.rules[r].cond, f)) {
+            if (constrains(p.rules[r].cond, f)) {
                 conds.push_back({uint32_t(r), f, field_cond(p.rules[r].cond, f)});
                 hashes[f].push_back(conds.back().fc.hash);
             }
@@ -729,7 +732,7 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
         for (int f = 0; f < XDPT_NFIELDS; ++f)
             if (constrains(cond(r), f)) active |= 1u << f;
 
-    const std::vector<int> home = home_fields(p, active);
+    const std::vector<int> home = home_fields(p);
     // Per field, the words of the rules at home in it, and of those at home in none (a
     // walk must meet them whatever its fields).
     std::array<std::vector<uint64_t>, XDPT_NFIELDS> homes;

@@ -51,7 +51,7 @@ void save_name(std::string& out, std::string_view name, bool exact) {
 }
 
 void save_iface(std::string& out, char letter, const std::string& iface, bool inv, bool exact) {
-    if (iface.empty() || (iface == "+" && !exact)) return;
+    if (iface.empty() || (iface_under_mask(iface).empty() && !exact)) return;
     out += str(inv ? " !" : "", " -", letter, ' ');
     save_name(out, iface, exact);
 }

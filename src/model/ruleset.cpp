@@ -7,20 +7,10 @@
 
 namespace xdpt {
 
-namespace {
-
-// Interface names as libiptc's is_same compares them: under their masks, which
-// xtables_parse_interface makes the name and its NUL, or for a name ending in '+' the
-// bytes before the '+'. So "+" alone (an empty mask) is the same as no interface.
-bool same_iface(const std::string& a, const std::string& b) {
-    return (a == "+" ? std::string_view() : std::string_view(a)) == (b == "+" ? std::string_view() : std::string_view(b));
-}
-
-}  // namespace
-
 bool Rule::same_as(const Rule& o) const {
     if (!(src == o.src && dst == o.dst && inv_src == o.inv_src && inv_dst == o.inv_dst &&
-          same_iface(in_iface, o.in_iface) && same_iface(out_iface, o.out_iface) && inv_in == o.inv_in &&
+          iface_under_mask(in_iface) == iface_under_mask(o.in_iface) &&
+          iface_under_mask(out_iface) == iface_under_mask(o.out_iface) && inv_in == o.inv_in &&
           inv_out == o.inv_out && proto == o.proto && inv_proto == o.inv_proto && proto_given == o.proto_given &&
           frag == o.frag && inv_frag == o.inv_frag && target_name == o.target_name &&
           is_goto == o.is_goto && matches.size() == o.matches.size()))

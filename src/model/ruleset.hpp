@@ -11,6 +11,13 @@
 
 namespace xdpt {
 
+// An interface name as libiptc compares it: under the mask xtables_parse_interface gives
+// it (the name and its NUL, or the bytes before a trailing '+'). "+" alone has an empty
+// mask: it is no name at all, though -S and save keep its text where asked to.
+inline std::string_view iface_under_mask(const std::string& name) {
+    return name == "+" ? std::string_view() : std::string_view(name);
+}
+
 struct Counters {
     uint64_t pkts = 0;
     uint64_t bytes = 0;
