@@ -262,13 +262,23 @@ XDPT_ASSERT(sizeof(struct xdpt_readers) == 16, "readers layout");
  * bitmap ids its field lookups gave (the packet's class in every field): two packets
  * with the same ids meet the same rules. So the outcome of a walk is kept, keyed by the
  * generation's epoch, the start and the ids: its result and the counter slots it met.
- * A packet whose class tuple was seen before costs its field lookups and one hash
- * lookup, whatever the rules' shape; a miss walks as before and fills the entry. Exact
+ * A packet whose class tuple was seen before costs its field lookups and one cache
+ * probe, whatever the rules' shape; a miss walks as before and fills the entry. Exact
  * by construction: an entry is only ever read back by a walk that would do the same.
  * The epoch changes with every generation written, so the entries of a ruleset are never
- * met by the next one (they age out of the LRU).
+ * met by the next one.
+ *
+ * The cache is an array, a stretch of 2^bits entries per CPU (only the CPU a stretch
+ * belongs to reads or writes it, as with the per-CPU scratch: no locks, no torn
+ * entries), direct-mapped by a multiplicative hash of the key that the program computes
+ * itself: a hash map's probe cost a helper call, a jhash of the 52-byte key and a
+ * memcmp, a third of a cached packet's time. A new class takes its slot from the one
+ * there. The loader sizes it (xdpt_cache_bits): XDPT_CACHE_BYTES over the CPUs, from
+ * XDPT_CACHE_MIN to XDPT_CACHE_MAX entries per CPU.
  */
-#define XDPT_CACHE_ENTRIES 65536
+#define XDPT_CACHE_BYTES (8u << 20)
+#define XDPT_CACHE_MIN_BITS 10
+#define XDPT_CACHE_MAX_BITS 16
 #define XDPT_CACHE_SLOTS 15 /* a walk that meets more counted rules is not kept */
 
 struct xdpt_cache_key {
@@ -279,12 +289,20 @@ struct xdpt_cache_key {
 XDPT_ASSERT(sizeof(struct xdpt_cache_key) == 52, "cache key layout");
 
 struct xdpt_cache_val {
-	__u8 result; /* enum walk result: 1 accept, 2 drop, 3 kernel */
+	__u8 result; /* enum walk result: 1 accept, 2 drop, 3 kernel; 0: an empty entry */
 	__u8 n;      /* counter slots met, in order */
 	__u16 pad;
 	__u32 slot[XDPT_CACHE_SLOTS];
 };
 XDPT_ASSERT(sizeof(struct xdpt_cache_val) == 64, "cache value layout");
+
+/* One entry: two cache lines, the key, the result and the first two slots in the first. */
+struct xdpt_cache_entry {
+	struct xdpt_cache_key key;
+	struct xdpt_cache_val val;
+	__u32 pad[3];
+};
+XDPT_ASSERT(sizeof(struct xdpt_cache_entry) == 128, "cache entry layout");
 
 /* The number of elements of the classifier arrays whose size follows the ruleset. A
  * program is loaded with these as its inner map sizes, and every generation's maps have

@@ -193,13 +193,15 @@ XDPT_GEN_ARRAY(xdpt_macs6, struct xdpt_macs_t);
  * per family (the verifier needs to know which map a lookup is of). */
 #define FMAP(fam, m) ((fam) ? (void *)&m##6 : (void *)&m)
 
-/* The class cache (bpf/xdpt_shared.h): one per program, shared by its generations. */
+/* The class cache (bpf/xdpt_shared.h): one per program, shared by its generations and
+ * families; 2^xdpt_cache_bits entries per CPU (the loader sizes both). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XDPT_CACHE_ENTRIES);
-	__type(key, struct xdpt_cache_key);
-	__type(value, struct xdpt_cache_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpt_cache_entry);
 } xdpt_cache SEC(".maps");
+const volatile __u32 xdpt_cache_bits = XDPT_CACHE_MIN_BITS;
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -283,7 +285,7 @@ struct xdpt_scratch {
 	struct xdpt_hits hits;
 	struct walk w, wf;
 	struct xdpt_cache_key key;
-	struct xdpt_cache_val val;
+	__u32 cache_idx;           /* the class cache's slot of `key` */
 	struct xdpt_lpm6_key key6; /* an IPv6 trie lookup's key */
 	struct pkt pkt;            /* the packet being judged */
 	__u8 l4[2048 + 4]; /* a copy of layer 4 (up to XDPT_CSUM_MAX bytes), for its checksum */
@@ -455,10 +457,24 @@ __noinline int walk_chain6(struct walk *wp, __u32 start, __u32 count) { return w
 #define W_MISS (-1)
 #define W_UNCACHED (-2)
 
+/* The slot of the class cache a key maps to: this CPU's stretch, and in it a
+ * multiplicative hash of the key (its top bits). */
+static __always_inline __u32 cache_index(const struct xdpt_cache_key *k)
+{
+	const __u64 m = 0x9e3779b97f4a7c15ULL;
+	__u64 h = ((__u64)k->epoch << 32 | k->start) * m;
+#pragma unroll
+	for (int i = 0; i + 1 < XDPT_NFIELDS; i += 2)
+		h = (h ^ ((__u64)k->ids[i] << 32 | k->ids[i + 1])) * m;
+	h = (h ^ k->ids[XDPT_NFIELDS - 1]) * m;
+	const __u32 bits = xdpt_cache_bits;
+	return bpf_get_smp_processor_id() << bits | (__u32)(h >> (64 - bits));
+}
+
 /* The class cache's answer for a walk from `start` with the walk's field ids, in this
  * epoch: the walk's result, with the slots it met recorded in the scratch as the walk
- * would record them; or W_MISS / W_UNCACHED. Leaves the key in the scratch for
- * cache_keep. */
+ * would record them; or W_MISS / W_UNCACHED. Leaves the key and its slot in the scratch
+ * for cache_keep. */
 static __always_inline int cache_find(struct walk *wp, __u32 start, const int fam)
 {
 	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, (const void *)&xdpt_key0);
@@ -474,8 +490,16 @@ static __always_inline int cache_find(struct walk *wp, __u32 start, const int fa
 	/* The ids past nids are zero: a walk starts zeroed, and add_field only appends. */
 	__builtin_memcpy(key->ids, wp->ids, sizeof(key->ids));
 	__u32 n0 = h->n;
-	struct xdpt_cache_val *v = bpf_map_lookup_elem(&xdpt_cache, key);
-	if (!v) {
+	sc->cache_idx = cache_index(key);
+	struct xdpt_cache_entry *e = bpf_map_lookup_elem(&xdpt_cache, &sc->cache_idx);
+	if (!e)
+		return W_UNCACHED;
+	__u32 diff = (e->key.epoch ^ key->epoch) | (e->key.start ^ key->start);
+#pragma unroll
+	for (int i = 0; i < XDPT_NFIELDS; i++)
+		diff |= e->key.ids[i] ^ key->ids[i];
+	struct xdpt_cache_val *v = &e->val;
+	if (diff || !v->result) {
 		stat(XDPT_S_CACHE_MISS);
 		return W_MISS;
 	}
@@ -492,7 +516,7 @@ static __always_inline int cache_find(struct walk *wp, __u32 start, const int fa
 }
 
 /* Keeps the result `r` of the walk cache_find missed, with the slots it recorded from
- * `n0` on, under the key cache_find left in the scratch. */
+ * `n0` on, under the key cache_find left in the scratch, in the slot it found. */
 __noinline int cache_keep(__u32 n0, int r)
 {
 	struct xdpt_scratch *sc = bpf_map_lookup_elem(&xdpt_scratch, (const void *)&xdpt_key0);
@@ -500,16 +524,18 @@ __noinline int cache_keep(__u32 n0, int r)
 		return 0;
 	struct xdpt_hits *h = &sc->hits;
 	__u32 met = h->n - n0;
-	if (met > XDPT_CACHE_SLOTS || h->n > XDPT_MAX_HITS)
+	if (met > XDPT_CACHE_SLOTS || h->n > XDPT_MAX_HITS || r < W_ACCEPT || r > W_KERNEL)
 		return 0;
-	struct xdpt_cache_val *nv = &sc->val;
-	nv->result = r;
-	nv->n = met;
+	struct xdpt_cache_entry *e = bpf_map_lookup_elem(&xdpt_cache, &sc->cache_idx);
+	if (!e)
+		return 0;
+	e->key = sc->key;
+	e->val.result = r;
+	e->val.n = met;
 	/* All of them: a hit takes the first `met` alone. */
 #pragma unroll
 	for (int k = 0; k < XDPT_CACHE_SLOTS; k++)
-		nv->slot[k] = h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)];
-	bpf_map_update_elem(&xdpt_cache, &sc->key, nv, BPF_ANY);
+		e->val.slot[k] = h->slot[(n0 + k) & (XDPT_MAX_HITS - 1)];
 	return 0;
 }
 

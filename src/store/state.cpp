@@ -148,6 +148,15 @@ Result<Anchor> load_anchor(const Capacities& cap, const Anchor* keep, Family ren
     if (!skel) return sys_fail("loading the xdptables BPF program", errno);
     std::memcpy((void*)&skel->rodata->xdpt_cap, cap.data(), sizeof(cap));
     static_assert(sizeof(skel->rodata->xdpt_cap) == sizeof(Capacities));
+    // The class cache: a stretch of 2^bits entries per CPU, XDPT_CACHE_BYTES in all
+    // (within the bounds of bpf/xdpt_shared.h).
+    const int ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0) return sys_fail("loading the xdptables BPF program", -ncpus);
+    uint32_t bits = XDPT_CACHE_MAX_BITS;
+    while (bits > XDPT_CACHE_MIN_BITS && (uint64_t(ncpus) << bits) * sizeof(xdpt_cache_entry) > XDPT_CACHE_BYTES) --bits;
+    skel->rodata->xdpt_cache_bits = bits;
+    if (int err = bpf_map__set_max_entries(skel->maps.xdpt_cache, uint32_t(ncpus) << bits); err)
+        return sys_fail("sizing the xdptables BPF program", -err);
     auto outer = [&](Family f, std::string_view kind) {
         return bpf_object__find_map_by_name(skel->obj, gen_map_name(f, kind).c_str());
     };

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <sched.h>
 #include <cstdlib>
 #include <cstdio>
 #include <arpa/inet.h>
@@ -521,6 +522,17 @@ TEST_CASE("counting what a walk met: recorded up to 64 slots, walked again past 
 // destinations reach INPUT, nothing is forwarded.
 TEST_CASE("class cache: one walk per class tuple, exact counts, a new ruleset never meets old entries") {
     const bool cache = !std::getenv("XDPT_NO_CACHE");
+    // The cache is a stretch per CPU: the test-runs all on one, to count one stretch's
+    // hits and misses.
+    cpu_set_t all, one;
+    REQUIRE(sched_getaffinity(0, sizeof all, &all) == 0);
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+    struct Unpin {
+        cpu_set_t all;
+        ~Unpin() { sched_setaffinity(0, sizeof all, &all); }
+    } unpin{all};
     // Wildcards everywhere: the walk would visit every rule; packets of one class
     // (any source outside the blocklist, any port outside the list) share an entry.
     std::string rules;
