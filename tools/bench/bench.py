@@ -400,9 +400,11 @@ def rule_packets(system, n):
     return int(out.split()[0])
 
 
-def testrun(ns, frames, repeat, obj=None):
-    """[(xdp action, ns per run)] of BPF_PROG_TEST_RUN on each frame in `ns`."""
-    cmd = [TESTRUN, "--ifname", DUT_IF, "--repeat", str(repeat)] + (["--obj", obj] if obj else ["--anchor"])
+def testrun(ns, frames, repeat, obj=None, cold=False):
+    """[(xdp action, ns per run)] of BPF_PROG_TEST_RUN on each frame in `ns`; cold: the
+    median of `repeat` single runs, the caches flushed before each (testrun.c --cold)."""
+    cmd = [TESTRUN, "--ifname", DUT_IF, "--cold" if cold else "--repeat", str(repeat)] + \
+        (["--obj", obj] if obj else ["--anchor"])
     out = sh(cmd, ns=ns, input="".join(f.hex() + "\n" for f in frames), timeout=900)
     return [tuple(int(x) for x in line.split()) for line in out.splitlines()]
 
