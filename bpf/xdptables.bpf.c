@@ -202,6 +202,9 @@ struct {
 	__type(value, struct xdpt_cache_entry);
 } xdpt_cache SEC(".maps");
 const volatile __u32 xdpt_cache_bits = XDPT_CACHE_MIN_BITS;
+/* A random salt of the cache's hash, per program: which classes share a slot cannot be
+ * known from outside. */
+const volatile __u32 xdpt_cache_salt = 0;
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -462,7 +465,7 @@ __noinline int walk_chain6(struct walk *wp, __u32 start, __u32 count) { return w
 static __always_inline __u32 cache_index(const struct xdpt_cache_key *k)
 {
 	const __u64 m = 0x9e3779b97f4a7c15ULL;
-	__u64 h = ((__u64)k->epoch << 32 | k->start) * m;
+	__u64 h = ((__u64)(k->epoch ^ xdpt_cache_salt) << 32 | k->start) * m;
 #pragma unroll
 	for (int i = 0; i + 1 < XDPT_NFIELDS; i += 2)
 		h = (h ^ ((__u64)k->ids[i] << 32 | k->ids[i + 1])) * m;

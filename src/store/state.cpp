@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <sys/random.h>
 #include <memory>
 #include <thread>
 #include <tuple>
@@ -155,6 +156,9 @@ Result<Anchor> load_anchor(const Capacities& cap, const Anchor* keep, Family ren
     uint32_t bits = XDPT_CACHE_MAX_BITS;
     while (bits > XDPT_CACHE_MIN_BITS && (uint64_t(ncpus) << bits) * sizeof(xdpt_cache_entry) > XDPT_CACHE_BYTES) --bits;
     skel->rodata->xdpt_cache_bits = bits;
+    uint32_t salt = 0;
+    if (getrandom(&salt, sizeof salt, 0) != ssize_t(sizeof salt)) return sys_fail("loading the xdptables BPF program", errno);
+    skel->rodata->xdpt_cache_salt = salt;
     if (int err = bpf_map__set_max_entries(skel->maps.xdpt_cache, uint32_t(ncpus) << bits); err)
         return sys_fail("sizing the xdptables BPF program", -err);
     auto outer = [&](Family f, std::string_view kind) {
