@@ -107,7 +107,15 @@ enum xdpt_field {
 #define XDPT_WIDE_SPORT 0
 #define XDPT_WIDE_DPORT 65536
 #define XDPT_WIDE_LEN 131072
-#define XDPT_WIDE_SIZE 196608
+/* IPv4 only: the address fields' first level, one entry per /16 (the top 16 bits): the
+ * bitmap id of the /16's longest prefix (of 16 bits or fewer) when no longer prefix of
+ * the field's trie lies within it, else XDPT_VALUE_TRIE: the trie decides. One array
+ * load where the kernel's LPM trie is a chain of dependent node loads (a dozen for a few
+ * thousand prefixes). */
+#define XDPT_WIDE_SRC16 196608
+#define XDPT_WIDE_DST16 262144
+#define XDPT_WIDE_SIZE 327680
+#define XDPT_VALUE_TRIE 0xfffffffeu
 
 struct xdpt_lpm_key {
 	__u32 prefixlen;

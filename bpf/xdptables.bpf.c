@@ -634,6 +634,22 @@ static __always_inline __u32 value_id(void *vals, __u32 off)
 	return v ? *v : ~0u;
 }
 
+/* The trie's answer for an IPv4 source (dst 0) or destination address (a subprogram:
+ * its frame stays off judge4's). */
+static __noinline __u32 lpm4_id(__u32 gen, __u32 addr, __u32 dst)
+{
+	return dst ? lpm_id(&xdpt_dst, gen, addr) : lpm_id(&xdpt_src, gen, addr);
+}
+
+/* The bitmap id of an IPv4 address (network order) in the field whose first level starts
+ * at `off` of the value array: its /16's entry, or the trie's answer when that sends the
+ * lookup there (xdpt_shared.h, XDPT_WIDE_SRC16). */
+static __always_inline __u32 addr4_id(void *vals, __u32 gen, __u32 off, __u32 addr, __u32 dst)
+{
+	const __u32 id = value_id(vals, off + (bpf_ntohl(addr) >> 16));
+	return id != XDPT_VALUE_TRIE ? id : lpm4_id(gen, addr, dst);
+}
+
 /* Adds one field's bitmap to the walk: its id, and its chunks to the chunk mask. Fails
  * for an id without a bitmap (a lookup that found nothing). */
 static __always_inline int add_field(struct walk *w, void *bitmaps, __u32 id)
@@ -943,6 +959,12 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 	if (!bitmaps)
 		goto kernel;
 
+	if (!fam) {
+		if (active & (1u << XDPT_F_SRC))
+			p->src_id = addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_SRC16, ip->saddr, 0);
+		if (active & (1u << XDPT_F_DST))
+			p->dst_id = addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_DST16, ip->daddr, 1);
+	}
 	if (active & (1u << XDPT_F_SRC) && add_field(w, bitmaps, p->src_id))
 		goto kernel;
 	if (active & (1u << XDPT_F_DST) && add_field(w, bitmaps, p->dst_id))
@@ -1205,11 +1227,7 @@ static __always_inline int parse4(struct xdp_md *ctx, __u32 gen, struct xdpt_con
 
 	*p = (struct pkt){ 0, 0, ip->protocol + (fragoff ? 256 : 0), sport, dport, flags, ip->ttl, tot, l4len, entry, oif,
 			   filter_stage, count_filter };
-	if (cfg->active_fields & (1u << XDPT_F_SRC))
-		p->src_id = lpm_id(&xdpt_src, gen, saddr);
-	if (cfg->active_fields & (1u << XDPT_F_DST))
-		p->dst_id = lpm_id(&xdpt_dst, gen, daddr);
-	return -1;
+	return -1; /* the addresses' ids: classify(), from the first level */
 
 kernel:
 	stat(XDPT_S_KERNEL);

@@ -432,6 +432,8 @@ private:
     std::array<bool, XDPT_CHUNKS> dirty_;
 };
 
+void put_runs(Tables& t, uint32_t base, uint32_t n, const std::vector<std::pair<uint32_t, uint32_t>>& mine);
+
 // A field over a small domain [0, n): per rule, the set of values it allows. Sweeps the
 // domain once, interning one bitmap per elementary interval.
 // Fills indexes [base, base + n) of the value map: one run per change of bitmap id.
@@ -462,7 +464,12 @@ void build_domain(Pool& pool, Homes homes, size_t nrules, uint32_t n,
         if (e == events.size() || events[e].value >= n) break;
         v = uint32_t(events[e].value);
     }
-    // In place of what the runs held over [base, base + n).
+    put_runs(t, base, n, mine);
+}
+
+// The value map's runs over [base, base + n) replaced by `mine` ((index, id) where the
+// id changes, the first at `base`).
+void put_runs(Tables& t, uint32_t base, uint32_t n, const std::vector<std::pair<uint32_t, uint32_t>>& mine) {
     const uint32_t end = base + n;
     std::vector<std::pair<uint32_t, uint32_t>> out;
     for (const auto& r : t.value_runs)
@@ -550,6 +557,29 @@ void build_lpm(Pool& pool, Homes homes, const std::vector<const std::vector<Addr
         stack.push_back({p, i, j});
         i = j;
     }
+}
+
+// An IPv4 address field's first level (addr16_domains) from its trie's entries: each
+// /16 takes the id of its longest prefix of 16 bits or fewer (the entries include /0),
+// or XDPT_VALUE_TRIE when a longer prefix lies within it.
+void build_addr16(Tables& t, const std::vector<std::pair<Prefix, uint32_t>>& entries, uint32_t base) {
+    std::vector<const std::pair<Prefix, uint32_t>*> by_len;
+    for (const auto& e : entries) by_len.push_back(&e);
+    std::stable_sort(by_len.begin(), by_len.end(), [](auto* a, auto* b) { return a->first.len < b->first.len; });
+    std::vector<uint32_t> first(65536, XDPT_VALUE_TRIE);
+    for (const auto* e : by_len) {
+        const uint32_t hi = uint32_t(e->first.addr.b[0]) << 8 | e->first.addr.b[1];
+        if (e->first.len > 16) {
+            first[hi] = XDPT_VALUE_TRIE;
+            continue;
+        }
+        const uint32_t span = 1u << (16 - e->first.len), from = hi & ~(span - 1);
+        std::fill(first.begin() + from, first.begin() + from + span, e->second);
+    }
+    std::vector<std::pair<uint32_t, uint32_t>> mine;
+    for (uint32_t i = 0; i < 65536; ++i)
+        if (mine.empty() || mine.back().second != first[i]) mine.push_back({base + i, first[i]});
+    put_runs(t, base, 65536, mine);
 }
 
 template <class Pred>
@@ -759,6 +789,11 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     if (active & (1u << XDPT_F_DST)) {
         for (size_t r = 0; r < n; ++r) terms[r] = &cond(r).dst;
         build_lpm(pool, &homes[XDPT_F_DST], terms, t.dst);
+    }
+    if (f == Family::ipv4) {
+        t.addr16 = true;
+        for (const ValueDomain& d : addr16_domains)
+            if (active & (1u << d.field)) build_addr16(t, d.field == XDPT_F_SRC ? t.src : t.dst, d.base);
     }
 
     const uint32_t oif_none = bitmap_of(pool, &homes[XDPT_F_OIF], n, [&](size_t r) { return iface_ok(cond(r).oif, ""); });

@@ -84,6 +84,12 @@ inline constexpr ValueDomain value_domains[] = {
     {XDPT_F_DPORT, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT, 65536},
     {XDPT_F_LEN, XDPT_SMALL_SIZE + XDPT_WIDE_LEN, 65536},
 };
+// The IPv4 address fields' first level in the value map (xdpt_shared.h), built from
+// their tries' entries.
+inline constexpr ValueDomain addr16_domains[] = {
+    {XDPT_F_SRC, XDPT_SMALL_SIZE + XDPT_WIDE_SRC16, 65536},
+    {XDPT_F_DST, XDPT_SMALL_SIZE + XDPT_WIDE_DST16, 65536},
+};
 
 struct Tables {
     xdpt_config cfg{};
@@ -96,6 +102,8 @@ struct Tables {
     std::vector<std::pair<uint32_t, uint32_t>> value_runs;
     // The bitmap id at index `i` of the value map.
     uint32_t value(uint32_t i) const;
+    // The value map holds the address fields' first level (addr16_domains; IPv4).
+    bool addr16 = false;
     std::vector<xdpt_bitmap> bitmaps;
     std::vector<xdpt_chunk> chunks;
     std::vector<xdpt_rule> rules;

@@ -259,8 +259,10 @@ Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data
 // The value map written from its runs (Tables::value_runs), in the domains of the
 // active fields (the program looks up no other).
 Result<Fd> fill_values(Reusable old, const char* name, const Tables& t) {
+    std::vector<ValueDomain> domains(std::begin(value_domains), std::end(value_domains));
+    if (t.addr16) domains.insert(domains.end(), std::begin(addr16_domains), std::end(addr16_domains));
     return fill_array_with<uint32_t>(std::move(old), name, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE, true, [&](auto& map) {
-        for (const ValueDomain& d : value_domains) {
+        for (const ValueDomain& d : domains) {
             if (!(t.cfg.active_fields & (1u << d.field))) continue;
             const Mapping m = map(d.base, d.size);
             if (!m) return false;

@@ -97,6 +97,34 @@ uint32_t random_addr(std::mt19937& g, const Program& p) {
 
 }  // namespace
 
+TEST_CASE("IPv4 address fields: the /16 first level holds the trie's answer where no longer prefix lies within") {
+    Program p;
+    auto rule = [&](uint32_t a, uint8_t len) {
+        FlatRule f;
+        f.cond.src.push_back(AddrTerm{{Prefix{a, len}}, false});
+        f.slot = uint32_t(p.rules.size());
+        p.rules.push_back(std::move(f));
+    };
+    rule(0x0a000000u, 8);   // 10.0.0.0/8
+    rule(0x0a010000u, 16);  // 10.1.0.0/16
+    rule(0x0a020300u, 24);  // 10.2.3.0/24
+    rule(0x0b800000u, 9);   // 11.128.0.0/9
+    p.rules.push_back(FlatRule{});  // a policy
+    const Tables t = build_tables(p, {}, {}, 1, Family::ipv4);
+    auto first = [&](uint32_t a) { return t.value(XDPT_SMALL_SIZE + XDPT_WIDE_SRC16 + (a >> 16)); };
+    CHECK(first(0x0a000001u) == lpm(t.src, 0x0a000001u));  // 10.0/16: the /8
+    CHECK(first(0x0aff0001u) == lpm(t.src, 0x0aff0001u));  // 10.255/16: the /8
+    CHECK(first(0x0a010203u) == lpm(t.src, 0x0a010203u));  // 10.1/16: the /16
+    CHECK(first(0x0a010203u) != first(0x0a000001u));
+    CHECK(first(0x0a020304u) == XDPT_VALUE_TRIE);          // 10.2/16 holds the /24
+    CHECK(first(0x0b810000u) == lpm(t.src, 0x0b810000u));  // 11.129/16: the /9
+    CHECK(first(0x0b7f0000u) == lpm(t.src, 0x0b7f0000u));  // 11.127/16: /0 only
+    CHECK(first(0x0b7f0000u) != first(0x0b810000u));
+    CHECK(first(0xc6120001u) == lpm(t.src, 0xc6120001u));  // elsewhere: /0
+    // IPv6 has no first level.
+    CHECK(!build_tables(p, {}, {}, 1, Family::ipv6).addr16);
+}
+
 TEST_CASE("compiled tables select exactly the rules a packet meets") {
     for (uint32_t seed = 1; seed <= 12; ++seed) {
         std::mt19937 g(seed);
@@ -148,6 +176,15 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
             const uint32_t active = t.cfg.active_fields;
             if (active & (1u << XDPT_F_SRC)) and_with(lpm(t.src, s));
             if (active & (1u << XDPT_F_DST)) and_with(lpm(t.dst, d));
+            // The first level (a /16 array) answers as the trie does, or sends the
+            // lookup to the trie.
+            auto first = [&](uint32_t off, const std::vector<std::pair<Prefix, uint32_t>>& entries, uint32_t a) {
+                const uint32_t v = t.value(XDPT_SMALL_SIZE + off + (a >> 16));
+                return v == XDPT_VALUE_TRIE ? lpm(entries, a) : v;
+            };
+            REQUIRE(t.addr16);
+            if (active & (1u << XDPT_F_SRC)) REQUIRE(first(XDPT_WIDE_SRC16, t.src, s) == lpm(t.src, s));
+            if (active & (1u << XDPT_F_DST)) REQUIRE(first(XDPT_WIDE_DST16, t.dst, d) == lpm(t.dst, d));
             if (active & (1u << XDPT_F_PROTO)) and_with(t.value(XDPT_SMALL_PROTO + proto));
             if (active & (1u << XDPT_F_DPORT)) and_with(t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + dport));
             if (active & (1u << XDPT_F_TTL)) and_with(t.value(XDPT_SMALL_TTL + ttl));
