@@ -432,7 +432,23 @@ private:
     std::array<bool, XDPT_CHUNKS> dirty_;
 };
 
-void put_runs(Tables& t, uint32_t base, uint32_t n, const std::vector<std::pair<uint32_t, uint32_t>>& mine);
+// The value map's runs over [base, base + n) replaced by `mine` ((index, id) where the
+// id changes, the first at `base`).
+void put_runs(Tables& t, uint32_t base, uint32_t n, const std::vector<std::pair<uint32_t, uint32_t>>& mine) {
+    const uint32_t end = base + n;
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (const auto& r : t.value_runs)
+        if (r.first < base) out.push_back(r);
+    out.insert(out.end(), mine.begin(), mine.end());
+    if (end < XDPT_SMALL_SIZE + XDPT_WIDE_SIZE) {
+        out.push_back({end, t.value(end)});
+        for (const auto& r : t.value_runs)
+            if (r.first > end) out.push_back(r);
+    }
+    t.value_runs.clear();
+    for (const auto& r : out)
+        if (t.value_runs.empty() || t.value_runs.back().second != r.second) t.value_runs.push_back(r);
+}
 
 // A field over a small domain [0, n): per rule, the set of values it allows. Sweeps the
 // domain once, interning one bitmap per elementary interval.
@@ -465,24 +481,6 @@ void build_domain(Pool& pool, Homes homes, size_t nrules, uint32_t n,
         v = uint32_t(events[e].value);
     }
     put_runs(t, base, n, mine);
-}
-
-// The value map's runs over [base, base + n) replaced by `mine` ((index, id) where the
-// id changes, the first at `base`).
-void put_runs(Tables& t, uint32_t base, uint32_t n, const std::vector<std::pair<uint32_t, uint32_t>>& mine) {
-    const uint32_t end = base + n;
-    std::vector<std::pair<uint32_t, uint32_t>> out;
-    for (const auto& r : t.value_runs)
-        if (r.first < base) out.push_back(r);
-    out.insert(out.end(), mine.begin(), mine.end());
-    if (end < XDPT_SMALL_SIZE + XDPT_WIDE_SIZE) {
-        out.push_back({end, t.value(end)});
-        for (const auto& r : t.value_runs)
-            if (r.first > end) out.push_back(r);
-    }
-    t.value_runs.clear();
-    for (const auto& r : out)
-        if (t.value_runs.empty() || t.value_runs.back().second != r.second) t.value_runs.push_back(r);
 }
 
 ValueSet bits_to_set(const std::bitset<256>& b, uint32_t base, uint32_t max) {

@@ -8,12 +8,12 @@
 #include <net/if.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <sys/random.h>
 #include <memory>
 #include <thread>
 #include <tuple>

@@ -10,9 +10,9 @@
  * 256 KiB written between two runs (TESTRUN_FLUSH_KB), which leaves little of the
  * program's data in the CPU's first two cache levels, and prints the median: what a
  * run costs when the kernel's own path has just gone through the caches, as in a flood
- * (the figure holds the test-run's own reading of the clock: compare with the floor's). Refuses to run while kernel.bpf_stats_enabled is on
- * (the kernel would then time every run of every program, and the figures would hold
- * that cost too). */
+ * (the figure holds the test-run's own reading of the clock: compare with the floor's).
+ * Refuses to run while kernel.bpf_stats_enabled is on (the kernel would then time every
+ * run of every program, and the figures would hold that cost too). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
