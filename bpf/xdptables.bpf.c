@@ -271,7 +271,6 @@ struct walk {
 
 /* What a family's header walk found, for the judgement both families share. */
 struct pkt {
-	__u32 src_id, dst_id; /* bitmap ids of the addresses (when looked up) */
 	__u32 proto;          /* the PROTO field's value: protocol | non-first fragment << 8 */
 	__u32 sport, dport, flags;
 	__u32 ttl;            /* TTL / hop limit as received */
@@ -959,15 +958,18 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 	if (!bitmaps)
 		goto kernel;
 
-	if (!fam) {
-		if (active & (1u << XDPT_F_SRC))
-			p->src_id = addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_SRC16, ip->saddr, 0);
-		if (active & (1u << XDPT_F_DST))
-			p->dst_id = addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_DST16, ip->daddr, 1);
-	}
-	if (active & (1u << XDPT_F_SRC) && add_field(w, bitmaps, p->src_id))
+	/* The addresses: IPv4's through the first level of the value map, IPv6's from the
+	 * family's tries. */
+	struct ipv6hdr *ip6 = (struct ipv6hdr *)ip;
+	if (fam && (void *)(ip6 + 1) > data_end)
 		goto kernel;
-	if (active & (1u << XDPT_F_DST) && add_field(w, bitmaps, p->dst_id))
+	if (active & (1u << XDPT_F_SRC) &&
+	    add_field(w, bitmaps, fam ? lpm6_id(&xdpt_src6, gen, &ip6->saddr)
+				      : addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_SRC16, ip->saddr, 0)))
+		goto kernel;
+	if (active & (1u << XDPT_F_DST) &&
+	    add_field(w, bitmaps, fam ? lpm6_id(&xdpt_dst6, gen, &ip6->daddr)
+				      : addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_DST16, ip->daddr, 1)))
 		goto kernel;
 	if (active & (1u << XDPT_F_PROTO) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_PROTO + (p->proto & 511))))
 		goto kernel;
@@ -1225,9 +1227,9 @@ static __always_inline int parse4(struct xdp_md *ctx, __u32 gen, struct xdpt_con
 	if (entry == XDPT_FILTER_INPUT && fragment)
 		filter_stage = 0;
 
-	*p = (struct pkt){ 0, 0, ip->protocol + (fragoff ? 256 : 0), sport, dport, flags, ip->ttl, tot, l4len, entry, oif,
+	*p = (struct pkt){ ip->protocol + (fragoff ? 256 : 0), sport, dport, flags, ip->ttl, tot, l4len, entry, oif,
 			   filter_stage, count_filter };
-	return -1; /* the addresses' ids: classify(), from the first level */
+	return -1;
 
 kernel:
 	stat(XDPT_S_KERNEL);
@@ -1366,11 +1368,7 @@ static __always_inline int parse6(struct xdp_md *ctx, __u32 gen, struct xdpt_con
 		}
 	}
 
-	*p = (struct pkt){ 0, 0, nh, sport, dport, flags, ip6->hop_limit, tot, l4len, entry, oif, filter_stage, 1 };
-	if (cfg->active_fields & (1u << XDPT_F_SRC))
-		p->src_id = lpm6_id(&xdpt_src6, gen, &ip6->saddr);
-	if (cfg->active_fields & (1u << XDPT_F_DST))
-		p->dst_id = lpm6_id(&xdpt_dst6, gen, &ip6->daddr);
+	*p = (struct pkt){ nh, sport, dport, flags, ip6->hop_limit, tot, l4len, entry, oif, filter_stage, 1 };
 	return -1;
 
 kernel:
