@@ -107,15 +107,26 @@ enum xdpt_field {
 #define XDPT_WIDE_SPORT 0
 #define XDPT_WIDE_DPORT 65536
 #define XDPT_WIDE_LEN 131072
-/* IPv4 only: the address fields' first level, one entry per /16 (the top 16 bits): the
- * bitmap id of the /16's longest prefix (of 16 bits or fewer) when no longer prefix of
- * the field's trie lies within it, else XDPT_VALUE_TRIE: the trie decides. One array
- * load where the kernel's LPM trie is a chain of dependent node loads (a dozen for a few
- * thousand prefixes). */
+/* IPv4 only: the address fields' first level, one entry per /16 (the top 16 bits). An
+ * entry holds the bitmap id of the longest prefix of the field's trie that holds the
+ * /16, when no longer prefix lies within it; else a link (XDPT_VALUE_NEXT) to a block of
+ * 256 entries, one per /24 of the /16, which hold ids or links to blocks of 256 per
+ * address in the same way (a DIR-16-8-8 table); or XDPT_VALUE_TRIE where the blocks'
+ * budget ran out: the trie decides. At most three dependent array loads, where the
+ * kernel's LPM trie is a chain of node loads (a dozen for a few thousand prefixes). */
 #define XDPT_WIDE_SRC16 196608
 #define XDPT_WIDE_DST16 262144
 #define XDPT_WIDE_SIZE 327680
 #define XDPT_VALUE_TRIE 0xfffffffeu
+/* The blocks follow the wide array in the value map (XDPT_SMALL_SIZE + XDPT_WIDE_SIZE
+ * on; the program's capacity says how many). A link is XDPT_VALUE_NEXT | the index of
+ * its block's first entry in the value map; bitmap ids stay below it. */
+#define XDPT_VALUE_NEXT 0x80000000u
+#define XDPT_VALUE_LINK(v) (((v) & 0xc0000000u) == XDPT_VALUE_NEXT)
+#define XDPT_ADDR_BLOCK 256
+/* At most this many blocks per generation of a family (1 KiB each), for both address
+ * fields: beyond, the trie decides. */
+#define XDPT_ADDR_BLOCKS_MAX 8192
 
 struct xdpt_lpm_key {
 	__u32 prefixlen;
@@ -322,6 +333,7 @@ struct xdpt_capacity {
 	__u32 chunks;
 	__u32 rules;
 	__u32 counters; /* slots times CPUs */
+	__u32 addr_blocks; /* the value map's address blocks (XDPT_ADDR_BLOCK entries each) */
 };
 
 #endif

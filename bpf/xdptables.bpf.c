@@ -120,9 +120,10 @@ struct xdpt_hits {
 	}
 
 XDPT_FIXED_ARRAY(xdpt_cfg_t, struct xdpt_config, 1);
-XDPT_FIXED_ARRAY(xdpt_values_t, __u32, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE);
 XDPT_FIXED_ARRAY(xdpt_ifarr_t, struct xdpt_iface, XDPT_IFARRAY);
-/* Sized at load (struct xdpt_capacity): 1 is a placeholder. */
+/* Sized at load (struct xdpt_capacity): 1 is a placeholder. The value map holds
+ * XDPT_SMALL_SIZE + XDPT_WIDE_SIZE entries, then the address blocks. */
+XDPT_FIXED_ARRAY(xdpt_values_t, __u32, 1);
 XDPT_FIXED_ARRAY(xdpt_bitmaps_t, struct xdpt_bitmap, 1);
 XDPT_FIXED_ARRAY(xdpt_chunks_t, struct xdpt_chunk, 1);
 XDPT_FIXED_ARRAY(xdpt_rules_t, struct xdpt_rule, 1);
@@ -641,11 +642,18 @@ static __noinline __u32 lpm4_id(__u32 gen, __u32 addr, __u32 dst)
 }
 
 /* The bitmap id of an IPv4 address (network order) in the field whose first level starts
- * at `off` of the value array: its /16's entry, or the trie's answer when that sends the
- * lookup there (xdpt_shared.h, XDPT_WIDE_SRC16). */
+ * at `off` of the value array: its /16's entry, then its /24's and its own where links
+ * lead, or the trie's answer when an entry sends the lookup there (xdpt_shared.h,
+ * XDPT_WIDE_SRC16). */
 static __always_inline __u32 addr4_id(void *vals, __u32 gen, __u32 off, __u32 addr, __u32 dst)
 {
-	const __u32 id = value_id(vals, off + (bpf_ntohl(addr) >> 16));
+	const __u32 a = bpf_ntohl(addr);
+	__u32 id = value_id(vals, off + (a >> 16));
+	if (XDPT_VALUE_LINK(id)) {
+		id = value_id(vals, (id & ~XDPT_VALUE_NEXT) + ((a >> 8) & 0xff));
+		if (XDPT_VALUE_LINK(id))
+			id = value_id(vals, (id & ~XDPT_VALUE_NEXT) + (a & 0xff));
+	}
 	return id != XDPT_VALUE_TRIE ? id : lpm4_id(gen, addr, dst);
 }
 

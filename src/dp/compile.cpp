@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -557,23 +558,63 @@ void build_lpm(Pool& pool, Homes homes, const std::vector<const std::vector<Addr
     }
 }
 
-// An IPv4 address field's first level (addr16_domains) from its trie's entries: each
-// /16 takes the id of its longest prefix of 16 bits or fewer (the entries include /0),
-// or XDPT_VALUE_TRIE when a longer prefix lies within it.
+// An IPv4 address field's table (xdpt_shared.h, XDPT_WIDE_SRC16) from its trie's
+// entries (they include /0), in the first level at `base` of the value map and in blocks
+// appended to t.addr_blocks. A level's entry takes the id of the longest prefix that
+// holds its span, painted shortest first; a span holding a longer prefix links to a
+// block of the next level, or, past the blocks' budget (shared by both fields), sends
+// the lookup to the trie.
 void build_addr16(Tables& t, const std::vector<std::pair<Prefix, uint32_t>>& entries, uint32_t base) {
-    std::vector<const std::pair<Prefix, uint32_t>*> by_len;
+    using Entry = const std::pair<Prefix, uint32_t>*;
+    std::vector<Entry> by_len;
     for (const auto& e : entries) by_len.push_back(&e);
-    std::stable_sort(by_len.begin(), by_len.end(), [](auto* a, auto* b) { return a->first.len < b->first.len; });
-    std::vector<uint32_t> first(65536, XDPT_VALUE_TRIE);
-    for (const auto* e : by_len) {
-        const uint32_t hi = uint32_t(e->first.addr.b[0]) << 8 | e->first.addr.b[1];
-        if (e->first.len > 16) {
-            first[hi] = XDPT_VALUE_TRIE;
-            continue;
+    std::stable_sort(by_len.begin(), by_len.end(), [](Entry a, Entry b) { return a->first.len < b->first.len; });
+    // Paints the entries of `from` (ascending length) over a level of 2^bits entries
+    // covering the address bits above `shift` (16: the /16 level; 8, 0: the blocks).
+    // Longer prefixes than the level resolves are grouped by their entry, in `deeper`.
+    auto paint = [](std::span<uint32_t> level, unsigned shift, const std::vector<Entry>& from,
+                    std::map<uint32_t, std::vector<Entry>>& deeper) {
+        const unsigned len_max = 32 - shift;  // the longest prefix this level resolves
+        for (Entry e : from) {
+            const uint32_t a = e->first.addr4(), at = (a >> shift) & uint32_t(level.size() - 1);
+            if (e->first.len > len_max) {
+                deeper[at].push_back(e);
+                continue;
+            }
+            const uint32_t span = uint32_t(1) << (len_max - e->first.len), first = at & ~(span - 1);
+            std::fill(level.begin() + first, level.begin() + first + span, e->second);
         }
-        const uint32_t span = 1u << (16 - e->first.len), from = hi & ~(span - 1);
-        std::fill(first.begin() + from, first.begin() + from + span, e->second);
+    };
+    std::vector<uint32_t> first(65536, XDPT_VALUE_TRIE);
+    std::map<uint32_t, std::vector<Entry>> deeper16;
+    paint(first, 16, by_len, deeper16);
+    // A block for what an entry's span holds beyond it; false past the budget.
+    auto block = [&](uint32_t& parent, unsigned shift, const std::vector<Entry>& from,
+                     std::map<uint32_t, std::vector<Entry>>& deeper) {
+        const size_t at = t.addr_blocks.size();
+        if (at / XDPT_ADDR_BLOCK >= XDPT_ADDR_BLOCKS_MAX) {
+            parent = XDPT_VALUE_TRIE;
+            return false;
+        }
+        t.addr_blocks.resize(at + XDPT_ADDR_BLOCK, parent);
+        paint(std::span(t.addr_blocks).subspan(at, XDPT_ADDR_BLOCK), shift, from, deeper);
+        parent = XDPT_VALUE_NEXT | uint32_t(XDPT_SMALL_SIZE + XDPT_WIDE_SIZE + at);
+        return true;
+    };
+    // The /24 blocks of every /16 that needs one, then the address blocks: where the
+    // budget runs out, the coarser levels are built first.
+    std::vector<std::pair<size_t, std::map<uint32_t, std::vector<Entry>>>> blocks24;
+    for (const auto& [hi, es] : deeper16) {
+        std::map<uint32_t, std::vector<Entry>> d;
+        if (block(first[hi], 8, es, d)) blocks24.push_back({t.addr_blocks.size() - XDPT_ADDR_BLOCK, std::move(d)});
     }
+    for (auto& [at, d] : blocks24)
+        for (const auto& [mid, es] : d) {
+            std::map<uint32_t, std::vector<Entry>> none;
+            uint32_t v = t.addr_blocks[at + mid];
+            block(v, 0, es, none);
+            t.addr_blocks[at + mid] = v;  // block() may have moved the vector
+        }
     std::vector<std::pair<uint32_t, uint32_t>> mine;
     for (uint32_t i = 0; i < 65536; ++i)
         if (mine.empty() || mine.back().second != first[i]) mine.push_back({base + i, first[i]});
@@ -743,6 +784,7 @@ std::vector<int> home_fields(const Program& p) {
 }  // namespace
 
 uint32_t Tables::value(uint32_t i) const {
+    if (i >= XDPT_SMALL_SIZE + XDPT_WIDE_SIZE) return addr_blocks.at(i - (XDPT_SMALL_SIZE + XDPT_WIDE_SIZE));
     auto it = std::upper_bound(value_runs.begin(), value_runs.end(), std::pair{i, ~uint32_t(0)});
     return std::prev(it)->second;
 }

@@ -100,10 +100,13 @@ struct Tables {
     // the end). A few runs per rule, not 197k ids: the map is written from them, in the
     // domains of the active fields only (the program reads no other).
     std::vector<std::pair<uint32_t, uint32_t>> value_runs;
-    // The bitmap id at index `i` of the value map.
+    // The bitmap id (or link) at index `i` of the value map, blocks included.
     uint32_t value(uint32_t i) const;
     // The value map holds the address fields' first level (addr16_domains; IPv4).
     bool addr16 = false;
+    // The address blocks the first level links to (XDPT_ADDR_BLOCK entries each), at
+    // XDPT_SMALL_SIZE + XDPT_WIDE_SIZE of the value map on.
+    std::vector<uint32_t> addr_blocks;
     std::vector<xdpt_bitmap> bitmaps;
     std::vector<xdpt_chunk> chunks;
     std::vector<xdpt_rule> rules;

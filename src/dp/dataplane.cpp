@@ -138,14 +138,18 @@ void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
 // script growing a ruleset from nothing then loads its second program (~0.3 s of
 // verification) near a thousand rules, not at each of the first doublings (1,000
 // appends: 2 programs, not 6; 11.1 -> 9.2 s), for 0.7 MiB more of an empty ruleset's
-// 13 MiB.
-uint32_t with_room(size_t n) { return static_cast<uint32_t>(std::max<size_t>(1024, n + n / 8 + 64)); }
+// 13 MiB. The value map's address blocks (1 KiB each, none in most rulesets) have a
+// floor of their own.
+constexpr size_t least_elements = 1024, least_blocks = 16;
+uint32_t with_room(size_t n, size_t least = least_elements) {
+    return static_cast<uint32_t>(std::max<size_t>(least, n + n / 8 + 64));
+}
 
 // The size a program gives an inner array of which `need` elements are used: with room,
 // rounded up to eight steps per doubling, so that a ruleset growing rule by rule gets a
 // new program (inner arrays of new sizes) only every eighth or so of growth.
-uint32_t sized(size_t need) {
-    const size_t n = with_room(need);
+uint32_t sized(size_t need, size_t least = least_elements) {
+    const size_t n = with_room(need, least);
     const size_t step = std::max<size_t>(1, std::bit_floor(n) / 8);
     return static_cast<uint32_t>((n + step - 1) / step * step);
 }
@@ -153,15 +157,15 @@ uint32_t sized(size_t need) {
 // What a generation of `t` uses of each sized inner array.
 xdpt_capacity needs(const Tables& t) {
     return {uint32_t(t.bitmaps.size()), uint32_t(t.chunks.size()), uint32_t(t.rules.size()),
-            t.cfg.nslots * t.cfg.ncpus};
+            t.cfg.nslots * t.cfg.ncpus, uint32_t(t.addr_blocks.size() / XDPT_ADDR_BLOCK)};
 }
 
 // Whether an inner array of `h` elements holds `n`, and is not much larger (a ruleset
 // that shrank gives its memory back).
-bool fits(uint32_t h, uint32_t n) { return n <= h && h <= 4 * size_t(sized(n)); }
+bool fits(uint32_t h, uint32_t n, size_t least = least_elements) { return n <= h && h <= 4 * size_t(sized(n, least)); }
 bool fits(const xdpt_capacity& have, const xdpt_capacity& need) {
     return fits(have.bitmaps, need.bitmaps) && fits(have.chunks, need.chunks) && fits(have.rules, need.rules) &&
-           fits(have.counters, need.counters);
+           fits(have.counters, need.counters) && fits(have.addr_blocks, need.addr_blocks, least_blocks);
 }
 
 // The sizes of a new program for `need`, replacing one of `have` (if any). An array that
@@ -171,18 +175,19 @@ bool fits(const xdpt_capacity& have, const xdpt_capacity& need) {
 // program, or one for a ruleset that grew or shrank by far more, is sized to its need (a
 // restore's memory stays tight).
 xdpt_capacity capacity_for(const xdpt_capacity& need, const std::optional<xdpt_capacity>& have) {
-    auto one = [&](uint32_t xdpt_capacity::*f) {
+    auto one = [&](uint32_t xdpt_capacity::*f, size_t least = least_elements) {
         const uint32_t n = need.*f;
-        if (!have) return sized(n);
+        if (!have) return sized(n, least);
         const uint32_t h = (*have).*f;
         // Doubled also when more than half used: the arrays grow together, and the next
         // to outgrow its size would otherwise load a program again a command later.
-        if (n > h / 2 && n <= 2 * size_t(h)) return std::max(sized(n), uint32_t(std::min<size_t>(2 * size_t(h), UINT32_MAX)));
-        if (fits(h, n)) return h;
-        return sized(n);
+        if (n > h / 2 && n <= 2 * size_t(h))
+            return std::max(sized(n, least), uint32_t(std::min<size_t>(2 * size_t(h), UINT32_MAX)));
+        if (fits(h, n, least)) return h;
+        return sized(n, least);
     };
     return {one(&xdpt_capacity::bitmaps), one(&xdpt_capacity::chunks), one(&xdpt_capacity::rules),
-            one(&xdpt_capacity::counters)};
+            one(&xdpt_capacity::counters), one(&xdpt_capacity::addr_blocks, least_blocks)};
 }
 
 // An inner map to refill where it stands, and its number of elements.
@@ -258,10 +263,10 @@ Result<Fd> fill_array(Reusable old, const char* name, const std::vector<T>& data
 
 // The value map written from its runs (Tables::value_runs), in the domains of the
 // active fields (the program looks up no other).
-Result<Fd> fill_values(Reusable old, const char* name, const Tables& t) {
+Result<Fd> fill_values(Reusable old, const char* name, const Tables& t, size_t n) {
     std::vector<ValueDomain> domains(std::begin(value_domains), std::end(value_domains));
     if (t.addr16) domains.insert(domains.end(), std::begin(addr16_domains), std::end(addr16_domains));
-    return fill_array_with<uint32_t>(std::move(old), name, XDPT_SMALL_SIZE + XDPT_WIDE_SIZE, true, [&](auto& map) {
+    return fill_array_with<uint32_t>(std::move(old), name, n, true, [&](auto& map) {
         for (const ValueDomain& d : domains) {
             if (!(t.cfg.active_fields & (1u << d.field))) continue;
             const Mapping m = map(d.base, d.size);
@@ -272,6 +277,13 @@ Result<Fd> fill_values(Reusable old, const char* name, const Tables& t) {
                 if (std::next(r) != runs.end() && std::next(r)->first == i) ++r;
                 put(m, i, r->second);
             }
+        }
+        // The address blocks, after the wide array (only the first level links to them).
+        if (!t.addr_blocks.empty()) {
+            const uint32_t base = XDPT_SMALL_SIZE + XDPT_WIDE_SIZE;
+            const Mapping m = map(base, t.addr_blocks.size());
+            if (!m) return false;
+            for (size_t i = 0; i < t.addr_blocks.size(); ++i) put(m, base + i, t.addr_blocks[i]);
         }
         return true;
     });
@@ -573,8 +585,8 @@ Result<void> write_generation(const Anchor& a, Family f, uint32_t gen, const Tab
     };
     auto trie = f == Family::ipv4 ? tries(xdpt_lpm_key{}) : tries(xdpt_lpm6_key{});
     Inner inners[] = {
-        inner("xdpt_values", BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), XDPT_SMALL_SIZE + XDPT_WIDE_SIZE,
-              [&](Reusable old) { return fill_values(std::move(old), "xdpt_values_g", t); }),
+        inner("xdpt_values", BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), value_entries(cap),
+              [&](Reusable old) { return fill_values(std::move(old), "xdpt_values_g", t, value_entries(cap)); }),
         arr("xdpt_bitmaps", "xdpt_bitmaps_g", t.bitmaps, cap.bitmaps, true),
         arr("xdpt_chunks", "xdpt_chunks_g", t.chunks, cap.chunks, true),
         arr("xdpt_rules", "xdpt_rules_g", t.rules, cap.rules, true),

@@ -185,7 +185,8 @@ Result<Anchor> load_anchor(const Capacities& cap, const Anchor* keep, Family ren
         // template.
         for (auto [kind, value_size, n] :
              {std::tuple{"xdpt_bitmaps", sizeof(xdpt_bitmap), c.bitmaps}, {"xdpt_chunks", sizeof(xdpt_chunk), c.chunks},
-              {"xdpt_rules", sizeof(xdpt_rule), c.rules}, {"xdpt_counters", sizeof(xdpt_counter), c.counters}}) {
+              {"xdpt_rules", sizeof(xdpt_rule), c.rules}, {"xdpt_counters", sizeof(xdpt_counter), c.counters},
+              {"xdpt_values", sizeof(uint32_t), value_entries(c)}}) {
             LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
             Fd t(bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpt_template", sizeof(uint32_t), uint32_t(value_size),
                                 std::max(1u, n), &mo));

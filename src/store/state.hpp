@@ -65,6 +65,11 @@ inline std::string gen_map_name(Family f, std::string_view kind) {
 // The sizes of a program's inner arrays, per family (index: Family).
 using Capacities = std::array<xdpt_capacity, XDPT_FAMILIES>;
 
+// The entries of a value map of capacity `c`: the fixed part, then the address blocks.
+inline uint32_t value_entries(const xdpt_capacity& c) {
+    return XDPT_SMALL_SIZE + XDPT_WIDE_SIZE + c.addr_blocks * XDPT_ADDR_BLOCK;
+}
+
 // Loads the program with inner arrays of the sizes `cap`, not attached yet. The stored
 // rulesets of `keep` (the anchor it is to replace) go on in it, and so does the
 // classifier of every family but `renew`: its outer maps, generations and counters, taken

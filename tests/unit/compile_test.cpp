@@ -97,7 +97,22 @@ uint32_t random_addr(std::mt19937& g, const Program& p) {
 
 }  // namespace
 
-TEST_CASE("IPv4 address fields: the /16 first level holds the trie's answer where no longer prefix lies within") {
+// The program's lookup of an IPv4 address in the field whose first level is at `off`
+// (XDPT_WIDE_SRC16 or XDPT_WIDE_DST16): the first level, the blocks its links lead to,
+// the trie where an entry sends the lookup there. `levels` counts the array loads.
+uint32_t table_id(const Tables& t, uint32_t off, const std::vector<std::pair<Prefix, uint32_t>>& entries,
+                  uint32_t a, int* levels = nullptr) {
+    uint32_t v = t.value(XDPT_SMALL_SIZE + off + (a >> 16));
+    int n = 1;
+    if (XDPT_VALUE_LINK(v)) {
+        v = t.value((v & ~XDPT_VALUE_NEXT) + (a >> 8 & 0xff)), ++n;
+        if (XDPT_VALUE_LINK(v)) v = t.value((v & ~XDPT_VALUE_NEXT) + (a & 0xff)), ++n;
+    }
+    if (levels) *levels = v == XDPT_VALUE_TRIE ? -1 : n;
+    return v == XDPT_VALUE_TRIE ? lpm(entries, a) : v;
+}
+
+TEST_CASE("IPv4 address fields: a /16 level, and blocks per /24 and per address where longer prefixes lie") {
     Program p;
     auto rule = [&](uint32_t a, uint8_t len) {
         FlatRule f;
@@ -108,21 +123,67 @@ TEST_CASE("IPv4 address fields: the /16 first level holds the trie's answer wher
     rule(0x0a000000u, 8);   // 10.0.0.0/8
     rule(0x0a010000u, 16);  // 10.1.0.0/16
     rule(0x0a020300u, 24);  // 10.2.3.0/24
+    rule(0x0a020080u, 25);  // 10.2.0.128/25
+    rule(0x0a020405u, 32);  // 10.2.4.5/32
+    rule(0x0a028000u, 17);  // 10.2.128.0/17
     rule(0x0b800000u, 9);   // 11.128.0.0/9
     p.rules.push_back(FlatRule{});  // a policy
     const Tables t = build_tables(p, {}, {}, 1, Family::ipv4);
-    auto first = [&](uint32_t a) { return t.value(XDPT_SMALL_SIZE + XDPT_WIDE_SRC16 + (a >> 16)); };
-    CHECK(first(0x0a000001u) == lpm(t.src, 0x0a000001u));  // 10.0/16: the /8
-    CHECK(first(0x0aff0001u) == lpm(t.src, 0x0aff0001u));  // 10.255/16: the /8
-    CHECK(first(0x0a010203u) == lpm(t.src, 0x0a010203u));  // 10.1/16: the /16
-    CHECK(first(0x0a010203u) != first(0x0a000001u));
-    CHECK(first(0x0a020304u) == XDPT_VALUE_TRIE);          // 10.2/16 holds the /24
-    CHECK(first(0x0b810000u) == lpm(t.src, 0x0b810000u));  // 11.129/16: the /9
-    CHECK(first(0x0b7f0000u) == lpm(t.src, 0x0b7f0000u));  // 11.127/16: /0 only
-    CHECK(first(0x0b7f0000u) != first(0x0b810000u));
-    CHECK(first(0xc6120001u) == lpm(t.src, 0xc6120001u));  // elsewhere: /0
+    REQUIRE(t.addr16);
+    auto check = [&](uint32_t a, int levels) {
+        CAPTURE(a);
+        int n = 0;
+        CHECK(table_id(t, XDPT_WIDE_SRC16, t.src, a, &n) == lpm(t.src, a));
+        CHECK(n == levels);
+    };
+    check(0x0a000001u, 1);  // 10.0/16: the /8
+    check(0x0aff0001u, 1);  // 10.255/16: the /8
+    check(0x0a010203u, 1);  // 10.1/16: the /16
+    check(0x0a020304u, 2);  // 10.2.3/24: the /24
+    check(0x0a020104u, 2);  // 10.2.1/24: the /8
+    check(0x0a029904u, 2);  // 10.2.153/24: the /17
+    check(0x0a020081u, 3);  // 10.2.0.129: the /25
+    check(0x0a02007fu, 3);  // 10.2.0.127: the /8
+    check(0x0a020405u, 3);  // 10.2.4.5: the /32
+    check(0x0a020406u, 3);  // 10.2.4.6: the /8
+    check(0x0b810000u, 1);  // 11.129/16: the /9
+    check(0x0b7f0000u, 1);  // 11.127/16: /0 only
+    check(0xc6120001u, 1);  // elsewhere: /0
+    CHECK(lpm(t.src, 0x0a020405u) != lpm(t.src, 0x0a020406u));
+    CHECK(lpm(t.src, 0x0a020081u) != lpm(t.src, 0x0a02007fu));
+    // Two blocks for 10.2/16 and its /24s 10.2.0 and 10.2.4.
+    CHECK(t.addr_blocks.size() == 3 * XDPT_ADDR_BLOCK);
     // IPv6 has no first level.
     CHECK(!build_tables(p, {}, {}, 1, Family::ipv6).addr16);
+}
+
+TEST_CASE("IPv4 address fields: past the blocks' budget the trie decides, and answers as the table would") {
+    Program p;
+    // One /32 in each of more /16s than there are blocks, a /20 beside some of them.
+    const uint32_t n = XDPT_ADDR_BLOCKS_MAX + 300;
+    for (uint32_t i = 0; i < n; ++i) {
+        FlatRule f;
+        const uint32_t hi = 0x0a000000u + (i << 16) + ((i * 7) & 0xff) * 256 + (i & 0xff);
+        f.cond.src.push_back(AddrTerm{{i % 5 ? Prefix{hi, 32} : Prefix{hi & 0xfffff000u, 20}}, false});
+        f.slot = i;
+        p.rules.push_back(std::move(f));
+    }
+    p.rules.push_back(FlatRule{});
+    const Tables t = build_tables(p, {}, {}, 1, Family::ipv4);
+    CHECK(t.addr_blocks.size() == size_t(XDPT_ADDR_BLOCKS_MAX) * XDPT_ADDR_BLOCK);
+    std::mt19937 g(3);
+    int trie = 0, blocks = 0;
+    for (uint32_t i = 0; i < n; i += 1 + g() % 7) {
+        const uint32_t hi = 0x0a000000u + (i << 16) + ((i * 7) & 0xff) * 256;
+        for (uint32_t a : {hi + (i & 0xff), hi + ((i + 1) & 0xff), hi ^ 0x1000u, hi + 0x4000u}) {
+            CAPTURE(a);
+            int levels = 0;
+            REQUIRE(table_id(t, XDPT_WIDE_SRC16, t.src, a, &levels) == lpm(t.src, a));
+            (levels < 0 ? trie : blocks)++;
+        }
+    }
+    CHECK(trie > 0);
+    CHECK(blocks > 0);
 }
 
 TEST_CASE("compiled tables select exactly the rules a packet meets") {
@@ -176,15 +237,11 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
             const uint32_t active = t.cfg.active_fields;
             if (active & (1u << XDPT_F_SRC)) and_with(lpm(t.src, s));
             if (active & (1u << XDPT_F_DST)) and_with(lpm(t.dst, d));
-            // The first level (a /16 array) answers as the trie does, or sends the
-            // lookup to the trie.
-            auto first = [&](uint32_t off, const std::vector<std::pair<Prefix, uint32_t>>& entries, uint32_t a) {
-                const uint32_t v = t.value(XDPT_SMALL_SIZE + off + (a >> 16));
-                return v == XDPT_VALUE_TRIE ? lpm(entries, a) : v;
-            };
+            // The table (the /16 level and its blocks) answers as the trie does, or
+            // sends the lookup to the trie.
             REQUIRE(t.addr16);
-            if (active & (1u << XDPT_F_SRC)) REQUIRE(first(XDPT_WIDE_SRC16, t.src, s) == lpm(t.src, s));
-            if (active & (1u << XDPT_F_DST)) REQUIRE(first(XDPT_WIDE_DST16, t.dst, d) == lpm(t.dst, d));
+            if (active & (1u << XDPT_F_SRC)) REQUIRE(table_id(t, XDPT_WIDE_SRC16, t.src, s) == lpm(t.src, s));
+            if (active & (1u << XDPT_F_DST)) REQUIRE(table_id(t, XDPT_WIDE_DST16, t.dst, d) == lpm(t.dst, d));
             if (active & (1u << XDPT_F_PROTO)) and_with(t.value(XDPT_SMALL_PROTO + proto));
             if (active & (1u << XDPT_F_DPORT)) and_with(t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + dport));
             if (active & (1u << XDPT_F_TTL)) and_with(t.value(XDPT_SMALL_TTL + ttl));
