@@ -258,8 +258,9 @@ struct walk {
 	__u32 gen;
 	__u32 nids;
 	__u32 ids[16]; /* bitmap ids of the fields looked up (XDPT_NFIELDS used) */
-	__u32 chunk_mask;        /* AND of their chunk masks */
-	__u32 home_mask;         /* OR of their home masks */
+	__u32 chunk_mask;        /* the chunks a walk visits (walk_chain) */
+	__u32 pad;               /* the fields below keep their 8-byte stack slots (the
+				  * verifier's state pruning depends on it) */
 	__u32 pos;               /* next flat index that may match */
 	__u32 result;
 	__u32 count;             /* count the rules met (the second pass, or the only one) */
@@ -431,17 +432,49 @@ kernel:
 static long walk_step4(__u32 i, struct walk *w) { return walk_step(i, w, 0); }
 static long walk_step6(__u32 i, struct walk *w) { return walk_step(i, w, 1); }
 
+/* The chunks a walk visits: where the fields' bitmaps all have a rule, and where a rule
+ * may match in its home. Read by a walk (a miss), not for every packet: a hit needs the
+ * ids alone. 0 (the walk goes to the kernel) for a field's id without a bitmap (a lookup
+ * that found nothing). */
+static __always_inline __u32 walk_chunks(struct walk *wp, const int fam)
+{
+	if (!wp)
+		return 0;
+	__u32 nids = wp->nids;
+	if (!nids)
+		return ~0u;
+	void *bitmaps = gen_map(FMAP(fam, xdpt_bitmaps), wp->gen);
+	if (!bitmaps)
+		return 0;
+	__u32 chunks = ~0u, home = 0;
+#pragma unroll
+	for (int k = 0; k < XDPT_NFIELDS; k++) {
+		if (k < nids) {
+			__u32 id = wp->ids[k];
+			struct xdpt_bitmap *bm = bpf_map_lookup_elem(bitmaps, &id);
+			if (!bm)
+				return 0;
+			chunks &= bm->chunk_mask;
+			home |= bm->home_mask;
+		}
+	}
+	return chunks & home;
+}
+/* Global functions (see walk_chain4): the caller's state after the call is one. */
+__noinline __u32 walk_chunks4(struct walk *wp) { return walk_chunks(wp, 0); }
+__noinline __u32 walk_chunks6(struct walk *wp) { return walk_chunks(wp, 1); }
+
 /* Walks one entry chain from `start`. Returns the walk result. */
 static __always_inline int walk_chain(struct walk *wp, __u32 start, __u32 count, const int fam)
 {
 	if (!wp)
 		return W_KERNEL;
+	const __u32 chunks = fam ? walk_chunks6(wp) : walk_chunks4(wp);
 	/* bpf_loop takes its context on this function's stack. */
 	struct walk w = *wp;
 	w.count = count;
 	w.pos = start;
-	if (w.nids)
-		w.chunk_mask &= w.home_mask; /* only chunks where a rule may match in its home */
+	w.chunk_mask = chunks;
 	w.result = W_RUNNING;
 	bpf_loop(XDPT_MAX_STEPS, fam ? (void *)walk_step6 : (void *)walk_step4, &w, 0);
 	*wp = w;
@@ -657,17 +690,14 @@ static __always_inline __u32 addr4_id(void *vals, __u32 gen, __u32 off, __u32 ad
 	return id != XDPT_VALUE_TRIE ? id : lpm4_id(gen, addr, dst);
 }
 
-/* Adds one field's bitmap to the walk: its id, and its chunks to the chunk mask. Fails
- * for an id without a bitmap (a lookup that found nothing). */
-static __always_inline int add_field(struct walk *w, void *bitmaps, __u32 id)
+/* Adds one field's bitmap id to the walk (its bitmap is read by a walk, on a miss).
+ * Fails for ~0, a lookup that found nothing. */
+static __always_inline int add_field(struct walk *w, __u32 id)
 {
-	struct xdpt_bitmap *bm = bpf_map_lookup_elem(bitmaps, &id);
-	if (!bm || w->nids >= XDPT_NFIELDS)
+	if (id == ~0u || w->nids >= XDPT_NFIELDS)
 		return -1;
 	w->ids[w->nids & 15] = id;
 	w->nids++;
-	w->chunk_mask &= bm->chunk_mask;
-	w->home_mask |= bm->home_mask;
 	return 0;
 }
 
@@ -961,10 +991,6 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 	void *vals = gen_map(FMAP(fam, xdpt_values), gen);
 	if (!vals)
 		goto kernel;
-	w->chunk_mask = ~0u;
-	void *bitmaps = gen_map(FMAP(fam, xdpt_bitmaps), gen);
-	if (!bitmaps)
-		goto kernel;
 
 	/* The addresses: IPv4's through the first level of the value map, IPv6's from the
 	 * family's tries. */
@@ -972,34 +998,34 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 	if (fam && (void *)(ip6 + 1) > data_end)
 		goto kernel;
 	if (active & (1u << XDPT_F_SRC) &&
-	    add_field(w, bitmaps, fam ? lpm6_id(&xdpt_src6, gen, &ip6->saddr)
+	    add_field(w, fam ? lpm6_id(&xdpt_src6, gen, &ip6->saddr)
 				      : addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_SRC16, ip->saddr, 0)))
 		goto kernel;
 	if (active & (1u << XDPT_F_DST) &&
-	    add_field(w, bitmaps, fam ? lpm6_id(&xdpt_dst6, gen, &ip6->daddr)
+	    add_field(w, fam ? lpm6_id(&xdpt_dst6, gen, &ip6->daddr)
 				      : addr4_id(vals, gen, XDPT_SMALL_SIZE + XDPT_WIDE_DST16, ip->daddr, 1)))
 		goto kernel;
-	if (active & (1u << XDPT_F_PROTO) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_PROTO + (p->proto & 511))))
+	if (active & (1u << XDPT_F_PROTO) && add_field(w, value_id(vals, XDPT_SMALL_PROTO + (p->proto & 511))))
 		goto kernel;
-	if (active & (1u << XDPT_F_FLAGS) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_FLAGS + (p->flags & 0xff))))
+	if (active & (1u << XDPT_F_FLAGS) && add_field(w, value_id(vals, XDPT_SMALL_FLAGS + (p->flags & 0xff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_SPORT) &&
-	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (p->sport & 0xffff))))
+	    add_field(w, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (p->sport & 0xffff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_DPORT) &&
-	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (p->dport & 0xffff))))
+	    add_field(w, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (p->dport & 0xffff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_LEN) &&
-	    add_field(w, bitmaps, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (p->tot & 0xffff))))
+	    add_field(w, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (p->tot & 0xffff))))
 		goto kernel;
-	if (active & (1u << XDPT_F_IIF) && add_field(w, bitmaps, ifc->iif_bitmap))
+	if (active & (1u << XDPT_F_IIF) && add_field(w, ifc->iif_bitmap))
 		goto kernel;
 	if (active & (1u << XDPT_F_MAC)) {
 		__u64 mac = 0;
 		__builtin_memcpy(&mac, eth->h_source, 6);
 		void *mm = gen_map(FMAP(fam, xdpt_macs), gen);
 		__u32 *id = mm ? bpf_map_lookup_elem(mm, &mac) : 0;
-		if (add_field(w, bitmaps, id ? *id : cfg->mac_default))
+		if (add_field(w, id ? *id : cfg->mac_default))
 			goto kernel;
 	}
 	/* TTL and output interface are looked up per walk: raw PREROUTING sees no output
@@ -1046,9 +1072,9 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 
 	int raw = (cfg->flags & XDPT_CFG_HAS_RAW) != 0;
 	if (raw) {
-		if (active & (1u << XDPT_F_TTL) && add_field(w, bitmaps, value_id(vals, XDPT_SMALL_TTL + ttl)))
+		if (active & (1u << XDPT_F_TTL) && add_field(w, value_id(vals, XDPT_SMALL_TTL + ttl)))
 			goto kernel;
-		if (active & (1u << XDPT_F_OIF) && add_field(w, bitmaps, cfg->oif_none))
+		if (active & (1u << XDPT_F_OIF) && add_field(w, cfg->oif_none))
 			goto kernel;
 		__u32 r = cached_walk(hits, w, cfg->entry[XDPT_RAW_PREROUTING], fam);
 		if (r == W_KERNEL)
@@ -1079,7 +1105,7 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 	/* The forwarding path decrements the TTL (hop limit) before the FORWARD hook. */
 	__u32 entry = p->entry;
 	const __u32 fttl = (entry == XDPT_FILTER_FORWARD ? ttl - 1 : ttl) & 0xff;
-	if (active & (1u << XDPT_F_TTL) && add_field(wf, bitmaps, value_id(vals, XDPT_SMALL_TTL + fttl)))
+	if (active & (1u << XDPT_F_TTL) && add_field(wf, value_id(vals, XDPT_SMALL_TTL + fttl)))
 		goto kernel;
 	if (active & (1u << XDPT_F_OIF)) {
 		__u32 oid = cfg->oif_none;
@@ -1089,7 +1115,7 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 				goto kernel;
 			oid = o->oif_bitmap;
 		}
-		if (add_field(wf, bitmaps, oid))
+		if (add_field(wf, oid))
 			goto kernel;
 	}
 	__u32 r = cached_walk(hits, wf, cfg->entry[entry & 3], fam);
