@@ -17,7 +17,7 @@ Shapes, each N rules then what the flood meets:
             DROP`, a third `-p udp --dport P -j ACCEPT`; then the rule dropping the flood.
             Every rule wildcards a field the flood has: the walk visits every word.
   worst     bench.py's: distinct /32 sources and ports (the bit vectors' easy case).
-  random    bench.py's random rules, then the flood's rule.
+  random    bench.py's random rules (none matching the flood), then the flood's rule.
   stateful  the enterprise kind: ESTABLISHED,RELATED accepted first, per-source NEW
             accepts, per-port NEW accepts, policy DROP. Floods: UDP and TCP SYN from a
             source the ruleset does not allow.
@@ -72,20 +72,36 @@ def wildcard(n, fam=V4):
     return "\n".join(out + [flood_rule(fam), "COMMIT", ""])
 
 
+def meets_flood(line, fam=V4):
+    """Whether a rule of bench.random_rules matches the UDP flood's packet in INPUT (from
+    the generator, sport 1000, to the DUT's FLOOD_DPORT)."""
+    w = line.split()
+    if w[1] != "INPUT":
+        return False
+    for opt, addr in (("-s", fam.gen), ("-d", fam.dut)):
+        if opt in w and ipaddress.ip_address(addr) not in ipaddress.ip_network(w[w.index(opt) + 1], strict=False):
+            return False
+    if "-p" not in w:
+        return True
+    if w[w.index("-p") + 1] != "udp":
+        return False
+    if "--sport" in w and int(w[w.index("--sport") + 1]) != 1000:
+        return False
+    lo, _, hi = w[w.index("--dport") + 1].partition(":")
+    return int(lo) <= FLOOD_DPORT <= int(hi or lo)
+
+
 def random_shape(n, fam=V4):
-    """bench.py's random rules, but for the ACCEPT rules that could match the flood's
-    source (it has to reach its rule); N of them, then the flood's rule."""
-    gen = ipaddress.ip_address(fam.gen)
+    """bench.py's random rules but for those that match the flood's packet: N of them, then
+    the flood's rule. The flood meets every rule before its own, in iptables too (an
+    earlier random DROP of its source would have iptables drop it within a few rules)."""
     kept, seed = [], 5
     while len(kept) < n:
         for line in bench.random_rules(n, seed=seed, fam=fam).splitlines():
             if not line.startswith("-A ") or len(kept) >= n:
                 continue
-            w = line.split()
-            src = w[w.index("-s") + 1] if "-s" in w else f"{fam.gen}/0"
-            if w[-1] == "ACCEPT" and gen in ipaddress.ip_network(src, strict=False):
-                continue
-            kept.append(line)
+            if not meets_flood(line, fam):
+                kept.append(line)
         seed += 1
     return "\n".join(header() + kept + [flood_rule(fam), "COMMIT", ""])
 
@@ -366,6 +382,7 @@ def main():
     ap.add_argument("--out", help="default results/shapes.json, IPv6 results/shapes6.json")
     ap.add_argument("--sizes", help="rule counts, comma-separated (default 10,1000,5000,10000,50000; quick 10,1000)")
     ap.add_argument("--no-floods", action="store_true", help="test-run costs only: no drop rates, no iperf3")
+    ap.add_argument("--flood-runs", type=int, dest="rounds", help="rounds of floods, each system once a round (default 3; quick 1)")
     cfg = ap.parse_args()
     fam = bench.FAMILIES[cfg.family]
     cfg.out = cfg.out or os.path.join(bench.HERE, "results", "shapes6.json" if fam.v == 6 else "shapes.json")
@@ -384,6 +401,8 @@ def main():
         cfg.stateful_n = 5000
     if cfg.sizes:
         cfg.ns = [int(x) for x in cfg.sizes.split(",")]
+    if cfg.rounds:
+        cfg.flood_runs = cfg.rounds
     if cfg.no_floods:
         cfg.flood_ns, cfg.stateful_n = [], None
     if os.geteuid() != 0:
