@@ -672,111 +672,119 @@ ValueSet field_values(const XdpCond& c, int field) {
     }
 }
 
-// A rule's condition on one field, for choosing its home: a hash of the condition (equal
-// conditions, equal hash; a collision only makes a worse choice) and the share of the
-// field's values it accepts (a guess for interfaces, whose names are not known here).
-struct FieldCond {
-    uint64_t hash = 0x9e3779b97f4a7c15ull;
-    double share = 1;
-    void mix(uint64_t v) {
-        hash = (hash ^ v) * 0xff51afd7ed558ccdull;
-        hash ^= hash >> 32;
-    }
-};
-
-FieldCond field_cond(const XdpCond& c, int field) {
-    FieldCond fc;
-    auto addresses = [&](const std::vector<AddrTerm>& terms) {
-        for (const AddrTerm& t : terms) {
-            double in = 0;
-            fc.mix(t.neg ? 0x6e : 0x70);
-            for (const Prefix& q : t.prefixes) {
-                uint64_t a[2];
-                std::memcpy(a, q.addr.b.data(), sizeof a);
-                fc.mix(a[0]), fc.mix(a[1]), fc.mix(q.len);
-                in += std::ldexp(1.0, -int(q.len));
+// How many rules' conditions on one field overlap a given rule's there: the rules a packet
+// meeting the rule's condition may meet too, if at home in that field. Counted exactly for
+// address prefixes (a prefix overlaps those within it and those holding it), port and
+// length intervals, and protocol, flag and TTL sets; a condition not counted exactly
+// (negated or several address terms, interfaces, MACs) is taken to overlap every rule.
+// Measured against the ruleset's own conditions, not the field's whole range: prefixes
+// all within one /15, as a real ruleset's often are, overlap one another however few
+// addresses each holds.
+class Overlaps {
+public:
+    Overlaps(const Program& p, int field) : field_(field) {
+        for (const FlatRule& r : p.rules) {
+            if (!constrains(r.cond, field)) continue;
+            ++n_;
+            if (const Prefix* q = prefix(r.cond)) {
+                starts_.push_back({q->addr, q->len});
+                lens_.insert(q->len);
+            } else if (is_interval()) {
+                for (auto [lo, hi] : interval_field(r.cond, field).intervals()) los_.push_back(lo), his_.push_back(hi);
+            } else if (const std::bitset<256>* b = bits(r.cond)) {
+                auto it = std::find_if(sets_.begin(), sets_.end(), [&](const auto& e) { return e.first == *b; });
+                if (it == sets_.end()) sets_.push_back({*b, 1});
+                else ++it->second;
+            } else {
+                ++loose_;
             }
-            in = std::min(in, 1.0);
-            fc.share = std::min(fc.share, t.neg ? 1 - in : in);
         }
-    };
-    auto ifaces = [&](const std::vector<IfaceTerm>& terms) {
-        for (const IfaceTerm& t : terms) {
-            fc.mix(t.neg), fc.mix(std::hash<std::string>{}(t.name));
-            if (!t.neg && t.name != "+") fc.share = std::min(fc.share, t.name.ends_with('+') ? 0.25 : 0.125);
-        }
-    };
-    switch (field) {
-    case XDPT_F_SRC: addresses(c.src); break;
-    case XDPT_F_DST: addresses(c.dst); break;
-    case XDPT_F_IIF:
-        ifaces(c.iif);
-        fc.mix(c.needs_ether);
-        break;
-    case XDPT_F_OIF: ifaces(c.oif); break;
-    case XDPT_F_MAC:
-        for (const MacTerm& t : c.mac) {
-            fc.mix(mac_key(t.mac) << 1 | t.neg);
-            if (!t.neg) fc.share = std::ldexp(1.0, -48);
-        }
-        break;
-    case XDPT_F_PROTO:  // (the bits themselves: field_values would build two sets per rule)
-        fc.mix(std::hash<std::bitset<256>>{}(c.proto)), fc.mix(c.first_ok), fc.mix(c.nonfirst_frag_ok);
-        fc.share = double(c.proto.count()) / 256 * (int(c.first_ok) + int(c.nonfirst_frag_ok)) / 2;
-        break;
-    case XDPT_F_FLAGS:
-    case XDPT_F_TTL: {
-        const std::bitset<256>& b = field == XDPT_F_FLAGS ? c.tcp_flags : c.ttl;
-        fc.mix(std::hash<std::bitset<256>>{}(b));
-        fc.share = double(b.count()) / 256;
-        break;
+        std::sort(starts_.begin(), starts_.end());
+        std::sort(los_.begin(), los_.end());
+        std::sort(his_.begin(), his_.end());
     }
-    default: {
-        const ValueSet& v = interval_field(c, field);
-        uint64_t size = 0;
-        for (auto [lo, hi] : v.intervals()) {
-            fc.mix(uint64_t(lo) << 32 | hi);
-            size += uint64_t(hi) - lo + 1;
+
+    // The rules whose condition may overlap rule `c`'s (itself included).
+    size_t of(const XdpCond& c) const {
+        if (const Prefix* q = prefix(c)) {
+            IpAddr last = q->addr;
+            const IpAddr mask = IpAddr::prefix_mask(q->len);
+            for (size_t i = 0; i < last.b.size(); ++i) last.b[i] |= uint8_t(~mask.b[i]);
+            // Those starting within it (within it, or holding it from its first address),
+            // then those holding it from before.
+            size_t k = size_t(std::upper_bound(starts_.begin(), starts_.end(), std::pair{last, uint8_t(255)}) -
+                              std::lower_bound(starts_.begin(), starts_.end(), std::pair{q->addr, uint8_t(0)}));
+            for (uint8_t len : lens_) {
+                if (len >= q->len) break;
+                const std::pair key{q->addr & IpAddr::prefix_mask(len), len};
+                if (key.first == q->addr) continue;
+                auto [lo, hi] = std::equal_range(starts_.begin(), starts_.end(), key);
+                k += size_t(hi - lo);
+            }
+            return k + loose_;
         }
-        fc.share = double(size) / (double(v.max()) + 1);
+        if (is_interval()) {
+            size_t k = 0;
+            for (auto [lo, hi] : interval_field(c, field_).intervals()) {
+                const size_t after = size_t(los_.end() - std::upper_bound(los_.begin(), los_.end(), hi));
+                const size_t before = size_t(std::lower_bound(his_.begin(), his_.end(), lo) - his_.begin());
+                k += los_.size() - after - before;
+            }
+            return std::min(k, n_);
+        }
+        if (const std::bitset<256>* b = bits(c)) {
+            size_t k = 0;
+            for (const auto& [set, count] : sets_)
+                if ((set & *b).any()) k += count;
+            return k + loose_;
+        }
+        return n_;
     }
+
+private:
+    bool is_interval() const { return field_ == XDPT_F_SPORT || field_ == XDPT_F_DPORT || field_ == XDPT_F_LEN; }
+    // The one prefix of an address condition of one positive term, else none.
+    const Prefix* prefix(const XdpCond& c) const {
+        const auto* terms = field_ == XDPT_F_SRC ? &c.src : field_ == XDPT_F_DST ? &c.dst : nullptr;
+        if (!terms || terms->size() != 1 || (*terms)[0].neg || (*terms)[0].prefixes.size() != 1) return nullptr;
+        return &(*terms)[0].prefixes[0];
     }
-    return fc;
-}
+    const std::bitset<256>* bits(const XdpCond& c) const {
+        switch (field_) {
+        case XDPT_F_PROTO: return &c.proto;
+        case XDPT_F_FLAGS: return &c.tcp_flags;
+        case XDPT_F_TTL: return &c.ttl;
+        default: return nullptr;
+        }
+    }
+    int field_;
+    size_t n_ = 0, loose_ = 0;
+    std::vector<std::pair<IpAddr, uint8_t>> starts_;  // (first address, length), sorted
+    std::set<uint8_t> lens_;
+    std::vector<uint32_t> los_, his_;
+    std::vector<std::pair<std::bitset<256>, size_t>> sets_;
+};
 
 // Every rule's home field, or -1 when it constrains none. A walk visits only the words
 // where a rule at home in a looked-up field meets that field's condition (xdpt_shared.h),
 // so the rules at home in a field whose conditions one value meets are what a packet
-// with that value costs, whatever its other fields. A rule goes where it is expected to
-// share its value with the fewest others: the rules with the same condition there, plus
-// its share of the field's values times the rules that constrain the field (those it
-// may overlap). Exact whatever the choice; only the cost follows it.
+// with that value costs, whatever its other fields. A rule goes where the fewest rules'
+// conditions overlap its own (Overlaps). Exact whatever the choice; only the cost
+// follows it.
 std::vector<int> home_fields(const Program& p) {
     const size_t n = p.rules.size();
     std::vector<int> home(n, -1);
-    // Each rule's conditions, field by field, in rule order; then per field the sorted
-    // hashes, where equal_range counts the rules of the same condition.
-    struct Entry {
-        uint32_t rule;
-        int field;
-        FieldCond fc;
-    };
-    std::vector<Entry> conds;
-    conds.reserve(2 * n);
-    std::array<std::vector<uint64_t>, XDPT_NFIELDS> hashes;
-    for (size_t r = 0; r < n; ++r)
-        for (int f = 0; f < XDPT_NFIELDS; ++f)
-            if (constrains(p.rules[r].cond, f)) {
-                conds.push_back({uint32_t(r), f, field_cond(p.rules[r].cond, f)});
-                hashes[f].push_back(conds.back().fc.hash);
-            }
-    for (auto& h : hashes) std::sort(h.begin(), h.end());
-    std::vector<double> best(n, 0);
-    for (const Entry& e : conds) {
-        const auto& h = hashes[e.field];
-        const auto [lo, hi] = std::equal_range(h.begin(), h.end(), e.fc.hash);
-        const double load = double(hi - lo) + e.fc.share * double(h.size());
-        if (home[e.rule] < 0 || load < best[e.rule]) home[e.rule] = e.field, best[e.rule] = load;
+    std::vector<size_t> best(n, 0);
+    for (int f = 0; f < XDPT_NFIELDS; ++f) {
+        bool any = false;
+        for (size_t r = 0; r < n && !any; ++r) any = constrains(p.rules[r].cond, f);
+        if (!any) continue;
+        const Overlaps overlaps(p, f);
+        for (size_t r = 0; r < n; ++r) {
+            if (!constrains(p.rules[r].cond, f)) continue;
+            const size_t load = overlaps.of(p.rules[r].cond);
+            if (home[r] < 0 || load < best[r]) home[r] = f, best[r] = load;
+        }
     }
     return home;
 }

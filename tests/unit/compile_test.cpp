@@ -323,3 +323,34 @@ TEST_CASE("a miss visits the words of the rules whose home field meets the packe
     CHECK(mb.field[XDPT_F_DPORT] == 1);
     CHECK(mb.words == 3);
 }
+
+// A prefix is measured against the ruleset's own prefixes, not the whole address space:
+// a /12 holds few addresses of IPv4, but all of the 128 /32 rules within it. A rule with
+// that source and a port range that few ranges overlap is at home in the port: a packet
+// from the /12 does not read its word, one to a port in its range does.
+TEST_CASE("homes: a rule goes to the field where the fewest rules' conditions overlap its own") {
+    Program p;
+    for (uint32_t k = 0; k < 16; ++k) {  // 10.k.0.0/12, ports [k * 600, k * 600 + 2999]: word 0
+        FlatRule f;
+        f.cond.src.push_back(AddrTerm{{Prefix{0x0a000000u + (k << 20), 12}}, false});
+        f.cond.proto.reset();
+        f.cond.proto.set(6);
+        f.cond.dport = ValueSet::range(k * 600, k * 600 + 2999, false, 0xffff);
+        f.action = XDPT_A_DROP;
+        p.rules.push_back(std::move(f));
+    }
+    for (uint32_t i = 0; i < 2048; ++i) {  // 128 /32s in each /12, none the address below
+        FlatRule f;
+        f.cond.src.push_back(AddrTerm{{Prefix{0x0a000000u + (i % 16 << 20) + i / 16 * 64 + 1, 32}}, false});
+        f.action = XDPT_A_DROP;
+        p.rules.push_back(std::move(f));
+    }
+    p.rules.push_back(FlatRule{});  // the policy, at home everywhere: word 32
+    const Tables t = build_tables(p, {}, {}, 1, Family::ipv4);
+    check_homes_within(t);
+    for (uint32_t k = 0; k < 16; ++k) {
+        CAPTURE(k);
+        CHECK(!home_marks(t, lpm(t.src, 0x0a000000u + (k << 20) + 0x5a5a), k));
+        CHECK(home_marks(t, t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + k * 600 + 1500), k));
+    }
+}
