@@ -139,7 +139,7 @@ void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
 // verification) near a thousand rules, not at each of the first doublings (1,000
 // appends: 2 programs, not 6; 11.1 -> 9.2 s), for 0.7 MiB more of an empty ruleset's
 // 13 MiB. The value map's address blocks (1 KiB each, none in most rulesets) have a
-// floor of their own.
+// floor of their own (64 with the room above).
 constexpr size_t least_elements = 1024, least_blocks = 16;
 uint32_t with_room(size_t n, size_t least = least_elements) {
     return static_cast<uint32_t>(std::max<size_t>(least, n + n / 8 + 64));
@@ -186,8 +186,10 @@ xdpt_capacity capacity_for(const xdpt_capacity& need, const std::optional<xdpt_c
         if (fits(h, n, least)) return h;
         return sized(n, least);
     };
+    // No table has more address blocks than the budget (xdpt_shared.h).
     return {one(&xdpt_capacity::bitmaps), one(&xdpt_capacity::chunks), one(&xdpt_capacity::rules),
-            one(&xdpt_capacity::counters), one(&xdpt_capacity::addr_blocks, least_blocks)};
+            one(&xdpt_capacity::counters),
+            std::min<uint32_t>(one(&xdpt_capacity::addr_blocks, least_blocks), XDPT_ADDR_BLOCKS_MAX)};
 }
 
 // An inner map to refill where it stands, and its number of elements.
