@@ -107,6 +107,10 @@ enum xdpt_field {
 #define XDPT_WIDE_SPORT 0
 #define XDPT_WIDE_DPORT 65536
 #define XDPT_WIDE_LEN 131072
+/* The destination port field of ICMP (ICMPv6) packets, type << 8 | code, in a domain of
+ * its own: a UDP or TCP packet's port never meets an ICMP rule's type (port 9 and type 0
+ * share a value), nor an ICMP packet a port rule. */
+#define XDPT_WIDE_ICMP 196608
 /* IPv4 only: the address fields' first level, one entry per /16 (the top 16 bits). An
  * entry holds the bitmap id of the longest prefix of the field's trie that holds the
  * /16, when no longer prefix lies within it; else a link (XDPT_VALUE_NEXT) to a block of
@@ -114,9 +118,9 @@ enum xdpt_field {
  * address in the same way (a DIR-16-8-8 table); or XDPT_VALUE_TRIE where the blocks'
  * budget ran out: the trie decides. At most three dependent array loads, where the
  * kernel's LPM trie is a chain of node loads (a dozen for a few thousand prefixes). */
-#define XDPT_WIDE_SRC16 196608
-#define XDPT_WIDE_DST16 262144
-#define XDPT_WIDE_SIZE 327680
+#define XDPT_WIDE_SRC16 262144
+#define XDPT_WIDE_DST16 327680
+#define XDPT_WIDE_SIZE 393216
 #define XDPT_VALUE_TRIE 0xfffffffeu
 /* The blocks follow the wide array in the value map (XDPT_SMALL_SIZE + XDPT_WIDE_SIZE
  * on; the program's capacity says how many). A link is XDPT_VALUE_NEXT | the index of

@@ -1013,7 +1013,10 @@ static __always_inline int classify(struct xdp_md *ctx, const int fam, __u32 gen
 	    add_field(w, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT + (p->sport & 0xffff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_DPORT) &&
-	    add_field(w, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + (p->dport & 0xffff))))
+	    add_field(w, value_id(vals, XDPT_SMALL_SIZE +
+					    (p->proto == (fam ? IPPROTO_ICMPV6 : IPPROTO_ICMP) ? XDPT_WIDE_ICMP
+											      : XDPT_WIDE_DPORT) +
+					    (p->dport & 0xffff))))
 		goto kernel;
 	if (active & (1u << XDPT_F_LEN) &&
 	    add_field(w, value_id(vals, XDPT_SMALL_SIZE + XDPT_WIDE_LEN + (p->tot & 0xffff))))

@@ -657,9 +657,20 @@ const ValueSet& interval_field(const XdpCond& c, int field) {
     return field == XDPT_F_SPORT ? c.sport : field == XDPT_F_DPORT ? c.dport : c.len;
 }
 
-// The values of one of the value map's fields (value_domains) that a rule accepts.
-ValueSet field_values(const XdpCond& c, int field) {
-    switch (field) {
+// The values of one of the value map's domains (value_domains) that a rule accepts.
+// `icmp`: the family's ICMP protocol number. A destination port domain holds a rule's
+// condition only for the packets of that domain the rule's protocol can match (ICMP's
+// first fragments in the ICMP domain; in the other, other protocols' and every
+// non-first fragment, which carries no port): elsewhere the protocol field excludes
+// the rule anyway, and none of its values keeps it from the domain's classes.
+ValueSet field_values(const XdpCond& c, const ValueDomain& d, unsigned icmp) {
+    if (d.field == XDPT_F_DPORT) {
+        std::bitset<256> others = c.proto;
+        others.reset(icmp);
+        const bool meets = d.icmp ? c.first_ok && c.proto[icmp] : (c.first_ok && others.any()) || c.nonfirst_frag_ok;
+        return meets ? c.dport : ValueSet::none(c.dport.max());
+    }
+    switch (d.field) {
     case XDPT_F_PROTO: {
         ValueSet s = ValueSet::none(511);
         if (c.first_ok) s = s.unite(bits_to_set(c.proto, 0, 511));
@@ -668,7 +679,7 @@ ValueSet field_values(const XdpCond& c, int field) {
     }
     case XDPT_F_FLAGS: return bits_to_set(c.tcp_flags, 0, 255);
     case XDPT_F_TTL: return bits_to_set(c.ttl, 0, 255);
-    default: return interval_field(c, field);
+    default: return interval_field(c, d.field);
     }
 }
 
@@ -682,7 +693,11 @@ ValueSet field_values(const XdpCond& c, int field) {
 // addresses each holds.
 class Overlaps {
 public:
-    Overlaps(const Program& p, int field) : field_(field) {
+    // `icmp`: the family's ICMP protocol number (field_values).
+    Overlaps(const Program& p, int field, unsigned icmp) : field_(field), icmp_(icmp) {
+        if (is_interval())
+            for (const ValueDomain& d : value_domains)
+                if (d.field == field) parts_.push_back({&d, {}, {}});
         for (const FlatRule& r : p.rules) {
             if (!constrains(r.cond, field)) continue;
             ++n_;
@@ -690,7 +705,9 @@ public:
                 starts_.push_back({q->addr, q->len});
                 lens_.insert(q->len);
             } else if (is_interval()) {
-                for (auto [lo, hi] : interval_field(r.cond, field).intervals()) los_.push_back(lo), his_.push_back(hi);
+                for (Part& part : parts_)
+                    for (auto [lo, hi] : field_values(r.cond, *part.d, icmp).intervals())
+                        part.los.push_back(lo), part.his.push_back(hi);
             } else if (const std::bitset<256>* b = bits(r.cond)) {
                 auto it = std::find_if(sets_.begin(), sets_.end(), [&](const auto& e) { return e.first == *b; });
                 if (it == sets_.end()) sets_.push_back({*b, 1});
@@ -700,8 +717,10 @@ public:
             }
         }
         std::sort(starts_.begin(), starts_.end());
-        std::sort(los_.begin(), los_.end());
-        std::sort(his_.begin(), his_.end());
+        for (Part& part : parts_) {
+            std::sort(part.los.begin(), part.los.end());
+            std::sort(part.his.begin(), part.his.end());
+        }
     }
 
     // The rules whose condition may overlap rule `c`'s (itself included).
@@ -725,11 +744,13 @@ public:
         }
         if (is_interval()) {
             size_t k = 0;
-            for (auto [lo, hi] : interval_field(c, field_).intervals()) {
-                const size_t after = size_t(los_.end() - std::upper_bound(los_.begin(), los_.end(), hi));
-                const size_t before = size_t(std::lower_bound(his_.begin(), his_.end(), lo) - his_.begin());
-                k += los_.size() - after - before;
-            }
+            for (const Part& part : parts_)
+                for (auto [lo, hi] : field_values(c, *part.d, icmp_).intervals()) {
+                    const auto& [d, los, his] = part;
+                    const size_t after = size_t(los.end() - std::upper_bound(los.begin(), los.end(), hi));
+                    const size_t before = size_t(std::lower_bound(his.begin(), his.end(), lo) - his.begin());
+                    k += los.size() - after - before;
+                }
             return std::min(k, n_);
         }
         if (const std::bitset<256>* b = bits(c)) {
@@ -758,10 +779,17 @@ private:
         }
     }
     int field_;
+    unsigned icmp_;
     size_t n_ = 0, loose_ = 0;
     std::vector<std::pair<IpAddr, uint8_t>> starts_;  // (first address, length), sorted
     std::set<uint8_t> lens_;
-    std::vector<uint32_t> los_, his_;
+    // An interval field's domains (the destination port has two), each with the first
+    // and last values of the rules' intervals there, sorted.
+    struct Part {
+        const ValueDomain* d;
+        std::vector<uint32_t> los, his;
+    };
+    std::vector<Part> parts_;
     std::vector<std::pair<std::bitset<256>, size_t>> sets_;
 };
 
@@ -771,7 +799,7 @@ private:
 // with that value costs, whatever its other fields. A rule goes where the fewest rules'
 // conditions overlap its own (Overlaps). Exact whatever the choice; only the cost
 // follows it.
-std::vector<int> home_fields(const Program& p) {
+std::vector<int> home_fields(const Program& p, unsigned icmp) {
     const size_t n = p.rules.size();
     std::vector<int> home(n, -1);
     std::vector<size_t> best(n, 0);
@@ -779,7 +807,7 @@ std::vector<int> home_fields(const Program& p) {
         bool any = false;
         for (size_t r = 0; r < n && !any; ++r) any = constrains(p.rules[r].cond, f);
         if (!any) continue;
-        const Overlaps overlaps(p, f);
+        const Overlaps overlaps(p, f, icmp);
         for (size_t r = 0; r < n; ++r) {
             if (!constrains(p.rules[r].cond, f)) continue;
             const size_t load = overlaps.of(p.rules[r].cond);
@@ -810,7 +838,8 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
         for (int f = 0; f < XDPT_NFIELDS; ++f)
             if (constrains(cond(r), f)) active |= 1u << f;
 
-    const std::vector<int> home = home_fields(p);
+    const unsigned icmp = f == Family::ipv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+    const std::vector<int> home = home_fields(p, icmp);
     // Per field, the words of the rules at home in it, and of those at home in none (a
     // walk must meet them whatever its fields).
     std::array<std::vector<uint64_t>, XDPT_NFIELDS> homes;
@@ -826,7 +855,7 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
     t.value_runs = {{0, all}};
     for (const ValueDomain& d : value_domains)
         if (active & (1u << d.field))
-            build_domain(pool, &homes[d.field], n, d.size, [&](size_t r) { return field_values(cond(r), d.field); }, t,
+            build_domain(pool, &homes[d.field], n, d.size, [&](size_t r) { return field_values(cond(r), d, icmp); }, t,
                          d.base);
 
     std::vector<const std::vector<AddrTerm>*> terms(n);

@@ -75,6 +75,9 @@ struct Iface {
 struct ValueDomain {
     int field;  // XDPT_F_*
     uint32_t base, size;
+    // The destination port field has two: ICMP (ICMPv6) packets' types and codes, and
+    // every other packet's ports (xdpt_shared.h, XDPT_WIDE_ICMP).
+    bool icmp = false;
 };
 inline constexpr ValueDomain value_domains[] = {
     {XDPT_F_PROTO, XDPT_SMALL_PROTO, 512},
@@ -82,6 +85,7 @@ inline constexpr ValueDomain value_domains[] = {
     {XDPT_F_TTL, XDPT_SMALL_TTL, 256},
     {XDPT_F_SPORT, XDPT_SMALL_SIZE + XDPT_WIDE_SPORT, 65536},
     {XDPT_F_DPORT, XDPT_SMALL_SIZE + XDPT_WIDE_DPORT, 65536},
+    {XDPT_F_DPORT, XDPT_SMALL_SIZE + XDPT_WIDE_ICMP, 65536, true},
     {XDPT_F_LEN, XDPT_SMALL_SIZE + XDPT_WIDE_LEN, 65536},
 };
 // The IPv4 address fields' first level in the value map (xdpt_shared.h), built from

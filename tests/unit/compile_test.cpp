@@ -243,7 +243,9 @@ TEST_CASE("compiled tables select exactly the rules a packet meets") {
             if (active & (1u << XDPT_F_SRC)) REQUIRE(table_id(t, XDPT_WIDE_SRC16, t.src, s) == lpm(t.src, s));
             if (active & (1u << XDPT_F_DST)) REQUIRE(table_id(t, XDPT_WIDE_DST16, t.dst, d) == lpm(t.dst, d));
             if (active & (1u << XDPT_F_PROTO)) and_with(t.value(XDPT_SMALL_PROTO + proto));
-            if (active & (1u << XDPT_F_DPORT)) and_with(t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + dport));
+            // ICMP packets' types and codes in a domain of their own.
+            if (active & (1u << XDPT_F_DPORT))
+                and_with(t.value(XDPT_SMALL_SIZE + (proto == 1 ? XDPT_WIDE_ICMP : XDPT_WIDE_DPORT) + dport));
             if (active & (1u << XDPT_F_TTL)) and_with(t.value(XDPT_SMALL_TTL + ttl));
             CAPTURE(s);
             CAPTURE(d);
@@ -322,6 +324,41 @@ TEST_CASE("a miss visits the words of the rules whose home field meets the packe
     CHECK(mb.field[XDPT_F_PROTO] == 0);
     CHECK(mb.field[XDPT_F_DPORT] == 1);
     CHECK(mb.words == 3);
+}
+
+// A UDP packet to port 9 and an ICMP echo reply with code 9 carry the same destination
+// port value (type << 8 | code): in one domain, every `--icmp-type 0` rule at home in the
+// port would be read by a miss of the UDP flood. Each has its own domain.
+TEST_CASE("the destination port of ICMP packets is a domain of its own") {
+    Program p;
+    auto rule = [&](uint8_t proto, uint32_t lo, uint32_t hi) {
+        FlatRule f;
+        f.cond.proto.reset();
+        f.cond.proto.set(proto);
+        f.cond.dport = ValueSet::range(lo, hi, false, 0xffff);
+        f.cond.nonfirst_frag_ok = false;
+        f.action = XDPT_A_DROP;
+        p.rules.push_back(std::move(f));
+    };
+    for (uint32_t i = 0; i < 64; ++i) rule(1, i << 8, i << 8 | 0xff);  // icmp types 0-63: word 0
+    rule(17, 9, 9);                                        // udp port 9: word 1
+    FlatRule frag;                                         // -f -j DROP
+    frag.cond.first_ok = false;
+    frag.action = XDPT_A_DROP;
+    p.rules.push_back(frag);
+    p.rules.push_back(FlatRule{});
+    const size_t n = p.rules.size();
+    const Tables t = build_tables(p, {}, {}, 1, Family::ipv4);
+    check_homes_within(t);
+    const uint32_t port9 = t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + 9);
+    const uint32_t type0 = t.value(XDPT_SMALL_SIZE + XDPT_WIDE_ICMP + 9);
+    const auto udp = expand(t, port9, n), icmp = expand(t, type0, n);
+    for (size_t r = 0; r < 64; ++r) CHECK((!udp[r] && icmp[r] == (r == 0)));
+    CHECK((udp[64] && !icmp[64]));
+    // A non-first fragment (port 0, whatever its protocol) meets the fragment rule.
+    CHECK(expand(t, t.value(XDPT_SMALL_SIZE + XDPT_WIDE_DPORT + 0), n)[65]);
+    CHECK(!home_marks(t, port9, 0));
+    CHECK(home_marks(t, type0, 0));  // the type 0 rule is at home in the port (ICMP domain)
 }
 
 // A prefix is measured against the ruleset's own prefixes, not the whole address space:
