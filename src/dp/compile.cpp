@@ -746,7 +746,7 @@ public:
             size_t k = 0;
             for (const Part& part : parts_)
                 for (auto [lo, hi] : field_values(c, *part.d, icmp_).intervals()) {
-                    const auto& [d, los, his] = part;
+                    const auto &los = part.los, &his = part.his;
                     const size_t after = size_t(los.end() - std::upper_bound(los.begin(), los.end(), hi));
                     const size_t before = size_t(std::lower_bound(his.begin(), his.end(), lo) - his.begin());
                     k += los.size() - after - before;
