@@ -271,7 +271,7 @@ int main_xdptables(const Invocation& inv, const std::vector<std::string>& args) 
         if (!lock) return exit_with(lock.error());
         auto loaded = load_ruleset(inv.brand.family);
         if (!loaded) return exit_with(loaded.error());
-        write_out(dp::explain(loaded->rs, dp::list_ifaces(), table));
+        write_out(dp::explain(loaded->rs, dp::list_ifaces(), dp::local_addresses(loaded->rs.family), table));
         return 0;
     }
     std::string notices;

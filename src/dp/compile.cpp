@@ -693,8 +693,10 @@ ValueSet field_values(const XdpCond& c, const ValueDomain& d, unsigned icmp) {
 // addresses each holds.
 class Overlaps {
 public:
-    // `icmp`: the family's ICMP protocol number (field_values).
-    Overlaps(const Program& p, int field, unsigned icmp) : field_(field), icmp_(icmp) {
+    // `icmp`: the family's ICMP protocol number (field_values); `local`: the namespace's
+    // local addresses.
+    Overlaps(const Program& p, int field, unsigned icmp, const std::vector<Prefix>& local)
+        : field_(field), icmp_(icmp), local_(local), all_(p.rules.size()) {
         if (is_interval())
             for (const ValueDomain& d : value_domains)
                 if (d.field == field) parts_.push_back({&d, {}, {}});
@@ -726,6 +728,11 @@ public:
     // The rules whose condition may overlap rule `c`'s (itself included).
     size_t of(const XdpCond& c) const {
         if (const Prefix* q = prefix(c)) {
+            // Every packet for this host carries one of its addresses: a destination
+            // prefix holding one selects none of them (as if it overlapped every rule).
+            if (field_ == XDPT_F_DST)
+                for (const Prefix& l : local_)
+                    if (q->contains(l) || l.contains(*q)) return all_;
             IpAddr last = q->addr;
             const IpAddr mask = IpAddr::prefix_mask(q->len);
             for (size_t i = 0; i < last.b.size(); ++i) last.b[i] |= uint8_t(~mask.b[i]);
@@ -780,6 +787,8 @@ private:
     }
     int field_;
     unsigned icmp_;
+    const std::vector<Prefix>& local_;
+    size_t all_;  // every rule of the program
     size_t n_ = 0, loose_ = 0;
     std::vector<std::pair<IpAddr, uint8_t>> starts_;  // (first address, length), sorted
     std::set<uint8_t> lens_;
@@ -799,7 +808,7 @@ private:
 // with that value costs, whatever its other fields. A rule goes where the fewest rules'
 // conditions overlap its own (Overlaps). Exact whatever the choice; only the cost
 // follows it.
-std::vector<int> home_fields(const Program& p, unsigned icmp) {
+std::vector<int> home_fields(const Program& p, unsigned icmp, const std::vector<Prefix>& local) {
     const size_t n = p.rules.size();
     std::vector<int> home(n, -1);
     std::vector<size_t> best(n, 0);
@@ -807,7 +816,7 @@ std::vector<int> home_fields(const Program& p, unsigned icmp) {
         bool any = false;
         for (size_t r = 0; r < n && !any; ++r) any = constrains(p.rules[r].cond, f);
         if (!any) continue;
-        const Overlaps overlaps(p, f, icmp);
+        const Overlaps overlaps(p, f, icmp, local);
         for (size_t r = 0; r < n; ++r) {
             if (!constrains(p.rules[r].cond, f)) continue;
             const size_t load = overlaps.of(p.rules[r].cond);
@@ -839,7 +848,7 @@ Tables build_tables(const Program& p, const std::vector<Iface>& ifaces, const st
             if (constrains(cond(r), f)) active |= 1u << f;
 
     const unsigned icmp = f == Family::ipv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-    const std::vector<int> home = home_fields(p, icmp);
+    const std::vector<int> home = home_fields(p, icmp, local);
     // Per field, the words of the rules at home in it, and of those at home in none (a
     // walk must meet them whatever its fields).
     std::array<std::vector<uint64_t>, XDPT_NFIELDS> homes;

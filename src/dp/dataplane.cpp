@@ -636,6 +636,8 @@ void drop_generation(const Anchor& a, Family f, uint32_t gen) {
 
 }  // namespace
 
+std::vector<Prefix> local_addresses(Family f) { return f == Family::ipv4 ? list_local() : list_local6(); }
+
 Result<Live> add_live_counters(const Anchor& a, Ruleset& rs) {
     Live live;
     auto gen = active_gen(a, rs.family);
@@ -738,7 +740,7 @@ Result<void> commit(std::optional<Anchor>& anchor, Ruleset& rs, const Previous& 
     if (ncpus <= 0) return sys_fail("counting CPUs", -ncpus);
     ph.emplace("commit: build tables");
     Tables tables =
-        build_tables(*program, ifaces, fam == Family::ipv4 ? list_local() : list_local6(), uint32_t(ncpus), fam);
+        build_tables(*program, ifaces, local_addresses(fam), uint32_t(ncpus), fam);
 
     // The program: the anchor, when its inner arrays hold the tables; otherwise a new one
     // sized for them, which takes the anchor's place at the flip.

@@ -16,6 +16,9 @@ namespace xdpt::dp {
 // The interfaces of the namespace XDP covers: Ethernet-like ones and lo.
 std::vector<Iface> list_ifaces();
 
+// The namespace's local addresses of family `f`, as the classifier is compiled with them.
+std::vector<Prefix> local_addresses(Family f);
+
 // The per-slot counters of the active generation when the ruleset was loaded.
 struct Live {
     std::vector<Counters> snapshot;

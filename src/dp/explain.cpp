@@ -36,7 +36,8 @@ std::set<ChainKey> walked_chains(const Ruleset& rs) {
 
 }  // namespace
 
-std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const std::string& only_table) {
+std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
+                    const std::string& only_table) {
     auto program = flatten(rs);
     std::map<std::tuple<std::string, std::string, int>, std::string> kernel;
     std::string whole;  // why nothing of the filter table is decided in XDP, if so
@@ -102,7 +103,7 @@ std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const s
                                                             "ttl",      "source port", "destination port",
                                                             "length",   "input interface", "output interface",
                                                             "mac"};
-        const MissBound b = miss_bound(build_tables(*program, ifaces, {}, 1, rs.family));
+        const MissBound b = miss_bound(build_tables(*program, ifaces, local, 1, rs.family));
         std::string parts = b.everywhere ? str("rules that test no field ", b.everywhere) : "";
         for (int f = 0; f < XDPT_NFIELDS; ++f)
             if (b.field[f]) parts += str(parts.empty() ? "" : ", ", names[f], ' ', b.field[f]);

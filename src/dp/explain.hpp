@@ -12,7 +12,9 @@ namespace xdpt::dp {
 
 // One line per policy and rule, in iptables-save form, table by table (`only_table`
 // empty: all of them); then, as a comment line, what a packet XDP's class cache has not
-// seen can cost (dp::miss_bound), with the namespace's interfaces `ifaces`.
-std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const std::string& only_table = {});
+// seen can cost (dp::miss_bound), with the namespace's interfaces `ifaces` and local
+// addresses `local` (the rules' homes depend on them).
+std::string explain(const Ruleset& rs, const std::vector<Iface>& ifaces, const std::vector<Prefix>& local,
+                    const std::string& only_table = {});
 
 }  // namespace xdpt::dp

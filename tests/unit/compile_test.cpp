@@ -326,6 +326,40 @@ TEST_CASE("a miss visits the words of the rules whose home field meets the packe
     CHECK(mb.words == 3);
 }
 
+// Every packet for this host carries one of its addresses: a destination prefix that holds
+// one selects nothing among them, however few rules share it. A rule with such a
+// destination and a source that more rules overlap still goes home to its source.
+TEST_CASE("homes: a destination holding a local address is no home") {
+    Program p;
+    auto prefix = [](uint32_t a, uint8_t len) { return std::vector<AddrTerm>{AddrTerm{{Prefix{a, len}}, false}}; };
+    for (uint32_t i = 0; i < 100; ++i) {  // -s 10.0.0.0/8 -d 198.18.0.2: word 0 and 1
+        FlatRule f;
+        f.cond.src = prefix(0x0a000000u, 8);
+        f.cond.dst = prefix(0xC6120002u, 32);
+        f.action = XDPT_A_DROP;
+        p.rules.push_back(std::move(f));
+    }
+    for (uint32_t i = 0; i < 300; ++i) {  // /32s within 10.0.0.0/8
+        FlatRule f;
+        f.cond.src = prefix(0x0a000000u + i * 4096 + 1, 32);
+        f.action = XDPT_A_DROP;
+        p.rules.push_back(std::move(f));
+    }
+    p.rules.push_back(FlatRule{});
+    const std::vector<Prefix> local = {Prefix{0xC6120002u, 32}};
+    const Tables t = build_tables(p, {}, local, 1, Family::ipv4);
+    check_homes_within(t);
+    // A packet to this host from outside 10/8 reads none of the first rules' words.
+    const uint32_t to_host = lpm(t.dst, 0xC6120002u), from_far = lpm(t.src, 0xCB007107u);
+    CHECK(!home_marks(t, to_host, 0));
+    CHECK(!home_marks(t, from_far, 0));
+    CHECK(home_marks(t, lpm(t.src, 0x0a000002u), 0));
+    // Without the local address, the destination looked the better home (100 rules share
+    // it, 400 overlap the source).
+    const Tables blind = build_tables(p, {}, {}, 1, Family::ipv4);
+    CHECK(home_marks(blind, lpm(blind.dst, 0xC6120002u), 0));
+}
+
 // A UDP packet to port 9 and an ICMP echo reply with code 9 carry the same destination
 // port value (type << 8 | code): in one domain, every `--icmp-type 0` rule at home in the
 // port would be read by a miss of the UDP flood. Each has its own domain.
