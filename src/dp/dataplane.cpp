@@ -138,9 +138,9 @@ void for_each_slot(Ruleset& rs, const std::vector<SlotRef>& slots, F&& f) {
 // script growing a ruleset from nothing then loads its second program (~0.3 s of
 // verification) near a thousand rules, not at each of the first doublings (1,000
 // appends: 2 programs, not 6; 11.1 -> 9.2 s), for 0.7 MiB more of an empty ruleset's
-// 13 MiB. The value map's address blocks (1 KiB each, none in most rulesets) have a
-// floor of their own (64 with the room above).
-constexpr size_t least_elements = 1024, least_blocks = 16;
+// 13 MiB. The value map's address blocks (1 KiB each, none in most rulesets) have no
+// floor but the room itself (64 blocks and up).
+constexpr size_t least_elements = 1024, least_blocks = 0;
 uint32_t with_room(size_t n, size_t least = least_elements) {
     return static_cast<uint32_t>(std::max<size_t>(least, n + n / 8 + 64));
 }
